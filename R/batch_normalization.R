@@ -1,0 +1,641 @@
+# Batch normalization: the Keras-style layer that owns the state, and the
+# TFP bijector that uses it. The C side is src/batch_norm.c.
+
+keras_options <- list(
+  renorm = FALSE, renorm_clipping = NULL, renorm_momentum = 0.99,
+  fused = NULL, trainable = TRUE, virtual_batch_size = NULL,
+  adjustment = NULL, beta_regularizer = NULL, gamma_regularizer = NULL,
+  beta_constraint = NULL, synchronized = FALSE, input_shape = NULL,
+  batch_input_shape = NULL, batch_size = NULL, dtype = NULL, weights = NULL
+)
+
+# Options that change nothing in this implementation, whatever their value.
+keras_options_ignored <- c("fused", "renorm_momentum", "dtype")
+
+check_keras_options <- function(options) {
+  if (length(options) == 0L) {
+    return(invisible())
+  }
+  option_names <- names(options)
+  if (is.null(option_names) || any(option_names == "")) {
+    abort_bijectors("argument", paste(
+      "layer_batch_normalization() takes only named arguments;",
+      "an unnamed extra argument was given."))
+  }
+  for (option in option_names) {
+    if (!option %in% names(keras_options)) {
+      abort_bijectors("argument", sprintf(
+        "layer_batch_normalization() has no argument `%s`.", option))
+    }
+    if (option %in% keras_options_ignored) {
+      next
+    }
+    if (!identical(options[[option]], keras_options[[option]])) {
+      abort_bijectors("unsupported", sprintf(paste(
+        "The Keras option `%s` is not supported by the batch-normalization",
+        "bijector (only its default, %s, is accepted)."),
+        option, describe_value(keras_options[[option]])))
+    }
+  }
+  invisible()
+}
+
+check_initializer <- function(x, arg, lower = -Inf) {
+  if (is.character(x) && length(x) == 1L && x %in% c("zeros", "ones")) {
+    return(x)
+  }
+  if (is.numeric(x) && !is.object(x) && length(x) == 1L && is.finite(x) &&
+      x >= lower) {
+    return(as.double(x))
+  }
+  abort_bijectors("unsupported", sprintf(paste(
+    "`%s` must be \"zeros\", \"ones\" or a single finite number%s, not %s."),
+    arg, if (is.finite(lower)) sprintf(" >= %s", format(lower)) else "",
+    describe_value(x)))
+}
+
+initial_values <- function(initializer, n) {
+  value <- switch(initializer, zeros = 0, ones = 1, initializer)
+  rep(as.double(value), n)
+}
+
+#' A batch-normalization layer
+#'
+#' Makes the layer that holds the state of a batch-normalization bijector:
+#' `gamma`, `beta` and the running averages `moving_mean` and
+#' `moving_variance`. Argument names and defaults are those of R keras'
+#' `layer_batch_normalization()`. Pass the layer to
+#' [tfb_batch_normalization()]; two bijectors made on the same layer share
+#' its state, which is how a training and an evaluation view of one model are
+#' made.
+#'
+#' The layer is built from the first input it sees: its parameters have one
+#' entry per feature, `prod(dim(y)[axis])`. Later inputs must have the same
+#' feature dimensions.
+#'
+#' The state is modified in place by training calls of the bijector. Fields
+#' read with `$` (`layer$moving_mean`, `layer$gamma`, ...) and
+#' [get_weights()] return copies, so a value you hold never changes behind
+#' your back; [set_weights()] copies new values in.
+#'
+#' @param axis Integer vector: the feature axes, 1-based positions in
+#'   `dim(y)`, negative from the end (`-1`, the default, is the last axis).
+#'   Note that Python counts axes from 0.
+#' @param momentum Number in \[0, 1\]: the weight of the **old** value in the
+#'   running averages, `new = momentum * old + (1 - momentum) * batch` (Keras'
+#'   convention; PyTorch's momentum is `1 - momentum`, so PyTorch 0.1 is
+#'   0.9 here).
+#' @param epsilon Non-negative number added to the variance.
+#' @param center,scale `TRUE` or `FALSE`: use `beta` (otherwise 0) and
+#'   `gamma` (otherwise 1).
+#' @param beta_initializer,gamma_initializer,moving_mean_initializer,moving_variance_initializer
+#'   `"zeros"`, `"ones"` or a single number: the initial values.
+#' @param gamma_constraint `NULL` or a function applied to `gamma` after each
+#'   optimizer step.
+#' @param name A string, or `NULL` for `"batch_normalization"`.
+#' @param ... Other Keras options. `renorm`, `virtual_batch_size`,
+#'   regularizers, `beta_constraint` and `trainable = FALSE` are not supported
+#'   and give an error unless at their defaults; `fused`, `renorm_momentum`
+#'   and `dtype` are accepted and ignored.
+#' @return A layer object of class `layer_batch_normalization`.
+#' @family batch normalization
+#' @seealso `keras::layer_batch_normalization()`,
+#'   `vignette("batch-normalization", package = "bijectors")`.
+#' @examples
+#' layer <- layer_batch_normalization(momentum = 0.9)
+#' layer
+#' b <- tfb_batch_normalization(layer)
+#' x <- tfb_inverse(b, matrix(rnorm(30, mean = 5), ncol = 3))
+#' layer$moving_mean
+#' @export
+layer_batch_normalization <- function(axis = -1L, momentum = 0.99,
+                                      epsilon = 1e-3, center = TRUE,
+                                      scale = TRUE,
+                                      beta_initializer = "zeros",
+                                      gamma_initializer = "ones",
+                                      moving_mean_initializer = "zeros",
+                                      moving_variance_initializer = "ones",
+                                      gamma_constraint = NULL, name = NULL,
+                                      ...) {
+  check_keras_options(list(...))
+  layer <- new.env(parent = emptyenv())
+  layer$axis <- check_axis(axis)
+  layer$momentum <- check_number(momentum, "momentum", 0, 1)
+  layer$epsilon <- check_number(epsilon, "epsilon", 0,
+                                what = "a finite number >= 0")
+  layer$center <- check_flag(center, "center")
+  layer$scale <- check_flag(scale, "scale")
+  layer$beta_initializer <- check_initializer(beta_initializer,
+                                              "beta_initializer")
+  layer$gamma_initializer <- check_initializer(gamma_initializer,
+                                               "gamma_initializer")
+  layer$moving_mean_initializer <- check_initializer(
+    moving_mean_initializer, "moving_mean_initializer")
+  layer$moving_variance_initializer <- check_initializer(
+    moving_variance_initializer, "moving_variance_initializer", lower = 0)
+  if (!is.null(gamma_constraint) && !is.function(gamma_constraint)) {
+    abort_bijectors("argument", sprintf(
+      "`gamma_constraint` must be NULL or a function, not %s.",
+      describe_value(gamma_constraint)))
+  }
+  layer$gamma_constraint <- gamma_constraint
+  layer$name <- check_string(name %||% "batch_normalization", "name")
+  layer$feature_shape <- NULL
+  layer$state <- NULL
+  layer$pointer <- NULL
+  class(layer) <- c("layer_batch_normalization", "bijectors_layer")
+  layer
+}
+
+layer_fields <- c(
+  "axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
+  "gamma_initializer", "moving_mean_initializer",
+  "moving_variance_initializer", "gamma_constraint", "name", "feature_shape"
+)
+state_fields <- c("gamma", "beta", "moving_mean", "moving_variance")
+
+#' @export
+`$.layer_batch_normalization` <- function(x, name) {
+  if (name %in% state_fields) {
+    state <- .subset2(x, "state")
+    if (is.null(state)) {
+      return(NULL)
+    }
+    return(.Call(C_copy_double, state[[name]]))
+  }
+  if (name == "built") {
+    return(!is.null(.subset2(x, "state")))
+  }
+  if (name %in% layer_fields) {
+    return(.subset2(x, name))
+  }
+  abort_bijectors("field", sprintf(
+    "A batch-normalization layer has no field `%s`.", name))
+}
+
+#' @export
+`$<-.layer_batch_normalization` <- function(x, name, value) {
+  abort_bijectors("read_only", sprintf(paste(
+    "`%s` of a batch-normalization layer is read-only;",
+    "use set_weights() to change its weights."), name))
+}
+
+#' @export
+`[[.layer_batch_normalization` <- function(x, i, ...) {
+  `$.layer_batch_normalization`(x, i)
+}
+
+#' @export
+`[[<-.layer_batch_normalization` <- `$<-.layer_batch_normalization`
+
+#' @rawNamespace S3method(utils::.DollarNames, layer_batch_normalization)
+.DollarNames.layer_batch_normalization <- function(x, pattern = "") {
+  grep(pattern, c(layer_fields, state_fields, "built"), value = TRUE)
+}
+
+layer_features <- function(layer) {
+  prod(.subset2(layer, "feature_shape"))
+}
+
+bn_build <- function(layer, feature_shape) {
+  n <- prod(as.double(feature_shape))
+  state <- .Call(
+    C_bn_state_new,
+    initial_values(.subset2(layer, "gamma_initializer"), n),
+    initial_values(.subset2(layer, "beta_initializer"), n),
+    initial_values(.subset2(layer, "moving_mean_initializer"), n),
+    initial_values(.subset2(layer, "moving_variance_initializer"), n)
+  )
+  assign("feature_shape", feature_shape, envir = layer)
+  assign("state", state, envir = layer)
+  assign("pointer", NULL, envir = layer)
+  invisible(layer)
+}
+
+bn_unbuild <- function(layer) {
+  assign("feature_shape", NULL, envir = layer)
+  assign("state", NULL, envir = layer)
+  assign("pointer", NULL, envir = layer)
+  invisible(layer)
+}
+
+# The pointer the kernels use. After readRDS() its address is NULL, and it is
+# rebuilt from the state vectors, which are the only source of truth.
+bn_pointer <- function(layer) {
+  pointer <- .subset2(layer, "pointer")
+  if (is.null(pointer) || .Call(C_pointer_is_null, pointer)) {
+    pointer <- .Call(C_bn_pointer_new, .subset2(layer, "state"))
+    assign("pointer", pointer, envir = layer)
+  }
+  pointer
+}
+
+# Checks an input against the layer and returns what the kernels need.
+# Builds nothing: callers build only once every check has passed.
+bn_input <- function(layer, y, arg) {
+  y <- as_input_array(y, arg)
+  dims <- input_dims(y)
+  axes <- resolve_axes(.subset2(layer, "axis"), length(dims), arg)
+  feature_shape <- as.integer(dims[axes])
+  built_shape <- .subset2(layer, "feature_shape")
+  if (is.null(built_shape)) {
+    if (any(feature_shape == 0L)) {
+      abort_bijectors("feature_dim", sprintf(
+        "`%s` has no features: its dimension along axis %s is 0.", arg,
+        paste(.subset2(layer, "axis"), collapse = ", ")))
+    }
+  } else if (!identical(feature_shape, built_shape)) {
+    abort_bijectors("feature_dim", sprintf(paste(
+      "`%s` has feature dimension%s %s along axis %s, but the layer was",
+      "built for %s."), arg, if (length(axes) > 1L) "s" else "",
+      paste(feature_shape, collapse = " x "),
+      paste(.subset2(layer, "axis"), collapse = ", "),
+      paste(built_shape, collapse = " x ")))
+  }
+  list(y = y, dims = dims, axes = axes, feature_shape = feature_shape)
+}
+
+bn_check_finite <- function(y, arg) {
+  if (!.Call(C_all_finite, y)) {
+    abort_bijectors("nonfinite", sprintf(
+      "`%s` contains NA, NaN or Inf values.", arg))
+  }
+}
+
+bn_check_gamma <- function(layer) {
+  if (.subset2(layer, "scale") &&
+      !all(.subset2(.subset2(layer, "state"), "gamma") > 0)) {
+    abort_bijectors("argument",
+                    "The layer's `gamma` must be positive (validate_args = TRUE).")
+  }
+}
+
+#' Batch normalization as a bijector
+#'
+#' The batch-normalization bijector of TensorFlow Probability, as
+#' tfprobability's `tfb_batch_normalization()`. Its **inverse** normalizes
+#' data (the direction a flow uses to compute densities); its **forward** map
+#' de-normalizes.
+#'
+#' * `inverse(y)` with `training = TRUE` uses the mean `m` and the biased
+#'   variance `v` of the batch, per feature, over all axes but the feature
+#'   axes: `x = gamma * (y - m) / sqrt(v + epsilon) + beta`. It then updates
+#'   the layer's running averages in place:
+#'   `moving_mean = momentum * moving_mean + (1 - momentum) * m`, and the same
+#'   for `moving_variance` with `v`. With `training = FALSE` it uses the
+#'   running averages and updates nothing.
+#' * `forward(x)` always uses the running averages:
+#'   `y = (x - beta) / gamma * sqrt(moving_variance + epsilon) + moving_mean`.
+#'   So forward and inverse are exact inverses only when `training = FALSE`.
+#' * The inverse log-det-Jacobian is the number
+#'   `sum(log(gamma)) - 0.5 * sum(log(v + epsilon))`, with `v` the batch
+#'   variance in training and the running variance otherwise; the forward
+#'   log-det-Jacobian is minus that with the running variance.
+#'
+#' A training batch must have at least one row (one row gives `v = 0`) and
+#' no `NA`, `NaN` or `Inf`: such a batch is refused before anything changes,
+#' since it would spoil the running averages for good.
+#'
+#' To evaluate a model, make a second bijector on the same layer:
+#' `tfb_batch_normalization(b$batchnorm, training = FALSE)`.
+#'
+#' Departures from TFP, on purpose: the variance is biased everywhere (Keras
+#' feeds the unbiased one into the running variance for 4-D and 5-D input);
+#' with one feature axis that is not the last, on input of rank 3 or more,
+#' the log-det is the plain sum over the features (TFP's is too large by the
+#' number of features); `scale = FALSE` gives log-dets with `gamma` taken as
+#' 1 (TFP's fail); non-finite training batches are refused; axes are 1-based;
+#' computations are in double precision.
+#'
+#' @param batchnorm_layer A layer from [layer_batch_normalization()], or
+#'   `NULL` for a new default layer whose `gamma_constraint` keeps `gamma`
+#'   positive (`pmax(gamma, 0) + 1e-6`).
+#' @param training `TRUE` (use and update batch statistics in the inverse)
+#'   or `FALSE` (use the running averages).
+#' @param validate_args `TRUE` to check, at the cost of a pass over the data,
+#'   that inputs are finite and `gamma` is positive.
+#' @param name A string: the bijector's name.
+#' @return A bijector of class `c("tfb_batch_normalization", "bijector")` with
+#'   the methods `$forward(x)`, `$inverse(y)`,
+#'   `$forward_log_det_jacobian(x, event_ndims)` and
+#'   `$inverse_log_det_jacobian(y, event_ndims)`, and the fields `$name`,
+#'   `$batchnorm` (the layer), `$training`, `$validate_args`,
+#'   `$forward_min_event_ndims` and `$inverse_min_event_ndims` (1 for one
+#'   feature axis, otherwise the number of feature axes).
+#' @family batch normalization
+#' @seealso [tfb_forward()], [tfb_inverse_log_det_jacobian()],
+#'   `tfprobability::tfb_batch_normalization()`,
+#'   `vignette("batch-normalization", package = "bijectors")`.
+#' @examples
+#' set.seed(1)
+#' y <- matrix(rnorm(200, mean = 10, sd = 3), ncol = 2)
+#' b <- tfb_batch_normalization()
+#' x <- b$inverse(y)          # normalized with the batch statistics
+#' colMeans(x)
+#' b$batchnorm$moving_mean    # moved 1% of the way to the batch mean
+#'
+#' # an evaluation view of the same layer
+#' evaluation <- tfb_batch_normalization(b$batchnorm, training = FALSE)
+#' all.equal(tfb_forward(evaluation, tfb_inverse(evaluation, y)), y)
+#' tfb_inverse_log_det_jacobian(evaluation, y, event_ndims = 1)
+#'
+#' # models survive saveRDS()
+#' file <- tempfile(fileext = ".rds")
+#' saveRDS(b, file)
+#' identical(readRDS(file)$inverse(y), b$inverse(y))
+#' @export
+tfb_batch_normalization <- function(batchnorm_layer = NULL, training = TRUE,
+                                    validate_args = FALSE,
+                                    name = "batch_normalization") {
+  if (is.null(batchnorm_layer)) {
+    batchnorm_layer <- layer_batch_normalization(
+      gamma_constraint = positive_gamma_constraint
+    )
+  } else if (!inherits(batchnorm_layer, "layer_batch_normalization")) {
+    abort_bijectors("layer", sprintf(paste(
+      "`batchnorm_layer` must be a layer made by layer_batch_normalization()",
+      "of this package, not %s."), describe_value(batchnorm_layer)))
+  }
+  axis <- .subset2(batchnorm_layer, "axis")
+  new_bijector(
+    "tfb_batch_normalization",
+    name = check_string(name, "name"),
+    forward_min_event_ndims = length(axis),
+    validate_args = check_flag(validate_args, "validate_args"),
+    batchnorm = batchnorm_layer,
+    training = check_flag(training, "training")
+  )
+}
+
+positive_gamma_constraint <- function(gamma) {
+  pmax(gamma, 0) + 1e-6
+}
+
+#' @export
+bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, y, "y")
+  training <- .subset2(bijector, "training")
+  if (.subset2(bijector, "validate_args") || !training) {
+    if (.subset2(bijector, "validate_args")) {
+      bn_check_finite(input$y, "y")
+    }
+  }
+  if (training && length(input$y) == 0L) {
+    abort_bijectors("empty_batch",
+                    "`y` is an empty training batch: it must have at least one row.")
+  }
+  built_now <- is.null(.subset2(layer, "state"))
+  if (built_now) {
+    bn_build(layer, input$feature_shape)
+  }
+  if (.subset2(bijector, "validate_args")) {
+    tryCatch(bn_check_gamma(layer), error = function(e) {
+      if (built_now) bn_unbuild(layer)
+      stop(e)
+    })
+  }
+  if (!training) {
+    return(.Call(C_bn_transform, bn_pointer(layer), input$y, input$dims,
+                 input$axes, .subset2(layer, "epsilon"),
+                 .subset2(layer, "center"), .subset2(layer, "scale"), -1L))
+  }
+  out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y, input$dims,
+               input$axes, .subset2(layer, "momentum"),
+               .subset2(layer, "epsilon"), .subset2(layer, "center"),
+               .subset2(layer, "scale"))
+  if (is.null(out)) {
+    if (built_now) {
+      bn_unbuild(layer)
+    }
+    abort_bijectors("nonfinite", paste(
+      "`y` contains NA, NaN or Inf values; a training batch must be finite,",
+      "since it would spoil the running statistics. Nothing was changed."))
+  }
+  out
+}
+
+#' @export
+bijector_forward.tfb_batch_normalization <- function(bijector, x) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, x, "x")
+  bn_prepare_evaluation(bijector, layer, input, "x")
+  .Call(C_bn_transform, bn_pointer(layer), input$y, input$dims, input$axes,
+        .subset2(layer, "epsilon"), .subset2(layer, "center"),
+        .subset2(layer, "scale"), 1L)
+}
+
+# Builds the layer if needed and runs validate_args' checks, leaving the
+# layer unbuilt if a check fails.
+bn_prepare_evaluation <- function(bijector, layer, input, arg) {
+  validate <- .subset2(bijector, "validate_args")
+  if (validate) {
+    bn_check_finite(input$y, arg)
+  }
+  if (is.null(.subset2(layer, "state"))) {
+    bn_build(layer, input$feature_shape)
+    if (validate) {
+      tryCatch(bn_check_gamma(layer), error = function(e) {
+        bn_unbuild(layer)
+        stop(e)
+      })
+    }
+  } else if (validate) {
+    bn_check_gamma(layer)
+  }
+  invisible()
+}
+
+#' @export
+bijector_inverse_log_det_jacobian.tfb_batch_normalization <- function(
+    bijector, y, event_ndims) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, y, "y")
+  event_ndims <- check_event_ndims(
+    event_ndims, .subset2(bijector, "inverse_min_event_ndims"),
+    length(input$dims), "y")
+  training <- .subset2(bijector, "training")
+  if (training && length(input$y) == 0L) {
+    abort_bijectors("empty_batch",
+                    "`y` is an empty training batch: it must have at least one row.")
+  }
+  bn_prepare_evaluation(bijector, layer, input, "y")
+  log_det <- .Call(C_bn_inverse_log_det, bn_pointer(layer),
+                   if (training) input$y else NULL, input$dims, input$axes,
+                   .subset2(layer, "epsilon"), .subset2(layer, "scale"))
+  log_det * log_det_multiplier(input$dims, event_ndims,
+                               .subset2(bijector, "inverse_min_event_ndims"))
+}
+
+#' @export
+bijector_forward_log_det_jacobian.tfb_batch_normalization <- function(
+    bijector, x, event_ndims) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, x, "x")
+  event_ndims <- check_event_ndims(
+    event_ndims, .subset2(bijector, "forward_min_event_ndims"),
+    length(input$dims), "x")
+  bn_prepare_evaluation(bijector, layer, input, "x")
+  log_det <- .Call(C_bn_inverse_log_det, bn_pointer(layer), NULL, input$dims,
+                   input$axes, .subset2(layer, "epsilon"),
+                   .subset2(layer, "scale"))
+  -log_det * log_det_multiplier(input$dims, event_ndims,
+                                .subset2(bijector, "forward_min_event_ndims"))
+}
+
+#' Get and set the weights of a batch-normalization layer
+#'
+#' `get_weights()` returns copies of a built layer's `gamma`, `beta`,
+#' `moving_mean` and `moving_variance`; `set_weights()` checks new values and
+#' copies them into the layer. Both work on a layer or on a
+#' batch-normalization bijector (meaning its layer).
+#'
+#' @param object A layer from [layer_batch_normalization()] or a bijector from
+#'   [tfb_batch_normalization()].
+#' @param weights A list of four numeric vectors, named `gamma`, `beta`,
+#'   `moving_mean` and `moving_variance` (in any order) or unnamed in that
+#'   order, each with one finite value per feature; `moving_variance` must be
+#'   non-negative.
+#' @param ... Unused.
+#' @return `get_weights()`: a named list of four double vectors.
+#'   `set_weights()`: `object`, invisibly.
+#' @family batch normalization
+#' @examples
+#' b <- tfb_batch_normalization()
+#' invisible(b$inverse(matrix(rnorm(20), ncol = 2)))
+#' w <- get_weights(b)
+#' w$moving_mean <- c(1, 2)
+#' set_weights(b, w)
+#' b$batchnorm$moving_mean
+#' @export
+get_weights <- function(object, ...) {
+  UseMethod("get_weights")
+}
+
+#' @rdname get_weights
+#' @export
+set_weights <- function(object, weights, ...) {
+  UseMethod("set_weights")
+}
+
+#' @export
+get_weights.default <- function(object, ...) {
+  abort_bijectors("argument", sprintf(
+    "`object` must be a batch-normalization layer or bijector, not %s.",
+    describe_value(object)))
+}
+
+#' @export
+set_weights.default <- get_weights.default
+
+#' @export
+get_weights.layer_batch_normalization <- function(object, ...) {
+  state <- bn_built_state(object)
+  lapply(state, function(value) .Call(C_copy_double, value))
+}
+
+#' @export
+get_weights.tfb_batch_normalization <- function(object, ...) {
+  get_weights(.subset2(object, "batchnorm"))
+}
+
+#' @export
+set_weights.tfb_batch_normalization <- function(object, weights, ...) {
+  set_weights(.subset2(object, "batchnorm"), weights)
+  invisible(object)
+}
+
+bn_built_state <- function(layer) {
+  state <- .subset2(layer, "state")
+  if (is.null(state)) {
+    abort_bijectors("not_built", paste(
+      "The layer is not built yet: it builds on the first input it sees."))
+  }
+  state
+}
+
+#' @export
+set_weights.layer_batch_normalization <- function(object, weights, ...) {
+  bn_built_state(object)
+  n <- layer_features(object)
+  if (!is.list(weights) || length(weights) != 4L) {
+    abort_bijectors("argument", sprintf(
+      "`weights` must be a list of 4 numeric vectors (%s), not %s.",
+      paste(state_fields, collapse = ", "), describe_value(weights)))
+  }
+  if (!is.null(names(weights))) {
+    if (!setequal(names(weights), state_fields)) {
+      abort_bijectors("argument", sprintf(
+        "The names of `weights` must be %s.",
+        paste0("`", state_fields, "`", collapse = ", ")))
+    }
+    weights <- weights[state_fields]
+  }
+  for (k in seq_along(state_fields)) {
+    value <- weights[[k]]
+    field <- state_fields[[k]]
+    ok <- is.numeric(value) && !is.object(value) && length(value) == n &&
+      all(is.finite(value))
+    if (!ok) {
+      abort_bijectors("argument", sprintf(
+        "`weights$%s` must be a vector of %s finite numbers, not %s.",
+        field, format(n), describe_value(value)))
+    }
+  }
+  if (any(weights[[4L]] < 0)) {
+    abort_bijectors("argument", "`weights$moving_variance` must be >= 0.")
+  }
+  state <- .Call(C_bn_state_new, as.double(weights[[1L]]),
+                 as.double(weights[[2L]]), as.double(weights[[3L]]),
+                 as.double(weights[[4L]]))
+  assign("state", state, envir = object)
+  assign("pointer", NULL, envir = object)
+  invisible(object)
+}
+
+format_initializer <- function(x) {
+  if (is.character(x)) encodeString(x, quote = "\"") else format(x)
+}
+
+#' @export
+format.layer_batch_normalization <- function(x, ...) {
+  axis <- .subset2(x, "axis")
+  shape <- .subset2(x, "feature_shape")
+  c(
+    sprintf("<layer_batch_normalization> \"%s\"", .subset2(x, "name")),
+    sprintf("  axis: %s, momentum: %s, epsilon: %s",
+            if (length(axis) == 1L) axis else
+              paste0("c(", paste(axis, collapse = ", "), ")"),
+            format(.subset2(x, "momentum")), format(.subset2(x, "epsilon"))),
+    sprintf("  center: %s, scale: %s, gamma_constraint: %s",
+            .subset2(x, "center"), .subset2(x, "scale"),
+            if (is.null(.subset2(x, "gamma_constraint"))) "none" else "yes"),
+    if (is.null(shape)) {
+      "  not built (builds on its first input)"
+    } else {
+      sprintf("  built: %s feature%s%s", format(prod(shape)),
+              if (prod(shape) == 1) "" else "s",
+              if (length(shape) > 1L)
+                sprintf(" (%s)", paste(shape, collapse = " x ")) else "")
+    }
+  )
+}
+
+#' @export
+print.layer_batch_normalization <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+#' @export
+format.tfb_batch_normalization <- function(x, ...) {
+  layer_lines <- format(.subset2(x, "batchnorm"))
+  c(
+    NextMethod(),
+    sprintf("  training: %s, validate_args: %s", .subset2(x, "training"),
+            .subset2(x, "validate_args")),
+    paste0("  layer ", sub("^<layer_batch_normalization> ", "",
+                           layer_lines[[1L]])),
+    paste0("  ", layer_lines[-1L])
+  )
+}

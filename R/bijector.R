@@ -1,0 +1,190 @@
+# The bijector object model: environment-backed S3 objects with the
+# tfprobability method style (`b$forward(x)`) and the generic helpers
+# (`tfb_forward(b, x)`), which call the same per-kind methods.
+
+new_bijector <- function(kind, name, forward_min_event_ndims,
+                         inverse_min_event_ndims = forward_min_event_ndims,
+                         validate_args = FALSE, ...) {
+  bijector <- new.env(parent = emptyenv())
+  bijector$name <- name
+  bijector$forward_min_event_ndims <- as.integer(forward_min_event_ndims)
+  bijector$inverse_min_event_ndims <- as.integer(inverse_min_event_ndims)
+  bijector$validate_args <- validate_args
+  fields <- list(...)
+  for (field in names(fields)) {
+    assign(field, fields[[field]], envir = bijector)
+  }
+  class(bijector) <- c(kind, "bijector")
+  bijector
+}
+
+bijector_methods <- c(
+  "forward", "inverse", "forward_log_det_jacobian", "inverse_log_det_jacobian"
+)
+
+#' @export
+`$.bijector` <- function(x, name) {
+  bijector <- x
+  switch(name,
+    forward = function(x, name = "forward") {
+      tfb_forward(bijector, x, name)
+    },
+    inverse = function(y, name = "inverse") {
+      tfb_inverse(bijector, y, name)
+    },
+    forward_log_det_jacobian = function(x, event_ndims,
+                                        name = "forward_log_det_jacobian") {
+      tfb_forward_log_det_jacobian(bijector, x, event_ndims, name)
+    },
+    inverse_log_det_jacobian = function(y, event_ndims,
+                                        name = "inverse_log_det_jacobian") {
+      tfb_inverse_log_det_jacobian(bijector, y, event_ndims, name)
+    },
+    {
+      if (!exists(name, envir = bijector, inherits = FALSE)) {
+        abort_bijectors("field", sprintf(
+          "A <%s> bijector has no field or method `%s`.",
+          class(bijector)[[1L]], name))
+      }
+      get(name, envir = bijector, inherits = FALSE)
+    }
+  )
+}
+
+#' @export
+`$<-.bijector` <- function(x, name, value) {
+  abort_bijectors("read_only", sprintf(
+    "`%s` of a bijector is read-only; create a new bijector instead.", name))
+}
+
+#' @export
+`[[.bijector` <- function(x, i, ...) {
+  `$.bijector`(x, i)
+}
+
+#' @export
+`[[<-.bijector` <- `$<-.bijector`
+
+#' @rawNamespace S3method(utils::.DollarNames, bijector)
+.DollarNames.bijector <- function(x, pattern = "") {
+  candidates <- c(bijector_methods, ls(x, sorted = TRUE))
+  grep(pattern, candidates, value = TRUE)
+}
+
+# Per-kind methods, dispatched on the bijector's class.
+bijector_forward <- function(bijector, x) {
+  UseMethod("bijector_forward")
+}
+bijector_inverse <- function(bijector, y) {
+  UseMethod("bijector_inverse")
+}
+bijector_forward_log_det_jacobian <- function(bijector, x, event_ndims) {
+  UseMethod("bijector_forward_log_det_jacobian")
+}
+bijector_inverse_log_det_jacobian <- function(bijector, y, event_ndims) {
+  UseMethod("bijector_inverse_log_det_jacobian")
+}
+
+#' Apply a bijector or its inverse
+#'
+#' The generic helpers of tfprobability. `tfb_forward()` maps `x` through the
+#' bijector, `tfb_inverse()` maps `y` back; each is the same as the method
+#' call `bijector$forward(x)` or `bijector$inverse(y)`.
+#'
+#' For [tfb_batch_normalization()] the inverse is the direction that
+#' normalizes data (data to latent space), and the forward direction
+#' de-normalizes.
+#'
+#' @param bijector A bijector, such as one made by [tfb_batch_normalization()].
+#' @param x,y A numeric vector, matrix, array or numeric data frame: `N`
+#'   events of `D` features as a matrix with `dim = c(N, D)`; a plain vector
+#'   is one event. Integer input is converted to double.
+#' @param name A string, accepted for compatibility with tfprobability and
+#'   otherwise unused.
+#' @return A double array with the shape, `dim` and `dimnames` of the input
+#'   (a matrix for a data frame).
+#' @family bijector methods
+#' @seealso [tfb_forward_log_det_jacobian()] for the log-determinants;
+#'   `tfprobability::tfb_forward()`.
+#' @examples
+#' b <- tfb_batch_normalization(training = FALSE)
+#' y <- matrix(c(1, 2, 3, 4, 5, 6), ncol = 2)
+#' x <- tfb_inverse(b, y)
+#' tfb_forward(b, x)
+#' b$inverse(y)
+#' @export
+tfb_forward <- function(bijector, x, name = "forward") {
+  check_bijector(bijector)
+  bijector_forward(bijector, x)
+}
+
+#' @rdname tfb_forward
+#' @export
+tfb_inverse <- function(bijector, y, name = "inverse") {
+  check_bijector(bijector)
+  bijector_inverse(bijector, y)
+}
+
+#' Log-determinant of a bijector's Jacobian
+#'
+#' `tfb_forward_log_det_jacobian()` is `log|det J|` of the forward map at `x`;
+#' `tfb_inverse_log_det_jacobian()` is that of the inverse map at `y`. As in
+#' TensorFlow Probability, `event_ndims` says how many rightmost dimensions
+#' of the input make up one event; log-determinants are summed over them.
+#'
+#' For bijectors whose log-determinant does not depend on the event (such as
+#' batch normalization) the result is a single number. When `event_ndims`
+#' exceeds the bijector's minimum, the number is multiplied by the number of
+#' elements in the extra event dimensions, as TFP does.
+#'
+#' @inheritParams tfb_forward
+#' @param event_ndims A whole number, at least the bijector's
+#'   `forward_min_event_ndims` (or `inverse_min_event_ndims`) and at most the
+#'   rank of the input (`length(dim(x))`, or 1 for a vector). Required, as in
+#'   tfprobability.
+#' @return A single number for batch normalization.
+#' @family bijector methods
+#' @seealso `tfprobability::tfb_forward_log_det_jacobian()`.
+#' @examples
+#' b <- tfb_batch_normalization()
+#' y <- matrix(rnorm(20, mean = 3, sd = 2), ncol = 2)
+#' tfb_inverse_log_det_jacobian(b, y, event_ndims = 1)
+#' b$forward_log_det_jacobian(y, event_ndims = 1)
+#' # a third dimension in the event multiplies the scalar by its size
+#' tfb_inverse_log_det_jacobian(b, array(rnorm(24), c(3, 4, 2)), event_ndims = 2)
+#' @export
+tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
+                                         name = "forward_log_det_jacobian") {
+  check_bijector(bijector)
+  if (missing(event_ndims)) {
+    event_ndims <- NULL
+  }
+  bijector_forward_log_det_jacobian(bijector, x, event_ndims)
+}
+
+#' @rdname tfb_forward_log_det_jacobian
+#' @export
+tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
+                                         name = "inverse_log_det_jacobian") {
+  check_bijector(bijector)
+  if (missing(event_ndims)) {
+    event_ndims <- NULL
+  }
+  bijector_inverse_log_det_jacobian(bijector, y, event_ndims)
+}
+
+#' @export
+format.bijector <- function(x, ...) {
+  c(
+    sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
+    sprintf("  forward_min_event_ndims: %d, inverse_min_event_ndims: %d",
+            .subset2(x, "forward_min_event_ndims"),
+            .subset2(x, "inverse_min_event_ndims"))
+  )
+}
+
+#' @export
+print.bijector <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}

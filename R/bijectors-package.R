@@ -1,0 +1,18 @@
+#' bijectors: normalizing-flow bijectors with the tfprobability interface
+#'
+#' Bijectors for normalizing flows with the names, signatures and semantics of
+#' the R package tfprobability (the front end to TensorFlow Probability), in R
+#' and C, with no Python. State lives in R vectors, so models can be saved
+#' with [saveRDS()].
+#'
+#' Shapes follow TensorFlow's order with R's [dim()]: a matrix with
+#' `dim(x) = c(N, D)` holds N events of D features, and a plain vector of
+#' length D is one event. Axes are R-style: positive axes are 1-based
+#' positions in `dim(x)`, negative axes count from the end (`-1` is the last),
+#' whereas Python counts from 0.
+#'
+#' @seealso [tfb_batch_normalization()], [layer_batch_normalization()],
+#'   `vignette("batch-normalization", package = "bijectors")`
+#' @keywords internal
+#' @useDynLib bijectors, .registration = TRUE
+"_PACKAGE"

@@ -1,0 +1,1 @@
+`%||%` <- function(x, y) if (is.null(x)) y else x

@@ -1,0 +1,603 @@
+/* Batch normalization kernels: per-feature moments, the per-feature affine
+   map shared by forward and inverse, and the in-place update of the running
+   statistics that the layer owns. */
+
+#include <math.h>
+#include <string.h>
+#include "bijectors.h"
+
+/* Statistics are taken in chunks small enough to stay in cache, two passes
+   over each chunk, and the chunks are merged with Chan et al.'s formula:
+   one pass over memory, with the accuracy of the two-pass algorithm. */
+#define CHUNK 4096
+
+enum { GAMMA = 0, BETA = 1, MOVING_MEAN = 2, MOVING_VARIANCE = 3, N_STATE = 4 };
+
+static const char *state_names[N_STATE] = {
+    "gamma", "beta", "moving_mean", "moving_variance"
+};
+
+/* ---- layout ------------------------------------------------------------ */
+
+/* The input seen as blocks of consecutive axes of one kind (feature or
+   reduction), innermost first. Element j belongs to feature
+   sum_b index_b(j) * stride[b], with stride 0 for reduction blocks. */
+typedef struct {
+    int nblocks;
+    R_xlen_t *size;
+    R_xlen_t *stride;
+    R_xlen_t total;
+    R_xlen_t features;
+} bn_layout;
+
+static void layout_from_dims(SEXP dims, SEXP axes, R_xlen_t length,
+                             bn_layout *layout)
+{
+    if (TYPEOF(dims) != INTSXP && TYPEOF(dims) != REALSXP)
+        Rf_error("internal error: `dims` must be numeric");
+    if (TYPEOF(axes) != INTSXP)
+        Rf_error("internal error: `axes` must be an integer vector");
+    int rank = (int) XLENGTH(dims);
+    int naxes = (int) XLENGTH(axes);
+    const int *axis = INTEGER_RO(axes);
+    if (naxes < 1)
+        Rf_error("internal error: no feature axes");
+    for (int k = 0; k < naxes; k++) {
+        if (axis[k] < 1 || axis[k] > rank || (k > 0 && axis[k] <= axis[k - 1]))
+            Rf_error("internal error: feature axes must be increasing and "
+                     "within 1..%d", rank);
+    }
+
+    layout->size = (R_xlen_t *) R_alloc((size_t) rank + 1, sizeof(R_xlen_t));
+    layout->stride = (R_xlen_t *) R_alloc((size_t) rank + 1, sizeof(R_xlen_t));
+    layout->nblocks = 0;
+    layout->total = 1;
+    layout->features = 1;
+
+    int next_axis = 0, last_kind = -1;
+    for (int d = 0; d < rank; d++) {
+        double extent = TYPEOF(dims) == INTSXP ?
+            (INTEGER_RO(dims)[d] == NA_INTEGER ? -1.0 : INTEGER_RO(dims)[d]) :
+            REAL_RO(dims)[d];
+        if (!(extent >= 0) || extent != floor(extent) || extent > 4.5e15)
+            Rf_error("internal error: invalid dimension");
+        R_xlen_t n = (R_xlen_t) extent;
+        int is_feature = next_axis < naxes && axis[next_axis] == d + 1;
+        if (is_feature)
+            next_axis++;
+        layout->total *= n;
+        if (is_feature)
+            layout->features *= n;
+        if (n == 1)
+            continue;           /* a unit axis changes no index */
+        if (layout->nblocks > 0 && is_feature == last_kind) {
+            layout->size[layout->nblocks - 1] *= n;
+        } else {
+            layout->size[layout->nblocks] = n;
+            layout->stride[layout->nblocks] = is_feature;   /* fixed below */
+            layout->nblocks++;
+            last_kind = is_feature;
+        }
+    }
+    if (layout->total != length)
+        Rf_error("internal error: dims do not match the length of the input");
+    if (layout->nblocks == 0) {         /* a single element */
+        layout->size[0] = 1;
+        layout->stride[0] = 0;
+        layout->nblocks = 1;
+    }
+    R_xlen_t feature_stride = 1;
+    for (int b = 0; b < layout->nblocks; b++) {
+        if (layout->stride[b]) {
+            layout->stride[b] = feature_stride;
+            feature_stride *= layout->size[b];
+        }
+    }
+}
+
+/* A run is one pass over block 0: size[0] consecutive elements whose
+   features are first_feature + i * stride[0]. */
+typedef struct {
+    R_xlen_t start;
+    R_xlen_t first_feature;
+    R_xlen_t *index;
+} run_cursor;
+
+static void cursor_start(run_cursor *cursor, const bn_layout *layout)
+{
+    cursor->start = 0;
+    cursor->first_feature = 0;
+    cursor->index = (R_xlen_t *) R_alloc((size_t) layout->nblocks,
+                                         sizeof(R_xlen_t));
+    memset(cursor->index, 0, (size_t) layout->nblocks * sizeof(R_xlen_t));
+}
+
+static void cursor_copy(run_cursor *to, const run_cursor *from,
+                        const bn_layout *layout)
+{
+    to->start = from->start;
+    to->first_feature = from->first_feature;
+    memcpy(to->index, from->index, (size_t) layout->nblocks * sizeof(R_xlen_t));
+}
+
+static void cursor_next(run_cursor *cursor, const bn_layout *layout)
+{
+    cursor->start += layout->size[0];
+    for (int b = 1; b < layout->nblocks; b++) {
+        cursor->index[b]++;
+        cursor->first_feature += layout->stride[b];
+        if (cursor->index[b] < layout->size[b])
+            return;
+        cursor->first_feature -= layout->stride[b] * layout->size[b];
+        cursor->index[b] = 0;
+    }
+}
+
+/* ---- moments ----------------------------------------------------------- */
+
+static int any_nonfinite(const double *p, R_xlen_t n)
+{
+    for (R_xlen_t i = 0; i < n; i++)
+        if (!R_FINITE(p[i]))
+            return 1;
+    return 0;
+}
+
+static double sum4(const double *p, R_xlen_t n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += p[i];
+        s1 += p[i + 1];
+        s2 += p[i + 2];
+        s3 += p[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += p[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* Mean and sum of squared deviations of one contiguous chunk, two passes.
+   Returns 1 if the chunk holds NA, NaN or Inf. */
+static int chunk_moments(const double *p, R_xlen_t n, double *mean, double *m2)
+{
+    double sum = sum4(p, n), center;
+    if (R_FINITE(sum)) {
+        center = sum / (double) n;
+    } else {
+        if (any_nonfinite(p, n))
+            return 1;
+        center = 0;             /* finite values whose sum overflows */
+        for (R_xlen_t i = 0; i < n; i++)
+            center += p[i] / (double) n;
+    }
+    double c0 = 0, c1 = 0, q0 = 0, q1 = 0;
+    R_xlen_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        double d0 = p[i] - center, d1 = p[i + 1] - center;
+        c0 += d0;
+        c1 += d1;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+    }
+    for (; i < n; i++) {
+        double d = p[i] - center;
+        c0 += d;
+        q0 += d * d;
+    }
+    double c = c0 + c1;
+    /* The corrected two-pass algorithm: c is the rounding error of center. */
+    *mean = center + c / (double) n;
+    double q = q0 + q1 - c * c / (double) n;
+    *m2 = q > 0 ? q : 0;
+    return 0;
+}
+
+/* Merge the moments (n_b, mean_b, m2_b) of a part into a running total. */
+static void merge_moments(double *n_a, double *mean_a, double *m2_a,
+                          double n_b, double mean_b, double m2_b)
+{
+    if (n_b == 0)
+        return;
+    double n = *n_a + n_b;
+    double delta = mean_b - *mean_a;
+    *m2_a += m2_b + delta * delta * (*n_a * n_b / n);
+    *mean_a += delta * (n_b / n);
+    *n_a = n;
+}
+
+/* Long runs of a single feature (features after a large reduction block,
+   e.g. a matrix with features in columns): chunk each run. */
+static int moments_long_runs(const double *y, const bn_layout *layout,
+                             double *count, double *mean, double *m2)
+{
+    run_cursor cursor;
+    cursor_start(&cursor, layout);
+    R_xlen_t run = layout->size[0];
+    for (; cursor.start < layout->total; cursor_next(&cursor, layout)) {
+        R_xlen_t f = cursor.first_feature;
+        for (R_xlen_t s = 0; s < run; s += CHUNK) {
+            R_xlen_t n = run - s < CHUNK ? run - s : CHUNK;
+            double chunk_mean, chunk_m2;
+            if (chunk_moments(y + cursor.start + s, n, &chunk_mean, &chunk_m2))
+                return 1;
+            merge_moments(count + f, mean + f, m2 + f, (double) n,
+                          chunk_mean, chunk_m2);
+        }
+    }
+    return 0;
+}
+
+/* Every other layout: groups of whole runs, about CHUNK elements each, with
+   per-feature partial moments for the features the group touches. */
+static int moments_grouped(const double *y, const bn_layout *layout,
+                           double *count, double *mean, double *m2)
+{
+    R_xlen_t features = layout->features, run = layout->size[0];
+    R_xlen_t step = layout->stride[0];
+    double *group_sum = (double *) R_alloc((size_t) features, sizeof(double));
+    double *group_count = (double *) R_alloc((size_t) features, sizeof(double));
+    double *group_c = (double *) R_alloc((size_t) features, sizeof(double));
+    double *group_q = (double *) R_alloc((size_t) features, sizeof(double));
+    R_xlen_t *touched = (R_xlen_t *) R_alloc((size_t) features, sizeof(R_xlen_t));
+    memset(group_sum, 0, (size_t) features * sizeof(double));
+    memset(group_count, 0, (size_t) features * sizeof(double));
+    memset(group_c, 0, (size_t) features * sizeof(double));
+    memset(group_q, 0, (size_t) features * sizeof(double));
+
+    run_cursor cursor, group_start, again;
+    cursor_start(&cursor, layout);
+    cursor_start(&group_start, layout);
+    cursor_start(&again, layout);
+    while (cursor.start < layout->total) {
+        cursor_copy(&group_start, &cursor, layout);
+        R_xlen_t n_touched = 0, runs = 0;
+
+        /* pass 1: sums */
+        do {
+            const double *p = y + cursor.start;
+            R_xlen_t f = cursor.first_feature;
+            if (step == 0) {
+                if (group_count[f] == 0)
+                    touched[n_touched++] = f;
+                group_sum[f] += sum4(p, run);
+                group_count[f] += (double) run;
+            } else {
+                for (R_xlen_t i = 0; i < run; i++, f += step) {
+                    if (group_count[f] == 0)
+                        touched[n_touched++] = f;
+                    group_sum[f] += p[i];
+                    group_count[f] += 1;
+                }
+            }
+            runs++;
+            cursor_next(&cursor, layout);
+        } while (cursor.start < layout->total && runs * run < CHUNK);
+        R_xlen_t group_end = cursor.start;
+
+        int overflow = 0;
+        for (R_xlen_t t = 0; t < n_touched; t++)
+            if (!R_FINITE(group_sum[touched[t]]))
+                overflow = 1;
+        if (overflow) {
+            if (any_nonfinite(y + group_start.start, group_end - group_start.start))
+                return 1;
+        }
+        for (R_xlen_t t = 0; t < n_touched; t++) {
+            R_xlen_t f = touched[t];
+            group_sum[f] = overflow ? 0 : group_sum[f] / group_count[f];
+        }
+        if (overflow) {         /* finite values whose sum overflows */
+            for (cursor_copy(&again, &group_start, layout);
+                 again.start < group_end; cursor_next(&again, layout)) {
+                const double *p = y + again.start;
+                R_xlen_t f = again.first_feature;
+                for (R_xlen_t i = 0; i < run; i++, f += step)
+                    group_sum[f] += p[i] / group_count[f];
+            }
+        }
+
+        /* pass 2: deviations from the group means, now held in group_sum */
+        for (cursor_copy(&again, &group_start, layout);
+             again.start < group_end; cursor_next(&again, layout)) {
+            const double *p = y + again.start;
+            R_xlen_t f = again.first_feature;
+            for (R_xlen_t i = 0; i < run; i++, f += step) {
+                double d = p[i] - group_sum[f];
+                group_c[f] += d;
+                group_q[f] += d * d;
+            }
+        }
+        for (R_xlen_t t = 0; t < n_touched; t++) {
+            R_xlen_t f = touched[t];
+            double n = group_count[f], c = group_c[f];
+            double q = group_q[f] - c * c / n;
+            merge_moments(count + f, mean + f, m2 + f, n,
+                          group_sum[f] + c / n, q > 0 ? q : 0);
+            group_sum[f] = group_count[f] = group_c[f] = group_q[f] = 0;
+        }
+    }
+    return 0;
+}
+
+/* Per-feature mean and biased variance over the reduction axes.
+   Returns 1, with the outputs undefined, if y holds NA, NaN or Inf. */
+static int moments_by_feature(const double *y, const bn_layout *layout,
+                              double *mean, double *variance)
+{
+    R_xlen_t features = layout->features;
+    double *count = (double *) R_alloc((size_t) features, sizeof(double));
+    memset(count, 0, (size_t) features * sizeof(double));
+    memset(mean, 0, (size_t) features * sizeof(double));
+    memset(variance, 0, (size_t) features * sizeof(double));
+    int bad = layout->stride[0] == 0 && layout->size[0] >= CHUNK ?
+        moments_long_runs(y, layout, count, mean, variance) :
+        moments_grouped(y, layout, count, mean, variance);
+    if (bad)
+        return 1;
+    for (R_xlen_t f = 0; f < features; f++)
+        variance[f] /= count[f];
+    return 0;
+}
+
+/* ---- the per-feature affine map ---------------------------------------- */
+
+/* out = (in - center[f]) * factor[f] + offset[f] */
+static void affine_by_feature(const double *in, double *out,
+                              const bn_layout *layout, const double *center,
+                              const double *factor, const double *offset)
+{
+    R_xlen_t run = layout->size[0], step = layout->stride[0];
+    run_cursor cursor;
+    cursor_start(&cursor, layout);
+    for (; cursor.start < layout->total; cursor_next(&cursor, layout)) {
+        const double *p = in + cursor.start;
+        double *q = out + cursor.start;
+        R_xlen_t f = cursor.first_feature;
+        if (step == 0) {
+            double a = center[f], k = factor[f], b = offset[f];
+            for (R_xlen_t i = 0; i < run; i++)
+                q[i] = (p[i] - a) * k + b;
+        } else {
+            const double *a = center + f, *k = factor + f, *b = offset + f;
+            for (R_xlen_t i = 0; i < run; i++)
+                q[i] = (p[i] - a[i]) * k[i] + b[i];
+        }
+    }
+}
+
+/* ---- the state and its external pointer -------------------------------- */
+
+typedef struct {
+    R_xlen_t features;
+} bn_handle;
+
+static SEXP handle_tag(void)
+{
+    return Rf_install("bijectors_batch_norm");
+}
+
+static void handle_finalize(SEXP pointer)
+{
+    bn_handle *handle = (bn_handle *) R_ExternalPtrAddr(pointer);
+    if (handle == NULL)
+        return;
+    R_Free(handle);
+    R_ClearExternalPtr(pointer);
+}
+
+SEXP C_bn_state_new(SEXP gamma, SEXP beta, SEXP moving_mean,
+                    SEXP moving_variance)
+{
+    SEXP parts[N_STATE] = { gamma, beta, moving_mean, moving_variance };
+    for (int k = 0; k < N_STATE; k++) {
+        if (TYPEOF(parts[k]) != REALSXP)
+            Rf_error("`%s` must be a double vector", state_names[k]);
+        if (XLENGTH(parts[k]) != XLENGTH(gamma) || XLENGTH(gamma) < 1)
+            Rf_error("`%s` must have the same positive length as `gamma`",
+                     state_names[k]);
+    }
+    SEXP state = PROTECT(Rf_allocVector(VECSXP, N_STATE));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, N_STATE));
+    for (int k = 0; k < N_STATE; k++) {
+        SET_VECTOR_ELT(state, k, copy_double_vector(parts[k]));
+        SET_STRING_ELT(names, k, Rf_mkChar(state_names[k]));
+    }
+    Rf_setAttrib(state, R_NamesSymbol, names);
+    UNPROTECT(2);
+    return state;
+}
+
+static R_xlen_t check_state(SEXP state)
+{
+    if (TYPEOF(state) != VECSXP || XLENGTH(state) != N_STATE)
+        Rf_error("the batch-normalization state must be a list of %d vectors",
+                 N_STATE);
+    R_xlen_t features = -1;
+    for (int k = 0; k < N_STATE; k++) {
+        SEXP part = VECTOR_ELT(state, k);
+        if (TYPEOF(part) != REALSXP)
+            Rf_error("the layer's `%s` must be a double vector", state_names[k]);
+        if (features < 0)
+            features = XLENGTH(part);
+        if (XLENGTH(part) != features || features < 1)
+            Rf_error("the layer's `%s` has length %lld, expected %lld",
+                     state_names[k], (long long) XLENGTH(part),
+                     (long long) features);
+    }
+    return features;
+}
+
+SEXP C_bn_pointer_new(SEXP state)
+{
+    R_xlen_t features = check_state(state);
+    bn_handle *handle = R_Calloc(1, bn_handle);
+    handle->features = features;
+    SEXP pointer = PROTECT(R_MakeExternalPtr(handle, handle_tag(), state));
+    R_RegisterCFinalizerEx(pointer, handle_finalize, TRUE);
+    UNPROTECT(1);
+    return pointer;
+}
+
+/* The state behind a pointer, checked against the layout. With `writable`,
+   moving statistics that R may share (or that are ALTREP) are replaced by
+   private copies first, so an in-place update never reaches a user's
+   variable. */
+static SEXP pointer_state(SEXP pointer, R_xlen_t features, int writable)
+{
+    if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrTag(pointer) != handle_tag())
+        Rf_error("`pointer` is not a batch-normalization state pointer");
+    bn_handle *handle = (bn_handle *) R_ExternalPtrAddr(pointer);
+    if (handle == NULL)
+        Rf_error("the batch-normalization state pointer is NULL (restored "
+                 "from a file?); it is rebuilt from R before each call");
+    SEXP state = R_ExternalPtrProtected(pointer);
+    R_xlen_t have = check_state(state);
+    if (have != handle->features || have != features)
+        Rf_error("the input has %lld features but the layer was built for %lld",
+                 (long long) features, (long long) have);
+    if (writable) {
+        for (int k = MOVING_MEAN; k <= MOVING_VARIANCE; k++) {
+            SEXP part = VECTOR_ELT(state, k);
+            if (MAYBE_SHARED(part) || ALTREP(part))
+                SET_VECTOR_ELT(state, k, copy_double_vector(part));
+        }
+    }
+    return state;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
+                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale)
+{
+    check_double_array(y, "y");
+    double rho = scalar_double(momentum, "momentum");
+    double eps = scalar_double(epsilon, "epsilon");
+    int use_beta = scalar_logical(center, "center");
+    int use_gamma = scalar_logical(scale, "scale");
+    if (!(rho >= 0 && rho <= 1))
+        Rf_error("`momentum` must be in [0, 1]");
+    if (!(eps >= 0))
+        Rf_error("`epsilon` must be non-negative");
+    bn_layout layout;
+    layout_from_dims(dims, axes, XLENGTH(y), &layout);
+    R_xlen_t features = layout.features;
+    if (features < 1 || layout.total / features < 1)
+        Rf_error("a training batch must have at least one row");
+    SEXP state = pointer_state(pointer, features, 1);
+
+    double *mean = (double *) R_alloc((size_t) features, sizeof(double));
+    double *variance = (double *) R_alloc((size_t) features, sizeof(double));
+    if (moments_by_feature(REAL_RO(y), &layout, mean, variance))
+        return R_NilValue;      /* R reports it; nothing has changed */
+
+    const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
+    const double *beta = REAL_RO(VECTOR_ELT(state, BETA));
+    double *factor = (double *) R_alloc((size_t) features, sizeof(double));
+    double *offset = (double *) R_alloc((size_t) features, sizeof(double));
+    for (R_xlen_t f = 0; f < features; f++) {
+        factor[f] = (use_gamma ? gamma[f] : 1.0) / sqrt(variance[f] + eps);
+        offset[f] = use_beta ? beta[f] : 0.0;
+    }
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(y)));
+    copy_array_shape(out, y);
+    affine_by_feature(REAL_RO(y), REAL(out), &layout, mean, factor, offset);
+
+    /* Only now, with the output complete, do the running statistics move. */
+    double *moving_mean = REAL(VECTOR_ELT(state, MOVING_MEAN));
+    double *moving_variance = REAL(VECTOR_ELT(state, MOVING_VARIANCE));
+    for (R_xlen_t f = 0; f < features; f++) {
+        moving_mean[f] = rho * moving_mean[f] + (1 - rho) * mean[f];
+        moving_variance[f] = rho * moving_variance[f] + (1 - rho) * variance[f];
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* direction 1: forward (de-normalize); -1: inverse with the moving
+   statistics (evaluation mode). */
+SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
+                    SEXP epsilon, SEXP center, SEXP scale, SEXP direction)
+{
+    check_double_array(x, "x");
+    double eps = scalar_double(epsilon, "epsilon");
+    int use_beta = scalar_logical(center, "center");
+    int use_gamma = scalar_logical(scale, "scale");
+    if (TYPEOF(direction) != INTSXP || XLENGTH(direction) != 1 ||
+        (INTEGER(direction)[0] != 1 && INTEGER(direction)[0] != -1))
+        Rf_error("internal error: `direction` must be 1L or -1L");
+    int forward = INTEGER(direction)[0] == 1;
+    bn_layout layout;
+    layout_from_dims(dims, axes, XLENGTH(x), &layout);
+    R_xlen_t features = layout.features;
+    SEXP state = pointer_state(pointer, features, 0);
+    const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
+    const double *beta = REAL_RO(VECTOR_ELT(state, BETA));
+    const double *moving_mean = REAL_RO(VECTOR_ELT(state, MOVING_MEAN));
+    const double *moving_variance = REAL_RO(VECTOR_ELT(state, MOVING_VARIANCE));
+
+    double *center_by = (double *) R_alloc((size_t) features, sizeof(double));
+    double *factor = (double *) R_alloc((size_t) features, sizeof(double));
+    double *offset = (double *) R_alloc((size_t) features, sizeof(double));
+    for (R_xlen_t f = 0; f < features; f++) {
+        double g = use_gamma ? gamma[f] : 1.0, b = use_beta ? beta[f] : 0.0;
+        double sd = sqrt(moving_variance[f] + eps);
+        if (forward) {
+            center_by[f] = b;
+            factor[f] = sd / g;
+            offset[f] = moving_mean[f];
+        } else {
+            center_by[f] = moving_mean[f];
+            factor[f] = g / sd;
+            offset[f] = b;
+        }
+    }
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
+    copy_array_shape(out, x);
+    affine_by_feature(REAL_RO(x), REAL(out), &layout, center_by, factor, offset);
+    UNPROTECT(1);
+    return out;
+}
+
+/* sum(log(gamma)) - 0.5 * sum(log(v + epsilon)), with v the batch variance
+   of y, or the moving variance when y is NULL. */
+SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
+                          SEXP epsilon, SEXP scale)
+{
+    double eps = scalar_double(epsilon, "epsilon");
+    int use_gamma = scalar_logical(scale, "scale");
+    SEXP state;
+    const double *variance;
+    R_xlen_t features;
+    if (y == R_NilValue) {
+        if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrAddr(pointer) == NULL)
+            Rf_error("`pointer` is not a live batch-normalization state pointer");
+        features = ((bn_handle *) R_ExternalPtrAddr(pointer))->features;
+        state = pointer_state(pointer, features, 0);
+        variance = REAL_RO(VECTOR_ELT(state, MOVING_VARIANCE));
+    } else {
+        check_double_array(y, "y");
+        bn_layout layout;
+        layout_from_dims(dims, axes, XLENGTH(y), &layout);
+        features = layout.features;
+        if (features < 1 || layout.total / features < 1)
+            Rf_error("the batch must have at least one row");
+        state = pointer_state(pointer, features, 0);
+        double *mean = (double *) R_alloc((size_t) features, sizeof(double));
+        double *batch_variance = (double *) R_alloc((size_t) features,
+                                                    sizeof(double));
+        if (moments_by_feature(REAL_RO(y), &layout, mean, batch_variance))
+            return Rf_ScalarReal(R_NaN);
+        variance = batch_variance;
+    }
+    const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
+    double log_gamma = 0, log_sd = 0;
+    for (R_xlen_t f = 0; f < features; f++) {
+        if (use_gamma)
+            log_gamma += log(gamma[f]);
+        log_sd += log(variance[f] + eps);
+    }
+    return Rf_ScalarReal(log_gamma - 0.5 * log_sd);
+}

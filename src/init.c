@@ -1,0 +1,22 @@
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+#include "bijectors.h"
+
+static const R_CallMethodDef call_methods[] = {
+    {"C_copy_double",         (DL_FUNC) &C_copy_double,         1},
+    {"C_all_finite",          (DL_FUNC) &C_all_finite,          1},
+    {"C_pointer_is_null",     (DL_FUNC) &C_pointer_is_null,     1},
+    {"C_bn_state_new",        (DL_FUNC) &C_bn_state_new,        4},
+    {"C_bn_pointer_new",      (DL_FUNC) &C_bn_pointer_new,      1},
+    {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 8},
+    {"C_bn_transform",        (DL_FUNC) &C_bn_transform,        8},
+    {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
+    {NULL, NULL, 0}
+};
+
+void attribute_visible R_init_bijectors(DllInfo *dll)
+{
+    R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+    R_useDynamicSymbols(dll, FALSE);
+    R_forceSymbols(dll, TRUE);
+}
