@@ -376,25 +376,12 @@ bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, y, "y")
   training <- .subset2(bijector, "training")
-  if (.subset2(bijector, "validate_args") || !training) {
-    if (.subset2(bijector, "validate_args")) {
-      bn_check_finite(input$y, "y")
-    }
-  }
   if (training && length(input$y) == 0L) {
     abort_bijectors("empty_batch",
                     "`y` is an empty training batch: it must have at least one row.")
   }
   built_now <- is.null(.subset2(layer, "state"))
-  if (built_now) {
-    bn_build(layer, input$feature_shape)
-  }
-  if (.subset2(bijector, "validate_args")) {
-    tryCatch(bn_check_gamma(layer), error = function(e) {
-      if (built_now) bn_unbuild(layer)
-      stop(e)
-    })
-  }
+  bn_build_and_validate(bijector, layer, input, "y")
   if (!training) {
     return(.Call(C_bn_transform, bn_pointer(layer), input$y, input$dims,
                  input$axes, .subset2(layer, "epsilon"),
@@ -419,7 +406,7 @@ bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
 bijector_forward.tfb_batch_normalization <- function(bijector, x) {
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, x, "x")
-  bn_prepare_evaluation(bijector, layer, input, "x")
+  bn_build_and_validate(bijector, layer, input, "x")
   .Call(C_bn_transform, bn_pointer(layer), input$y, input$dims, input$axes,
         .subset2(layer, "epsilon"), .subset2(layer, "center"),
         .subset2(layer, "scale"), 1L)
@@ -427,7 +414,7 @@ bijector_forward.tfb_batch_normalization <- function(bijector, x) {
 
 # Builds the layer if needed and runs validate_args' checks, leaving the
 # layer unbuilt if a check fails.
-bn_prepare_evaluation <- function(bijector, layer, input, arg) {
+bn_build_and_validate <- function(bijector, layer, input, arg) {
   validate <- .subset2(bijector, "validate_args")
   if (validate) {
     bn_check_finite(input$y, arg)
@@ -459,7 +446,7 @@ bijector_inverse_log_det_jacobian.tfb_batch_normalization <- function(
     abort_bijectors("empty_batch",
                     "`y` is an empty training batch: it must have at least one row.")
   }
-  bn_prepare_evaluation(bijector, layer, input, "y")
+  bn_build_and_validate(bijector, layer, input, "y")
   log_det <- .Call(C_bn_inverse_log_det, bn_pointer(layer),
                    if (training) input$y else NULL, input$dims, input$axes,
                    .subset2(layer, "epsilon"), .subset2(layer, "scale"))
@@ -475,7 +462,7 @@ bijector_forward_log_det_jacobian.tfb_batch_normalization <- function(
   event_ndims <- check_event_ndims(
     event_ndims, .subset2(bijector, "forward_min_event_ndims"),
     length(input$dims), "x")
-  bn_prepare_evaluation(bijector, layer, input, "x")
+  bn_build_and_validate(bijector, layer, input, "x")
   log_det <- .Call(C_bn_inverse_log_det, bn_pointer(layer), NULL, input$dims,
                    input$axes, .subset2(layer, "epsilon"),
                    .subset2(layer, "scale"))

@@ -88,6 +88,9 @@ check_axis <- function(axis, arg = "axis") {
 # Positive positions of `axis` in an input of rank `rank`, sorted.
 resolve_axes <- function(axis, rank, arg = "y") {
   resolved <- axis + (axis < 0L) * (as.integer(rank) + 1L)
+  if (length(resolved) == 1L && resolved >= 1L && resolved <= rank) {
+    return(resolved)
+  }
   if (any(resolved < 1L | resolved > rank)) {
     abort_bijectors("axis", sprintf(paste(
       "The layer's axis %s is out of range for `%s` of rank %d",
