@@ -55,8 +55,10 @@ check_initializer <- function(x, arg, lower = -Inf) {
 }
 
 initial_values <- function(initializer, n) {
-  value <- switch(initializer, zeros = 0, ones = 1, initializer)
-  rep(as.double(value), n)
+  if (is.character(initializer)) {
+    initializer <- if (initializer == "ones") 1 else 0
+  }
+  rep(as.double(initializer), n)
 }
 
 #' A batch-normalization layer
@@ -351,7 +353,7 @@ tfb_batch_normalization <- function(batchnorm_layer = NULL, training = TRUE,
     batchnorm_layer <- layer_batch_normalization(
       gamma_constraint = positive_gamma_constraint
     )
-  } else if (!inherits(batchnorm_layer, "layer_batch_normalization")) {
+  } else if (!is_batchnorm_layer(batchnorm_layer)) {
     abort_bijectors("layer", sprintf(paste(
       "`batchnorm_layer` must be a layer made by layer_batch_normalization()",
       "of this package, not %s."), describe_value(batchnorm_layer)))
@@ -365,6 +367,13 @@ tfb_batch_normalization <- function(batchnorm_layer = NULL, training = TRUE,
     batchnorm = batchnorm_layer,
     training = check_flag(training, "training")
   )
+}
+
+# A layer made by layer_batch_normalization(), not just something with its
+# class attribute.
+is_batchnorm_layer <- function(x) {
+  inherits(x, "layer_batch_normalization") && is.environment(x) &&
+    all(c(layer_fields, "state", "pointer") %in% ls(x, all.names = TRUE))
 }
 
 positive_gamma_constraint <- function(gamma) {
