@@ -8,7 +8,8 @@
 
 /* Statistics are taken in chunks small enough to stay in cache, two passes
    over each chunk, and the chunks are merged with Chan et al.'s formula:
-   one pass over memory, with the accuracy of the two-pass algorithm. */
+   one pass over memory, with the accuracy of the two-pass algorithm. All of
+   it is done on y minus the first value of each feature. */
 #define CHUNK 4096
 
 enum { GAMMA = 0, BETA = 1, MOVING_MEAN = 2, MOVING_VARIANCE = 3, N_STATE = 4 };
@@ -143,26 +144,27 @@ static int any_nonfinite(const double *p, R_xlen_t n)
     return 0;
 }
 
-static double sum4(const double *p, R_xlen_t n)
+static double shifted_sum(const double *p, R_xlen_t n, double shift)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     R_xlen_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        s0 += p[i];
-        s1 += p[i + 1];
-        s2 += p[i + 2];
-        s3 += p[i + 3];
+        s0 += p[i] - shift;
+        s1 += p[i + 1] - shift;
+        s2 += p[i + 2] - shift;
+        s3 += p[i + 3] - shift;
     }
     for (; i < n; i++)
-        s0 += p[i];
+        s0 += p[i] - shift;
     return (s0 + s1) + (s2 + s3);
 }
 
-/* Mean and sum of squared deviations of one contiguous chunk, two passes.
-   Returns 1 if the chunk holds NA, NaN or Inf. */
-static int chunk_moments(const double *p, R_xlen_t n, double *mean, double *m2)
+/* Mean and sum of squared deviations of one contiguous chunk of
+   y - shift, in two passes. Returns 1 if the chunk holds NA, NaN or Inf. */
+static int chunk_moments(const double *p, R_xlen_t n, double shift,
+                         double *mean, double *m2)
 {
-    double sum = sum4(p, n), center;
+    double sum = shifted_sum(p, n, shift), center;
     if (R_FINITE(sum)) {
         center = sum / (double) n;
     } else {
@@ -170,19 +172,19 @@ static int chunk_moments(const double *p, R_xlen_t n, double *mean, double *m2)
             return 1;
         center = 0;             /* finite values whose sum overflows */
         for (R_xlen_t i = 0; i < n; i++)
-            center += p[i] / (double) n;
+            center += (p[i] - shift) / (double) n;
     }
     double c0 = 0, c1 = 0, q0 = 0, q1 = 0;
     R_xlen_t i = 0;
     for (; i + 2 <= n; i += 2) {
-        double d0 = p[i] - center, d1 = p[i + 1] - center;
+        double d0 = (p[i] - shift) - center, d1 = (p[i + 1] - shift) - center;
         c0 += d0;
         c1 += d1;
         q0 += d0 * d0;
         q1 += d1 * d1;
     }
     for (; i < n; i++) {
-        double d = p[i] - center;
+        double d = (p[i] - shift) - center;
         c0 += d;
         q0 += d * d;
     }
@@ -200,6 +202,12 @@ static void merge_moments(double *n_a, double *mean_a, double *m2_a,
 {
     if (n_b == 0)
         return;
+    if (*n_a == 0) {
+        *n_a = n_b;
+        *mean_a = mean_b;
+        *m2_a = m2_b;
+        return;
+    }
     double n = *n_a + n_b;
     double delta = mean_b - *mean_a;
     *m2_a += m2_b + delta * delta * (*n_a * n_b / n);
@@ -210,7 +218,8 @@ static void merge_moments(double *n_a, double *mean_a, double *m2_a,
 /* Long runs of a single feature (features after a large reduction block,
    e.g. a matrix with features in columns): chunk each run. */
 static int moments_long_runs(const double *y, const bn_layout *layout,
-                             double *count, double *mean, double *m2)
+                             const double *shift, double *count,
+                             double *mean, double *m2)
 {
     run_cursor cursor;
     cursor_start(&cursor, layout);
@@ -220,7 +229,8 @@ static int moments_long_runs(const double *y, const bn_layout *layout,
         for (R_xlen_t s = 0; s < run; s += CHUNK) {
             R_xlen_t n = run - s < CHUNK ? run - s : CHUNK;
             double chunk_mean, chunk_m2;
-            if (chunk_moments(y + cursor.start + s, n, &chunk_mean, &chunk_m2))
+            if (chunk_moments(y + cursor.start + s, n, shift[f], &chunk_mean,
+                              &chunk_m2))
                 return 1;
             merge_moments(count + f, mean + f, m2 + f, (double) n,
                           chunk_mean, chunk_m2);
@@ -232,7 +242,8 @@ static int moments_long_runs(const double *y, const bn_layout *layout,
 /* Every other layout: groups of whole runs, about CHUNK elements each, with
    per-feature partial moments for the features the group touches. */
 static int moments_grouped(const double *y, const bn_layout *layout,
-                           double *count, double *mean, double *m2)
+                           const double *shift, double *count, double *mean,
+                           double *m2)
 {
     R_xlen_t features = layout->features, run = layout->size[0];
     R_xlen_t step = layout->stride[0];
@@ -261,13 +272,13 @@ static int moments_grouped(const double *y, const bn_layout *layout,
             if (step == 0) {
                 if (group_count[f] == 0)
                     touched[n_touched++] = f;
-                group_sum[f] += sum4(p, run);
+                group_sum[f] += shifted_sum(p, run, shift[f]);
                 group_count[f] += (double) run;
             } else {
                 for (R_xlen_t i = 0; i < run; i++, f += step) {
                     if (group_count[f] == 0)
                         touched[n_touched++] = f;
-                    group_sum[f] += p[i];
+                    group_sum[f] += p[i] - shift[f];
                     group_count[f] += 1;
                 }
             }
@@ -294,7 +305,7 @@ static int moments_grouped(const double *y, const bn_layout *layout,
                 const double *p = y + again.start;
                 R_xlen_t f = again.first_feature;
                 for (R_xlen_t i = 0; i < run; i++, f += step)
-                    group_sum[f] += p[i] / group_count[f];
+                    group_sum[f] += (p[i] - shift[f]) / group_count[f];
             }
         }
 
@@ -304,7 +315,7 @@ static int moments_grouped(const double *y, const bn_layout *layout,
             const double *p = y + again.start;
             R_xlen_t f = again.first_feature;
             for (R_xlen_t i = 0; i < run; i++, f += step) {
-                double d = p[i] - group_sum[f];
+                double d = (p[i] - shift[f]) - group_sum[f];
                 group_c[f] += d;
                 group_q[f] += d * d;
             }
@@ -321,6 +332,32 @@ static int moments_grouped(const double *y, const bn_layout *layout,
     return 0;
 }
 
+/* The first element of each feature. Moments are taken of y - shift, so
+   that chunk means are small numbers whose rounding does not swamp the
+   spread when the data sit far from zero. */
+static void first_values(const double *y, const bn_layout *layout,
+                         double *shift)
+{
+    R_xlen_t features = layout->features, run = layout->size[0];
+    R_xlen_t step = layout->stride[0], found = 0;
+    char *seen = R_alloc((size_t) features, 1);
+    memset(seen, 0, (size_t) features);
+    run_cursor cursor;
+    cursor_start(&cursor, layout);
+    for (; cursor.start < layout->total && found < features;
+         cursor_next(&cursor, layout)) {
+        R_xlen_t f = cursor.first_feature;
+        R_xlen_t n = step == 0 ? 1 : run;
+        for (R_xlen_t i = 0; i < n; i++, f += step) {
+            if (!seen[f]) {
+                seen[f] = 1;
+                found++;
+                shift[f] = R_FINITE(y[cursor.start + i]) ? y[cursor.start + i] : 0;
+            }
+        }
+    }
+}
+
 /* Per-feature mean and biased variance over the reduction axes.
    Returns 1, with the outputs undefined, if y holds NA, NaN or Inf. */
 static int moments_by_feature(const double *y, const bn_layout *layout,
@@ -328,16 +365,20 @@ static int moments_by_feature(const double *y, const bn_layout *layout,
 {
     R_xlen_t features = layout->features;
     double *count = (double *) R_alloc((size_t) features, sizeof(double));
+    double *shift = (double *) R_alloc((size_t) features, sizeof(double));
     memset(count, 0, (size_t) features * sizeof(double));
     memset(mean, 0, (size_t) features * sizeof(double));
     memset(variance, 0, (size_t) features * sizeof(double));
+    first_values(y, layout, shift);
     int bad = layout->stride[0] == 0 && layout->size[0] >= CHUNK ?
-        moments_long_runs(y, layout, count, mean, variance) :
-        moments_grouped(y, layout, count, mean, variance);
+        moments_long_runs(y, layout, shift, count, mean, variance) :
+        moments_grouped(y, layout, shift, count, mean, variance);
     if (bad)
         return 1;
-    for (R_xlen_t f = 0; f < features; f++)
+    for (R_xlen_t f = 0; f < features; f++) {
+        mean[f] += shift[f];
         variance[f] /= count[f];
+    }
     return 0;
 }
 
