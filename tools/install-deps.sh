@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Install what building, testing and checking bijectors needs, and only what is
+# missing. Safe to run again: when everything is present it prints nothing.
+#
+# Usage (as root, from anywhere): bash tools/install-deps.sh
+set -euo pipefail
+
+r_packages=(cli generics testthat knitr rmarkdown bench roxygen2 withr)
+system_tools=(pandoc qpdf)
+
+have_r_package() {
+  Rscript -e "quit(status = !requireNamespace('$1', quietly = TRUE))" >/dev/null 2>&1
+}
+
+apt_updated=0
+apt_update_once() {
+  if [ "$apt_updated" -eq 0 ]; then
+    echo "install-deps: refreshing the apt package lists"
+    apt-get update -qq
+    apt_updated=1
+  fi
+}
+
+apt_install() {
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v Rscript >/dev/null 2>&1; then
+  echo "install-deps: Rscript not found; installing r-base-dev"
+  apt_install r-base-dev
+fi
+
+missing_r=()
+for pkg in "${r_packages[@]}"; do
+  have_r_package "$pkg" || missing_r+=("$pkg")
+done
+
+for pkg in "${missing_r[@]+"${missing_r[@]}"}"; do
+  echo "install-deps: installing R package $pkg"
+  debian_name="r-cran-$(printf '%s' "$pkg" | tr '[:upper:]' '[:lower:]')"
+  if ! apt_install "$debian_name" || ! have_r_package "$pkg"; then
+    echo "install-deps: apt could not provide $pkg; installing it from CRAN"
+    Rscript -e "install.packages('$pkg', repos = 'https://cloud.r-project.org', quiet = TRUE)"
+  fi
+  if ! have_r_package "$pkg"; then
+    echo "install-deps: failed to install R package $pkg" >&2
+    exit 1
+  fi
+done
+
+for tool in "${system_tools[@]}"; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "install-deps: installing $tool"
+    apt_install "$tool"
+  fi
+done
