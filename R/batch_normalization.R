@@ -382,8 +382,29 @@ positive_gamma_constraint <- function(gamma) {
 
 #' @export
 bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
+  bn_inverse(bijector, y, with_log_det = FALSE)
+}
+
+#' @export
+bijector_inverse_and_log_det.tfb_batch_normalization <- function(
+    bijector, y, event_ndims) {
+  if (!.subset2(bijector, "training")) {
+    return(NextMethod())
+  }
+  result <- bn_inverse(bijector, y, with_log_det = TRUE, event_ndims)
+  list(x = result[[1L]], log_det = result[[2L]])
+}
+
+# The inverse, and with `with_log_det` also its log-det from the same batch
+# statistics (training mode only) as list(x, log_det).
+bn_inverse <- function(bijector, y, with_log_det, event_ndims = NULL) {
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, y, "y")
+  if (with_log_det) {
+    min_event_ndims <- .subset2(bijector, "inverse_min_event_ndims")
+    event_ndims <- check_event_ndims(event_ndims, min_event_ndims,
+                                     length(input$dims), "y")
+  }
   training <- .subset2(bijector, "training")
   if (training && length(input$y) == 0L) {
     abort_bijectors("empty_batch",
@@ -399,7 +420,7 @@ bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
   out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y, input$dims,
                input$axes, .subset2(layer, "momentum"),
                .subset2(layer, "epsilon"), .subset2(layer, "center"),
-               .subset2(layer, "scale"))
+               .subset2(layer, "scale"), with_log_det)
   if (is.null(out)) {
     if (built_now) {
       bn_unbuild(layer)
@@ -407,6 +428,10 @@ bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
     abort_bijectors("nonfinite", paste(
       "`y` contains NA, NaN or Inf values; a training batch must be finite,",
       "since it would spoil the running statistics. Nothing was changed."))
+  }
+  if (with_log_det) {
+    out[[2L]] <- out[[2L]] * log_det_multiplier(input$dims, event_ndims,
+                                                min_event_ndims)
   }
   out
 }

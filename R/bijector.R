@@ -85,6 +85,21 @@ bijector_inverse_log_det_jacobian <- function(bijector, y, event_ndims) {
   UseMethod("bijector_inverse_log_det_jacobian")
 }
 
+# The inverse and its log-det in one pass, as a transformed distribution's
+# log_prob() needs them: list(x = , log_det = ). Kinds whose inverse already
+# computes what the log-det needs (batch normalization's batch variance, a
+# network's log-scales) override it; a batch-normalization layer in training
+# mode then updates its running statistics once per call.
+bijector_inverse_and_log_det <- function(bijector, y, event_ndims) {
+  UseMethod("bijector_inverse_and_log_det")
+}
+
+#' @export
+bijector_inverse_and_log_det.default <- function(bijector, y, event_ndims) {
+  log_det <- bijector_inverse_log_det_jacobian(bijector, y, event_ndims)
+  list(x = bijector_inverse(bijector, y), log_det = log_det)
+}
+
 #' Apply a bijector or its inverse
 #'
 #' The generic helpers of tfprobability. `tfb_forward()` maps `x` through the

@@ -508,16 +508,33 @@ static SEXP pointer_state(SEXP pointer, R_xlen_t features, int writable)
     return state;
 }
 
+/* sum(log(gamma)) - 0.5 * sum(log(variance + epsilon)) */
+static double inverse_log_det(const double *gamma, const double *variance,
+                              R_xlen_t features, double eps, int use_gamma)
+{
+    double log_gamma = 0, log_variance = 0;
+    for (R_xlen_t f = 0; f < features; f++) {
+        if (use_gamma)
+            log_gamma += log(gamma[f]);
+        log_variance += log(variance[f] + eps);
+    }
+    return log_gamma - 0.5 * log_variance;
+}
+
 /* ---- entry points ------------------------------------------------------ */
 
+/* With `with_log_det`, returns list(x, log_det), the log-det from the same
+   batch variance, so that log_prob() takes one pass. */
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
-                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale)
+                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
+                           SEXP with_log_det)
 {
     check_double_array(y, "y");
     double rho = scalar_double(momentum, "momentum");
     double eps = scalar_double(epsilon, "epsilon");
     int use_beta = scalar_logical(center, "center");
     int use_gamma = scalar_logical(scale, "scale");
+    int both = scalar_logical(with_log_det, "with_log_det");
     if (!(rho >= 0 && rho <= 1))
         Rf_error("`momentum` must be in [0, 1]");
     if (!(eps >= 0))
@@ -553,8 +570,16 @@ SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
         moving_mean[f] = rho * moving_mean[f] + (1 - rho) * mean[f];
         moving_variance[f] = rho * moving_variance[f] + (1 - rho) * variance[f];
     }
-    UNPROTECT(1);
-    return out;
+    if (!both) {
+        UNPROTECT(1);
+        return out;
+    }
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(result, 0, out);
+    SET_VECTOR_ELT(result, 1, Rf_ScalarReal(
+        inverse_log_det(gamma, variance, features, eps, use_gamma)));
+    UNPROTECT(2);
+    return result;
 }
 
 /* direction 1: forward (de-normalize); -1: inverse with the moving
@@ -634,11 +659,6 @@ SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
         variance = batch_variance;
     }
     const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
-    double log_gamma = 0, log_sd = 0;
-    for (R_xlen_t f = 0; f < features; f++) {
-        if (use_gamma)
-            log_gamma += log(gamma[f]);
-        log_sd += log(variance[f] + eps);
-    }
-    return Rf_ScalarReal(log_gamma - 0.5 * log_sd);
+    return Rf_ScalarReal(inverse_log_det(gamma, variance, features, eps,
+                                         use_gamma));
 }

@@ -19,7 +19,8 @@ SEXP C_pointer_is_null(SEXP pointer);
 SEXP C_bn_state_new(SEXP gamma, SEXP beta, SEXP moving_mean, SEXP moving_variance);
 SEXP C_bn_pointer_new(SEXP state);
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
-                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale);
+                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
+                           SEXP with_log_det);
 SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
                     SEXP epsilon, SEXP center, SEXP scale, SEXP direction);
 SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,

@@ -8,7 +8,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_pointer_is_null",     (DL_FUNC) &C_pointer_is_null,     1},
     {"C_bn_state_new",        (DL_FUNC) &C_bn_state_new,        4},
     {"C_bn_pointer_new",      (DL_FUNC) &C_bn_pointer_new,      1},
-    {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 8},
+    {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 9},
     {"C_bn_transform",        (DL_FUNC) &C_bn_transform,        8},
     {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
     {NULL, NULL, 0}
