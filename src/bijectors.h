@@ -25,5 +25,10 @@ SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
                     SEXP epsilon, SEXP center, SEXP scale, SEXP direction);
 SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                           SEXP epsilon, SEXP scale);
+SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
+                   SEXP biases, SEXP activations, SEXP keep_hidden);
+SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
+                        SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
+                        SEXP direction);
 
 #endif

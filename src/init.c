@@ -11,6 +11,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 9},
     {"C_bn_transform",        (DL_FUNC) &C_bn_transform,        8},
     {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
+    {"C_mlp_forward",         (DL_FUNC) &C_mlp_forward,         7},
+    {"C_affine_transform",    (DL_FUNC) &C_affine_transform,    7},
     {NULL, NULL, 0}
 };
 

@@ -1,0 +1,263 @@
+# The distribution object model: environment-backed S3 objects with the
+# tfprobability method style (`d$log_prob(value)`, `d$sample(n)`) and the
+# generic helpers (`tfd_log_prob(d, value)`), which call the same per-kind
+# methods. Also the shape helpers the distributions share.
+
+new_distribution <- function(kind, name, batch_shape, event_shape,
+                             validate_args = FALSE, allow_nan_stats = TRUE,
+                             ...) {
+  distribution <- new.env(parent = emptyenv())
+  distribution$name <- name
+  distribution$batch_shape <- as.integer(batch_shape)
+  distribution$event_shape <- as.integer(event_shape)
+  distribution$validate_args <- validate_args
+  distribution$allow_nan_stats <- allow_nan_stats
+  fields <- list(...)
+  for (field in names(fields)) {
+    assign(field, fields[[field]], envir = distribution)
+  }
+  class(distribution) <- c(kind, "distribution")
+  distribution
+}
+
+distribution_methods <- c("log_prob", "prob", "sample")
+
+#' @export
+`$.distribution` <- function(x, name) {
+  distribution <- x
+  switch(name,
+    log_prob = function(value, ...) {
+      tfd_log_prob(distribution, value, ...)
+    },
+    prob = function(value, ...) {
+      tfd_prob(distribution, value, ...)
+    },
+    sample = function(sample_shape = integer(), ...) {
+      tfd_sample(distribution, sample_shape, ...)
+    },
+    {
+      if (!exists(name, envir = distribution, inherits = FALSE)) {
+        abort_bijectors("field", sprintf(
+          "A <%s> distribution has no field or method `%s`.",
+          class(distribution)[[1L]], name))
+      }
+      get(name, envir = distribution, inherits = FALSE)
+    }
+  )
+}
+
+#' @export
+`$<-.distribution` <- function(x, name, value) {
+  abort_bijectors("read_only", sprintf(
+    "`%s` of a distribution is read-only; create a new distribution instead.",
+    name))
+}
+
+#' @export
+`[[.distribution` <- function(x, i, ...) {
+  `$.distribution`(x, i)
+}
+
+#' @export
+`[[<-.distribution` <- `$<-.distribution`
+
+#' @rawNamespace S3method(utils::.DollarNames, distribution)
+.DollarNames.distribution <- function(x, pattern = "") {
+  candidates <- c(distribution_methods, ls(x, sorted = TRUE))
+  grep(pattern, candidates, value = TRUE)
+}
+
+# Per-kind methods. `value` arrives as a double array; `sample_shape` as a
+# double vector of whole numbers >= 0.
+distribution_log_prob <- function(distribution, value) {
+  UseMethod("distribution_log_prob")
+}
+distribution_sample <- function(distribution, sample_shape) {
+  UseMethod("distribution_sample")
+}
+
+check_distribution <- function(x, arg = "distribution") {
+  if (!inherits(x, "distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`%s` must be a distribution, such as tfd_normal(), not %s."),
+      arg, describe_value(x)))
+  }
+  invisible(x)
+}
+
+#' Log-density, density and samples of a distribution
+#'
+#' The generic helpers of tfprobability. `tfd_log_prob()` is the log-density
+#' of `value`, `tfd_prob()` its density (`exp()` of the log-density), and
+#' `tfd_sample()` draws samples. Each is the same as the method call
+#' `distribution$log_prob(value)`, `distribution$prob(value)` or
+#' `distribution$sample(sample_shape)`.
+#'
+#' Shapes follow TensorFlow's order with R's `dim()`: `value` has the
+#' distribution's event shape in its last dimensions (a matrix with
+#' `dim = c(N, D)` is `N` events of size `D`; a plain vector of length `D`
+#' is one event), and the result has one value per event. Samples have
+#' `dim = c(sample_shape, batch_shape, event_shape)`, returned as a plain
+#' vector when that has one dimension and as a single number when it has
+#' none. Samples are drawn with R's random number generator, so
+#' [set.seed()] makes them reproducible.
+#'
+#' @param distribution A distribution, such as one made by [tfd_normal()].
+#' @param value A numeric vector, matrix or array (integer input is converted
+#'   to double; a numeric data frame is used as a matrix).
+#' @param sample_shape Whole numbers >= 0: a number, a vector, or a list of
+#'   numbers as tfprobability takes it. The default (an empty list) draws one
+#'   sample.
+#' @param ... Unused; `seed` is refused (use [set.seed()]).
+#' @return `tfd_log_prob()`, `tfd_prob()`: a double vector or array with one
+#'   value per event. `tfd_sample()`: a double vector or array.
+#' @family distributions
+#' @seealso `tfprobability::tfd_log_prob()`, `tfprobability::tfd_prob()`,
+#'   `tfprobability::tfd_sample()`.
+#' @examples
+#' d <- tfd_multivariate_normal_diag(loc = c(0, 1), scale_diag = c(1, 2))
+#' x <- matrix(c(0, 0, 1, 1, 2, 3), ncol = 2, byrow = TRUE)
+#' tfd_log_prob(d, x)
+#' d$prob(c(0, 1))
+#' set.seed(1)
+#' dim(tfd_sample(d, 5))
+#' dim(d$sample(c(2, 3)))
+#' @export
+tfd_log_prob <- function(distribution, value, ...) {
+  check_distribution(distribution)
+  check_no_extra_arguments(list(...))
+  distribution_log_prob(distribution, as_input_array(value, "value"))
+}
+
+#' @rdname tfd_log_prob
+#' @export
+tfd_prob <- function(distribution, value, ...) {
+  exp(tfd_log_prob(distribution, value, ...))
+}
+
+#' @rdname tfd_log_prob
+#' @export
+tfd_sample <- function(distribution, sample_shape = list(), ...) {
+  check_distribution(distribution)
+  check_no_extra_arguments(list(...))
+  distribution_sample(distribution, check_sample_shape(sample_shape))
+}
+
+check_no_extra_arguments <- function(extra) {
+  if (length(extra) == 0L) {
+    return(invisible())
+  }
+  extra_names <- names(extra) %||% rep("", length(extra))
+  if ("seed" %in% extra_names) {
+    abort_bijectors("unsupported", paste(
+      "`seed` is not supported: samples are drawn with R's random number",
+      "generator, so call set.seed() first."))
+  }
+  abort_bijectors("argument", sprintf(
+    "Unused argument%s: %s.", if (length(extra) > 1L) "s" else "",
+    paste(ifelse(extra_names == "", "(unnamed)", paste0("`", extra_names, "`")),
+          collapse = ", ")))
+}
+
+check_sample_shape <- function(sample_shape, arg = "sample_shape") {
+  if (is.list(sample_shape) && !is.object(sample_shape)) {
+    numeric_entries <- vapply(sample_shape, function(entry) {
+      is.numeric(entry) && !is.object(entry) && length(entry) == 1L
+    }, logical(1))
+    if (!all(numeric_entries)) {
+      abort_bijectors("sample_shape", sprintf(
+        "`%s` must be a list of single whole numbers >= 0.", arg))
+    }
+    sample_shape <- as.double(unlist(sample_shape, use.names = FALSE))
+  }
+  ok <- is.numeric(sample_shape) && !is.object(sample_shape) &&
+    length(dim(sample_shape)) <= 1L && !anyNA(sample_shape) &&
+    all(is.finite(sample_shape)) && all(sample_shape >= 0) &&
+    all(sample_shape == round(sample_shape))
+  if (!ok) {
+    abort_bijectors("sample_shape", sprintf(
+      "`%s` must be whole numbers >= 0, not %s.", arg,
+      if (is.numeric(sample_shape) && length(sample_shape) <= 6L)
+        format_values(sample_shape) else describe_value(sample_shape)))
+  }
+  as.double(sample_shape)
+}
+
+# Shapes ------------------------------------------------------------------
+
+# TensorFlow's shape of an R value: a number is a scalar, a plain vector has
+# one dimension, an array has its dim.
+shape_of <- function(x) {
+  dims <- dim(x)
+  if (!is.null(dims)) {
+    return(dims)
+  }
+  if (length(x) == 1L) integer() else length(x)
+}
+
+# TensorFlow's broadcasting: shapes aligned on the right, each pair of
+# dimensions equal or one of them 1.
+broadcast_shapes <- function(first, second, what) {
+  rank <- max(length(first), length(second))
+  first <- c(rep(1, rank - length(first)), first)
+  second <- c(rep(1, rank - length(second)), second)
+  ok <- first == second | first == 1 | second == 1
+  if (!all(ok)) {
+    abort_bijectors(what$class, what$message)
+  }
+  pmax(first, second) * (first != 0 & second != 0)
+}
+
+# The values of `x` (of shape `from`) laid out in column-major order of the
+# broadcast shape `to`; a single value stays single (R recycles it).
+broadcast_values <- function(x, from, to) {
+  if (length(x) == 1L) {
+    return(as.vector(x))
+  }
+  from <- c(rep(1, length(to) - length(from)), from)
+  if (all(from == to)) {
+    return(as.vector(x))
+  }
+  leading <- which(from != 1)
+  if (length(leading) > 0L && all(from[seq_len(min(leading) - 1L)] == 1) &&
+      all(from[min(leading):length(to)] == to[min(leading):length(to)])) {
+    # `x` fills the trailing dims: repeat each value over the leading ones.
+    return(rep(as.vector(x), each = prod(to[seq_len(min(leading) - 1L)])))
+  }
+  strides <- cumprod(c(1, from[-length(from)]))
+  index <- 0
+  for (k in seq_along(to)) {
+    step <- if (from[[k]] == 1) 0 else (seq_len(to[[k]]) - 1) * strides[[k]]
+    index <- as.vector(outer(index, step, "+"))
+  }
+  as.vector(x)[index + 1]
+}
+
+# A vector of values shaped as `shape`: a plain vector for one dimension,
+# a single number for none.
+with_shape <- function(values, shape) {
+  if (length(shape) >= 2L) {
+    dim(values) <- shape
+  }
+  values
+}
+
+format_shape <- function(shape) {
+  paste0("[", paste(shape, collapse = ", "), "]")
+}
+
+#' @export
+format.distribution <- function(x, ...) {
+  c(
+    sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
+    sprintf("  batch_shape: %s, event_shape: %s",
+            format_shape(.subset2(x, "batch_shape")),
+            format_shape(.subset2(x, "event_shape")))
+  )
+}
+
+#' @export
+print.distribution <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}

@@ -1,0 +1,85 @@
+# Invert: a bijector with the directions of another swapped.
+
+#' Invert a bijector
+#'
+#' Swaps the forward and inverse directions of `bijector`, as tfprobability's
+#' `tfb_invert()`: `forward(x)` is `bijector`'s inverse, `inverse(y)` is its
+#' forward map, the forward log-determinant at `x` is `bijector`'s inverse
+#' log-determinant at `x`, and the inverse log-determinant at `y` is
+#' `bijector`'s forward log-determinant at `y`. The minimum event ndims are
+#' swapped too.
+#'
+#' The inverted bijector shares `bijector` (and so, for batch normalization,
+#' its layer). Note that inverting a batch-normalization bijector makes its
+#' normalizing direction the forward one: `tfb_invert(b)$forward(x)` updates
+#' the running statistics of a training-mode `b`.
+#'
+#' @param bijector A bijector.
+#' @param validate_args `TRUE` or `FALSE`; accepted for compatibility.
+#' @param name A string, or `NULL` for `"invert_"` followed by `bijector`'s
+#'   name (TFP's default).
+#' @return A bijector of class `c("tfb_invert", "bijector")` with the methods
+#'   `$forward(x)`, `$inverse(y)`, `$forward_log_det_jacobian(x, event_ndims)`
+#'   and `$inverse_log_det_jacobian(y, event_ndims)` and the field `$bijector`.
+#' @family bijectors
+#' @seealso `tfprobability::tfb_invert()`; [tfb_chain()].
+#' @examples
+#' b <- tfb_invert(tfb_scale(2))
+#' b$forward(c(2, 4))                          # halves
+#' b$forward_log_det_jacobian(c(2, 4), event_ndims = 1)   # -2 * log(2)
+#' b
+#' @export
+tfb_invert <- function(bijector, validate_args = FALSE, name = NULL) {
+  check_bijector(bijector)
+  name <- check_string(name, "name", null_ok = TRUE) %||%
+    paste0("invert_", .subset2(bijector, "name"))
+  new_bijector(
+    "tfb_invert",
+    name = name,
+    forward_min_event_ndims = .subset2(bijector, "inverse_min_event_ndims"),
+    inverse_min_event_ndims = .subset2(bijector, "forward_min_event_ndims"),
+    validate_args = check_flag(validate_args, "validate_args"),
+    bijector = bijector
+  )
+}
+
+#' @export
+bijector_forward.tfb_invert <- function(bijector, x) {
+  bijector_inverse(.subset2(bijector, "bijector"), x)
+}
+
+#' @export
+bijector_inverse.tfb_invert <- function(bijector, y) {
+  bijector_forward(.subset2(bijector, "bijector"), y)
+}
+
+#' @export
+bijector_forward_log_det_jacobian.tfb_invert <- function(bijector, x,
+                                                         event_ndims) {
+  bijector_inverse_log_det_jacobian(.subset2(bijector, "bijector"), x,
+                                    event_ndims)
+}
+
+#' @export
+bijector_inverse_log_det_jacobian.tfb_invert <- function(bijector, y,
+                                                         event_ndims) {
+  bijector_forward_log_det_jacobian(.subset2(bijector, "bijector"), y,
+                                    event_ndims)
+}
+
+# The inner bijector's forward map at y and its forward log-det at y. The
+# log-det goes first: it checks event_ndims before the forward map builds
+# anything (a batch-normalization layer builds on its first input).
+#' @export
+bijector_inverse_and_log_det.tfb_invert <- function(bijector, y,
+                                                    event_ndims) {
+  inner <- .subset2(bijector, "bijector")
+  log_det <- bijector_forward_log_det_jacobian(inner, y, event_ndims)
+  list(x = bijector_forward(inner, y), log_det = log_det)
+}
+
+#' @export
+format.tfb_invert <- function(x, ...) {
+  c(NextMethod(), "  of:",
+    paste0("    ", format(.subset2(x, "bijector"), ...)))
+}
