@@ -31,4 +31,8 @@ SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
                         SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
                         SEXP direction);
 
+SEXP C_parameters_assign(SEXP containers, SEXP indices, SEXP values);
+SEXP C_adam_step(SEXP containers, SEXP indices, SEXP gradients,
+                 SEXP first_moments, SEXP second_moments, SEXP settings);
+
 #endif

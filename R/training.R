@@ -1,0 +1,347 @@
+# Training infrastructure: where trainable parameters live, the cache-
+# carrying passes and backward passes each kind implements, the loss and its
+# gradient, and Adam. The backward arithmetic of each kind is in C.
+
+# ---- per-kind generics -------------------------------------------------
+
+# The inverse with what its backward pass needs:
+# list(x = , log_det = , cache = ). A batch-normalization layer in training
+# mode updates its running statistics here, once.
+bijector_inverse_with_cache <- function(bijector, y, event_ndims) {
+  UseMethod("bijector_inverse_with_cache")
+}
+
+# Given the cache of bijector_inverse_with_cache() and the gradients of the
+# loss with respect to its x and log_det (same shapes), returns
+# list(input = gradient with respect to y, parameters = named list shaped
+# like bijector_parameter_slots()).
+bijector_inverse_backward <- function(bijector, cache, grad_x, grad_log_det) {
+  UseMethod("bijector_inverse_backward")
+}
+
+# The same pair for the forward direction (what tfb_invert() runs when a
+# distribution computes log_prob): list(y = , log_det = , cache = ) with the
+# forward log-det, and list(input = gradient with respect to x, parameters).
+bijector_forward_with_cache <- function(bijector, x, event_ndims) {
+  UseMethod("bijector_forward_with_cache")
+}
+
+bijector_forward_backward <- function(bijector, cache, grad_y, grad_log_det) {
+  UseMethod("bijector_forward_backward")
+}
+
+# Where each trainable array lives: a list of slots, each
+# list(name = , owner = <environment>, field = , index = , mask = NULL or
+# a 0/1 array), meaning element `index` of the list `owner[[field]]`.
+# Gradients are returned in this order and with these names.
+bijector_parameter_slots <- function(bijector) {
+  UseMethod("bijector_parameter_slots")
+}
+
+#' @export
+bijector_parameter_slots.default <- function(bijector) {
+  list()
+}
+
+no_gradient <- function(bijector, direction) {
+  abort_bijectors("unsupported", sprintf(paste(
+    "Gradients through the %s direction of a <%s> bijector are not",
+    "implemented."), direction, class(bijector)[[1L]]))
+}
+
+#' @export
+bijector_inverse_with_cache.default <- function(bijector, y, event_ndims) {
+  no_gradient(bijector, "inverse")
+}
+
+#' @export
+bijector_forward_with_cache.default <- function(bijector, x, event_ndims) {
+  no_gradient(bijector, "forward")
+}
+
+parameter_slot <- function(name, owner, field, index, mask = NULL) {
+  list(name = name, owner = owner, field = field, index = as.integer(index),
+       mask = mask)
+}
+
+# The slots of members, their names prefixed by position and member name.
+prefixed_slots <- function(members) {
+  slots <- list()
+  for (k in seq_along(members)) {
+    member_slots <- bijector_parameter_slots(members[[k]])
+    prefix <- sprintf("%d_%s/", k, .subset2(members[[k]], "name"))
+    for (slot in member_slots) {
+      slot$name <- paste0(prefix, slot$name)
+      slots[[length(slots) + 1L]] <- slot
+    }
+  }
+  slots
+}
+
+slot_value <- function(slot) {
+  .subset2(.subset2(slot$owner, slot$field), slot$index)
+}
+
+slot_containers <- function(slots, prefix = "") {
+  lapply(slots, function(slot) {
+    .subset2(slot$owner, paste0(prefix, slot$field))
+  })
+}
+
+slot_indices <- function(slots) {
+  vapply(slots, function(slot) slot$index, integer(1))
+}
+
+# ---- trainable_parameters() --------------------------------------------
+
+parameter_slots_of <- function(x, arg = "x") {
+  if (inherits(x, "tfd_transformed_distribution")) {
+    return(bijector_parameter_slots(.subset2(x, "bijector")))
+  }
+  if (inherits(x, "bijector")) {
+    return(bijector_parameter_slots(x))
+  }
+  if (inherits(x, "distribution")) {
+    return(list())
+  }
+  abort_bijectors("argument", sprintf(paste(
+    "`%s` must be a bijector or a distribution, not %s."), arg,
+    describe_value(x)))
+}
+
+# Slots of bijectors not built yet have nothing to show; a flow builds on
+# its first data.
+check_slots_built <- function(slots) {
+  for (slot in slots) {
+    if (is.null(.subset2(slot$owner, slot$field))) {
+      abort_bijectors("not_built", paste(
+        "Some parameters do not exist yet: a flow builds its networks and",
+        "batch-normalization layers on the first data it sees."))
+    }
+  }
+  invisible(slots)
+}
+
+#' Trainable parameters of a bijector or distribution
+#'
+#' `trainable_parameters()` returns copies of every trainable array of a
+#' bijector, a chain or a transformed distribution, by name, in a stable
+#' order: `gamma` and `beta` of batch normalization, `shift`, `scale` (or
+#' `log_scale`), and the kernels and biases of the networks of
+#' [tfb_masked_autoregressive_flow()] and [tfb_real_nvp()]. Members of a
+#' chain are prefixed by their position and name, such as
+#' `"2_batch_normalization/gamma"`. The base distribution of a transformed
+#' distribution is held fixed, as in TFP flows.
+#'
+#' `trainable_parameters(x) <- value` sets them: `value` is a list with the
+#' same names, each element of the same length with finite values. Kernel
+#' entries outside a MADE mask are set to 0.
+#'
+#' Networks and batch-normalization layers are created on the first data a
+#' flow sees, so call `log_prob()` once (or [fit()]) before asking.
+#'
+#' @param x A bijector or a transformed distribution.
+#' @param value A named list shaped like `trainable_parameters(x)`.
+#' @return `trainable_parameters()`: a named list of double vectors and
+#'   matrices (copies). The replacement form returns `x`.
+#' @family training
+#' @seealso [loss_and_gradient()], [fit.tfd_transformed_distribution()].
+#' @examples
+#' flow <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_chain(list(tfb_shift(c(1, 2)), tfb_batch_normalization()))
+#' )
+#' invisible(flow$log_prob(matrix(rnorm(20), ncol = 2)))
+#' p <- trainable_parameters(flow)
+#' names(p)
+#' p[["1_shift/shift"]] <- c(0, 0)
+#' trainable_parameters(flow) <- p
+#' @export
+trainable_parameters <- function(x) {
+  slots <- check_slots_built(parameter_slots_of(x))
+  values <- lapply(slots, function(slot) {
+    value <- slot_value(slot)
+    copy <- .Call(C_copy_double, value)
+    dim(copy) <- dim(value)
+    copy
+  })
+  names(values) <- vapply(slots, function(slot) slot$name, character(1))
+  values
+}
+
+#' @rdname trainable_parameters
+#' @export
+`trainable_parameters<-` <- function(x, value) {
+  slots <- check_slots_built(parameter_slots_of(x))
+  names <- vapply(slots, function(slot) slot$name, character(1))
+  if (!is.list(value) || is.object(value) || is.null(names(value)) ||
+      !setequal(names(value), names) || length(value) != length(names)) {
+    abort_bijectors("argument", sprintf(paste(
+      "`value` must be a list named like trainable_parameters(x): %s."),
+      paste0("`", names, "`", collapse = ", ")))
+  }
+  value <- value[names]
+  for (k in seq_along(slots)) {
+    v <- value[[k]]
+    size <- length(slot_value(slots[[k]]))
+    if (!is.numeric(v) || is.object(v) || length(v) != size ||
+        !all(is.finite(v))) {
+      abort_bijectors("argument", sprintf(
+        "`value[[\"%s\"]]` must hold %d finite numbers, not %s.",
+        names[[k]], size, describe_value(v)))
+    }
+    v <- as.double(v)
+    if (!is.null(slots[[k]]$mask)) {
+      v <- v * as.double(slots[[k]]$mask)
+    }
+    value[[k]] <- v
+  }
+  .Call(C_parameters_assign, slot_containers(slots), slot_indices(slots),
+        unname(value))
+  x
+}
+
+# ---- the loss and its gradient -------------------------------------------
+
+# Log-density of each event of the base distribution and its gradient with
+# respect to the value: list(log_prob = , gradient = ).
+distribution_log_prob_gradient <- function(distribution, value) {
+  UseMethod("distribution_log_prob_gradient")
+}
+
+#' @export
+distribution_log_prob_gradient.default <- function(distribution, value) {
+  abort_bijectors("unsupported", sprintf(paste(
+    "Training needs the gradient of the base distribution's log-density;",
+    "it is not implemented for <%s>."), class(distribution)[[1L]]))
+}
+
+#' @export
+distribution_log_prob_gradient.tfd_multivariate_normal_diag <- function(
+    distribution, value) {
+  loc <- .subset2(distribution, "loc")
+  scale <- .subset2(distribution, "scale_diag")
+  size <- length(loc)
+  rows <- length(value) %/% size
+  z <- (value - rep(loc, each = rows)) / rep(scale, each = rows)
+  log_prob <- -0.5 * rowSums(matrix(z * z, rows, size)) -
+    .subset2(distribution, "log_normalizer")
+  gradient <- -z / rep(scale, each = rows)
+  dim(gradient) <- dim(value)
+  list(log_prob = log_prob, gradient = gradient)
+}
+
+check_training_data <- function(distribution, x, arg = "x") {
+  if (!inherits(distribution, "tfd_transformed_distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`distribution` must be a transformed distribution",
+      "(tfd_transformed_distribution()), not %s."),
+      describe_value(distribution)))
+  }
+  x <- as_input_array(x, arg)
+  event_shape <- .subset2(distribution, "event_shape")
+  dims <- dim(x)
+  if (length(event_shape) != 1L || length(dims) != 2L ||
+      dims[[2L]] != event_shape[[1L]]) {
+    abort_bijectors("event_size", sprintf(paste(
+      "`%s` must be a matrix with one row per event and %s columns (the",
+      "event size of the distribution), not of shape %s."), arg,
+      format(prod(event_shape)), format_shape(input_dims(x))))
+  }
+  if (dims[[1L]] < 1L) {
+    abort_bijectors("empty_batch", sprintf("`%s` has no rows.", arg))
+  }
+  if (!.Call(C_all_finite, x)) {
+    abort_bijectors("nonfinite", sprintf(
+      "`%s` contains NA, NaN or Inf values.", arg))
+  }
+  x
+}
+
+#' The loss of a flow and its gradient
+#'
+#' Computes the mean negative log-likelihood of the rows of `x` under a
+#' transformed distribution and its gradient with respect to every
+#' trainable parameter, analytically, in one inverse pass and one backward
+#' pass (in C). Batch-normalization layers in training mode use and update
+#' their running statistics as `log_prob()` does.
+#'
+#' @param distribution A [tfd_transformed_distribution()] whose base is
+#'   [tfd_multivariate_normal_diag()].
+#' @param x A numeric matrix (or data frame) with one event per row.
+#' @param input_gradient `TRUE` to also return the gradient with respect to
+#'   `x`.
+#' @return A list with `loss` (a number), `gradient` (a named list shaped like
+#'   [trainable_parameters()]) and, with `input_gradient = TRUE`, `input`
+#'   (a matrix like `x`).
+#' @family training
+#' @examples
+#' flow <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_chain(list(tfb_shift(c(1, 2)), tfb_scale(c(2, 3))))
+#' )
+#' y <- matrix(rnorm(20), ncol = 2)
+#' lg <- loss_and_gradient(flow, y)
+#' lg$loss
+#' lg$gradient
+#' @export
+loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
+  x <- check_training_data(distribution, x)
+  input_gradient <- check_flag(input_gradient, "input_gradient")
+  loss_and_gradient_unchecked(distribution, x, input_gradient)
+}
+
+loss_and_gradient_unchecked <- function(distribution, x, input_gradient) {
+  bijector <- .subset2(distribution, "bijector")
+  event_ndims <- length(.subset2(distribution, "event_shape"))
+  pass <- bijector_inverse_with_cache(bijector, x, event_ndims)
+  base <- distribution_log_prob_gradient(.subset2(distribution,
+                                                  "distribution"), pass$x)
+  events <- length(base$log_prob)
+  loss <- -mean(base$log_prob + pass$log_det)
+  grad_log_det <- if (length(pass$log_det) == 1L) -1 else
+    array(-1 / events, dim = dim(pass$log_det) %||% length(pass$log_det))
+  backward <- bijector_inverse_backward(bijector, pass$cache,
+                                        -base$gradient / events, grad_log_det)
+  slots <- bijector_parameter_slots(bijector)
+  gradient <- backward$parameters
+  names(gradient) <- vapply(slots, function(slot) slot$name, character(1))
+  result <- list(loss = loss, gradient = gradient)
+  if (input_gradient) {
+    result$input <- backward$input
+  }
+  result
+}
+
+# ---- Adam -------------------------------------------------------------------
+
+# Adam's moments live beside the parameters, in lists `adam_m_<field>` and
+# `adam_v_<field>` of the owner, so a saved model continues where it was.
+adam_prepare <- function(slots) {
+  for (slot in slots) {
+    for (prefix in c("adam_m_", "adam_v_")) {
+      field <- paste0(prefix, slot$field)
+      moments <- .subset2(slot$owner, field)
+      container <- .subset2(slot$owner, slot$field)
+      if (is.null(moments) || length(moments) != length(container)) {
+        moments <- vector("list", length(container))
+      }
+      if (!is.double(moments[[slot$index]]) ||
+          length(moments[[slot$index]]) != length(slot_value(slot))) {
+        moments[[slot$index]] <- numeric(length(slot_value(slot)))
+        assign(field, moments, envir = slot$owner)
+      }
+    }
+  }
+  invisible(slots)
+}
+
+adam_step <- function(slots, gradients, learning_rate, step, beta_1 = 0.9,
+                      beta_2 = 0.999, epsilon = 1e-7) {
+  adam_prepare(slots)
+  .Call(C_adam_step, slot_containers(slots), slot_indices(slots),
+        unname(gradients), slot_containers(slots, "adam_m_"),
+        slot_containers(slots, "adam_v_"),
+        c(learning_rate, beta_1, beta_2, epsilon, step))
+  invisible()
+}
