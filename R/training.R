@@ -138,7 +138,7 @@ check_slots_built <- function(slots) {
 #' entries outside a MADE mask are set to 0.
 #'
 #' Networks and batch-normalization layers are created on the first data a
-#' flow sees, so call `log_prob()` once (or [fit()]) before asking.
+#' flow sees, so call `log_prob()` once (or `fit()`) before asking.
 #'
 #' @param x A bijector or a transformed distribution.
 #' @param value A named list shaped like `trainable_parameters(x)`.
