@@ -396,7 +396,7 @@ bijector_inverse_and_log_det.tfb_batch_normalization <- function(
 }
 
 # The inverse, and with `with_log_det` also its log-det from the same batch
-# statistics (training mode only) as list(x, log_det).
+# statistics (training mode only) as list(x, log_det, mean, variance).
 bn_inverse <- function(bijector, y, with_log_det, event_ndims = NULL) {
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, y, "y")
@@ -406,17 +406,35 @@ bn_inverse <- function(bijector, y, with_log_det, event_ndims = NULL) {
                                      length(input$dims), "y")
   }
   training <- .subset2(bijector, "training")
-  if (training && length(input$y) == 0L) {
+  if (!training) {
+    bn_build_and_validate(bijector, layer, input, "y")
+    return(bn_inverse_evaluation(layer, input))
+  }
+  out <- bn_inverse_training(bijector, layer, input, with_log_det)
+  if (with_log_det) {
+    out[[2L]] <- out[[2L]] * log_det_multiplier(input$dims, event_ndims,
+                                                min_event_ndims)
+  }
+  out
+}
+
+bn_inverse_evaluation <- function(layer, input) {
+  .Call(C_bn_transform, bn_pointer(layer), input$y, input$dims, input$axes,
+        .subset2(layer, "epsilon"), .subset2(layer, "center"),
+        .subset2(layer, "scale"), -1L)
+}
+
+# The training-mode inverse of a checked input: builds the layer if needed,
+# normalizes with the batch statistics and updates the running ones. With
+# `with_log_det`, list(x, log_det (without the event_ndims multiplier),
+# batch mean, batch variance).
+bn_inverse_training <- function(bijector, layer, input, with_log_det) {
+  if (length(input$y) == 0L) {
     abort_bijectors("empty_batch",
                     "`y` is an empty training batch: it must have at least one row.")
   }
   built_now <- is.null(.subset2(layer, "state"))
   bn_build_and_validate(bijector, layer, input, "y")
-  if (!training) {
-    return(.Call(C_bn_transform, bn_pointer(layer), input$y, input$dims,
-                 input$axes, .subset2(layer, "epsilon"),
-                 .subset2(layer, "center"), .subset2(layer, "scale"), -1L))
-  }
   out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y, input$dims,
                input$axes, .subset2(layer, "momentum"),
                .subset2(layer, "epsilon"), .subset2(layer, "center"),
@@ -428,10 +446,6 @@ bn_inverse <- function(bijector, y, with_log_det, event_ndims = NULL) {
     abort_bijectors("nonfinite", paste(
       "`y` contains NA, NaN or Inf values; a training batch must be finite,",
       "since it would spoil the running statistics. Nothing was changed."))
-  }
-  if (with_log_det) {
-    out[[2L]] <- out[[2L]] * log_det_multiplier(input$dims, event_ndims,
-                                                min_event_ndims)
   }
   out
 }
@@ -502,6 +516,207 @@ bijector_forward_log_det_jacobian.tfb_batch_normalization <- function(
                    .subset2(layer, "scale"))
   -log_det * log_det_multiplier(input$dims, event_ndims,
                                 .subset2(bijector, "forward_min_event_ndims"))
+}
+
+# ---- training: parameters, cache-carrying passes and gradients -----------
+
+#' @export
+bijector_parameter_slots.tfb_batch_normalization <- function(bijector) {
+  layer <- .subset2(bijector, "batchnorm")
+  slots <- list()
+  if (.subset2(layer, "scale")) {
+    slots[[length(slots) + 1L]] <- parameter_slot("gamma", layer, "state", 1L)
+  }
+  if (.subset2(layer, "center")) {
+    slots[[length(slots) + 1L]] <- parameter_slot("beta", layer, "state", 2L)
+  }
+  slots
+}
+
+# Copies of the running statistics, so that a backward pass uses the values
+# its forward pass used even if the layer moves in between.
+bn_moving_statistics <- function(layer) {
+  state <- .subset2(layer, "state")
+  list(mean = .Call(C_copy_double, .subset2(state, "moving_mean")),
+       variance = .Call(C_copy_double, .subset2(state, "moving_variance")))
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_batch_normalization <- function(
+    bijector, y, event_ndims) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, y, "y")
+  min_event_ndims <- .subset2(bijector, "inverse_min_event_ndims")
+  event_ndims <- check_event_ndims(event_ndims, min_event_ndims,
+                                   length(input$dims), "y")
+  multiplier <- log_det_multiplier(input$dims, event_ndims, min_event_ndims)
+  training <- .subset2(bijector, "training")
+  if (training) {
+    out <- bn_inverse_training(bijector, layer, input, with_log_det = TRUE)
+    x <- out[[1L]]
+    log_det <- out[[2L]] * multiplier
+    statistics <- list(mean = out[[3L]], variance = out[[4L]])
+  } else {
+    bn_build_and_validate(bijector, layer, input, "y")
+    x <- bn_inverse_evaluation(layer, input)
+    log_det <- multiplier * .Call(
+      C_bn_inverse_log_det, bn_pointer(layer), NULL, input$dims, input$axes,
+      .subset2(layer, "epsilon"), .subset2(layer, "scale"))
+    statistics <- bn_moving_statistics(layer)
+  }
+  list(x = x, log_det = log_det, cache = list(
+    input = input$y, dims = input$dims, axes = input$axes,
+    mean = statistics$mean, variance = statistics$variance,
+    multiplier = multiplier, training = training
+  ))
+}
+
+#' @export
+bijector_inverse_backward.tfb_batch_normalization <- function(
+    bijector, cache, grad_x, grad_log_det) {
+  layer <- .subset2(bijector, "batchnorm")
+  out <- .Call(C_bn_inverse_backward, bn_pointer(layer), cache$input,
+               bn_gradient_array(grad_x), cache$dims, cache$axes, cache$mean,
+               cache$variance, bn_backward_settings(layer, cache, grad_log_det),
+               c(.subset2(layer, "center"), .subset2(layer, "scale"),
+                 cache$training))
+  list(input = out[[1L]], parameters = bn_parameter_gradients(layer, out))
+}
+
+#' @export
+bijector_forward_with_cache.tfb_batch_normalization <- function(
+    bijector, x, event_ndims) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, x, "x")
+  min_event_ndims <- .subset2(bijector, "forward_min_event_ndims")
+  event_ndims <- check_event_ndims(event_ndims, min_event_ndims,
+                                   length(input$dims), "x")
+  multiplier <- log_det_multiplier(input$dims, event_ndims, min_event_ndims)
+  bn_build_and_validate(bijector, layer, input, "x")
+  pointer <- bn_pointer(layer)
+  y <- .Call(C_bn_transform, pointer, input$y, input$dims, input$axes,
+             .subset2(layer, "epsilon"), .subset2(layer, "center"),
+             .subset2(layer, "scale"), 1L)
+  log_det <- -multiplier * .Call(
+    C_bn_inverse_log_det, pointer, NULL, input$dims, input$axes,
+    .subset2(layer, "epsilon"), .subset2(layer, "scale"))
+  statistics <- bn_moving_statistics(layer)
+  list(y = y, log_det = log_det, cache = list(
+    input = input$y, dims = input$dims, axes = input$axes,
+    mean = statistics$mean, variance = statistics$variance,
+    multiplier = multiplier
+  ))
+}
+
+#' @export
+bijector_forward_backward.tfb_batch_normalization <- function(
+    bijector, cache, grad_y, grad_log_det) {
+  layer <- .subset2(bijector, "batchnorm")
+  out <- .Call(C_bn_forward_backward, bn_pointer(layer), cache$input,
+               bn_gradient_array(grad_y), cache$dims, cache$axes, cache$mean,
+               cache$variance, bn_backward_settings(layer, cache, grad_log_det),
+               c(.subset2(layer, "center"), .subset2(layer, "scale")))
+  list(input = out[[1L]], parameters = bn_parameter_gradients(layer, out))
+}
+
+bn_gradient_array <- function(gradient) {
+  if (is.double(gradient)) gradient else as.double(gradient)
+}
+
+# c(epsilon, multiplier, gradient of the loss with respect to the log-det).
+# The log-det is one number for the whole batch; if a caller hands one
+# gradient per event (the number broadcast to every event), the gradient of
+# the number is their sum.
+bn_backward_settings <- function(layer, cache, grad_log_det) {
+  c(.subset2(layer, "epsilon"), cache$multiplier, sum(grad_log_det))
+}
+
+# Gradients in the order of bijector_parameter_slots().
+bn_parameter_gradients <- function(layer, out) {
+  parameters <- list()
+  if (.subset2(layer, "scale")) {
+    parameters$gamma <- out[[2L]]
+  }
+  if (.subset2(layer, "center")) {
+    parameters$beta <- out[[3L]]
+  }
+  parameters
+}
+
+# ---- training loop: layers, modes, statistics, constraint ----------------
+
+#' @export
+bijector_batchnorm_layers.tfb_batch_normalization <- function(bijector) {
+  list(.subset2(bijector, "batchnorm"))
+}
+
+#' @export
+bijector_with_mode.tfb_batch_normalization <- function(bijector, training) {
+  tfb_batch_normalization(.subset2(bijector, "batchnorm"),
+                          training = training,
+                          validate_args = .subset2(bijector, "validate_args"),
+                          name = .subset2(bijector, "name"))
+}
+
+# Sets the layer's running statistics to the mean and biased variance of y
+# (over all of it), then returns the evaluation-mode inverse of y.
+#' @export
+bijector_recompute_statistics.tfb_batch_normalization <- function(bijector,
+                                                                  y) {
+  layer <- .subset2(bijector, "batchnorm")
+  input <- bn_input(layer, y, "y")
+  if (length(input$y) == 0L) {
+    abort_bijectors("empty_batch", paste(
+      "`y` has no rows: the batch statistics of an empty data set are",
+      "undefined."))
+  }
+  built_now <- is.null(.subset2(layer, "state"))
+  bn_build_and_validate(bijector, layer, input, "y")
+  moments <- .Call(C_bn_moments, input$y, input$dims, input$axes)
+  if (is.null(moments)) {
+    if (built_now) {
+      bn_unbuild(layer)
+    }
+    abort_bijectors("nonfinite", paste(
+      "`y` contains NA, NaN or Inf values; the running statistics were not",
+      "changed."))
+  }
+  bn_set_moving_statistics(layer, moments$mean, moments$variance)
+  bn_inverse_evaluation(layer, input)
+}
+
+# Copies new running statistics into a built layer, checked as
+# set_weights() checks them.
+bn_set_moving_statistics <- function(layer, mean, variance) {
+  weights <- get_weights(layer)
+  weights$moving_mean <- mean
+  weights$moving_variance <- variance
+  set_weights(layer, weights)
+  invisible(layer)
+}
+
+# Applies the layer's gamma_constraint to a copy of gamma and copies the
+# result back in place (fit() calls it after every optimizer step, as Keras
+# applies constraints). Nothing to do for an unbuilt layer, a layer without
+# gamma or without constraint.
+bn_apply_gamma_constraint <- function(layer) {
+  constraint <- .subset2(layer, "gamma_constraint")
+  if (is.null(constraint) || is.null(.subset2(layer, "state")) ||
+      !.subset2(layer, "scale")) {
+    return(invisible(layer))
+  }
+  gamma <- .Call(C_copy_double, .subset2(.subset2(layer, "state"), "gamma"))
+  value <- constraint(gamma)
+  if (!is.numeric(value) || is.object(value) ||
+      length(value) != length(gamma) || !all(is.finite(value))) {
+    abort_bijectors("argument", sprintf(paste(
+      "The `gamma_constraint` of layer \"%s\" must return %d finite",
+      "numbers, not %s."), .subset2(layer, "name"), length(gamma),
+      describe_value(value)))
+  }
+  .Call(C_parameters_assign, list(.subset2(layer, "state")), 1L,
+        list(as.double(value)))
+  invisible(layer)
 }
 
 #' Get and set the weights of a batch-normalization layer

@@ -203,6 +203,155 @@ format.tfb_chain <- function(x, ...) {
     unlist(member_lines, use.names = FALSE))
 }
 
+# Training -----------------------------------------------------------------
+
+# Members' parameters, prefixed by position and name, in list order.
+#' @export
+bijector_parameter_slots.tfb_chain <- function(bijector) {
+  prefixed_slots(.subset2(bijector, "bijectors"))
+}
+
+# The gradient of a sum of log-dets with respect to one member's log-det:
+# the upstream gradient itself when that log-det has one value per event,
+# and its sum when it was a single number broadcast over the events.
+member_grad_log_det <- function(grad_log_det, single) {
+  if (single) sum(grad_log_det) else grad_log_det
+}
+
+# Gradients of the members, flattened in member order (their slots' order).
+flatten_member_gradients <- function(gradients) {
+  unname(do.call(c, c(list(list()), gradients)))
+}
+
+# One inverse pass through the members (batch normalization in training
+# mode updates once), keeping each member's cache and whether its log-det
+# was a single number.
+#' @export
+bijector_inverse_with_cache.tfb_chain <- function(bijector, y, event_ndims) {
+  input <- chain_input(bijector, y, "y", event_ndims,
+                       "inverse_min_event_ndims")
+  y <- input$x
+  members <- .subset2(bijector, "bijectors")
+  caches <- vector("list", length(members))
+  single <- logical(length(members))
+  log_det <- 0
+  for (k in seq_along(members)) {
+    step <- bijector_inverse_with_cache(members[[k]], y, input$event_ndims)
+    y <- step$x
+    caches[k] <- list(step$cache)
+    single[[k]] <- length(step$log_det) == 1L
+    log_det <- log_det + step$log_det
+  }
+  list(x = y, log_det = log_det, cache = list(caches = caches,
+                                              single = single))
+}
+
+# The members in reverse: each takes the input gradient of the member after
+# it and the total log-det's upstream gradient.
+#' @export
+bijector_inverse_backward.tfb_chain <- function(bijector, cache, grad_x,
+                                                grad_log_det) {
+  members <- .subset2(bijector, "bijectors")
+  gradients <- vector("list", length(members))
+  for (k in rev(seq_along(members))) {
+    step <- bijector_inverse_backward(
+      members[[k]], cache$caches[[k]], grad_x,
+      member_grad_log_det(grad_log_det, cache$single[[k]]))
+    grad_x <- step$input
+    gradients[k] <- list(step$parameters)
+  }
+  list(input = grad_x, parameters = flatten_member_gradients(gradients))
+}
+
+# The forward pass applies the last member first; the caches are kept by
+# member position.
+#' @export
+bijector_forward_with_cache.tfb_chain <- function(bijector, x, event_ndims) {
+  input <- chain_input(bijector, x, "x", event_ndims,
+                       "forward_min_event_ndims")
+  x <- input$x
+  members <- .subset2(bijector, "bijectors")
+  caches <- vector("list", length(members))
+  single <- logical(length(members))
+  log_det <- 0
+  for (k in rev(seq_along(members))) {
+    step <- bijector_forward_with_cache(members[[k]], x, input$event_ndims)
+    x <- step$y
+    caches[k] <- list(step$cache)
+    single[[k]] <- length(step$log_det) == 1L
+    log_det <- log_det + step$log_det
+  }
+  list(y = x, log_det = log_det, cache = list(caches = caches,
+                                              single = single))
+}
+
+#' @export
+bijector_forward_backward.tfb_chain <- function(bijector, cache, grad_y,
+                                                grad_log_det) {
+  members <- .subset2(bijector, "bijectors")
+  gradients <- vector("list", length(members))
+  for (k in seq_along(members)) {
+    step <- bijector_forward_backward(
+      members[[k]], cache$caches[[k]], grad_y,
+      member_grad_log_det(grad_log_det, cache$single[[k]]))
+    grad_y <- step$input
+    gradients[k] <- list(step$parameters)
+  }
+  list(input = grad_y, parameters = flatten_member_gradients(gradients))
+}
+
+# The members' layers in inverse (density) order: the list order, each
+# layer once.
+#' @export
+bijector_batchnorm_layers.tfb_chain <- function(bijector) {
+  layers <- list()
+  for (member in .subset2(bijector, "bijectors")) {
+    for (layer in bijector_batchnorm_layers(member)) {
+      seen <- FALSE
+      for (known in layers) {
+        if (identical(known, layer)) {
+          seen <- TRUE
+          break
+        }
+      }
+      if (!seen) {
+        layers[[length(layers) + 1L]] <- layer
+      }
+    }
+  }
+  layers
+}
+
+# The chain rebuilt around the converted members (same name and settings);
+# the chain itself when no member changes.
+#' @export
+bijector_with_mode.tfb_chain <- function(bijector, training) {
+  members <- .subset2(bijector, "bijectors")
+  converted <- lapply(members, bijector_with_mode, training = training)
+  same <- vapply(seq_along(members), function(k) {
+    identical(converted[[k]], members[[k]])
+  }, logical(1))
+  if (all(same)) {
+    return(bijector)
+  }
+  tfb_chain(converted,
+            validate_args = .subset2(bijector, "validate_args"),
+            validate_event_size = .subset2(bijector, "validate_event_size"),
+            parameters = .subset2(bijector, "parameters"),
+            name = .subset2(bijector, "name"))
+}
+
+# Along the density direction, each member recomputes its layers' statistics
+# from its own input over all of y and passes its evaluation-mode inverse on.
+#' @export
+bijector_recompute_statistics.tfb_chain <- function(bijector, y) {
+  y <- chain_input(bijector, y, "y")$x
+  for (member in .subset2(bijector, "bijectors")) {
+    y <- bijector_recompute_statistics(member, y)
+  }
+  y
+}
+
 # Event-size constraints -------------------------------------------------
 
 # What a bijector already knows about the sizes of its input's axes, as a
@@ -231,16 +380,16 @@ constraint_source <- function(constraint) {
 
 #' @export
 bijector_event_constraints.tfb_shift <- function(bijector) {
-  shift <- .subset2(bijector, "shift")
-  if (length(shift) == 1L) list() else
-    event_constraint(bijector, -1L, length(shift), "the shift vector")
+  size <- length(elementwise_parameter(bijector))
+  if (size == 1L) list() else
+    event_constraint(bijector, -1L, size, "the shift vector")
 }
 
 #' @export
 bijector_event_constraints.tfb_scale <- function(bijector) {
-  multiplier <- .subset2(bijector, "multiplier")
-  if (length(multiplier) == 1L) list() else
-    event_constraint(bijector, -1L, length(multiplier), "the scale vector")
+  size <- length(elementwise_parameter(bijector))
+  if (size == 1L) list() else
+    event_constraint(bijector, -1L, size, "the scale vector")
 }
 
 #' @export

@@ -54,3 +54,33 @@ bijector_inverse_log_det_jacobian.tfb_identity <- function(bijector, y,
   check_event_ndims(event_ndims, 0L, length(input_dims(y)), "y")
   0
 }
+
+# ---- training ------------------------------------------------------------
+
+# No parameters, log-det 0: the gradient passes through unchanged.
+
+#' @export
+bijector_inverse_with_cache.tfb_identity <- function(bijector, y,
+                                                     event_ndims) {
+  log_det <- bijector_inverse_log_det_jacobian(bijector, y, event_ndims)
+  list(x = as_input_array(y, "y"), log_det = log_det, cache = NULL)
+}
+
+#' @export
+bijector_inverse_backward.tfb_identity <- function(bijector, cache, grad_x,
+                                                   grad_log_det) {
+  list(input = grad_x, parameters = list())
+}
+
+#' @export
+bijector_forward_with_cache.tfb_identity <- function(bijector, x,
+                                                     event_ndims) {
+  log_det <- bijector_forward_log_det_jacobian(bijector, x, event_ndims)
+  list(y = as_input_array(x, "x"), log_det = log_det, cache = NULL)
+}
+
+#' @export
+bijector_forward_backward.tfb_identity <- function(bijector, cache, grad_y,
+                                                   grad_log_det) {
+  list(input = grad_y, parameters = list())
+}

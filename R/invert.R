@@ -83,3 +83,68 @@ format.tfb_invert <- function(x, ...) {
   c(NextMethod(), "  of:",
     paste0("    ", format(.subset2(x, "bijector"), ...)))
 }
+
+# ---- training ------------------------------------------------------------
+
+# Invert(b)'s inverse pass is b's forward pass and its backward is b's
+# forward backward; the parameters are b's, unprefixed.
+
+#' @export
+bijector_parameter_slots.tfb_invert <- function(bijector) {
+  bijector_parameter_slots(.subset2(bijector, "bijector"))
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_invert <- function(bijector, y, event_ndims) {
+  pass <- bijector_forward_with_cache(.subset2(bijector, "bijector"), y,
+                                      event_ndims)
+  list(x = pass$y, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_invert <- function(bijector, cache, grad_x,
+                                                 grad_log_det) {
+  bijector_forward_backward(.subset2(bijector, "bijector"), cache, grad_x,
+                            grad_log_det)
+}
+
+#' @export
+bijector_forward_with_cache.tfb_invert <- function(bijector, x, event_ndims) {
+  pass <- bijector_inverse_with_cache(.subset2(bijector, "bijector"), x,
+                                      event_ndims)
+  list(y = pass$x, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_invert <- function(bijector, cache, grad_y,
+                                                 grad_log_det) {
+  bijector_inverse_backward(.subset2(bijector, "bijector"), cache, grad_y,
+                            grad_log_det)
+}
+
+# The density direction of Invert(b) runs b forward, so its layers come in
+# b's forward order: the reverse of b's inverse order.
+#' @export
+bijector_batchnorm_layers.tfb_invert <- function(bijector) {
+  rev(bijector_batchnorm_layers(.subset2(bijector, "bijector")))
+}
+
+#' @export
+bijector_with_mode.tfb_invert <- function(bijector, training) {
+  inner <- .subset2(bijector, "bijector")
+  converted <- bijector_with_mode(inner, training)
+  if (identical(converted, inner)) {
+    return(bijector)
+  }
+  tfb_invert(converted, validate_args = .subset2(bijector, "validate_args"),
+             name = .subset2(bijector, "name"))
+}
+
+# Batch normalization under tfb_invert() keeps its running statistics: the
+# density direction runs it forward, which has no batch statistics of its
+# own to take, so this is the forward of the evaluation-mode inner bijector.
+#' @export
+bijector_recompute_statistics.tfb_invert <- function(bijector, y) {
+  bijector_forward(bijector_with_mode(.subset2(bijector, "bijector"), FALSE),
+                   y)
+}

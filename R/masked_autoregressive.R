@@ -236,3 +236,43 @@ bijector_check_dims.tfb_masked_autoregressive_flow <- function(bijector, dims,
   }
   invisible()
 }
+
+# ---- gradients ----------------------------------------------------------------
+
+# The density direction is one network pass, so it is differentiable in one
+# backward pass; the sampling direction (D sequential passes) is not.
+
+#' @export
+bijector_parameter_slots.tfb_masked_autoregressive_flow <- function(bijector) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (!is_template(fn)) {
+    return(list())
+  }
+  template_parameter_slots(fn)
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_masked_autoregressive_flow <- function(
+    bijector, y, event_ndims) {
+  fn <- require_template(bijector)
+  input <- maf_prepare(bijector, y, "y", event_ndims, check_ndims = TRUE)
+  columns <- seq_len(input$event_size)
+  step <- template_step_with_cache(fn, input, 0L, input$event_size, columns,
+                                   -1L, made = TRUE)
+  list(x = step$output,
+       log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
+       cache = step$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_masked_autoregressive_flow <- function(
+    bijector, cache, grad_x, grad_log_det) {
+  template_step_backward(require_template(bijector), cache, grad_x,
+                         grad_log_det)
+}
+
+#' @export
+bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
+    bijector, x, event_ndims) {
+  no_gradient(bijector, "forward")
+}

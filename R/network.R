@@ -164,9 +164,12 @@ new_template <- function(kind, fields) {
 #'   (`NULL` means `"linear"`).
 #' @param log_scale_min_clip,log_scale_max_clip Numbers: `log_scale` is
 #'   clipped to this range.
-#' @param log_scale_clip_gradient `TRUE` or `FALSE`: whether training should
-#'   see the clipped gradient. Stored for the training code; it does not
-#'   change values.
+#' @param log_scale_clip_gradient `TRUE` or `FALSE`: whether training sees
+#'   the gradient of the clip. With `FALSE` (TFP's default, its
+#'   `clip_by_value_preserve_gradient()`) the gradient passes the clip
+#'   unchanged, so a clipped `log_scale` still learns; with `TRUE` it is 0
+#'   where the clip is active (`tf.clip_by_value()`). Values are the same
+#'   either way.
 #' @param name String or `NULL` (`"masked_autoregressive_default_template"`).
 #' @param ... Extra dense-layer arguments of TFP; none is supported (an error
 #'   if given).
@@ -507,23 +510,9 @@ print.bijectors_template <- function(x, ...) {
 conditioner <- function(fn, input, rows, first_column, n_in, output_units,
                         made) {
   if (is_template(fn)) {
-    params <- template_network(fn, input, rows, first_column)
-    shift_only <- .subset2(fn, "shift_only")
-    if (made) {
-      shift_columns <- if (shift_only) seq_len(output_units) else
-        seq.int(1L, by = 2L, length.out = output_units)
-      log_scale_columns <- if (shift_only) integer() else
-        seq.int(2L, by = 2L, length.out = output_units)
-      clip <- c(.subset2(fn, "log_scale_min_clip"),
-                .subset2(fn, "log_scale_max_clip"))
-    } else {
-      shift_columns <- seq_len(output_units)
-      log_scale_columns <- if (shift_only) integer() else
-        output_units + seq_len(output_units)
-      clip <- c(-Inf, Inf)
-    }
-    return(list(params = params, shift_columns = shift_columns,
-                log_scale_columns = log_scale_columns, clip = clip))
+    return(template_conditioned(fn, template_network(fn, input, rows,
+                                                     first_column),
+                                output_units, made))
   }
   # A user's function sees an ordinary rows x n_in matrix.
   columns <- first_column * rows + seq_len(rows * n_in)
@@ -560,6 +549,28 @@ conditioner <- function(fn, input, rows, first_column, n_in, output_units,
        clip = c(-Inf, Inf))
 }
 
+# The layout of a template's output: MADE interleaves shift[i] and
+# log_scale[i] (TFP reshapes to [..., D, 2]) and clips the log-scale; Real
+# NVP's first half is the shift, the second the log-scale (tf.split).
+template_conditioned <- function(fn, params, output_units, made) {
+  shift_only <- .subset2(fn, "shift_only")
+  if (made) {
+    shift_columns <- if (shift_only) seq_len(output_units) else
+      seq.int(1L, by = 2L, length.out = output_units)
+    log_scale_columns <- if (shift_only) integer() else
+      seq.int(2L, by = 2L, length.out = output_units)
+    clip <- c(.subset2(fn, "log_scale_min_clip"),
+              .subset2(fn, "log_scale_max_clip"))
+  } else {
+    shift_columns <- seq_len(output_units)
+    log_scale_columns <- if (shift_only) integer() else
+      output_units + seq_len(output_units)
+    clip <- c(-Inf, Inf)
+  }
+  list(params = params, shift_columns = shift_columns,
+       log_scale_columns = log_scale_columns, clip = clip)
+}
+
 # One affine step on columns `columns` of `input`: list(output, log_det) with
 # one log-det per row (direction 1 forward, -1 inverse).
 affine_step <- function(input, conditioned, columns, direction) {
@@ -567,6 +578,90 @@ affine_step <- function(input, conditioned, columns, direction) {
         as.integer(conditioned$shift_columns),
         as.integer(conditioned$log_scale_columns), conditioned$clip,
         as.integer(direction))
+}
+
+# ---- gradients of the network flows ---------------------------------------------
+
+# Gradients flow through templates only: an R function's derivatives are
+# unknown.
+require_template <- function(bijector) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (!is_template(fn)) {
+    maker <- if (inherits(bijector, "tfb_real_nvp")) {
+      "tfb_real_nvp_default_template"
+    } else {
+      "tfb_masked_autoregressive_default_template"
+    }
+    abort_bijectors("unsupported", sprintf(paste(
+      "Gradients of a <%s> need a template as `shift_and_log_scale_fn`: the",
+      "derivatives of an R function are unknown. Use %s() to train."),
+      class(bijector)[[1L]], maker))
+  }
+  fn
+}
+
+# The trainable arrays of a template, one kernel and one bias slot per layer,
+# in layer order (known before the build: the template has
+# length(hidden_layers) + 1 layers). MADE kernels carry their mask.
+template_parameter_slots <- function(template) {
+  layers <- length(.subset2(template, "hidden_layers")) + 1L
+  masks <- .subset2(template, "masks")
+  slots <- vector("list", 2L * layers)
+  for (k in seq_len(layers)) {
+    slots[[2L * k - 1L]] <- parameter_slot(sprintf("layer%d/kernel", k),
+                                           template, "kernels", k,
+                                           mask = if (!is.null(masks)) masks[[k]])
+    slots[[2L * k]] <- parameter_slot(sprintf("layer%d/bias", k), template,
+                                      "biases", k)
+  }
+  slots
+}
+
+# One conditioned affine step of a template flow, keeping what the backward
+# pass needs: the input (by reference), the network's hidden outputs and its
+# raw output. `input` is a flow_input() list; the network reads columns
+# first_column + 1, ... and the step transforms `columns`.
+template_step_with_cache <- function(fn, input, first_column, output_units,
+                                     columns, direction, made) {
+  network <- template_network(fn, input$x, input$rows, first_column,
+                              keep_hidden = TRUE)
+  conditioned <- template_conditioned(fn, network$output, output_units, made)
+  step <- affine_step(input$x, conditioned, columns, direction)
+  list(output = step$output, log_det = step$log_det,
+       cache = list(input = input, network = network,
+                    conditioned = conditioned, first_column = first_column,
+                    columns = columns, direction = direction))
+}
+
+# The backward pass of template_step_with_cache(): grad_output like the
+# step's output, grad_log_det shaped like the reduced log-det (expanded here
+# to one value per row: reduce_log_det() sums rows b, b + B, b + 2B, ...).
+# Returns list(input = dLoss/d(input), parameters = in the order of
+# template_parameter_slots()).
+template_step_backward <- function(fn, cache, grad_output, grad_log_det) {
+  input <- cache$input
+  conditioned <- cache$conditioned
+  if (!is.double(grad_output)) {
+    grad_output <- as.double(grad_output)
+  }
+  grad_rows <- rep_len(as.double(grad_log_det), input$rows)
+  clip_gradient <- isTRUE(.subset2(fn, "log_scale_clip_gradient"))
+  affine <- .Call(C_affine_backward, input$x, conditioned$params,
+                  as.integer(cache$columns),
+                  as.integer(conditioned$shift_columns),
+                  as.integer(conditioned$log_scale_columns), conditioned$clip,
+                  as.integer(cache$direction), grad_output, grad_rows,
+                  clip_gradient)
+  network <- .Call(C_mlp_backward, input$x, as.double(input$rows),
+                   as.double(cache$first_column), .subset2(fn, "kernels"),
+                   .subset2(fn, "activation_codes"), cache$network$hidden,
+                   cache$network$output, affine$params,
+                   .subset2(fn, "masks"), affine$input)
+  layers <- length(network$kernels)
+  parameters <- vector("list", 2L * layers)
+  parameters[2L * seq_len(layers) - 1L] <- network$kernels
+  parameters[2L * seq_len(layers)] <- network$biases
+  list(input = network$input, parameters = parameters)
 }
 
 # ---- shared input handling of the network flows ------------------------------

@@ -156,3 +156,40 @@ format.tfb_permute <- function(x, ...) {
                           format_values(.subset2(x, "permutation"), max = 10L),
                           .subset2(x, "axis")))
 }
+
+# ---- training ------------------------------------------------------------
+
+# No parameters, log-det 0; the gradient of a gather is the scatter, that
+# is, the gather by the inverse permutation: the inverse's input gradient is
+# the output gradient permuted forward, and the forward's is it permuted
+# back.
+
+#' @export
+bijector_inverse_with_cache.tfb_permute <- function(bijector, y,
+                                                    event_ndims) {
+  log_det <- permute_log_det(bijector, y, event_ndims, "y")
+  list(x = bijector_inverse(bijector, y), log_det = log_det, cache = NULL)
+}
+
+#' @export
+bijector_inverse_backward.tfb_permute <- function(bijector, cache, grad_x,
+                                                  grad_log_det) {
+  list(input = permute_apply(bijector, grad_x, "grad_x",
+                             .subset2(bijector, "permutation")),
+       parameters = list())
+}
+
+#' @export
+bijector_forward_with_cache.tfb_permute <- function(bijector, x,
+                                                    event_ndims) {
+  log_det <- permute_log_det(bijector, x, event_ndims, "x")
+  list(y = bijector_forward(bijector, x), log_det = log_det, cache = NULL)
+}
+
+#' @export
+bijector_forward_backward.tfb_permute <- function(bijector, cache, grad_y,
+                                                  grad_log_det) {
+  list(input = permute_apply(bijector, grad_y, "grad_y",
+                             order(.subset2(bijector, "permutation"))),
+       parameters = list())
+}

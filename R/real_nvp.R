@@ -194,3 +194,58 @@ bijector_check_dims.tfb_real_nvp <- function(bijector, dims, arg) {
   }
   invisible()
 }
+
+# ---- gradients ----------------------------------------------------------------
+
+# Both directions are one network pass on the masked units (which are the
+# same in x and y), so both have a backward pass.
+
+#' @export
+bijector_parameter_slots.tfb_real_nvp <- function(bijector) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (!is_template(fn)) {
+    return(list())
+  }
+  template_parameter_slots(fn)
+}
+
+real_nvp_with_cache <- function(bijector, value, event_ndims, arg,
+                                direction) {
+  fn <- require_template(bijector)
+  input <- real_nvp_prepare(bijector, value, arg, event_ndims,
+                            check_ndims = TRUE)
+  step <- template_step_with_cache(fn, input, input$first_masked,
+                                   input$output_units, input$transformed,
+                                   direction, made = FALSE)
+  list(output = step$output,
+       log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
+       cache = step$cache)
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_real_nvp <- function(bijector, y,
+                                                     event_ndims) {
+  pass <- real_nvp_with_cache(bijector, y, event_ndims, "y", -1L)
+  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_real_nvp <- function(bijector, cache, grad_x,
+                                                   grad_log_det) {
+  template_step_backward(require_template(bijector), cache, grad_x,
+                         grad_log_det)
+}
+
+#' @export
+bijector_forward_with_cache.tfb_real_nvp <- function(bijector, x,
+                                                     event_ndims) {
+  pass <- real_nvp_with_cache(bijector, x, event_ndims, "x", 1L)
+  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_real_nvp <- function(bijector, cache, grad_y,
+                                                   grad_log_det) {
+  template_step_backward(require_template(bijector), cache, grad_y,
+                         grad_log_det)
+}

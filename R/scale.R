@@ -46,47 +46,98 @@ tfb_scale <- function(scale = NULL, log_scale = NULL, validate_args = FALSE,
       if (is.null(scale)) "not neither." else "not both."))
   }
   if (is.null(log_scale)) {
-    scale <- check_elementwise_parameter(scale, "scale", nonzero = TRUE)
-    multiplier <- scale
-    log_abs_scale <- log(abs(scale))
+    parameter_name <- "scale"
+    parameter <- check_elementwise_parameter(scale, "scale", nonzero = TRUE)
   } else {
-    log_scale <- check_elementwise_parameter(log_scale, "log_scale")
-    multiplier <- exp(log_scale)
+    parameter_name <- "log_scale"
+    parameter <- check_elementwise_parameter(log_scale, "log_scale")
+    multiplier <- exp(parameter)
     if (any(multiplier == 0 | !is.finite(multiplier))) {
       abort_bijectors("scale", sprintf(paste(
         "`log_scale` must give a non-zero finite scale, but exp(log_scale)",
         "is %s."), format_values(multiplier)))
     }
-    log_abs_scale <- log_scale
   }
   new_bijector(
     "tfb_scale",
     name = check_string(name, "name"),
     forward_min_event_ndims = 0L,
     validate_args = check_flag(validate_args, "validate_args"),
-    scale = scale,
-    log_scale = log_scale,
-    multiplier = multiplier,
-    log_abs_scale = log_abs_scale
+    parameter_name = parameter_name,
+    parameters = list(parameter)
   )
+}
+
+# The trainable array is `scale` or `log_scale`, as given (TFP's variable
+# names); the multiplier and log|scale| are derived from it on each call.
+scale_uses_log <- function(bijector) {
+  identical(.subset2(bijector, "parameter_name"), "log_scale")
+}
+
+# Training or trainable_parameters<- may have set a zero scale (or a
+# log_scale whose exp() is 0 or Inf): refused, as the constructor does.
+scale_multiplier <- function(bijector) {
+  multiplier <- if (scale_uses_log(bijector)) {
+    exp(elementwise_parameter(bijector))
+  } else {
+    elementwise_parameter_copy(bijector)
+  }
+  if (any(multiplier == 0 | !is.finite(multiplier))) {
+    abort_bijectors("scale", sprintf(paste(
+      "The scale of bijector \"%s\" is %s: a zero or infinite scale is",
+      "not invertible."), .subset2(bijector, "name"),
+      format_values(multiplier)))
+  }
+  multiplier
+}
+
+scale_log_abs <- function(bijector) {
+  if (scale_uses_log(bijector)) {
+    elementwise_parameter_copy(bijector)
+  } else {
+    log(abs(elementwise_parameter(bijector)))
+  }
+}
+
+# `b$scale` and `b$log_scale` are copies of the trainable array (the other
+# one NULL, as given); `b$parameters` a list of one copy.
+#' @export
+`$.tfb_scale` <- function(x, name) {
+  switch(name,
+    scale = ,
+    log_scale = if (identical(.subset2(x, "parameter_name"), name)) {
+      elementwise_parameter_copy(x)
+    },
+    parameters = list(elementwise_parameter_copy(x)),
+    `$.bijector`(x, name)
+  )
+}
+
+#' @export
+`[[.tfb_scale` <- function(x, i, ...) {
+  `$.tfb_scale`(x, i)
+}
+
+#' @rawNamespace S3method(utils::.DollarNames, tfb_scale)
+.DollarNames.tfb_scale <- function(x, pattern = "") {
+  candidates <- c(bijector_methods, "scale", "log_scale", ls(x, sorted = TRUE))
+  grep(pattern, candidates, value = TRUE)
 }
 
 #' @export
 bijector_forward.tfb_scale <- function(bijector, x) {
   x <- as_input_array(x, "x")
   dims <- input_dims(x)
-  multiplier <- .subset2(bijector, "multiplier")
-  check_parameter_fits(multiplier, dims, "scale", "x")
-  x * along_last_axis(multiplier, dims)
+  check_parameter_fits(elementwise_parameter(bijector), dims, "scale", "x")
+  x * along_last_axis(scale_multiplier(bijector), dims)
 }
 
 #' @export
 bijector_inverse.tfb_scale <- function(bijector, y) {
   y <- as_input_array(y, "y")
   dims <- input_dims(y)
-  multiplier <- .subset2(bijector, "multiplier")
-  check_parameter_fits(multiplier, dims, "scale", "y")
-  y / along_last_axis(multiplier, dims)
+  check_parameter_fits(elementwise_parameter(bijector), dims, "scale", "y")
+  y / along_last_axis(scale_multiplier(bijector), dims)
 }
 
 # The forward log-det, summed over the event as TFP reduces it.
@@ -94,8 +145,8 @@ scale_log_det <- function(bijector, x, event_ndims, arg) {
   x <- as_input_array(x, arg)
   dims <- input_dims(x)
   event_ndims <- check_event_ndims(event_ndims, 0L, length(dims), arg)
-  log_abs_scale <- .subset2(bijector, "log_abs_scale")
-  check_parameter_fits(log_abs_scale, dims, "scale", arg)
+  check_parameter_fits(elementwise_parameter(bijector), dims, "scale", arg)
+  log_abs_scale <- scale_log_abs(bijector)
   if (length(log_abs_scale) == 1L) {
     return(log_abs_scale * log_det_multiplier(dims, event_ndims, 0L))
   }
@@ -123,10 +174,89 @@ bijector_inverse_log_det_jacobian.tfb_scale <- function(bijector, y,
 
 #' @export
 format.tfb_scale <- function(x, ...) {
-  log_scale <- .subset2(x, "log_scale")
-  c(NextMethod(), if (is.null(log_scale)) {
-    paste0("  scale: ", format_values(.subset2(x, "scale")))
+  c(NextMethod(), sprintf("  %s: %s", .subset2(x, "parameter_name"),
+                          format_values(elementwise_parameter(x))))
+}
+
+# ---- training ------------------------------------------------------------
+
+#' @export
+bijector_parameter_slots.tfb_scale <- function(bijector) {
+  elementwise_parameter_slots(bijector, .subset2(bijector, "parameter_name"))
+}
+
+# Forward (sign 1): y = x * m, log-det +log|m| summed over the event.
+# Inverse (sign -1): x = y / m, log-det -log|m| summed likewise. The cache
+# keeps the pass's input (shared with the step before it, no copy), the
+# multiplier (a small copy) and what the log-det's reduction was.
+scale_with_cache <- function(bijector, input, event_ndims, arg, sign) {
+  input <- as_input_array(input, arg)
+  log_det <- scale_log_det(bijector, input, event_ndims, arg)
+  dims <- input_dims(input)
+  multiplier <- scale_multiplier(bijector)
+  output <- if (sign > 0) input * along_last_axis(multiplier, dims) else
+    input / along_last_axis(multiplier, dims)
+  list(output = output, log_det = if (sign > 0) log_det else -log_det,
+       cache = list(input = input, dims = dims, multiplier = multiplier,
+                    event_ndims = as.integer(event_ndims)))
+}
+
+# d log|m_j| / d m_j = 1 / m_j; the log-det's gradient with respect to m_j
+# is the upstream gradient of every log-det term that contains log|m_j|:
+# a single log-det counts it once per element of the event (scalar m) or
+# once per element of the other event axes (vector m); an elementwise
+# log-det (event_ndims 0) has one term per element of slice j.
+scale_backward <- function(bijector, cache, grad_output, grad_log_det, sign) {
+  multiplier <- cache$multiplier
+  size <- length(multiplier)
+  dims <- cache$dims
+  if (sign > 0) {
+    # y = x * m: dL/dx = g * m, dL/dm_j = sum_j(g * x)
+    grad_input <- grad_output * along_last_axis(multiplier, dims)
+    grad_multiplier <- sum_to_parameter(grad_output * cache$input, size, dims)
   } else {
-    paste0("  log_scale: ", format_values(log_scale))
-  })
+    # x = y / m: dL/dy = g / m, dL/dm_j = -sum_j(g * y) / m_j^2
+    grad_input <- grad_output / along_last_axis(multiplier, dims)
+    grad_multiplier <- -sum_to_parameter(grad_input * cache$input, size,
+                                         dims) / multiplier
+  }
+  if (size == 1L) {
+    count <- sum(grad_log_det) *
+      log_det_multiplier(dims, cache$event_ndims, 0L)
+  } else if (cache$event_ndims >= 1L) {
+    count <- sum(grad_log_det) *
+      log_det_multiplier(dims, cache$event_ndims, 1L)
+  } else {
+    count <- sum_to_parameter(grad_log_det, size, dims)
+  }
+  grad_multiplier <- grad_multiplier + sign * count / multiplier
+  if (scale_uses_log(bijector)) {
+    # m = exp(log_scale): dL/dlog_scale = m * dL/dm
+    grad_multiplier <- grad_multiplier * multiplier
+  }
+  list(input = grad_input, parameters = list(grad_multiplier))
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_scale <- function(bijector, y, event_ndims) {
+  pass <- scale_with_cache(bijector, y, event_ndims, "y", -1)
+  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_scale <- function(bijector, cache, grad_x,
+                                                grad_log_det) {
+  scale_backward(bijector, cache, grad_x, grad_log_det, -1)
+}
+
+#' @export
+bijector_forward_with_cache.tfb_scale <- function(bijector, x, event_ndims) {
+  pass <- scale_with_cache(bijector, x, event_ndims, "x", 1)
+  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_scale <- function(bijector, cache, grad_y,
+                                                grad_log_det) {
+  scale_backward(bijector, cache, grad_y, grad_log_det, 1)
 }

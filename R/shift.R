@@ -31,6 +31,34 @@ check_parameter_fits <- function(parameter, dims, parameter_arg, input_arg) {
   invisible()
 }
 
+# The trainable array of a shift or scale bijector: element 1 of the list
+# field "parameters" of its environment, so that C can update it in place
+# (adam_step()) and trainable_parameters() can find it. Read it only into
+# temporaries; hand out copies.
+elementwise_parameter <- function(bijector) {
+  .subset2(.subset2(bijector, "parameters"), 1L)
+}
+
+elementwise_parameter_copy <- function(bijector) {
+  .Call(C_copy_double, .subset2(.subset2(bijector, "parameters"), 1L))
+}
+
+elementwise_parameter_slots <- function(bijector, name) {
+  list(parameter_slot(name, bijector, "parameters", 1L))
+}
+
+# The sum of `values` (an array of an input's shape, dims `dims`) over every
+# axis but the last, as the gradient of a parameter broadcast along the last
+# axis is; over everything for a single-number parameter. .colSums() reads
+# the array as a matrix without copying it.
+sum_to_parameter <- function(values, size, dims) {
+  if (size == 1L) {
+    return(sum(values))
+  }
+  rank <- length(dims)
+  .colSums(values, prod(dims[-rank]), dims[[rank]])
+}
+
 # The parameter repeated to the input's length in column-major order, so that
 # R's elementwise arithmetic applies value j to the j-th slice of the last
 # axis. The repeated vector is a temporary that R reuses for the result, so
@@ -76,19 +104,39 @@ tfb_shift <- function(shift, validate_args = FALSE, name = "shift") {
     name = check_string(name, "name"),
     forward_min_event_ndims = 0L,
     validate_args = check_flag(validate_args, "validate_args"),
-    shift = check_elementwise_parameter(shift, "shift")
+    parameters = list(check_elementwise_parameter(shift, "shift"))
   )
+}
+
+# `b$shift` is a copy of the trainable array; `b$parameters` a list of one.
+#' @export
+`$.tfb_shift` <- function(x, name) {
+  switch(name,
+    shift = elementwise_parameter_copy(x),
+    parameters = list(elementwise_parameter_copy(x)),
+    `$.bijector`(x, name)
+  )
+}
+
+#' @export
+`[[.tfb_shift` <- function(x, i, ...) {
+  `$.tfb_shift`(x, i)
+}
+
+#' @rawNamespace S3method(utils::.DollarNames, tfb_shift)
+.DollarNames.tfb_shift <- function(x, pattern = "") {
+  candidates <- c(bijector_methods, "shift", ls(x, sorted = TRUE))
+  grep(pattern, candidates, value = TRUE)
 }
 
 shift_apply <- function(bijector, x, arg, sign) {
   x <- as_input_array(x, arg)
   dims <- input_dims(x)
-  shift <- .subset2(bijector, "shift")
-  check_parameter_fits(shift, dims, "shift", arg)
+  check_parameter_fits(elementwise_parameter(bijector), dims, "shift", arg)
   if (sign > 0) {
-    x + along_last_axis(shift, dims)
+    x + along_last_axis(elementwise_parameter(bijector), dims)
   } else {
-    x - along_last_axis(shift, dims)
+    x - along_last_axis(elementwise_parameter(bijector), dims)
   }
 }
 
@@ -106,7 +154,7 @@ shift_log_det <- function(bijector, x, event_ndims, arg) {
   x <- as_input_array(x, arg)
   dims <- input_dims(x)
   check_event_ndims(event_ndims, 0L, length(dims), arg)
-  check_parameter_fits(.subset2(bijector, "shift"), dims, "shift", arg)
+  check_parameter_fits(elementwise_parameter(bijector), dims, "shift", arg)
   0
 }
 
@@ -135,5 +183,54 @@ format_values <- function(x, max = 6L) {
 
 #' @export
 format.tfb_shift <- function(x, ...) {
-  c(NextMethod(), paste0("  shift: ", format_values(.subset2(x, "shift"))))
+  c(NextMethod(), paste0("  shift: ", format_values(elementwise_parameter(x))))
+}
+
+# ---- training ------------------------------------------------------------
+
+#' @export
+bijector_parameter_slots.tfb_shift <- function(bijector) {
+  elementwise_parameter_slots(bijector, "shift")
+}
+
+# The log-det is 0 whatever the shift, so only the map carries gradient:
+# the input gradient passes through unchanged and the shift's gradient is
+# the output gradient summed over the broadcast axes (negated for the
+# inverse, x = y - shift).
+shift_with_cache <- function(bijector, input, event_ndims, arg, sign) {
+  log_det <- shift_log_det(bijector, input, event_ndims, arg)
+  output <- shift_apply(bijector, input, arg, sign)
+  list(output = output, log_det = log_det,
+       cache = list(dims = input_dims(output)))
+}
+
+shift_backward <- function(bijector, cache, grad_output, sign) {
+  size <- length(elementwise_parameter(bijector))
+  gradient <- sum_to_parameter(grad_output, size, cache$dims)
+  list(input = grad_output,
+       parameters = list(if (sign > 0) gradient else -gradient))
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_shift <- function(bijector, y, event_ndims) {
+  pass <- shift_with_cache(bijector, y, event_ndims, "y", -1)
+  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_shift <- function(bijector, cache, grad_x,
+                                                grad_log_det) {
+  shift_backward(bijector, cache, grad_x, -1)
+}
+
+#' @export
+bijector_forward_with_cache.tfb_shift <- function(bijector, x, event_ndims) {
+  pass <- shift_with_cache(bijector, x, event_ndims, "x", 1)
+  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_shift <- function(bijector, cache, grad_y,
+                                                grad_log_det) {
+  shift_backward(bijector, cache, grad_y, 1)
 }

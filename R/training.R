@@ -147,7 +147,6 @@ check_slots_built <- function(slots) {
 #' @family training
 #' @seealso [loss_and_gradient()].
 #' @examples
-#' \dontrun{
 #' flow <- tfd_transformed_distribution(
 #'   tfd_multivariate_normal_diag(loc = c(0, 0)),
 #'   tfb_chain(list(tfb_shift(c(1, 2)), tfb_batch_normalization()))
@@ -157,7 +156,6 @@ check_slots_built <- function(slots) {
 #' names(p)
 #' p[["1_shift/shift"]] <- c(0, 0)
 #' trainable_parameters(flow) <- p
-#' }
 #' @export
 trainable_parameters <- function(x) {
   slots <- check_slots_built(parameter_slots_of(x))
@@ -278,7 +276,6 @@ check_training_data <- function(distribution, x, arg = "x") {
 #'   (a matrix like `x`).
 #' @family training
 #' @examples
-#' \dontrun{
 #' flow <- tfd_transformed_distribution(
 #'   tfd_multivariate_normal_diag(loc = c(0, 0)),
 #'   tfb_chain(list(tfb_shift(c(1, 2)), tfb_scale(c(2, 3))))
@@ -287,7 +284,6 @@ check_training_data <- function(distribution, x, arg = "x") {
 #' lg <- loss_and_gradient(flow, y)
 #' lg$loss
 #' lg$gradient
-#' }
 #' @export
 loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
   x <- check_training_data(distribution, x)

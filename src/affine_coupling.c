@@ -6,7 +6,12 @@
      inverse  x[, j] = (y[, j] - shift) * exp(-log_scale), log-det -sum(log_scale)
 
    The log-scale is clipped to [clip_min, clip_max] first (MADE's default
-   template clips; others pass -Inf, Inf). The other columns are copied. */
+   template clips; others pass -Inf, Inf). The other columns are copied.
+
+   affine_columns_backward() is the reverse pass of either direction: from
+   dLoss/d(output) and dLoss/d(log-det of each row) it gives dLoss/d(input)
+   through the affine map alone (the network's share is added by
+   mlp_backward()) and dLoss/d(network output). */
 
 #include <math.h>
 #include <string.h>
@@ -85,19 +90,80 @@ static const int *zero_based_columns(SEXP columns, R_xlen_t expected,
     return out;
 }
 
-/* C_affine_transform(input, params, columns, shift_columns,
-   log_scale_columns, clip, direction): `input` is a double vector or array
-   seen as nrow(params) rows; `params` the network output (a double matrix);
-   `columns` the 1-based columns of `input` to transform (no repeats);
-   `shift_columns`, `log_scale_columns` the 1-based columns of `params`
-   (integer(0) for none); clip = c(min, max); direction 1 (forward) or -1
-   (inverse). Returns list(output with the input's dim/dimnames, log_det: one
-   value per row). */
-SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
-                        SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
-                        SEXP direction)
+/* The reverse pass of affine_columns() with the same arguments plus
+   grad_out (n x d, dLoss/d(out)), grad_log_det (n, dLoss/d(log_det)),
+   clip_gradient (0: the gradient passes the clip unchanged, TFP's default
+   clip_by_value_preserve_gradient; 1: it is 0 where the clip is active, as
+   tf.clip_by_value). Writes grad_in (n x d) and grad_params (n x n_params;
+   columns the step does not read get 0). */
+static void affine_columns_backward(const double *in, R_xlen_t n, R_xlen_t d,
+                                    const double *params, R_xlen_t n_params,
+                                    R_xlen_t n_columns, const int *columns,
+                                    const int *shift_column,
+                                    const int *log_scale_column,
+                                    double clip_min, double clip_max,
+                                    int clip_gradient, int direction,
+                                    const double *grad_out,
+                                    const double *grad_log_det,
+                                    double *grad_in, double *grad_params)
 {
-    int nprot = 0;
+    if (n * d > 0)
+        memcpy(grad_in, grad_out, (size_t) (n * d) * sizeof(double));
+    for (R_xlen_t i = 0; i < n * n_params; i++)
+        grad_params[i] = 0;
+    for (R_xlen_t k = 0; k < n_columns; k++) {
+        const double *x = in + (R_xlen_t) columns[k] * n;
+        const double *g = grad_out + (R_xlen_t) columns[k] * n;
+        double *gx = grad_in + (R_xlen_t) columns[k] * n;
+        const double *shift = shift_column ?
+            params + (R_xlen_t) shift_column[k] * n : NULL;
+        double *g_shift = shift_column ?
+            grad_params + (R_xlen_t) shift_column[k] * n : NULL;
+        const double *raw = log_scale_column ?
+            params + (R_xlen_t) log_scale_column[k] * n : NULL;
+        double *g_log_scale = log_scale_column ?
+            grad_params + (R_xlen_t) log_scale_column[k] * n : NULL;
+        double sign = direction > 0 ? 1.0 : -1.0;
+        for (R_xlen_t i = 0; i < n; i++) {
+            double scale = 1.0, g_ls = 0.0;
+            if (raw) {
+                double s = clip_value(raw[i], clip_min, clip_max);
+                scale = exp(sign * s);
+                /* forward: y = x e^s + shift, log-det +s:
+                     dL/ds = g x e^s + gld;
+                   inverse: x = (y - shift) e^-s, log-det -s:
+                     dL/ds = -g x_out - gld */
+                if (direction > 0) {
+                    g_ls = g[i] * x[i] * scale + grad_log_det[i];
+                } else {
+                    double centred = shift ? x[i] - shift[i] : x[i];
+                    g_ls = -g[i] * centred * scale - grad_log_det[i];
+                }
+                if (clip_gradient && (raw[i] < clip_min || raw[i] > clip_max))
+                    g_ls = 0.0;
+                g_log_scale[i] += g_ls;
+            }
+            gx[i] = g[i] * scale;
+            if (g_shift)
+                g_shift[i] += direction > 0 ? g[i] : -g[i] * scale;
+        }
+    }
+}
+
+/* What both entries check: the shapes, and the columns as 0-based. */
+typedef struct {
+    R_xlen_t n, d, n_params, n_columns;
+    const int *columns, *shift, *log_scale;
+    double clip_min, clip_max;
+    int direction;
+} affine_layout;
+
+static affine_layout check_affine_arguments(SEXP input, SEXP params,
+                                            SEXP columns, SEXP shift_columns,
+                                            SEXP log_scale_columns, SEXP clip,
+                                            SEXP direction)
+{
+    affine_layout layout;
     if (TYPEOF(input) != REALSXP)
         Rf_error("`input` must be a double vector or array, not of type %s",
                  Rf_type2char(TYPEOF(input)));
@@ -121,14 +187,16 @@ SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
         Rf_error("`direction` must be 1L or -1L");
     if (TYPEOF(columns) != INTSXP)
         Rf_error("`columns` must be an integer vector");
-    R_xlen_t n_columns = XLENGTH(columns);
-
-    SEXP out = PROTECT(Rf_allocVector(REALSXP, length));
-    nprot++;
-    copy_array_shape(out, input);
-    SEXP log_det = PROTECT(Rf_allocVector(REALSXP, n));
-    nprot++;
-    if (n > 0 && n_columns > 0) {
+    layout.n = n;
+    layout.d = d;
+    layout.n_params = n_params;
+    layout.n_columns = XLENGTH(columns);
+    layout.clip_min = REAL(clip)[0];
+    layout.clip_max = REAL(clip)[1];
+    layout.direction = INTEGER(direction)[0];
+    layout.columns = layout.shift = layout.log_scale = NULL;
+    if (n > 0 && layout.n_columns > 0) {
+        R_xlen_t n_columns = layout.n_columns;
         const int *column = zero_based_columns(columns, n_columns, d, "columns");
         /* a repeated column would be transformed twice from its input */
         char *seen = (char *) R_alloc((size_t) d, 1);
@@ -139,29 +207,102 @@ SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
                 Rf_error("`columns` must not repeat a column");
             seen[column[k]] = 1;
         }
-        const int *shift = zero_based_columns(shift_columns, n_columns,
-                                              n_params, "shift_columns");
-        const int *log_scale = zero_based_columns(
+        layout.columns = column;
+        layout.shift = zero_based_columns(shift_columns, n_columns, n_params,
+                                          "shift_columns");
+        layout.log_scale = zero_based_columns(
             log_scale_columns, n_columns, n_params, "log_scale_columns");
-        affine_columns(REAL_RO(input), n, d, REAL_RO(params), n_columns,
-                       column, shift, log_scale, REAL(clip)[0], REAL(clip)[1],
-                       INTEGER(direction)[0], REAL(out), REAL(log_det));
+    } else {
+        layout.n_columns = 0;
+    }
+    return layout;
+}
+
+static SEXP named_pair(SEXP first, SEXP second, const char *first_name,
+                       const char *second_name)
+{
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
+    SET_VECTOR_ELT(result, 0, first);
+    SET_VECTOR_ELT(result, 1, second);
+    SET_STRING_ELT(names, 0, Rf_mkChar(first_name));
+    SET_STRING_ELT(names, 1, Rf_mkChar(second_name));
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(2);
+    return result;
+}
+
+/* C_affine_transform(input, params, columns, shift_columns,
+   log_scale_columns, clip, direction): `input` is a double vector or array
+   seen as nrow(params) rows; `params` the network output (a double matrix);
+   `columns` the 1-based columns of `input` to transform (no repeats);
+   `shift_columns`, `log_scale_columns` the 1-based columns of `params`
+   (integer(0) for none); clip = c(min, max); direction 1 (forward) or -1
+   (inverse). Returns list(output with the input's dim/dimnames, log_det: one
+   value per row). */
+SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
+                        SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
+                        SEXP direction)
+{
+    affine_layout layout = check_affine_arguments(
+        input, params, columns, shift_columns, log_scale_columns, clip,
+        direction);
+    R_xlen_t n = layout.n, length = XLENGTH(input);
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, length));
+    copy_array_shape(out, input);
+    SEXP log_det = PROTECT(Rf_allocVector(REALSXP, n));
+    if (layout.n_columns > 0) {
+        affine_columns(REAL_RO(input), n, layout.d, REAL_RO(params),
+                       layout.n_columns, layout.columns, layout.shift,
+                       layout.log_scale, layout.clip_min, layout.clip_max,
+                       layout.direction, REAL(out), REAL(log_det));
     } else {
         if (length > 0)
             memcpy(REAL(out), REAL_RO(input), (size_t) length * sizeof(double));
         for (R_xlen_t i = 0; i < n; i++)
             REAL(log_det)[i] = 0;
     }
+    SEXP result = named_pair(out, log_det, "output", "log_det");
+    UNPROTECT(2);
+    return result;
+}
 
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
-    nprot++;
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
-    nprot++;
-    SET_VECTOR_ELT(result, 0, out);
-    SET_VECTOR_ELT(result, 1, log_det);
-    SET_STRING_ELT(names, 0, Rf_mkChar("output"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("log_det"));
-    Rf_setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(nprot);
+/* C_affine_backward(input, params, columns, shift_columns,
+   log_scale_columns, clip, direction, grad_output, grad_log_det,
+   clip_gradient): the reverse pass of C_affine_transform() with the same
+   first seven arguments. grad_output is dLoss/d(output) (like `input`),
+   grad_log_det dLoss/d(log_det) (one value per row), clip_gradient TRUE to
+   zero the log-scale gradient where the clip is active (FALSE passes it
+   through, TFP's default). Returns list(input = dLoss/d(input) through the
+   affine map alone, with the input's dim; params = dLoss/d(params), a matrix
+   like params). */
+SEXP C_affine_backward(SEXP input, SEXP params, SEXP columns,
+                       SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
+                       SEXP direction, SEXP grad_output, SEXP grad_log_det,
+                       SEXP clip_gradient)
+{
+    affine_layout layout = check_affine_arguments(
+        input, params, columns, shift_columns, log_scale_columns, clip,
+        direction);
+    int clip_grad = scalar_logical(clip_gradient, "clip_gradient");
+    R_xlen_t n = layout.n, length = XLENGTH(input);
+    if (TYPEOF(grad_output) != REALSXP || XLENGTH(grad_output) != length)
+        Rf_error("`grad_output` must be a double vector of the input's "
+                 "length (%lld)", (long long) length);
+    if (TYPEOF(grad_log_det) != REALSXP || XLENGTH(grad_log_det) != n)
+        Rf_error("`grad_log_det` must be a double vector with one value per "
+                 "row (%lld)", (long long) n);
+    SEXP grad_in = PROTECT(Rf_allocVector(REALSXP, length));
+    copy_array_shape(grad_in, input);
+    SEXP grad_params = PROTECT(Rf_allocMatrix(REALSXP, (int) n,
+                                              (int) layout.n_params));
+    affine_columns_backward(REAL_RO(input), n, layout.d, REAL_RO(params),
+                            layout.n_params, layout.n_columns, layout.columns,
+                            layout.shift, layout.log_scale, layout.clip_min,
+                            layout.clip_max, clip_grad, layout.direction,
+                            REAL_RO(grad_output), REAL_RO(grad_log_det),
+                            REAL(grad_in), REAL(grad_params));
+    SEXP result = named_pair(grad_in, grad_params, "input", "params");
+    UNPROTECT(2);
     return result;
 }

@@ -408,6 +408,72 @@ static void affine_by_feature(const double *in, double *out,
     }
 }
 
+/* ---- backward kernels ---------------------------------------------------- */
+
+/* Per feature, over the reduction axes: sum[f] = sum of grad, and
+   weighted[f] = sum of grad * (in - center[f]). These are the only
+   reductions a backward pass needs; the rest is per feature or elementwise. */
+static void gradient_sums(const double *in, const double *grad,
+                          const bn_layout *layout, const double *center,
+                          double *sum, double *weighted)
+{
+    R_xlen_t features = layout->features, run = layout->size[0];
+    R_xlen_t step = layout->stride[0];
+    memset(sum, 0, (size_t) features * sizeof(double));
+    memset(weighted, 0, (size_t) features * sizeof(double));
+    run_cursor cursor;
+    cursor_start(&cursor, layout);
+    for (; cursor.start < layout->total; cursor_next(&cursor, layout)) {
+        const double *p = in + cursor.start, *g = grad + cursor.start;
+        R_xlen_t f = cursor.first_feature;
+        if (step == 0) {
+            double c = center[f], s0 = 0, s1 = 0, w0 = 0, w1 = 0;
+            R_xlen_t i = 0;
+            for (; i + 2 <= run; i += 2) {
+                s0 += g[i];
+                s1 += g[i + 1];
+                w0 += g[i] * (p[i] - c);
+                w1 += g[i + 1] * (p[i + 1] - c);
+            }
+            for (; i < run; i++) {
+                s0 += g[i];
+                w0 += g[i] * (p[i] - c);
+            }
+            sum[f] += s0 + s1;
+            weighted[f] += w0 + w1;
+        } else {
+            for (R_xlen_t i = 0; i < run; i++, f += step) {
+                sum[f] += g[i];
+                weighted[f] += g[i] * (p[i] - center[f]);
+            }
+        }
+    }
+}
+
+/* out = a[f] * grad + b[f] * (in - center[f]) + d[f] */
+static void backward_by_feature(const double *in, const double *grad,
+                                double *out, const bn_layout *layout,
+                                const double *center, const double *a,
+                                const double *b, const double *d)
+{
+    R_xlen_t run = layout->size[0], step = layout->stride[0];
+    run_cursor cursor;
+    cursor_start(&cursor, layout);
+    for (; cursor.start < layout->total; cursor_next(&cursor, layout)) {
+        const double *p = in + cursor.start, *g = grad + cursor.start;
+        double *q = out + cursor.start;
+        R_xlen_t f = cursor.first_feature;
+        if (step == 0) {
+            double af = a[f], bf = b[f], cf = center[f], df = d[f];
+            for (R_xlen_t i = 0; i < run; i++)
+                q[i] = af * g[i] + bf * (p[i] - cf) + df;
+        } else {
+            for (R_xlen_t i = 0; i < run; i++, f += step)
+                q[i] = a[f] * g[i] + b[f] * (p[i] - center[f]) + d[f];
+        }
+    }
+}
+
 /* ---- the state and its external pointer -------------------------------- */
 
 typedef struct {
@@ -523,8 +589,17 @@ static double inverse_log_det(const double *gamma, const double *variance,
 
 /* ---- entry points ------------------------------------------------------ */
 
-/* With `with_log_det`, returns list(x, log_det), the log-det from the same
-   batch variance, so that log_prob() takes one pass. */
+static SEXP double_vector(const double *values, R_xlen_t n)
+{
+    SEXP out = Rf_allocVector(REALSXP, n);
+    if (n > 0)
+        memcpy(REAL(out), values, (size_t) n * sizeof(double));
+    return out;
+}
+
+/* With `with_log_det`, returns list(x, log_det, mean, variance): the log-det
+   from the same batch variance, so that log_prob() takes one pass, and the
+   batch statistics a backward pass differentiates through. */
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                            SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
                            SEXP with_log_det)
@@ -574,10 +649,12 @@ SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
         UNPROTECT(1);
         return out;
     }
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 4));
     SET_VECTOR_ELT(result, 0, out);
     SET_VECTOR_ELT(result, 1, Rf_ScalarReal(
         inverse_log_det(gamma, variance, features, eps, use_gamma)));
+    SET_VECTOR_ELT(result, 2, double_vector(mean, features));
+    SET_VECTOR_ELT(result, 3, double_vector(variance, features));
     UNPROTECT(2);
     return result;
 }
@@ -661,4 +738,198 @@ SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
     const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
     return Rf_ScalarReal(inverse_log_det(gamma, variance, features, eps,
                                          use_gamma));
+}
+
+/* ---- backward passes and moments ---------------------------------------- */
+
+/* The per-feature vectors and settings shared by the two backward entries. */
+typedef struct {
+    bn_layout layout;
+    R_xlen_t features;
+    double eps, multiplier, grad_log_det;
+    int use_beta, use_gamma;
+    const double *gamma, *beta, *mean, *variance;
+} bn_backward_args;
+
+static void backward_args(SEXP pointer, SEXP input, SEXP grad, SEXP dims,
+                          SEXP axes, SEXP mean, SEXP variance, SEXP settings,
+                          SEXP flags, int nflags, bn_backward_args *args)
+{
+    check_double_array(input, "input");
+    check_double_array(grad, "grad");
+    if (XLENGTH(grad) != XLENGTH(input))
+        Rf_error("the gradient has %lld values but the input has %lld",
+                 (long long) XLENGTH(grad), (long long) XLENGTH(input));
+    layout_from_dims(dims, axes, XLENGTH(input), &args->layout);
+    R_xlen_t features = args->layout.features;
+    if (features < 1)
+        Rf_error("the input has no features");
+    args->features = features;
+    SEXP state = pointer_state(pointer, features, 0);
+    if (TYPEOF(mean) != REALSXP || XLENGTH(mean) != features ||
+        TYPEOF(variance) != REALSXP || XLENGTH(variance) != features)
+        Rf_error("internal error: `mean` and `variance` must be double "
+                 "vectors with one value per feature (%lld)",
+                 (long long) features);
+    if (TYPEOF(settings) != REALSXP || XLENGTH(settings) != 3)
+        Rf_error("internal error: `settings` must be c(epsilon, multiplier, "
+                 "grad_log_det)");
+    if (TYPEOF(flags) != LGLSXP || XLENGTH(flags) != nflags)
+        Rf_error("internal error: `flags` must be %d logical values", nflags);
+    for (int k = 0; k < nflags; k++)
+        if (LOGICAL_RO(flags)[k] == NA_LOGICAL)
+            Rf_error("internal error: `flags` must not be NA");
+    args->eps = REAL_RO(settings)[0];
+    args->multiplier = REAL_RO(settings)[1];
+    args->grad_log_det = REAL_RO(settings)[2];
+    if (!(args->eps >= 0) || !R_FINITE(args->multiplier))
+        Rf_error("internal error: invalid `epsilon` or multiplier");
+    args->use_beta = LOGICAL_RO(flags)[0];
+    args->use_gamma = LOGICAL_RO(flags)[1];
+    args->gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
+    args->beta = REAL_RO(VECTOR_ELT(state, BETA));
+    args->mean = REAL_RO(mean);
+    args->variance = REAL_RO(variance);
+}
+
+/* list(input gradient, gamma gradient or NULL, beta gradient or NULL) */
+static SEXP backward_result(SEXP input_gradient, const bn_backward_args *args,
+                            const double *gamma_gradient,
+                            const double *beta_gradient)
+{
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(result, 0, input_gradient);
+    if (args->use_gamma)
+        SET_VECTOR_ELT(result, 1, double_vector(gamma_gradient, args->features));
+    if (args->use_beta)
+        SET_VECTOR_ELT(result, 2, double_vector(beta_gradient, args->features));
+    UNPROTECT(1);
+    return result;
+}
+
+/* C_bn_inverse_backward(pointer, y, grad_x, dims, axes, mean, variance,
+   settings, flags): the backward pass of the inverse
+   x = gamma * (y - m) / s + beta, s = sqrt(v + epsilon), with log-det
+   multiplier * (sum(log(gamma)) - 0.5 * sum(log(v + epsilon))). mean and
+   variance are the statistics the inverse used: the batch's (training,
+   differentiated through) or the moving ones (evaluation, constants).
+   settings = c(epsilon, multiplier, grad_log_det);
+   flags = c(center, scale, training). */
+SEXP C_bn_inverse_backward(SEXP pointer, SEXP y, SEXP grad_x, SEXP dims,
+                           SEXP axes, SEXP mean, SEXP variance, SEXP settings,
+                           SEXP flags)
+{
+    bn_backward_args args;
+    backward_args(pointer, y, grad_x, dims, axes, mean, variance, settings,
+                  flags, 3, &args);
+    int training = LOGICAL_RO(flags)[2];
+    R_xlen_t features = args.features;
+    if (training && args.layout.total / features < 1)
+        Rf_error("a training batch must have at least one row");
+    double n = (double) (args.layout.total / features);
+    double gld = args.grad_log_det, multiplier = args.multiplier;
+
+    double *sum = (double *) R_alloc((size_t) features, sizeof(double));
+    double *weighted = (double *) R_alloc((size_t) features, sizeof(double));
+    gradient_sums(REAL_RO(y), REAL_RO(grad_x), &args.layout, args.mean, sum,
+                  weighted);
+
+    double *gamma_gradient = (double *) R_alloc((size_t) features, sizeof(double));
+    double *a = (double *) R_alloc((size_t) features, sizeof(double));
+    double *b = (double *) R_alloc((size_t) features, sizeof(double));
+    double *d = (double *) R_alloc((size_t) features, sizeof(double));
+    for (R_xlen_t f = 0; f < features; f++) {
+        double g = args.use_gamma ? args.gamma[f] : 1.0;
+        double s = sqrt(args.variance[f] + args.eps);
+        double xhat_sum = weighted[f] / s;   /* sum of grad_x * xhat */
+        gamma_gradient[f] = xhat_sum + gld * multiplier / g;
+        a[f] = g / s;
+        if (training) {
+            /* through m and v, and the log-det's -0.5 * log(v + epsilon) */
+            b[f] = -(g * xhat_sum + multiplier * gld) / (n * s * s);
+            d[f] = -g * sum[f] / (n * s);
+        } else {
+            b[f] = 0;
+            d[f] = 0;
+        }
+    }
+    SEXP input_gradient = PROTECT(Rf_allocVector(REALSXP, XLENGTH(y)));
+    copy_array_shape(input_gradient, y);
+    backward_by_feature(REAL_RO(y), REAL_RO(grad_x), REAL(input_gradient),
+                        &args.layout, args.mean, a, b, d);
+    SEXP result = backward_result(input_gradient, &args, gamma_gradient, sum);
+    UNPROTECT(1);
+    return result;
+}
+
+/* C_bn_forward_backward(pointer, x, grad_y, dims, axes, mean, variance,
+   settings, flags): the backward pass of the forward map
+   y = (x - beta) / gamma * sd + mean, sd = sqrt(variance + epsilon), with
+   log-det -multiplier * (sum(log(gamma)) - 0.5 * sum(log(variance +
+   epsilon))); mean and variance are the moving statistics it used.
+   settings = c(epsilon, multiplier, grad_log_det); flags = c(center, scale). */
+SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
+                           SEXP axes, SEXP mean, SEXP variance, SEXP settings,
+                           SEXP flags)
+{
+    bn_backward_args args;
+    backward_args(pointer, x, grad_y, dims, axes, mean, variance, settings,
+                  flags, 2, &args);
+    R_xlen_t features = args.features;
+    double gld = args.grad_log_det, multiplier = args.multiplier;
+
+    double *center = (double *) R_alloc((size_t) features, sizeof(double));
+    for (R_xlen_t f = 0; f < features; f++)
+        center[f] = args.use_beta ? args.beta[f] : 0.0;
+    double *sum = (double *) R_alloc((size_t) features, sizeof(double));
+    double *weighted = (double *) R_alloc((size_t) features, sizeof(double));
+    gradient_sums(REAL_RO(x), REAL_RO(grad_y), &args.layout, center, sum,
+                  weighted);
+
+    double *gamma_gradient = (double *) R_alloc((size_t) features, sizeof(double));
+    double *beta_gradient = (double *) R_alloc((size_t) features, sizeof(double));
+    double *a = (double *) R_alloc((size_t) features, sizeof(double));
+    double *zero = (double *) R_alloc((size_t) features, sizeof(double));
+    for (R_xlen_t f = 0; f < features; f++) {
+        double g = args.use_gamma ? args.gamma[f] : 1.0;
+        double sd = sqrt(args.variance[f] + args.eps);
+        a[f] = sd / g;
+        beta_gradient[f] = -sum[f] * sd / g;
+        gamma_gradient[f] = -weighted[f] * sd / (g * g) - multiplier * gld / g;
+        zero[f] = 0;
+    }
+    SEXP input_gradient = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
+    copy_array_shape(input_gradient, x);
+    backward_by_feature(REAL_RO(x), REAL_RO(grad_y), REAL(input_gradient),
+                        &args.layout, center, a, zero, zero);
+    SEXP result = backward_result(input_gradient, &args, gamma_gradient,
+                                  beta_gradient);
+    UNPROTECT(1);
+    return result;
+}
+
+/* C_bn_moments(y, dims, axes): list(mean, variance), the per-feature mean
+   and biased variance over the reduction axes, or NULL if y holds NA, NaN
+   or Inf. */
+SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes)
+{
+    check_double_array(y, "y");
+    bn_layout layout;
+    layout_from_dims(dims, axes, XLENGTH(y), &layout);
+    R_xlen_t features = layout.features;
+    if (features < 1 || layout.total / features < 1)
+        Rf_error("the batch must have at least one row");
+    double *mean = (double *) R_alloc((size_t) features, sizeof(double));
+    double *variance = (double *) R_alloc((size_t) features, sizeof(double));
+    if (moments_by_feature(REAL_RO(y), &layout, mean, variance))
+        return R_NilValue;
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
+    SET_VECTOR_ELT(result, 0, double_vector(mean, features));
+    SET_VECTOR_ELT(result, 1, double_vector(variance, features));
+    SET_STRING_ELT(names, 0, Rf_mkChar("mean"));
+    SET_STRING_ELT(names, 1, Rf_mkChar("variance"));
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(2);
+    return result;
 }

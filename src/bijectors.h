@@ -25,11 +25,25 @@ SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
                     SEXP epsilon, SEXP center, SEXP scale, SEXP direction);
 SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                           SEXP epsilon, SEXP scale);
+SEXP C_bn_inverse_backward(SEXP pointer, SEXP y, SEXP grad_x, SEXP dims,
+                           SEXP axes, SEXP mean, SEXP variance, SEXP settings,
+                           SEXP flags);
+SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
+                           SEXP axes, SEXP mean, SEXP variance, SEXP settings,
+                           SEXP flags);
+SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes);
 SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
                    SEXP biases, SEXP activations, SEXP keep_hidden);
 SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
                         SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
                         SEXP direction);
+SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
+                    SEXP activations, SEXP hidden, SEXP output,
+                    SEXP grad_output, SEXP masks, SEXP input_gradient);
+SEXP C_affine_backward(SEXP input, SEXP params, SEXP columns,
+                       SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
+                       SEXP direction, SEXP grad_output, SEXP grad_log_det,
+                       SEXP clip_gradient);
 
 SEXP C_parameters_assign(SEXP containers, SEXP indices, SEXP values);
 SEXP C_adam_step(SEXP containers, SEXP indices, SEXP gradients,

@@ -5,11 +5,14 @@
 
    The kernel mlp_forward() works on plain pointers and can keep every hidden
    layer's output (after the activation): a backward pass needs exactly those,
-   since each activation's derivative can be written with its output. */
+   since each activation's derivative can be written with its output.
+   mlp_backward() is the reverse pass: two dgemm per layer (kernel gradient
+   and the gradient sent down), the activation derivative in one pass. */
 
 #define USE_FC_LEN_T
 #include <limits.h>
 #include <math.h>
+#include <string.h>
 #include "bijectors.h"
 #include <R_ext/BLAS.h>
 #ifndef FCONE
@@ -110,7 +113,110 @@ static void mlp_forward(const double *input, int n, int ld, int layers,
     }
 }
 
-/* ---- .Call entry -------------------------------------------------------- */
+/* delta *= activation'(pre-activation), written with the layer's output
+   `out` (after the activation), over `count` values. */
+static void multiply_activation_derivative(double *delta, const double *out,
+                                           R_xlen_t count, int activation)
+{
+    switch (activation) {
+    case ACTIVATION_RELU:
+        for (R_xlen_t i = 0; i < count; i++)
+            if (!(out[i] > 0))
+                delta[i] = 0.0;
+        break;
+    case ACTIVATION_TANH:
+        for (R_xlen_t i = 0; i < count; i++)
+            delta[i] *= 1.0 - out[i] * out[i];
+        break;
+    case ACTIVATION_SIGMOID:
+        for (R_xlen_t i = 0; i < count; i++)
+            delta[i] *= out[i] * (1.0 - out[i]);
+        break;
+    case ACTIVATION_ELU:
+        for (R_xlen_t i = 0; i < count; i++)
+            if (!(out[i] > 0))
+                delta[i] *= out[i] + 1.0;
+        break;
+    case ACTIVATION_SOFTPLUS:
+        /* softplus' = sigmoid = 1 - exp(-softplus) */
+        for (R_xlen_t i = 0; i < count; i++)
+            delta[i] *= -expm1(-out[i]);
+        break;
+    default:                /* linear */
+        break;
+    }
+}
+
+/* Column sums of an n x units matrix, four accumulators per column. */
+static void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
+                        double *out)
+{
+    for (R_xlen_t j = 0; j < units; j++) {
+        const double *column = x + j * n;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        R_xlen_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += column[i];
+            s1 += column[i + 1];
+            s2 += column[i + 2];
+            s3 += column[i + 3];
+        }
+        for (; i < n; i++)
+            s0 += column[i];
+        out[j] = (s0 + s1) + (s2 + s3);
+    }
+}
+
+/* The reverse pass of mlp_forward(). `delta` (n x units[layers]) holds
+   dLoss/d(output) on entry and is used as scratch, with `scratch` (n x the
+   widest hidden layer). hidden[k] and `output` are the forward pass's layer
+   outputs. Writes dLoss/d(kernel k) (times masks[k] when masks and masks[k]
+   are non-NULL) and dLoss/d(bias k); when grad_input is non-NULL, ADDS
+   dLoss/d(input) into it (n rows, leading dimension ld_grad). */
+static void mlp_backward(const double *input, int n, int ld, int layers,
+                         const int *units, const double *const *kernels,
+                         const int *activations, const double *const *hidden,
+                         const double *output, const double *const *masks,
+                         double *delta, double *scratch,
+                         double *const *grad_kernels,
+                         double *const *grad_biases, double *grad_input,
+                         int ld_grad)
+{
+    const double one = 1.0, zero = 0.0;
+    double *current = delta, *next = scratch;
+    for (int k = layers - 1; k >= 0; k--) {
+        int n_in = units[k], n_out = units[k + 1];
+        const double *layer_out = k == layers - 1 ? output : hidden[k];
+        multiply_activation_derivative(current, layer_out,
+                                       (R_xlen_t) n * n_out, activations[k]);
+        const double *layer_in = k == 0 ? input : hidden[k - 1];
+        int layer_ld = k == 0 ? ld : n;
+        /* dLoss/dW_k = input_k^T delta_k */
+        F77_CALL(dgemm)("T", "N", &n_in, &n_out, &n, &one, layer_in,
+                        &layer_ld, current, &n, &zero, grad_kernels[k], &n_in
+                        FCONE FCONE);
+        if (masks && masks[k]) {
+            R_xlen_t size = (R_xlen_t) n_in * n_out;
+            for (R_xlen_t i = 0; i < size; i++)
+                grad_kernels[k][i] *= masks[k][i];
+        }
+        column_sums(current, n, n_out, grad_biases[k]);
+        /* dLoss/d(input_k) = delta_k W_k^T */
+        if (k > 0) {
+            F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, current, &n,
+                            kernels[k], &n_in, &zero, next, &n FCONE FCONE);
+            double *swap = current;
+            current = next;
+            next = swap;
+        } else if (grad_input) {
+            F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, current, &n,
+                            kernels[k], &n_in, &one, grad_input, &ld_grad
+                            FCONE FCONE);
+        }
+    }
+}
+
+/* ---- .Call entries ------------------------------------------------------ */
 
 static R_xlen_t whole_count(SEXP x, const char *what)
 {
@@ -247,6 +353,156 @@ SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     SET_VECTOR_ELT(result, 1, hidden_list);
     SET_STRING_ELT(names, 0, Rf_mkChar("output"));
     SET_STRING_ELT(names, 1, Rf_mkChar("hidden"));
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(nprot);
+    return result;
+}
+
+/* The row count of a double matrix `x` must be n and its columns `columns`. */
+static void check_layer_matrix(SEXP x, const char *what, int index, int n,
+                               int columns)
+{
+    int rows, cols;
+    matrix_dims(x, what, index, &rows, &cols);
+    if (rows != n || cols != columns)
+        Rf_error("%s %d must be a %d x %d matrix, not %d x %d", what, index,
+                 n, columns, rows, cols);
+}
+
+/* C_mlp_backward(input, rows, first_column, kernels, activations, hidden,
+   output, grad_output, masks, input_gradient): the reverse pass of
+   C_mlp_forward(input, rows, first_column, kernels, ...) whose keep_hidden
+   result gave `hidden` and `output`. grad_output is dLoss/d(output) (rows x
+   ncol(kernels[[L]])); masks is NULL or a list with, per layer, NULL or a
+   0/1 matrix shaped like the kernel (the kernel gradient is multiplied by
+   it). input_gradient is NULL (no input gradient) or a double vector like
+   `input`: the result's `input` is then a copy of it (same dim) with
+   dLoss/d(input) added into the network's input columns. Returns
+   list(kernels = <one gradient per kernel>, biases = , input = ). */
+SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
+                    SEXP activations, SEXP hidden, SEXP output,
+                    SEXP grad_output, SEXP masks, SEXP input_gradient)
+{
+    int nprot = 0;
+    if (TYPEOF(input) != REALSXP)
+        Rf_error("`input` must be a double vector or array, not of type %s",
+                 Rf_type2char(TYPEOF(input)));
+    R_xlen_t n_long = whole_count(rows, "rows");
+    R_xlen_t offset = whole_count(first_column, "first_column");
+    if (n_long < 1 || n_long > INT_MAX)
+        Rf_error("`rows` must be between 1 and %d", INT_MAX);
+    int n = (int) n_long;
+    if (TYPEOF(kernels) != VECSXP || TYPEOF(hidden) != VECSXP)
+        Rf_error("`kernels` and `hidden` must be lists");
+    R_xlen_t layers_long = XLENGTH(kernels);
+    if (layers_long < 1 || layers_long > 10000)
+        Rf_error("the network must have between 1 and 10000 layers");
+    int layers = (int) layers_long;
+    if (XLENGTH(hidden) != layers - 1)
+        Rf_error("`hidden` must hold the %d hidden layers' outputs", layers - 1);
+    if (TYPEOF(activations) != INTSXP || XLENGTH(activations) != layers)
+        Rf_error("`activations` must be an integer vector with one code per "
+                 "layer (%d)", layers);
+    if (masks != R_NilValue &&
+        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
+        Rf_error("`masks` must be NULL or a list with one element per layer");
+
+    int *units = (int *) R_alloc((size_t) layers + 1, sizeof(int));
+    const double **kernel = (const double **) R_alloc((size_t) layers,
+                                                      sizeof(double *));
+    const double **hidden_out = (const double **) R_alloc((size_t) layers,
+                                                          sizeof(double *));
+    const double **mask = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    const int *activation = INTEGER_RO(activations);
+    int widest = 1;
+    for (int k = 0; k < layers; k++) {
+        int n_in, n_out;
+        SEXP kernel_k = VECTOR_ELT(kernels, k);
+        matrix_dims(kernel_k, "kernel", k + 1, &n_in, &n_out);
+        if (k == 0)
+            units[0] = n_in;
+        else if (n_in != units[k])
+            Rf_error("kernel %d has %d rows, but layer %d has %d units",
+                     k + 1, n_in, k, units[k]);
+        units[k + 1] = n_out;
+        if (n_out > widest)
+            widest = n_out;
+        if (activation[k] < 0 || activation[k] >= N_ACTIVATIONS)
+            Rf_error("activation code %d of layer %d is unknown",
+                     activation[k], k + 1);
+        kernel[k] = REAL_RO(kernel_k);
+        if (k < layers - 1) {
+            SEXP h = VECTOR_ELT(hidden, k);
+            check_layer_matrix(h, "hidden output", k + 1, n, n_out);
+            hidden_out[k] = REAL_RO(h);
+        }
+        mask[k] = NULL;
+        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
+            SEXP m = VECTOR_ELT(masks, k);
+            check_layer_matrix(m, "mask", k + 1, n_in, n_out);
+            mask[k] = REAL_RO(m);
+        }
+    }
+    check_layer_matrix(output, "output", 1, n, units[layers]);
+    check_layer_matrix(grad_output, "grad_output", 1, n, units[layers]);
+    R_xlen_t length = XLENGTH(input);
+    if (length % n != 0 || offset + units[0] > length / n)
+        Rf_error("`input` (%lld values in %d rows) has no columns "
+                 "%lld..%lld for the network's %d inputs",
+                 (long long) length, n, (long long) offset + 1,
+                 (long long) offset + units[0], units[0]);
+    int want_input = input_gradient != R_NilValue;
+    if (want_input && (TYPEOF(input_gradient) != REALSXP ||
+                       XLENGTH(input_gradient) != length))
+        Rf_error("`input_gradient` must be NULL or a double vector of the "
+                 "input's length (%lld)", (long long) length);
+
+    SEXP grad_kernel_list = PROTECT(Rf_allocVector(VECSXP, layers));
+    nprot++;
+    SEXP grad_bias_list = PROTECT(Rf_allocVector(VECSXP, layers));
+    nprot++;
+    double **grad_kernel = (double **) R_alloc((size_t) layers,
+                                               sizeof(double *));
+    double **grad_bias = (double **) R_alloc((size_t) layers,
+                                             sizeof(double *));
+    for (int k = 0; k < layers; k++) {
+        SEXP gk = Rf_allocMatrix(REALSXP, units[k], units[k + 1]);
+        SET_VECTOR_ELT(grad_kernel_list, k, gk);
+        grad_kernel[k] = REAL(gk);
+        SEXP gb = Rf_allocVector(REALSXP, units[k + 1]);
+        SET_VECTOR_ELT(grad_bias_list, k, gb);
+        grad_bias[k] = REAL(gb);
+    }
+    SEXP grad_input = R_NilValue;
+    if (want_input) {
+        grad_input = PROTECT(copy_double_vector(input_gradient));
+        nprot++;
+        copy_array_shape(grad_input, input_gradient);
+    }
+
+    /* both buffers hold any layer's delta: n x the widest layer */
+    size_t buffer = (size_t) n * (size_t) widest;
+    double *delta = (double *) R_alloc(buffer, sizeof(double));
+    double *scratch = (double *) R_alloc(buffer, sizeof(double));
+    memcpy(delta, REAL_RO(grad_output),
+           (size_t) n * (size_t) units[layers] * sizeof(double));
+    mlp_backward(REAL_RO(input) + offset * n, n, n, layers, units, kernel,
+                 activation, hidden_out, REAL_RO(output),
+                 masks == R_NilValue ? NULL : mask, delta, scratch,
+                 grad_kernel, grad_bias,
+                 want_input ? REAL(grad_input) + offset * n : NULL, n);
+
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+    nprot++;
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
+    nprot++;
+    SET_VECTOR_ELT(result, 0, grad_kernel_list);
+    SET_VECTOR_ELT(result, 1, grad_bias_list);
+    SET_VECTOR_ELT(result, 2, grad_input);
+    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
+    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
+    SET_STRING_ELT(names, 2, Rf_mkChar("input"));
     Rf_setAttrib(result, R_NamesSymbol, names);
     UNPROTECT(nprot);
     return result;
