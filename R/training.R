@@ -94,12 +94,38 @@ slot_indices <- function(slots) {
 
 # ---- trainable_parameters() --------------------------------------------
 
+# A template or layer used by two members of a flow gives two slots for one
+# array: it is listed once, under its first name, and gets the sum of the
+# gradients of its uses.
+slot_key <- function(slot) {
+  paste(format.default(slot$owner), slot$field, slot$index)
+}
+
+unique_slots <- function(slots) {
+  slots[!duplicated(vapply(slots, slot_key, character(1)))]
+}
+
+sum_shared_gradients <- function(slots, gradients) {
+  keys <- vapply(slots, slot_key, character(1))
+  first <- !duplicated(keys)
+  if (all(first)) {
+    return(gradients)
+  }
+  summed <- gradients[first]
+  unique_keys <- keys[first]
+  for (k in which(!first)) {
+    j <- match(keys[[k]], unique_keys)
+    summed[[j]] <- summed[[j]] + gradients[[k]]
+  }
+  summed
+}
+
 parameter_slots_of <- function(x, arg = "x") {
   if (inherits(x, "tfd_transformed_distribution")) {
-    return(bijector_parameter_slots(.subset2(x, "bijector")))
+    return(unique_slots(bijector_parameter_slots(.subset2(x, "bijector"))))
   }
   if (inherits(x, "bijector")) {
-    return(bijector_parameter_slots(x))
+    return(unique_slots(bijector_parameter_slots(x)))
   }
   if (inherits(x, "distribution")) {
     return(list())
@@ -291,7 +317,9 @@ loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
   loss_and_gradient_unchecked(distribution, x, input_gradient)
 }
 
-loss_and_gradient_unchecked <- function(distribution, x, input_gradient) {
+# `slots`: the bijector's parameter slots, when the caller (fit()) has them.
+loss_and_gradient_unchecked <- function(distribution, x, input_gradient,
+                                        slots = NULL) {
   bijector <- .subset2(distribution, "bijector")
   event_ndims <- length(.subset2(distribution, "event_shape"))
   pass <- bijector_inverse_with_cache(bijector, x, event_ndims)
@@ -303,9 +331,10 @@ loss_and_gradient_unchecked <- function(distribution, x, input_gradient) {
     array(-1 / events, dim = dim(pass$log_det) %||% length(pass$log_det))
   backward <- bijector_inverse_backward(bijector, pass$cache,
                                         -base$gradient / events, grad_log_det)
-  slots <- bijector_parameter_slots(bijector)
-  gradient <- backward$parameters
-  names(gradient) <- vapply(slots, function(slot) slot$name, character(1))
+  slots <- slots %||% bijector_parameter_slots(bijector)
+  gradient <- sum_shared_gradients(slots, backward$parameters)
+  names(gradient) <- vapply(unique_slots(slots), function(slot) slot$name,
+                            character(1))
   result <- list(loss = loss, gradient = gradient)
   if (input_gradient) {
     result$input <- backward$input

@@ -1,0 +1,130 @@
+# The evaluation protocol of flows with batch normalization: running
+# statistics recomputed from a whole data set, and views of one flow in
+# training or evaluation mode that share every layer and parameter.
+
+#' Recompute the batch-normalization statistics of a flow
+#'
+#' Sets the running statistics (`moving_mean`, `moving_variance`) of every
+#' batch-normalization layer of a flow to the mean and the biased variance of
+#' that layer's input over the whole of `x`, layer after layer along the
+#' density direction: the first layer sees `x` through the bijectors before
+#' it, the next one sees the output of the first in evaluation mode (with its
+#' new statistics), and so on. This is the protocol of the masked
+#' autoregressive flow paper (Papamakarios et al., 2017): after training,
+#' the running averages, which trail the parameters, are replaced by the
+#' statistics of the training set before test log-likelihoods are reported.
+#'
+#' Nothing else changes: `gamma`, `beta` and the networks keep their values.
+#' Batch normalization inside [tfb_invert()] runs in its forward direction
+#' when the flow computes densities; it keeps its statistics.
+#'
+#' @param distribution A [tfd_transformed_distribution()] (or a bijector,
+#'   whose inverse is then taken as the density direction).
+#' @param x A numeric matrix or data frame, one event per row (for a
+#'   distribution, as many columns as its event size), without `NA`, `NaN`
+#'   or `Inf`: usually the whole training set.
+#' @return `distribution`, invisibly; its layers are modified in place.
+#' @family training
+#' @seealso [evaluation_mode()], [fit.tfd_transformed_distribution()];
+#'   `vignette("flow-training", package = "bijectors")`. In TFP one would
+#'   run the data through the flow with a large batch and `momentum = 0`.
+#' @examples
+#' set.seed(1)
+#' y <- scale(sample_two_moons(400))
+#' flow <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_chain(list(tfb_shift(c(1, -1)), tfb_batch_normalization()))
+#' )
+#' invisible(flow$log_prob(y[1:50, ]))   # running averages after one batch
+#' recompute_batch_statistics(flow, y)
+#' # the layer sees y - c(1, -1) (y is centred): its mean is c(-1, 1)
+#' flow$bijector$bijectors[[2]]$batchnorm$moving_mean
+#' @export
+recompute_batch_statistics <- function(distribution, x) {
+  if (inherits(distribution, "bijector")) {
+    x <- as_input_array(x, "x")
+    if (!.Call(C_all_finite, x)) {
+      abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
+    }
+    bijector_recompute_statistics(distribution, x)
+    return(invisible(distribution))
+  }
+  x <- check_training_data(distribution, x)
+  bijector_recompute_statistics(.subset2(distribution, "bijector"), x)
+  invisible(distribution)
+}
+
+#' Evaluation and training views of a flow
+#'
+#' `evaluation_mode()` returns the same flow with every batch-normalization
+#' bijector in evaluation mode (`training = FALSE`: it normalizes with the
+#' running statistics and updates nothing), and `training_mode()` with every
+#' one in training mode (batch statistics, running statistics updated by
+#' each `log_prob()`). The result shares everything with its argument: the
+#' batch-normalization layers, the networks and every other parameter, so
+#' training one and evaluating the other works as TFP users do with a second
+#' `tfb_batch_normalization(b$batchnorm, training = FALSE)` on the same
+#' layer. Only the bijector objects around the layers are new.
+#'
+#' Use `evaluation_mode()` to report log-likelihoods (in nats) and to
+#' sample: its `log_prob()` gives each event a density that does not depend
+#' on the other rows of the batch, and the running statistics stay as they
+#' are.
+#'
+#' @param distribution A [tfd_transformed_distribution()] or a bijector.
+#' @return An object of the same kind: a transformed distribution with the
+#'   same base distribution and name, or a bijector.
+#' @family training
+#' @seealso [recompute_batch_statistics()], [tfb_batch_normalization()],
+#'   [fit.tfd_transformed_distribution()]; `vignette("flow-training",
+#'   package = "bijectors")`.
+#' @examples
+#' set.seed(1)
+#' y <- scale(sample_two_moons(200))
+#' bn <- tfb_batch_normalization()
+#' flow <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_chain(list(bn, tfb_permute(2:1)))
+#' )
+#' invisible(flow$log_prob(y))           # training mode: statistics move
+#' before <- bn$batchnorm$moving_mean
+#' evaluation <- evaluation_mode(flow)
+#' mean(evaluation$log_prob(y))           # nats per point
+#' identical(bn$batchnorm$moving_mean, before)
+#' evaluation$bijector$bijectors[[1]]$training
+#' @export
+evaluation_mode <- function(distribution) {
+  with_mode(distribution, training = FALSE)
+}
+
+#' @rdname evaluation_mode
+#' @export
+training_mode <- function(distribution) {
+  with_mode(distribution, training = TRUE)
+}
+
+with_mode <- function(x, training) {
+  if (inherits(x, "bijector")) {
+    return(bijector_with_mode(x, training))
+  }
+  if (!inherits(x, "tfd_transformed_distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`distribution` must be a transformed distribution",
+      "(tfd_transformed_distribution()) or a bijector, not %s."),
+      describe_value(x)))
+  }
+  view <- tfd_transformed_distribution(
+    .subset2(x, "distribution"),
+    bijector_with_mode(.subset2(x, "bijector"), training),
+    validate_args = .subset2(x, "validate_args"),
+    parameters = .subset2(x, "parameters"),
+    name = .subset2(x, "name")
+  )
+  # The view continues the optimizer's step count, so fitting it resumes
+  # where the original left off.
+  step <- .subset2(x, "adam_step")
+  if (!is.null(step)) {
+    assign("adam_step", step, envir = view)
+  }
+  view
+}
