@@ -238,6 +238,12 @@ bn_input <- function(layer, y, arg) {
   y <- as_input_array(y, arg)
   dims <- input_dims(y)
   axes <- resolve_axes(.subset2(layer, "axis"), length(dims), arg)
+  if (any(dims[axes] > .Machine$integer.max)) {
+    abort_bijectors("feature_dim", sprintf(paste(
+      "`%s` has %s values along its feature axis %s; at most %d features",
+      "are supported."), arg, format(max(dims[axes])),
+      paste(.subset2(layer, "axis"), collapse = ", "), .Machine$integer.max))
+  }
   feature_shape <- as.integer(dims[axes])
   built_shape <- .subset2(layer, "feature_shape")
   if (is.null(built_shape)) {
@@ -296,7 +302,14 @@ bn_check_gamma <- function(layer) {
 #'
 #' A training batch must have at least one row (one row gives `v = 0`) and
 #' no `NA`, `NaN` or `Inf`: such a batch is refused before anything changes,
-#' since it would spoil the running averages for good.
+#' since it would spoil the running averages for good. For the same reason a
+#' batch whose mean or variance overflows double precision (values beyond
+#' about `1e154` in magnitude, whose squares exceed `1.8e308`) is refused
+#' with an error of class `bijectors_error_overflow`, and, when `epsilon` is
+#' 0, so is a batch with a zero-variance feature (class
+#' `bijectors_error_zero_variance`); nothing changes. Values up to about
+#' `1e150` and down to `1e-150` in magnitude, and zero-variance features
+#' with the default `epsilon`, give finite outputs and log-dets.
 #'
 #' To evaluate a model, make a second bijector on the same layer:
 #' `tfb_batch_normalization(b$batchnorm, training = FALSE)`.
@@ -435,6 +448,7 @@ bn_inverse_training <- function(bijector, layer, input, with_log_det) {
   }
   built_now <- is.null(.subset2(layer, "state"))
   bn_build_and_validate(bijector, layer, input, "y")
+  previous <- bn_moving_statistics(layer)
   out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y, input$dims,
                input$axes, .subset2(layer, "momentum"),
                .subset2(layer, "epsilon"), .subset2(layer, "center"),
@@ -447,7 +461,52 @@ bn_inverse_training <- function(bijector, layer, input, with_log_det) {
       "`y` contains NA, NaN or Inf values; a training batch must be finite,",
       "since it would spoil the running statistics. Nothing was changed."))
   }
+  problem <- bn_training_problem(layer, if (with_log_det) out[[1L]] else out)
+  if (!is.null(problem)) {
+    if (built_now) {
+      bn_unbuild(layer)
+    } else {
+      bn_restore_moving_statistics(layer, previous)
+    }
+    abort_bijectors(problem$what, problem$message)
+  }
   out
+}
+
+# What went wrong in a training pass on finite data, or NULL. The C kernel
+# has already moved the running statistics; the caller restores them.
+# * The batch mean or variance overflows double precision (values beyond
+#   about 1e154 in magnitude, whose squares exceed 1.8e308): the running
+#   statistics would become Inf or NaN for good.
+# * With `epsilon = 0`, a feature with zero batch variance (a constant
+#   feature, or a batch of one row) cannot be normalized: 0 / 0.
+# Checking the running statistics costs a pass over the features only; the
+# output is checked only when epsilon is 0.
+bn_training_problem <- function(layer, x) {
+  state <- .subset2(layer, "state")
+  statistics_finite <-
+    .Call(C_all_finite, .subset2(state, "moving_mean")) &&
+    .Call(C_all_finite, .subset2(state, "moving_variance"))
+  if (!statistics_finite) {
+    return(list(what = "overflow", message = paste(
+      "The batch mean or variance of `y` overflows double precision",
+      "(values beyond about 1e154 in magnitude); the running statistics",
+      "would become infinite. Nothing was changed: rescale the data.")))
+  }
+  if (.subset2(layer, "epsilon") == 0 && !.Call(C_all_finite, x)) {
+    return(list(what = "zero_variance", message = paste(
+      "`y` has a feature with zero batch variance (a constant feature or a",
+      "single row) and the layer's `epsilon` is 0, so it cannot be",
+      "normalized. Nothing was changed: use `epsilon > 0`.")))
+  }
+  NULL
+}
+
+bn_restore_moving_statistics <- function(layer, statistics) {
+  state <- .subset2(layer, "state")
+  .Call(C_parameters_assign, list(state, state), c(3L, 4L),
+        list(statistics$mean, statistics$variance))
+  invisible(layer)
 }
 
 #' @export
@@ -494,10 +553,23 @@ bijector_inverse_log_det_jacobian.tfb_batch_normalization <- function(
     abort_bijectors("empty_batch",
                     "`y` is an empty training batch: it must have at least one row.")
   }
+  built_now <- is.null(.subset2(layer, "state"))
   bn_build_and_validate(bijector, layer, input, "y")
   log_det <- .Call(C_bn_inverse_log_det, bn_pointer(layer),
                    if (training) input$y else NULL, input$dims, input$axes,
                    .subset2(layer, "epsilon"), .subset2(layer, "scale"))
+  # Non-finite data give a non-finite log-det, as R's arithmetic would; a
+  # finite batch can only get one from a variance that overflows (or is 0
+  # with epsilon = 0), which the training inverse refuses too.
+  if (training && !is.finite(log_det) && .Call(C_all_finite, input$y)) {
+    if (built_now) {
+      bn_unbuild(layer)
+    }
+    abort_bijectors("overflow", paste(
+      "The batch variance of `y` overflows double precision (values beyond",
+      "about 1e154 in magnitude), or is 0 with `epsilon = 0`: its",
+      "log-determinant is not finite."))
+  }
   log_det * log_det_multiplier(input$dims, event_ndims,
                                .subset2(bijector, "inverse_min_event_ndims"))
 }
@@ -680,6 +752,15 @@ bijector_recompute_statistics.tfb_batch_normalization <- function(bijector,
     abort_bijectors("nonfinite", paste(
       "`y` contains NA, NaN or Inf values; the running statistics were not",
       "changed."))
+  }
+  if (!all(is.finite(moments$mean)) || !all(is.finite(moments$variance))) {
+    if (built_now) {
+      bn_unbuild(layer)
+    }
+    abort_bijectors("overflow", paste(
+      "The mean or variance of `y` overflows double precision (values",
+      "beyond about 1e154 in magnitude); the running statistics were not",
+      "changed. Rescale the data."))
   }
   bn_set_moving_statistics(layer, moments$mean, moments$variance)
   bn_inverse_evaluation(layer, input)

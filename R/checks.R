@@ -19,7 +19,8 @@ describe_value <- function(x) {
     return(if (is.character(x)) encodeString(x, quote = "\"") else format(x))
   }
   if (is.atomic(x) && !is.object(x)) {
-    return(sprintf("a %s vector of length %d", typeof(x), length(x)))
+    # format(), not %d: a long vector's length is a double.
+    return(sprintf("a %s vector of length %s", typeof(x), format(length(x))))
   }
   sprintf("an object of class <%s>", paste(class(x), collapse = "/"))
 }
@@ -66,7 +67,8 @@ check_number <- function(x, arg, lower = -Inf, upper = Inf, what = NULL) {
 # numbers. 0 is refused with a hint, since Python users count from 0.
 check_axis <- function(axis, arg = "axis") {
   ok <- is.numeric(axis) && !is.object(axis) && length(axis) >= 1L &&
-    !anyNA(axis) && all(is.finite(axis)) && all(axis == round(axis))
+    !anyNA(axis) && all(is.finite(axis)) && all(axis == round(axis)) &&
+    all(abs(axis) <= .Machine$integer.max)
   if (!ok) {
     abort_bijectors("axis", sprintf(
       "`%s` must be a non-empty vector of whole numbers, not %s.",

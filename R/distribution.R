@@ -107,7 +107,8 @@ check_distribution <- function(x, arg = "distribution") {
 #'   to double; a numeric data frame is used as a matrix).
 #' @param sample_shape Whole numbers >= 0: a number, a vector, or a list of
 #'   numbers as tfprobability takes it. The default (an empty list) draws one
-#'   sample.
+#'   sample. A shape whose sample would exceed R's longest vector (2^52 - 1
+#'   values) is an error.
 #' @param ... Unused; `seed` is refused (use [set.seed()]).
 #' @return `tfd_log_prob()`, `tfd_prob()`: a double vector or array with one
 #'   value per event. `tfd_sample()`: a double vector or array.
@@ -140,7 +141,24 @@ tfd_prob <- function(distribution, value, ...) {
 tfd_sample <- function(distribution, sample_shape = list(), ...) {
   check_distribution(distribution)
   check_no_extra_arguments(list(...))
-  distribution_sample(distribution, check_sample_shape(sample_shape))
+  sample_shape <- check_sample_shape(sample_shape)
+  check_sample_size(distribution, sample_shape)
+  distribution_sample(distribution, sample_shape)
+}
+
+# R vectors hold at most 2^52 - 1 values (R_XLEN_T_MAX); a request beyond
+# that is refused here rather than failing inside rnorm() with R's
+# unclassed "invalid arguments".
+check_sample_size <- function(distribution, sample_shape) {
+  shape <- c(sample_shape, .subset2(distribution, "batch_shape"),
+             .subset2(distribution, "event_shape"))
+  total <- prod(as.double(shape))
+  if (total > 2^52 - 1) {
+    abort_bijectors("sample_shape", sprintf(paste(
+      "`sample_shape` asks for %s values, more than an R vector can hold",
+      "(2^52 - 1)."), format(total)))
+  }
+  invisible()
 }
 
 check_no_extra_arguments <- function(extra) {

@@ -70,7 +70,7 @@ tfb_masked_autoregressive_flow <- function(shift_and_log_scale_fn,
   ok <- is.numeric(event_ndims) && !is.object(event_ndims) &&
     length(event_ndims) == 1L && !is.na(event_ndims) &&
     is.finite(event_ndims) && event_ndims == round(event_ndims) &&
-    event_ndims >= 1
+    event_ndims >= 1 && event_ndims <= .Machine$integer.max
   if (!ok) {
     abort_bijectors("event_ndims", sprintf(
       "`event_ndims` must be a whole number >= 1, not %s.",

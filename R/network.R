@@ -682,6 +682,12 @@ flow_input <- function(bijector, x, arg) {
     abort_bijectors("event_size", sprintf(
       "`%s` has events of size 0 (its last dimension).", arg))
   }
+  if (event_size > .Machine$integer.max) {
+    abort_bijectors("event_size", sprintf(paste(
+      "`%s` has events of size %s (its last dimension); a flow's networks",
+      "take at most %d units."), arg, format(event_size),
+      .Machine$integer.max))
+  }
   list(x = x, dims = dims, rank = rank, event_size = as.integer(event_size),
        rows = length(x) / event_size)
 }
@@ -739,7 +745,8 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #'   numeric matrix: the kernel itself. The kernel is multiplied by the mask.
 #' @param reuse `NULL` or `FALSE`. `TRUE` is an error: no weights are kept to
 #'   reuse (pass the kernel as `kernel_initializer` instead).
-#' @param name Unused; accepted for compatibility with tfprobability.
+#' @param name `NULL` or a string; unused, accepted for compatibility with
+#'   tfprobability.
 #' @param ... Named dense-layer options: `activation` (a string as in
 #'   [tfb_masked_autoregressive_default_template()], default linear),
 #'   `use_bias` (`TRUE`) and `bias` (a numeric vector of length `units`,
@@ -772,6 +779,11 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
   inputs <- as_input_array(inputs, "inputs")
   dims <- input_dims(inputs)
   rank <- length(dims)
+  if (dims[[rank]] > .Machine$integer.max) {
+    abort_bijectors("input", sprintf(
+      "`inputs` has %s columns; at most %d are supported.",
+      format(dims[[rank]]), .Machine$integer.max))
+  }
   n_in <- as.integer(dims[[rank]])
   if (n_in < 1L) {
     abort_bijectors("input", "`inputs` must have at least one column.")
@@ -781,6 +793,10 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
   num_blocks <- if (is.null(num_blocks)) n_in else
     check_count(num_blocks, "num_blocks")
   exclusive <- check_flag(exclusive, "exclusive")
+  check_string(name, "name", null_ok = TRUE)
+  if (!is.null(reuse)) {
+    reuse <- check_flag(reuse, "reuse")
+  }
   if (isTRUE(reuse)) {
     abort_bijectors("unsupported", paste(
       "`reuse = TRUE` is not supported: tfb_masked_dense() keeps no weights.",

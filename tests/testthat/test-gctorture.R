@@ -1,0 +1,149 @@
+# Every C entry point registered in src/init.c runs once under
+# gctorture(TRUE) (a garbage collection at every allocation, which exposes
+# a missing PROTECT) and must give what it gives without it. Inputs are tiny
+# and the fixtures are built outside the torture: gctorture is slow.
+
+# Runs call(fixture) on two fixtures made alike, the second under
+# gctorture; returns both results.
+torture_compare <- function(setup, call) {
+  set.seed(11)
+  plain <- setup()
+  expected <- call(plain)
+  set.seed(11)
+  tortured <- setup()
+  gctorture(TRUE)
+  on.exit(gctorture(FALSE))
+  actual <- call(tortured)
+  gctorture(FALSE)
+  list(expected = expected, actual = actual, plain = plain,
+       tortured = tortured)
+}
+
+expect_torture_identical <- function(setup, call, state = NULL) {
+  out <- torture_compare(setup, call)
+  expect_identical(out$actual, out$expected)
+  if (!is.null(state)) {
+    expect_identical(state(out$tortured), state(out$plain))
+  }
+  invisible(out)
+}
+
+torture_data <- function() {
+  matrix(c(0.5, -1, 2, 0.25, 1.5, -0.75, 3, 1), 4, 2)
+}
+
+# A flow with every kind of trainable C kernel: MADE, Real NVP, batch
+# normalization in both directions (the inverted one runs forward).
+torture_flow <- function() {
+  y <- torture_data()
+  bn <- tfb_batch_normalization()
+  maf <- tfb_masked_autoregressive_flow(
+    tfb_masked_autoregressive_default_template(hidden_layers = 2))
+  nvp <- tfb_real_nvp(1, tfb_real_nvp_default_template(hidden_layers = 2))
+  inverted <- tfb_invert(tfb_batch_normalization(training = FALSE))
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_chain(list(maf, bn, nvp, inverted)))
+  invisible(tfd_log_prob(flow, y))
+  list(y = y, flow = flow, bn = bn, maf = maf, nvp = nvp)
+}
+
+torture_layer <- function() {
+  b <- tfb_batch_normalization(layer_batch_normalization(momentum = 0.5))
+  list(y = torture_data(), b = b)
+}
+
+test_that("batch-normalization entry points survive gctorture", {
+  skip_on_cran()
+  weights <- function(f) get_weights(f$b)
+  # C_bn_state_new, C_bn_pointer_new, C_pointer_is_null,
+  # C_bn_inverse_training (the layer builds on its first input)
+  expect_torture_identical(torture_layer, function(f) f$b$inverse(f$y),
+                           weights)
+  # C_bn_inverse_training with its log-det (log_prob's path)
+  expect_torture_identical(
+    torture_layer,
+    function(f) bijectors:::bijector_inverse_and_log_det(f$b, f$y, 1L),
+    weights)
+  built <- function() {
+    f <- torture_layer()
+    invisible(f$b$inverse(f$y))
+    f
+  }
+  # C_bn_transform (forward and evaluation inverse)
+  expect_torture_identical(built, function(f) f$b$forward(f$y))
+  expect_torture_identical(built, function(f) {
+    tfb_batch_normalization(f$b$batchnorm, training = FALSE)$inverse(f$y)
+  })
+  # C_bn_inverse_log_det, training and evaluation
+  expect_torture_identical(built, function(f) {
+    f$b$inverse_log_det_jacobian(f$y, 1)
+  })
+  expect_torture_identical(built, function(f) {
+    f$b$forward_log_det_jacobian(f$y, 1)
+  })
+  # C_copy_double (accessors hand out copies)
+  expect_torture_identical(built, function(f) get_weights(f$b))
+  expect_torture_identical(built, function(f) f$b$batchnorm$moving_mean)
+  # C_bn_state_new again (set_weights copies in)
+  expect_torture_identical(built, function(f) {
+    w <- get_weights(f$b)
+    w$moving_mean <- c(1, 2)
+    set_weights(f$b, w)
+    get_weights(f$b)
+  })
+  # C_all_finite (validate_args)
+  expect_torture_identical(
+    function() {
+      b <- tfb_batch_normalization(validate_args = TRUE)
+      list(y = torture_data(), b = b)
+    },
+    function(f) f$b$inverse(f$y), weights)
+  # C_bn_moments (recompute_batch_statistics)
+  expect_torture_identical(built, function(f) {
+    recompute_batch_statistics(f$b, f$y)
+    get_weights(f$b)
+  })
+})
+
+test_that("network, coupling and training entry points survive gctorture", {
+  skip_on_cran()
+  parameters <- function(f) trainable_parameters(f$flow)
+  # C_mlp_forward, C_affine_transform (MADE inverse and forward)
+  expect_torture_identical(torture_flow, function(f) f$maf$inverse(f$y))
+  expect_torture_identical(torture_flow, function(f) f$nvp$forward(f$y))
+  expect_torture_identical(torture_flow, function(f) {
+    tfb_masked_dense(f$y, 3, kernel_initializer = "glorot_uniform")
+  })
+  # C_mlp_backward, C_affine_backward, C_bn_inverse_backward,
+  # C_bn_forward_backward: one loss and gradient through the whole flow
+  expect_torture_identical(torture_flow, function(f) {
+    loss_and_gradient(f$flow, f$y, input_gradient = TRUE)
+  }, parameters)
+  # C_parameters_assign
+  expect_torture_identical(torture_flow, function(f) {
+    value <- lapply(trainable_parameters(f$flow), function(p) p * 0.5)
+    trainable_parameters(f$flow) <- value
+    trainable_parameters(f$flow)
+  })
+  # C_adam_step, through the internal optimizer step
+  expect_torture_identical(torture_flow, function(f) {
+    slots <- bijectors:::bijector_parameter_slots(f$flow$bijector)
+    gradient <- loss_and_gradient(f$flow, f$y)$gradient
+    bijectors:::adam_step(slots, gradient, 0.01, 1)
+    trainable_parameters(f$flow)
+  })
+})
+
+test_that("every registered entry point is covered above", {
+  skip_on_cran()
+  registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
+  covered <- c(
+    "C_copy_double", "C_all_finite", "C_pointer_is_null", "C_bn_state_new",
+    "C_bn_pointer_new", "C_bn_inverse_training", "C_bn_transform",
+    "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
+    "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
+    "C_affine_backward", "C_parameters_assign", "C_adam_step"
+  )
+  expect_setequal(registered, covered)
+})
