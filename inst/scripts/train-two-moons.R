@@ -7,17 +7,18 @@
 #
 # The script draws the two-moons data set, standardizes it with the
 # statistics of its training part and splits it into training, validation
-# and test sets. It trains a masked autoregressive flow (5 blocks of MAF,
-# batch normalization and a swap of the two coordinates, in the density
-# direction, as the tfprobability blog post on flows does) by maximum
-# likelihood with Adam in three stages of decreasing learning rate, showing
-# a progress bar, and keeps the parameters of the best validation epoch of
-# the last stages. Then it recomputes the batch-normalization
-# statistics on the training set (the MAF paper's protocol), prints the
-# train/validation/test log-likelihood in nats per point in evaluation mode,
-# and writes two-moons-density.png (the data, the learned density and
-# samples of the flow) to the working directory. It takes about a minute
-# on two cores and stops with an error if training went wrong.
+# and test sets. It trains a masked autoregressive flow (5 blocks; in the
+# density direction each block is a swap of the two coordinates, a MAF
+# with two hidden layers of 32 relu units, then batch normalization with
+# momentum 0.9) by maximum likelihood with Adam in minibatches of 512, in
+# three stages of decreasing learning rate, showing a progress bar, and
+# keeps the parameters of the best validation epoch of the last two stages.
+# Then it recomputes the batch-normalization statistics on the training set
+# (the MAF paper's protocol), prints the train/validation/test
+# log-likelihood in nats per point in evaluation mode (about -1.21, -1.21
+# and -1.18), and writes two-moons-density.png (the data, the learned
+# density and samples of the flow) to the working directory. It takes
+# about 40 s on two cores and stops with an error if training went wrong.
 
 library(bijectors)
 
@@ -39,17 +40,25 @@ cat(sprintf("Two moons: %d training, %d validation and %d test points, standardi
             nrow(train), nrow(validation), nrow(test)))
 
 # ---- The flow ---------------------------------------------------------------
-# In the density direction the data meet the last block of the list first:
-# MAF (one network pass), batch normalization, permute, ... down to the
-# standard normal base.
+# tfb_chain() applies the inverse (the density direction) of the first
+# bijector of its list first, so with the list reversed the data meet the
+# last block first, and each block's members in reverse order: permute,
+# MAF (one network pass), then batch normalization, which hands the next
+# block (and, at the end, the standard normal base) normalized values.
+# Batch normalization with momentum 0.9 (keras' convention, the weight of the
+# old value): its running averages trail the parameters by about ten
+# batches instead of a hundred, so the evaluation-mode validation loss that
+# early stopping watches is close to the training-mode one. gamma is kept
+# positive, as tfb_batch_normalization() does by default.
 n_blocks <- 5L
 blocks <- list()
 for (block in seq_len(n_blocks)) {
   blocks <- c(blocks, list(
+    tfb_batch_normalization(layer_batch_normalization(
+      momentum = 0.9, gamma_constraint = function(gamma) pmax(gamma, 0) + 1e-6)),
     tfb_masked_autoregressive_flow(
       tfb_masked_autoregressive_default_template(
-        hidden_layers = c(64, 64), activation = "tanh")),
-    tfb_batch_normalization(),
+        hidden_layers = c(32, 32), activation = "relu")),
     tfb_permute(2:1)
   ))
 }
@@ -59,19 +68,22 @@ flow <- tfd_transformed_distribution(
 )
 
 # ---- Training -----------------------------------------------------------------
-# Adam with a decreasing learning rate. The validation loss is computed in
-# evaluation mode, with running averages that trail the parameters, so it is
-# noisy early on: early stopping watches only the last two stages, where it
-# keeps the parameters of the best validation epoch.
+# Adam with a decreasing learning rate, in minibatches of 512 points: the
+# batch statistics that batch normalization trains with are then close to
+# those of the whole training set, and training is much steadier than with
+# 256 or fewer (with 64 the loss climbs back up). Early stopping watches
+# only the last two stages and keeps the parameters of the best validation
+# epoch.
+batch_size <- 512L
 stages <- list(
-  list(learning_rate = 3e-3, epochs = 150L, patience = NULL),
-  list(learning_rate = 1e-3, epochs = 30L, patience = 10L),
-  list(learning_rate = 2e-4, epochs = 20L, patience = 10L)
+  list(learning_rate = 2e-3, epochs = 600L, patience = NULL),
+  list(learning_rate = 5e-4, epochs = 60L, patience = 10L),
+  list(learning_rate = 1e-4, epochs = 40L, patience = 10L)
 )
 for (stage in stages) {
-  cat(sprintf("Training: Adam with learning rate %g, batch size 256, up to %d epochs\n",
-              stage$learning_rate, stage$epochs))
-  history <- fit(flow, train, epochs = stage$epochs, batch_size = 256L,
+  cat(sprintf("Training: Adam with learning rate %g, batch size %d, up to %d epochs\n",
+              stage$learning_rate, batch_size, stage$epochs))
+  history <- fit(flow, train, epochs = stage$epochs, batch_size = batch_size,
                  validation_data = validation,
                  learning_rate = stage$learning_rate,
                  patience = stage$patience, verbose = TRUE)
