@@ -238,7 +238,7 @@ bn_input <- function(layer, y, arg) {
   y <- as_input_array(y, arg)
   dims <- input_dims(y)
   axes <- resolve_axes(.subset2(layer, "axis"), length(dims), arg)
-  if (any(dims[axes] > .Machine$integer.max)) {
+  if (is.double(dims) && any(dims[axes] > .Machine$integer.max)) {
     abort_bijectors("feature_dim", sprintf(paste(
       "`%s` has %s values along its feature axis %s; at most %d features",
       "are supported."), arg, format(max(dims[axes])),
@@ -447,67 +447,38 @@ bn_inverse_training <- function(bijector, layer, input, with_log_det) {
                     "`y` is an empty training batch: it must have at least one row.")
   }
   built_now <- is.null(.subset2(layer, "state"))
-  bn_build_and_validate(bijector, layer, input, "y")
-  previous <- bn_moving_statistics(layer)
+  if (built_now || .subset2(bijector, "validate_args")) {
+    bn_build_and_validate(bijector, layer, input, "y")
+  }
   out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y, input$dims,
                input$axes, .subset2(layer, "momentum"),
                .subset2(layer, "epsilon"), .subset2(layer, "center"),
                .subset2(layer, "scale"), with_log_det)
-  if (is.null(out)) {
+  if (is.integer(out)) {
     if (built_now) {
       bn_unbuild(layer)
     }
-    abort_bijectors("nonfinite", paste(
-      "`y` contains NA, NaN or Inf values; a training batch must be finite,",
-      "since it would spoil the running statistics. Nothing was changed."))
-  }
-  problem <- bn_training_problem(layer, if (with_log_det) out[[1L]] else out)
-  if (!is.null(problem)) {
-    if (built_now) {
-      bn_unbuild(layer)
-    } else {
-      bn_restore_moving_statistics(layer, previous)
-    }
-    abort_bijectors(problem$what, problem$message)
+    refusal <- bn_refusal_errors[[out]]
+    abort_bijectors(refusal[["what"]], refusal[["message"]])
   }
   out
 }
 
-# What went wrong in a training pass on finite data, or NULL. The C kernel
-# has already moved the running statistics; the caller restores them.
-# * The batch mean or variance overflows double precision (values beyond
-#   about 1e154 in magnitude, whose squares exceed 1.8e308): the running
-#   statistics would become Inf or NaN for good.
-# * With `epsilon = 0`, a feature with zero batch variance (a constant
-#   feature, or a batch of one row) cannot be normalized: 0 / 0.
-# Checking the running statistics costs a pass over the features only; the
-# output is checked only when epsilon is 0.
-bn_training_problem <- function(layer, x) {
-  state <- .subset2(layer, "state")
-  statistics_finite <-
-    .Call(C_all_finite, .subset2(state, "moving_mean")) &&
-    .Call(C_all_finite, .subset2(state, "moving_variance"))
-  if (!statistics_finite) {
-    return(list(what = "overflow", message = paste(
-      "The batch mean or variance of `y` overflows double precision",
-      "(values beyond about 1e154 in magnitude); the running statistics",
-      "would become infinite. Nothing was changed: rescale the data.")))
-  }
-  if (.subset2(layer, "epsilon") == 0 && !.Call(C_all_finite, x)) {
-    return(list(what = "zero_variance", message = paste(
-      "`y` has a feature with zero batch variance (a constant feature or a",
-      "single row) and the layer's `epsilon` is 0, so it cannot be",
-      "normalized. Nothing was changed: use `epsilon > 0`.")))
-  }
-  NULL
-}
-
-bn_restore_moving_statistics <- function(layer, statistics) {
-  state <- .subset2(layer, "state")
-  .Call(C_parameters_assign, list(state, state), c(3L, 4L),
-        list(statistics$mean, statistics$variance))
-  invisible(layer)
-}
+# Why the C kernel refused a training batch, by its code (src/batch_norm.c).
+# It refuses before writing anything, so nothing has changed.
+bn_refusal_errors <- list(
+  list(what = "nonfinite", message = paste(
+    "`y` contains NA, NaN or Inf values; a training batch must be finite,",
+    "since it would spoil the running statistics. Nothing was changed.")),
+  list(what = "overflow", message = paste(
+    "The batch mean or variance of `y` overflows double precision",
+    "(values beyond about 1e154 in magnitude); the running statistics",
+    "would become infinite. Nothing was changed: rescale the data.")),
+  list(what = "zero_variance", message = paste(
+    "`y` has a feature with zero batch variance (a constant feature or a",
+    "single row) and the layer's `epsilon` is 0, so it cannot be",
+    "normalized. Nothing was changed: use `epsilon > 0`."))
+)
 
 #' @export
 bijector_forward.tfb_batch_normalization <- function(bijector, x) {

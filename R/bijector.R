@@ -129,14 +129,18 @@ bijector_inverse_and_log_det.default <- function(bijector, y, event_ndims) {
 #' b$inverse(y)
 #' @export
 tfb_forward <- function(bijector, x, name = "forward") {
-  check_bijector(bijector)
+  if (!inherits(bijector, "bijector")) {
+    check_bijector(bijector)
+  }
   bijector_forward(bijector, x)
 }
 
 #' @rdname tfb_forward
 #' @export
 tfb_inverse <- function(bijector, y, name = "inverse") {
-  check_bijector(bijector)
+  if (!inherits(bijector, "bijector")) {
+    check_bijector(bijector)
+  }
   bijector_inverse(bijector, y)
 }
 
@@ -170,7 +174,9 @@ tfb_inverse <- function(bijector, y, name = "inverse") {
 #' @export
 tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
                                          name = "forward_log_det_jacobian") {
-  check_bijector(bijector)
+  if (!inherits(bijector, "bijector")) {
+    check_bijector(bijector)
+  }
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
@@ -181,7 +187,9 @@ tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
 #' @export
 tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
                                          name = "inverse_log_det_jacobian") {
-  check_bijector(bijector)
+  if (!inherits(bijector, "bijector")) {
+    check_bijector(bijector)
+  }
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }

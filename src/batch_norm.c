@@ -14,6 +14,14 @@
 
 enum { GAMMA = 0, BETA = 1, MOVING_MEAN = 2, MOVING_VARIANCE = 3, N_STATE = 4 };
 
+/* Why C_bn_inverse_training refused a batch (returned instead of the
+   output; shared with R/batch_normalization.R, bn_refusal_errors). */
+enum {
+    BN_REFUSED_NONFINITE = 1,
+    BN_REFUSED_OVERFLOW = 2,
+    BN_REFUSED_ZERO_VARIANCE = 3
+};
+
 static const char *state_names[N_STATE] = {
     "gamma", "beta", "moving_mean", "moving_variance"
 };
@@ -66,6 +74,10 @@ static void layout_from_dims(SEXP dims, SEXP axes, R_xlen_t length,
         int is_feature = next_axis < naxes && axis[next_axis] == d + 1;
         if (is_feature)
             next_axis++;
+        /* no signed overflow: the product must fit an R_xlen_t */
+        if (n > 0 && (layout->total > R_XLEN_T_MAX / n ||
+                      layout->features > R_XLEN_T_MAX / n))
+            Rf_error("internal error: dims do not match the length of the input");
         layout->total *= n;
         if (is_feature)
             layout->features *= n;
@@ -192,7 +204,7 @@ static int chunk_moments(const double *p, R_xlen_t n, double shift,
     /* The corrected two-pass algorithm: c is the rounding error of center. */
     *mean = center + c / (double) n;
     double q = q0 + q1 - c * c / (double) n;
-    *m2 = q > 0 ? q : 0;
+    *m2 = q < 0 ? 0 : q;       /* rounding below 0; NaN stays NaN */
     return 0;
 }
 
@@ -325,7 +337,7 @@ static int moments_grouped(const double *y, const bn_layout *layout,
             double n = group_count[f], c = group_c[f];
             double q = group_q[f] - c * c / n;
             merge_moments(count + f, mean + f, m2 + f, n,
-                          group_sum[f] + c / n, q > 0 ? q : 0);
+                          group_sum[f] + c / n, q < 0 ? 0 : q);
             group_sum[f] = group_count[f] = group_c[f] = group_q[f] = 0;
         }
     }
@@ -539,10 +551,13 @@ static R_xlen_t check_state(SEXP state)
 SEXP C_bn_pointer_new(SEXP state)
 {
     R_xlen_t features = check_state(state);
+    /* The pointer and its finalizer exist before the handle is allocated:
+       an allocation error in either cannot leak the handle. */
+    SEXP pointer = PROTECT(R_MakeExternalPtr(NULL, handle_tag(), state));
+    R_RegisterCFinalizerEx(pointer, handle_finalize, TRUE);
     bn_handle *handle = R_Calloc(1, bn_handle);
     handle->features = features;
-    SEXP pointer = PROTECT(R_MakeExternalPtr(handle, handle_tag(), state));
-    R_RegisterCFinalizerEx(pointer, handle_finalize, TRUE);
+    R_SetExternalPtrAddr(pointer, handle);
     UNPROTECT(1);
     return pointer;
 }
@@ -624,7 +639,23 @@ SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
     double *mean = (double *) R_alloc((size_t) features, sizeof(double));
     double *variance = (double *) R_alloc((size_t) features, sizeof(double));
     if (moments_by_feature(REAL_RO(y), &layout, mean, variance))
-        return R_NilValue;      /* R reports it; nothing has changed */
+        return Rf_ScalarInteger(BN_REFUSED_NONFINITE);
+    /* Refusals come before anything is written, so R can report them with
+       nothing changed. */
+    double *new_mean = (double *) R_alloc((size_t) features, sizeof(double));
+    double *new_variance = (double *) R_alloc((size_t) features,
+                                              sizeof(double));
+    const double *old_mean = REAL_RO(VECTOR_ELT(state, MOVING_MEAN));
+    const double *old_variance = REAL_RO(VECTOR_ELT(state, MOVING_VARIANCE));
+    for (R_xlen_t f = 0; f < features; f++) {
+        new_mean[f] = rho * old_mean[f] + (1 - rho) * mean[f];
+        new_variance[f] = rho * old_variance[f] + (1 - rho) * variance[f];
+        if (!R_FINITE(mean[f]) || !R_FINITE(variance[f]) ||
+            !R_FINITE(new_mean[f]) || !R_FINITE(new_variance[f]))
+            return Rf_ScalarInteger(BN_REFUSED_OVERFLOW);
+        if (variance[f] + eps == 0)
+            return Rf_ScalarInteger(BN_REFUSED_ZERO_VARIANCE);
+    }
 
     const double *gamma = REAL_RO(VECTOR_ELT(state, GAMMA));
     const double *beta = REAL_RO(VECTOR_ELT(state, BETA));
@@ -642,8 +673,8 @@ SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
     double *moving_mean = REAL(VECTOR_ELT(state, MOVING_MEAN));
     double *moving_variance = REAL(VECTOR_ELT(state, MOVING_VARIANCE));
     for (R_xlen_t f = 0; f < features; f++) {
-        moving_mean[f] = rho * moving_mean[f] + (1 - rho) * mean[f];
-        moving_variance[f] = rho * moving_variance[f] + (1 - rho) * variance[f];
+        moving_mean[f] = new_mean[f];
+        moving_variance[f] = new_variance[f];
     }
     if (!both) {
         UNPROTECT(1);
@@ -715,7 +746,10 @@ SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
     const double *variance;
     R_xlen_t features;
     if (y == R_NilValue) {
-        if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrAddr(pointer) == NULL)
+        /* the tag first: another package's pointer is no bn_handle */
+        if (TYPEOF(pointer) != EXTPTRSXP ||
+            R_ExternalPtrTag(pointer) != handle_tag() ||
+            R_ExternalPtrAddr(pointer) == NULL)
             Rf_error("`pointer` is not a live batch-normalization state pointer");
         features = ((bn_handle *) R_ExternalPtrAddr(pointer))->features;
         state = pointer_state(pointer, features, 0);

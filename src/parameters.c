@@ -7,8 +7,8 @@
 #include <string.h>
 #include "bijectors.h"
 
-/* The element `index` (1-based) of `container`, safe to write into. */
-static SEXP owned_element(SEXP container, SEXP index_list, R_xlen_t s,
+/* The element `index` (1-based) of `container`, checked. */
+static SEXP check_element(SEXP container, SEXP index_list, R_xlen_t s,
                           R_xlen_t length, const char *what)
 {
     if (TYPEOF(container) != VECSXP)
@@ -21,6 +21,15 @@ static SEXP owned_element(SEXP container, SEXP index_list, R_xlen_t s,
     if (TYPEOF(element) != REALSXP || XLENGTH(element) != length)
         Rf_error("%s %lld must be a double vector of length %lld", what,
                  (long long) s + 1, (long long) length);
+    return element;
+}
+
+/* The same element, safe to write into. */
+static SEXP owned_element(SEXP container, SEXP index_list, R_xlen_t s,
+                          R_xlen_t length, const char *what)
+{
+    SEXP element = check_element(container, index_list, s, length, what);
+    int index = INTEGER(index_list)[s];
     if (MAYBE_SHARED(element) || ALTREP(element)) {
         element = copy_double_vector(element);
         SET_VECTOR_ELT(container, index - 1, element);
@@ -45,6 +54,9 @@ static void check_slot_lists(SEXP containers, SEXP indices, SEXP values)
 SEXP C_parameters_assign(SEXP containers, SEXP indices, SEXP values)
 {
     check_slot_lists(containers, indices, values);
+    for (R_xlen_t s = 0; s < XLENGTH(values); s++)
+        check_element(VECTOR_ELT(containers, s), indices, s,
+                      XLENGTH(VECTOR_ELT(values, s)), "parameter");
     for (R_xlen_t s = 0; s < XLENGTH(values); s++) {
         SEXP value = VECTOR_ELT(values, s);
         SEXP target = owned_element(VECTOR_ELT(containers, s), indices, s,
@@ -82,6 +94,7 @@ SEXP C_adam_step(SEXP containers, SEXP indices, SEXP gradients,
     double eps_t = eps * sqrt(1 - pow(beta_2, step));
 
     R_xlen_t slots = XLENGTH(containers);
+    /* Every check before the first write: an error changes nothing. */
     for (R_xlen_t s = 0; s < slots; s++) {
         SEXP gradient = VECTOR_ELT(gradients, s);
         R_xlen_t n = XLENGTH(gradient);
@@ -90,6 +103,11 @@ SEXP C_adam_step(SEXP containers, SEXP indices, SEXP gradients,
             if (!R_FINITE(g[i]))
                 Rf_error("gradient %lld holds NA, NaN or Inf; no parameter "
                          "was changed", (long long) s + 1);
+        check_element(VECTOR_ELT(containers, s), indices, s, n, "parameter");
+        check_element(VECTOR_ELT(first_moments, s), indices, s, n,
+                      "first moment");
+        check_element(VECTOR_ELT(second_moments, s), indices, s, n,
+                      "second moment");
     }
     for (R_xlen_t s = 0; s < slots; s++) {
         SEXP gradient = VECTOR_ELT(gradients, s);

@@ -3,6 +3,11 @@
 # a missing PROTECT) and must give what it gives without it. Inputs are tiny
 # and the fixtures are built outside the torture: gctorture is slow.
 
+# Under valgrind (tools/valgrind.sh) each collection is itself slow enough
+# that this file would take hours; the valgrind run covers the same calls.
+skip_if(nzchar(Sys.getenv("BIJECTORS_VALGRIND")),
+        "gctorture is skipped under valgrind")
+
 # Runs call(fixture) on two fixtures made alike, the second under
 # gctorture; returns both results.
 torture_compare <- function(setup, call) {
