@@ -146,6 +146,9 @@ test_that("the order in which feature axes are given does not matter", {
 })
 
 test_that("large inputs (chunked statistics) match the reference", {
+  # valgrind emulates R's long double sums in 64 bits, which moves the
+  # reference (not the package) on these ill-conditioned inputs.
+  skip_if(nzchar(Sys.getenv("BIJECTORS_VALGRIND")), "reference differs under valgrind")
   set.seed(110)
   # A large offset makes a one-pass E[y^2] - E[y]^2 variance visibly wrong.
   y <- matrix(rnorm(20000 * 3, mean = 1e4, sd = 0.5), 20000, 3)
@@ -166,6 +169,9 @@ test_that("large inputs (chunked statistics) match the reference", {
 })
 
 test_that("data of large magnitude (squared mean overflows) match the reference", {
+  # valgrind emulates R's long double sums in 64 bits, which moves the
+  # reference (not the package) on these ill-conditioned inputs.
+  skip_if(nzchar(Sys.getenv("BIJECTORS_VALGRIND")), "reference differs under valgrind")
   # The mean squared is beyond the largest double, the deviations squared
   # are not: a correct implementation never squares the mean.
   set.seed(131)
