@@ -55,8 +55,8 @@ generics::fit
 #' the event size, are refused before training starts (error class
 #' `bijectors_error_nonfinite` or `bijectors_error_event_size`). A step
 #' whose loss or gradient is not finite stops training with an error of
-#' class `bijectors_error_diverged` before that step changes any parameter;
-#' a smaller `learning_rate` is the usual cure.
+#' class `bijectors_error_diverged` before that step changes any parameter
+#' or running statistic; a smaller `learning_rate` is the usual cure.
 #'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
@@ -219,9 +219,19 @@ fit.tfd_transformed_distribution <- function(
       epoch_rows <- 0L
       for (step_in_epoch in seq_along(batches)) {
         batch <- training[batches[[step_in_epoch]], , drop = FALSE]
-        result <- loss_and_gradient_unchecked(object, batch, FALSE,
-                                              all_slots)
-        check_step_finite(result, epoch, step_in_epoch)
+        # The loss pass moves the running statistics; a step that fails
+        # puts them back, so that it changes nothing.
+        statistics <- lapply(layers, layer_statistics_snapshot)
+        result <- tryCatch(
+          loss_and_gradient_unchecked(object, batch, FALSE, all_slots),
+          error = function(condition) {
+            restore_layer_statistics(layers, statistics)
+            stop(condition)
+          })
+        if (!step_is_finite(result)) {
+          restore_layer_statistics(layers, statistics)
+          check_step_finite(result, epoch, step_in_epoch)
+        }
         slots <- slots %||% parameter_slots_of(object)
         # The update and its bookkeeping happen together or not at all, so
         # an interrupt leaves a consistent model.
@@ -374,13 +384,34 @@ epoch_batches <- function(rows, batch_size, shuffle) {
   lapply(seq_len(count), function(k) order[(starts[[k]] + 1L):ends[[k]]])
 }
 
-check_step_finite <- function(result, epoch, step) {
-  finite <- is.finite(result$loss) &&
+step_is_finite <- function(result) {
+  is.finite(result$loss) &&
     all(vapply(result$gradient, function(g) all(is.finite(g)), logical(1)))
-  if (!finite) {
+}
+
+# A layer's running statistics, or NULL while it is not built.
+layer_statistics_snapshot <- function(layer) {
+  if (is.null(.subset2(layer, "state"))) NULL else bn_moving_statistics(layer)
+}
+
+restore_layer_statistics <- function(layers, statistics) {
+  for (k in seq_along(layers)) {
+    if (is.null(statistics[[k]])) {
+      bn_unbuild(layers[[k]])
+    } else {
+      bn_set_moving_statistics(layers[[k]], statistics[[k]]$mean,
+                               statistics[[k]]$variance)
+    }
+  }
+  invisible()
+}
+
+check_step_finite <- function(result, epoch, step) {
+  if (!step_is_finite(result)) {
     abort_bijectors("diverged", sprintf(paste(
       "The loss or its gradient is not finite at epoch %d, step %d;",
-      "training stopped before that step changed any parameter.",
+      "training stopped before that step changed any parameter or",
+      "running statistic.",
       "Try a smaller `learning_rate`, or standardize the data."),
       epoch, step))
   }

@@ -470,3 +470,20 @@ test_that("Adam with several minibatches: one step per batch in row order", {
   expect_parameters_close(trainable_parameters(td), params)
   expect_identical(h$settings$steps_per_epoch, 3L)
 })
+
+test_that("a step whose loss is not finite leaves the running statistics alone", {
+  set.seed(3)
+  x <- matrix(rnorm(40), 20, 2)
+  layer <- layer_batch_normalization(momentum = 0.5)
+  tfb_batch_normalization(layer, training = FALSE)$forward(x)
+  before <- get_weights(layer)
+  # batch normalization runs first in the density direction; the scale then
+  # sends its output beyond the range of doubles, so the loss is infinite
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_chain(list(tfb_batch_normalization(layer), tfb_scale(1e-300)))
+  )
+  expect_error(fit(flow, x, epochs = 1, batch_size = 10, verbose = FALSE),
+               class = "bijectors_error_diverged")
+  expect_identical(get_weights(layer), before)
+})
