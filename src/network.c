@@ -249,6 +249,46 @@ static void matrix_dims(SEXP x, const char *what, int index, int *rows,
                  index);
 }
 
+/* The layers of a network: checks `kernels` (a chain of double matrices)
+   and `activations` (one known code per layer), and returns the number of
+   layers with the units of each (units[0] inputs, units[k] outputs of
+   layer k) and pointers to the kernels, in R_alloc'd arrays. */
+static int network_layers(SEXP kernels, SEXP activations, int **units_out,
+                          const double ***kernel_out)
+{
+    if (TYPEOF(kernels) != VECSXP)
+        Rf_error("`kernels` must be a list");
+    R_xlen_t layers_long = XLENGTH(kernels);
+    if (layers_long < 1 || layers_long > 10000)
+        Rf_error("the network must have between 1 and 10000 layers");
+    int layers = (int) layers_long;
+    if (TYPEOF(activations) != INTSXP || XLENGTH(activations) != layers)
+        Rf_error("`activations` must be an integer vector with one code per "
+                 "layer (%d)", layers);
+    int *units = (int *) R_alloc((size_t) layers + 1, sizeof(int));
+    const double **kernel = (const double **) R_alloc((size_t) layers,
+                                                      sizeof(double *));
+    const int *activation = INTEGER_RO(activations);
+    for (int k = 0; k < layers; k++) {
+        int n_in, n_out;
+        SEXP kernel_k = VECTOR_ELT(kernels, k);
+        matrix_dims(kernel_k, "kernel", k + 1, &n_in, &n_out);
+        if (k == 0)
+            units[0] = n_in;
+        else if (n_in != units[k])
+            Rf_error("kernel %d has %d rows, but layer %d has %d units",
+                     k + 1, n_in, k, units[k]);
+        units[k + 1] = n_out;
+        if (activation[k] < 0 || activation[k] >= N_ACTIVATIONS)
+            Rf_error("activation code %d of layer %d is unknown",
+                     activation[k], k + 1);
+        kernel[k] = REAL_RO(kernel_k);
+    }
+    *units_out = units;
+    *kernel_out = kernel;
+    return layers;
+}
+
 /* C_mlp_forward(input, rows, first_column, kernels, biases, activations,
    keep_hidden): the network applied to columns first_column + 1, ...,
    first_column + nrow(kernels[[1]]) of `input` seen as a `rows`-row matrix
@@ -265,45 +305,23 @@ SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     R_xlen_t n = whole_count(rows, "rows");
     R_xlen_t offset = whole_count(first_column, "first_column");
     int keep = scalar_logical(keep_hidden, "keep_hidden");
-    if (TYPEOF(kernels) != VECSXP || TYPEOF(biases) != VECSXP)
-        Rf_error("`kernels` and `biases` must be lists");
-    R_xlen_t layers_long = XLENGTH(kernels);
-    if (layers_long < 1 || layers_long > 10000)
-        Rf_error("the network must have between 1 and 10000 layers");
-    int layers = (int) layers_long;
-    if (XLENGTH(biases) != layers)
-        Rf_error("`biases` must have one vector per layer (%d), not %lld",
-                 layers, (long long) XLENGTH(biases));
-    if (TYPEOF(activations) != INTSXP || XLENGTH(activations) != layers)
-        Rf_error("`activations` must be an integer vector with one code per "
-                 "layer (%d)", layers);
+    int *units;
+    const double **kernel;
+    int layers = network_layers(kernels, activations, &units, &kernel);
+    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
+        Rf_error("`biases` must be a list with one vector per layer (%d)",
+                 layers);
     if (n > INT_MAX)
         Rf_error("the network takes at most %d rows at a time, not %lld",
                  INT_MAX, (long long) n);
-
-    int *units = (int *) R_alloc((size_t) layers + 1, sizeof(int));
-    const double **kernel = (const double **) R_alloc((size_t) layers,
-                                                      sizeof(double *));
     const double **bias = (const double **) R_alloc((size_t) layers,
                                                     sizeof(double *));
     const int *activation = INTEGER_RO(activations);
     for (int k = 0; k < layers; k++) {
-        int n_in, n_out;
-        SEXP kernel_k = VECTOR_ELT(kernels, k), bias_k = VECTOR_ELT(biases, k);
-        matrix_dims(kernel_k, "kernel", k + 1, &n_in, &n_out);
-        if (k == 0)
-            units[0] = n_in;
-        else if (n_in != units[k])
-            Rf_error("kernel %d has %d rows, but layer %d has %d units",
-                     k + 1, n_in, k, units[k]);
-        units[k + 1] = n_out;
-        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != n_out)
+        SEXP bias_k = VECTOR_ELT(biases, k);
+        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
             Rf_error("bias %d must be a double vector of length %d", k + 1,
-                     n_out);
-        if (activation[k] < 0 || activation[k] >= N_ACTIVATIONS)
-            Rf_error("activation code %d of layer %d is unknown",
-                     activation[k], k + 1);
-        kernel[k] = REAL_RO(kernel_k);
+                     units[k + 1]);
         bias[k] = REAL_RO(bias_k);
     }
     /* the input must hold the columns the first layer reads */
@@ -392,24 +410,15 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     if (n_long < 1 || n_long > INT_MAX)
         Rf_error("`rows` must be between 1 and %d", INT_MAX);
     int n = (int) n_long;
-    if (TYPEOF(kernels) != VECSXP || TYPEOF(hidden) != VECSXP)
-        Rf_error("`kernels` and `hidden` must be lists");
-    R_xlen_t layers_long = XLENGTH(kernels);
-    if (layers_long < 1 || layers_long > 10000)
-        Rf_error("the network must have between 1 and 10000 layers");
-    int layers = (int) layers_long;
-    if (XLENGTH(hidden) != layers - 1)
-        Rf_error("`hidden` must hold the %d hidden layers' outputs", layers - 1);
-    if (TYPEOF(activations) != INTSXP || XLENGTH(activations) != layers)
-        Rf_error("`activations` must be an integer vector with one code per "
-                 "layer (%d)", layers);
+    int *units;
+    const double **kernel;
+    int layers = network_layers(kernels, activations, &units, &kernel);
+    if (TYPEOF(hidden) != VECSXP || XLENGTH(hidden) != layers - 1)
+        Rf_error("`hidden` must be a list of the %d hidden layers' outputs",
+                 layers - 1);
     if (masks != R_NilValue &&
         (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
         Rf_error("`masks` must be NULL or a list with one element per layer");
-
-    int *units = (int *) R_alloc((size_t) layers + 1, sizeof(int));
-    const double **kernel = (const double **) R_alloc((size_t) layers,
-                                                      sizeof(double *));
     const double **hidden_out = (const double **) R_alloc((size_t) layers,
                                                           sizeof(double *));
     const double **mask = (const double **) R_alloc((size_t) layers,
@@ -417,30 +426,17 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     const int *activation = INTEGER_RO(activations);
     int widest = 1;
     for (int k = 0; k < layers; k++) {
-        int n_in, n_out;
-        SEXP kernel_k = VECTOR_ELT(kernels, k);
-        matrix_dims(kernel_k, "kernel", k + 1, &n_in, &n_out);
-        if (k == 0)
-            units[0] = n_in;
-        else if (n_in != units[k])
-            Rf_error("kernel %d has %d rows, but layer %d has %d units",
-                     k + 1, n_in, k, units[k]);
-        units[k + 1] = n_out;
-        if (n_out > widest)
-            widest = n_out;
-        if (activation[k] < 0 || activation[k] >= N_ACTIVATIONS)
-            Rf_error("activation code %d of layer %d is unknown",
-                     activation[k], k + 1);
-        kernel[k] = REAL_RO(kernel_k);
+        if (units[k + 1] > widest)
+            widest = units[k + 1];
         if (k < layers - 1) {
             SEXP h = VECTOR_ELT(hidden, k);
-            check_layer_matrix(h, "hidden output", k + 1, n, n_out);
+            check_layer_matrix(h, "hidden output", k + 1, n, units[k + 1]);
             hidden_out[k] = REAL_RO(h);
         }
         mask[k] = NULL;
         if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
             SEXP m = VECTOR_ELT(masks, k);
-            check_layer_matrix(m, "mask", k + 1, n_in, n_out);
+            check_layer_matrix(m, "mask", k + 1, units[k], units[k + 1]);
             mask[k] = REAL_RO(m);
         }
     }
