@@ -224,80 +224,77 @@ flatten_member_gradients <- function(gradients) {
 }
 
 # One inverse pass through the members (batch normalization in training
-# mode updates once), keeping each member's cache and whether its log-det
-# was a single number.
+# mode updates once).
 #' @export
 bijector_inverse_with_cache.tfb_chain <- function(bijector, y, event_ndims) {
-  input <- chain_input(bijector, y, "y", event_ndims,
-                       "inverse_min_event_ndims")
-  y <- input$x
-  members <- .subset2(bijector, "bijectors")
-  caches <- vector("list", length(members))
-  single <- logical(length(members))
-  log_det <- 0
-  for (k in seq_along(members)) {
-    step <- bijector_inverse_with_cache(members[[k]], y, input$event_ndims)
-    y <- step$x
-    caches[k] <- list(step$cache)
-    single[[k]] <- length(step$log_det) == 1L
-    log_det <- log_det + step$log_det
-  }
-  list(x = y, log_det = log_det, cache = list(caches = caches,
-                                              single = single))
+  pass <- chain_pass_with_cache(bijector, y, event_ndims, inverse = TRUE)
+  list(x = pass$value, log_det = pass$log_det, cache = pass$cache)
 }
 
-# The members in reverse: each takes the input gradient of the member after
-# it and the total log-det's upstream gradient.
 #' @export
 bijector_inverse_backward.tfb_chain <- function(bijector, cache, grad_x,
                                                 grad_log_det) {
-  members <- .subset2(bijector, "bijectors")
-  gradients <- vector("list", length(members))
-  for (k in rev(seq_along(members))) {
-    step <- bijector_inverse_backward(
-      members[[k]], cache$caches[[k]], grad_x,
-      member_grad_log_det(grad_log_det, cache$single[[k]]))
-    grad_x <- step$input
-    gradients[k] <- list(step$parameters)
-  }
-  list(input = grad_x, parameters = flatten_member_gradients(gradients))
+  chain_backward(bijector, cache, grad_x, grad_log_det, inverse = TRUE)
 }
 
-# The forward pass applies the last member first; the caches are kept by
-# member position.
 #' @export
 bijector_forward_with_cache.tfb_chain <- function(bijector, x, event_ndims) {
-  input <- chain_input(bijector, x, "x", event_ndims,
-                       "forward_min_event_ndims")
-  x <- input$x
-  members <- .subset2(bijector, "bijectors")
-  caches <- vector("list", length(members))
-  single <- logical(length(members))
-  log_det <- 0
-  for (k in rev(seq_along(members))) {
-    step <- bijector_forward_with_cache(members[[k]], x, input$event_ndims)
-    x <- step$y
-    caches[k] <- list(step$cache)
-    single[[k]] <- length(step$log_det) == 1L
-    log_det <- log_det + step$log_det
-  }
-  list(y = x, log_det = log_det, cache = list(caches = caches,
-                                              single = single))
+  pass <- chain_pass_with_cache(bijector, x, event_ndims, inverse = FALSE)
+  list(y = pass$value, log_det = pass$log_det, cache = pass$cache)
 }
 
 #' @export
 bijector_forward_backward.tfb_chain <- function(bijector, cache, grad_y,
                                                 grad_log_det) {
+  chain_backward(bijector, cache, grad_y, grad_log_det, inverse = FALSE)
+}
+
+# One pass through the members keeping each one's cache, by member position,
+# and whether its log-det was a single number. The inverse walks the list in
+# order, the forward from the last member to the first.
+chain_pass_with_cache <- function(bijector, value, event_ndims, inverse) {
+  input <- chain_input(
+    bijector, value, if (inverse) "y" else "x", event_ndims,
+    if (inverse) "inverse_min_event_ndims" else "forward_min_event_ndims")
+  value <- input$x
+  members <- .subset2(bijector, "bijectors")
+  caches <- vector("list", length(members))
+  single <- logical(length(members))
+  log_det <- 0
+  order <- if (inverse) seq_along(members) else rev(seq_along(members))
+  for (k in order) {
+    if (inverse) {
+      step <- bijector_inverse_with_cache(members[[k]], value,
+                                          input$event_ndims)
+      value <- step$x
+    } else {
+      step <- bijector_forward_with_cache(members[[k]], value,
+                                          input$event_ndims)
+      value <- step$y
+    }
+    caches[k] <- list(step$cache)
+    single[[k]] <- length(step$log_det) == 1L
+    log_det <- log_det + step$log_det
+  }
+  list(value = value, log_det = log_det,
+       cache = list(caches = caches, single = single))
+}
+
+# The members in the reverse of the pass's order: each takes the input
+# gradient of the member after it and the total log-det's upstream gradient.
+chain_backward <- function(bijector, cache, gradient, grad_log_det, inverse) {
   members <- .subset2(bijector, "bijectors")
   gradients <- vector("list", length(members))
-  for (k in seq_along(members)) {
-    step <- bijector_forward_backward(
-      members[[k]], cache$caches[[k]], grad_y,
-      member_grad_log_det(grad_log_det, cache$single[[k]]))
-    grad_y <- step$input
+  order <- if (inverse) rev(seq_along(members)) else seq_along(members)
+  backward <- if (inverse) bijector_inverse_backward else
+    bijector_forward_backward
+  for (k in order) {
+    step <- backward(members[[k]], cache$caches[[k]], gradient,
+                     member_grad_log_det(grad_log_det, cache$single[[k]]))
+    gradient <- step$input
     gradients[k] <- list(step$parameters)
   }
-  list(input = grad_y, parameters = flatten_member_gradients(gradients))
+  list(input = gradient, parameters = flatten_member_gradients(gradients))
 }
 
 # The members' layers in inverse (density) order: the list order, each
