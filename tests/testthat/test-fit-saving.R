@@ -25,6 +25,10 @@ flow_state <- function(flow) {
 
 test_that("training continued in a new process matches an uninterrupted run", {
   skip_on_cran()
+  # Under valgrind only this process is emulated, not the Rscript child, and
+  # the emulation's floating point differs in the last bits.
+  skip_if(nzchar(Sys.getenv("BIJECTORS_VALGRIND")),
+          "the child process is not under valgrind")
   set.seed(5)
   x <- sample_two_moons(240)
 
