@@ -40,41 +40,23 @@ fi
 export NOT_CRAN=true
 export BIJECTORS_TEST_LIBRARY="$test_library"
 
-Rscript --vanilla - <<'RSCRIPT'
-.libPaths(c(Sys.getenv("BIJECTORS_TEST_LIBRARY"), .libPaths()))
-options(warnPartialMatchDollar = TRUE)
-library(testthat)
-library(bijectors, lib.loc = Sys.getenv("BIJECTORS_TEST_LIBRARY"))
-
-# Report every failure (the default stops after 10), and when the output is a
-# log rather than a terminal print one line per file instead of spinner frames.
-reporter <- ProgressReporter$new(
-  show_praise = FALSE,
-  max_failures = .Machine$integer.max,
-  update_interval = if (cli::is_dynamic_tty()) 0.1 else Inf
-)
-results <- test_dir(
-  "tests/testthat",
-  package = "bijectors",
-  load_package = "installed",
-  reporter = reporter,
-  stop_on_failure = FALSE,
-  stop_on_warning = FALSE
-)
-
-summary_table <- as.data.frame(results)
-n_passed <- sum(summary_table$passed)
-n_failed <- sum(summary_table$failed) + sum(summary_table$error)
-n_skipped <- sum(summary_table$skipped)
-
-cat("\n", n_passed, " passed, ", n_failed, " failed, ", n_skipped, " skipped\n",
-    sep = "")
-
-if (n_failed > 0) {
-  quit(save = "no", status = 1)
-}
-if (nrow(summary_table) == 0 || n_passed + n_skipped == 0) {
-  cat("run-tests: no test ran\n", file = stderr())
-  quit(save = "no", status = 1)
-}
-RSCRIPT
+# tools/run-testthat.R runs the files and writes "passed failed skipped
+# files"; its absence means R did not reach the end.
+export BIJECTORS_TEST_DIR="$repo_root/tests/testthat"
+export BIJECTORS_TEST_FILES=""
+export BIJECTORS_TEST_RESULTS="$work_dir/results"
+Rscript --vanilla tools/run-testthat.R || true
+if [ ! -s "$BIJECTORS_TEST_RESULTS" ]; then
+  echo "run-tests: the test run did not finish" >&2
+  exit 1
+fi
+read -r n_passed n_failed n_skipped n_files < "$BIJECTORS_TEST_RESULTS"
+echo
+echo "$n_passed passed, $n_failed failed, $n_skipped skipped"
+if [ "$n_failed" -gt 0 ]; then
+  exit 1
+fi
+if [ "$n_files" -eq 0 ] || [ $((n_passed + n_skipped)) -eq 0 ]; then
+  echo "run-tests: no test ran" >&2
+  exit 1
+fi
