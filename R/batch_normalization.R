@@ -221,12 +221,14 @@ bn_unbuild <- function(layer) {
   invisible(layer)
 }
 
-# The pointer the kernels use. After readRDS() its address is NULL, and it is
-# rebuilt from the state vectors, which are the only source of truth.
+# The pointer the kernels use. After readRDS() its address is NULL, and in
+# a copied environment it belongs to the original layer; either way a new
+# one is made for this layer, whose state vectors are the only source of
+# truth.
 bn_pointer <- function(layer) {
   pointer <- .subset2(layer, "pointer")
-  if (is.null(pointer) || .Call(C_pointer_is_null, pointer)) {
-    pointer <- .Call(C_bn_pointer_new, .subset2(layer, "state"))
+  if (is.null(pointer) || !.Call(C_bn_pointer_current, pointer, layer)) {
+    pointer <- .Call(C_bn_pointer_new, layer)
     assign("pointer", pointer, envir = layer)
   }
   pointer
@@ -766,8 +768,7 @@ bn_apply_gamma_constraint <- function(layer) {
       "numbers, not %s."), .subset2(layer, "name"), length(gamma),
       describe_value(value)))
   }
-  .Call(C_parameters_assign, list(.subset2(layer, "state")), 1L,
-        list(as.double(value)))
+  .Call(C_parameters_assign, list(layer), "state", 1L, list(as.double(value)))
   invisible(layer)
 }
 

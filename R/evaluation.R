@@ -113,18 +113,11 @@ with_mode <- function(x, training) {
       "(tfd_transformed_distribution()) or a bijector, not %s."),
       describe_value(x)))
   }
-  view <- tfd_transformed_distribution(
+  tfd_transformed_distribution(
     .subset2(x, "distribution"),
     bijector_with_mode(.subset2(x, "bijector"), training),
     validate_args = .subset2(x, "validate_args"),
     parameters = .subset2(x, "parameters"),
     name = .subset2(x, "name")
   )
-  # The view continues the optimizer's step count, so fitting it resumes
-  # where the original left off.
-  step <- .subset2(x, "adam_step")
-  if (!is.null(step)) {
-    assign("adam_step", step, envir = view)
-  }
-  view
 }

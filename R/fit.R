@@ -236,11 +236,9 @@ fit.tfd_transformed_distribution <- function(
         # The update and its bookkeeping happen together or not at all, so
         # an interrupt leaves a consistent model.
         suspendInterrupts({
-          step <- (.subset2(object, "adam_step") %||% 0) + 1
           if (length(slots) > 0L) {
-            adam_step(slots, result$gradient, learning_rate, step)
+            adam_step(slots, result$gradient, learning_rate)
           }
-          assign("adam_step", step, envir = object)
           for (layer in layers) {
             bn_apply_gamma_constraint(layer)
           }

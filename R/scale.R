@@ -182,7 +182,10 @@ format.tfb_scale <- function(x, ...) {
 
 #' @export
 bijector_parameter_slots.tfb_scale <- function(bijector) {
-  elementwise_parameter_slots(bijector, .subset2(bijector, "parameter_name"))
+  name <- .subset2(bijector, "parameter_name")
+  elementwise_parameter_slots(
+    bijector, name,
+    constraint = if (name == "log_scale") "log_positive" else "nonzero")
 }
 
 # Forward (sign 1): y = x * m, log-det +log|m| summed over the event.

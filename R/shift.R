@@ -43,8 +43,10 @@ elementwise_parameter_copy <- function(bijector) {
   .Call(C_copy_double, .subset2(.subset2(bijector, "parameters"), 1L))
 }
 
-elementwise_parameter_slots <- function(bijector, name) {
-  list(parameter_slot(name, bijector, "parameters", 1L))
+elementwise_parameter_slots <- function(bijector, name,
+                                        constraint = "real") {
+  list(parameter_slot(name, bijector, "parameters", 1L,
+                      constraint = constraint))
 }
 
 # The sum of `values` (an array of an input's shape, dims `dims`) over every

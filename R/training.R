@@ -59,9 +59,39 @@ bijector_forward_with_cache.default <- function(bijector, x, event_ndims) {
   no_gradient(bijector, "forward")
 }
 
-parameter_slot <- function(name, owner, field, index, mask = NULL) {
+# `constraint`: the parameter's domain, checked by trainable_parameters<-
+# and by every optimizer step before anything is written: "real" (finite),
+# "nonzero" (a scale) or "log_positive" (a log-scale whose exp() must be a
+# finite positive number).
+parameter_slot <- function(name, owner, field, index, mask = NULL,
+                           constraint = "real") {
   list(name = name, owner = owner, field = field, index = as.integer(index),
-       mask = mask)
+       mask = mask, constraint = constraint)
+}
+
+# The constraint codes of src/parameters.c.
+constraint_codes <- c(real = 0L, nonzero = 1L, log_positive = 2L)
+
+constraint_description <- c(
+  real = "finite numbers",
+  nonzero = "finite non-zero numbers (a zero scale is not invertible)",
+  log_positive = paste(
+    "finite numbers whose exp() is a finite positive scale (between about",
+    "-745 and 709)")
+)
+
+satisfies_constraint <- function(value, constraint) {
+  if (!all(is.finite(value))) {
+    return(FALSE)
+  }
+  switch(constraint,
+    real = TRUE,
+    nonzero = all(value != 0),
+    log_positive = {
+      multiplier <- exp(value)
+      all(is.finite(multiplier) & multiplier > 0)
+    }
+  )
 }
 
 # The slots of members, their names prefixed by position and member name.
@@ -82,10 +112,12 @@ slot_value <- function(slot) {
   .subset2(.subset2(slot$owner, slot$field), slot$index)
 }
 
-slot_containers <- function(slots, prefix = "") {
-  lapply(slots, function(slot) {
-    .subset2(slot$owner, paste0(prefix, slot$field))
-  })
+slot_owners <- function(slots) {
+  lapply(slots, function(slot) slot$owner)
+}
+
+slot_fields <- function(slots) {
+  vapply(slots, function(slot) slot$field, character(1))
 }
 
 slot_indices <- function(slots) {
@@ -210,11 +242,12 @@ trainable_parameters <- function(x) {
   for (k in seq_along(slots)) {
     v <- value[[k]]
     size <- length(slot_value(slots[[k]]))
+    constraint <- slots[[k]]$constraint
     if (!is.numeric(v) || is.object(v) || length(v) != size ||
-        !all(is.finite(v))) {
+        !satisfies_constraint(v, constraint)) {
       abort_bijectors("argument", sprintf(
-        "`value[[\"%s\"]]` must hold %d finite numbers, not %s.",
-        names[[k]], size, describe_value(v)))
+        "`value[[\"%s\"]]` must hold %d %s, not %s.", names[[k]], size,
+        constraint_description[[constraint]], describe_parameter_value(v)))
     }
     v <- as.double(v)
     if (!is.null(slots[[k]]$mask)) {
@@ -222,9 +255,17 @@ trainable_parameters <- function(x) {
     }
     value[[k]] <- v
   }
-  .Call(C_parameters_assign, slot_containers(slots), slot_indices(slots),
-        unname(value))
+  .Call(C_parameters_assign, slot_owners(slots), slot_fields(slots),
+        slot_indices(slots), unname(value))
   x
+}
+
+# Short numeric values are shown, so the message says which one is wrong.
+describe_parameter_value <- function(v) {
+  if (is.numeric(v) && !is.object(v) && length(v) >= 1L && length(v) <= 6L) {
+    return(format_values(v))
+  }
+  describe_value(v)
 }
 
 # ---- the loss and its gradient -------------------------------------------
@@ -344,33 +385,26 @@ loss_and_gradient_unchecked <- function(distribution, x, input_gradient,
 
 # ---- Adam -------------------------------------------------------------------
 
-# Adam's moments live beside the parameters, in lists `adam_m_<field>` and
-# `adam_v_<field>` of the owner, so a saved model continues where it was.
-adam_prepare <- function(slots) {
-  for (slot in slots) {
-    for (prefix in c("adam_m_", "adam_v_")) {
-      field <- paste0(prefix, slot$field)
-      moments <- .subset2(slot$owner, field)
-      container <- .subset2(slot$owner, slot$field)
-      if (is.null(moments) || length(moments) != length(container)) {
-        moments <- vector("list", length(container))
-      }
-      if (!is.double(moments[[slot$index]]) ||
-          length(moments[[slot$index]]) != length(slot_value(slot))) {
-        moments[[slot$index]] <- numeric(length(slot_value(slot)))
-        assign(field, moments, envir = slot$owner)
-      }
-    }
-  }
-  invisible(slots)
-}
-
-adam_step <- function(slots, gradients, learning_rate, step, beta_1 = 0.9,
+# One Adam step on every slot. Adam's moments and step counts live beside
+# each parameter, in its owner (src/parameters.c), so that any object that
+# holds the parameters (a view, a new distribution around a saved bijector)
+# continues the same optimizer. A step that would take a parameter out of
+# its domain writes nothing and is refused.
+adam_step <- function(slots, gradients, learning_rate, beta_1 = 0.9,
                       beta_2 = 0.999, epsilon = 1e-7) {
-  adam_prepare(slots)
-  .Call(C_adam_step, slot_containers(slots), slot_indices(slots),
-        unname(gradients), slot_containers(slots, "adam_m_"),
-        slot_containers(slots, "adam_v_"),
-        c(learning_rate, beta_1, beta_2, epsilon, step))
+  constraints <- constraint_codes[vapply(slots, function(slot) {
+    slot$constraint
+  }, character(1))]
+  refused <- .Call(C_adam_step, slot_owners(slots), slot_fields(slots),
+                   slot_indices(slots), unname(gradients),
+                   unname(constraints),
+                   c(learning_rate, beta_1, beta_2, epsilon))
+  if (!is.null(refused)) {
+    slot <- slots[[refused]]
+    abort_bijectors("diverged", sprintf(paste(
+      "The optimizer step would take `%s` out of its domain (%s); nothing",
+      "was changed. Try a smaller `learning_rate`."), slot$name,
+      constraint_description[[slot$constraint]]))
+  }
   invisible()
 }

@@ -548,12 +548,24 @@ static R_xlen_t check_state(SEXP state)
     return features;
 }
 
-SEXP C_bn_pointer_new(SEXP state)
+/* The pointer's protected slot holds the layer environment, which owns the
+   state: C finds the state list there on each call, so a pointer never
+   keeps a second reference to it (which would make it look shared), and a
+   pointer copied into another environment (a cloned layer) is seen not to
+   belong to it. */
+static SEXP state_symbol(void)
 {
-    R_xlen_t features = check_state(state);
+    return Rf_install("state");
+}
+
+SEXP C_bn_pointer_new(SEXP layer)
+{
+    if (TYPEOF(layer) != ENVSXP)
+        Rf_error("internal error: `layer` must be an environment");
+    R_xlen_t features = check_state(Rf_findVarInFrame(layer, state_symbol()));
     /* The pointer and its finalizer exist before the handle is allocated:
        an allocation error in either cannot leak the handle. */
-    SEXP pointer = PROTECT(R_MakeExternalPtr(NULL, handle_tag(), state));
+    SEXP pointer = PROTECT(R_MakeExternalPtr(NULL, handle_tag(), layer));
     R_RegisterCFinalizerEx(pointer, handle_finalize, TRUE);
     bn_handle *handle = R_Calloc(1, bn_handle);
     handle->features = features;
@@ -562,10 +574,20 @@ SEXP C_bn_pointer_new(SEXP state)
     return pointer;
 }
 
+/* TRUE when `pointer` is a live handle made for `layer` (not NULL after
+   readRDS(), not copied over from another layer). */
+SEXP C_bn_pointer_current(SEXP pointer, SEXP layer)
+{
+    return Rf_ScalarLogical(
+        TYPEOF(pointer) == EXTPTRSXP && R_ExternalPtrTag(pointer) == handle_tag() &&
+        R_ExternalPtrAddr(pointer) != NULL &&
+        R_ExternalPtrProtected(pointer) == layer);
+}
+
 /* The state behind a pointer, checked against the layout. With `writable`,
-   moving statistics that R may share (or that are ALTREP) are replaced by
-   private copies first, so an in-place update never reaches a user's
-   variable. */
+   the state list and the moving statistics are made private first (copied
+   if anything else refers to them, or if ALTREP), so an in-place update
+   never reaches a user's variable or another layer. */
 static SEXP pointer_state(SEXP pointer, R_xlen_t features, int writable)
 {
     if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrTag(pointer) != handle_tag())
@@ -574,17 +596,18 @@ static SEXP pointer_state(SEXP pointer, R_xlen_t features, int writable)
     if (handle == NULL)
         Rf_error("the batch-normalization state pointer is NULL (restored "
                  "from a file?); it is rebuilt from R before each call");
-    SEXP state = R_ExternalPtrProtected(pointer);
+    SEXP layer = R_ExternalPtrProtected(pointer);
+    if (TYPEOF(layer) != ENVSXP)
+        Rf_error("internal error: the state pointer has no layer");
+    SEXP state = Rf_findVarInFrame(layer, state_symbol());
     R_xlen_t have = check_state(state);
     if (have != handle->features || have != features)
         Rf_error("the input has %lld features but the layer was built for %lld",
                  (long long) features, (long long) have);
     if (writable) {
-        for (int k = MOVING_MEAN; k <= MOVING_VARIANCE; k++) {
-            SEXP part = VECTOR_ELT(state, k);
-            if (MAYBE_SHARED(part) || ALTREP(part))
-                SET_VECTOR_ELT(state, k, copy_double_vector(part));
-        }
+        state = owned_list_binding(layer, state_symbol());
+        for (int k = MOVING_MEAN; k <= MOVING_VARIANCE; k++)
+            owned_double_element(state, k);
     }
     return state;
 }

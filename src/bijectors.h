@@ -11,13 +11,16 @@ void copy_array_shape(SEXP to, SEXP from);
 void check_double_array(SEXP x, const char *what);
 double scalar_double(SEXP x, const char *what);
 int scalar_logical(SEXP x, const char *what);
+SEXP copy_double_with_attributes(SEXP x);
+SEXP owned_list_binding(SEXP owner, SEXP symbol);
+SEXP owned_double_element(SEXP container, R_xlen_t index);
 
 /* .Call entry points */
 SEXP C_copy_double(SEXP x);
 SEXP C_all_finite(SEXP x);
-SEXP C_pointer_is_null(SEXP pointer);
 SEXP C_bn_state_new(SEXP gamma, SEXP beta, SEXP moving_mean, SEXP moving_variance);
-SEXP C_bn_pointer_new(SEXP state);
+SEXP C_bn_pointer_new(SEXP layer);
+SEXP C_bn_pointer_current(SEXP pointer, SEXP layer);
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                            SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
                            SEXP with_log_det);
@@ -45,8 +48,8 @@ SEXP C_affine_backward(SEXP input, SEXP params, SEXP columns,
                        SEXP direction, SEXP grad_output, SEXP grad_log_det,
                        SEXP clip_gradient);
 
-SEXP C_parameters_assign(SEXP containers, SEXP indices, SEXP values);
-SEXP C_adam_step(SEXP containers, SEXP indices, SEXP gradients,
-                 SEXP first_moments, SEXP second_moments, SEXP settings);
+SEXP C_parameters_assign(SEXP owners, SEXP fields, SEXP indices, SEXP values);
+SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
+                 SEXP constraints, SEXP settings);
 
 #endif

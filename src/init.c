@@ -5,9 +5,9 @@
 static const R_CallMethodDef call_methods[] = {
     {"C_copy_double",         (DL_FUNC) &C_copy_double,         1},
     {"C_all_finite",          (DL_FUNC) &C_all_finite,          1},
-    {"C_pointer_is_null",     (DL_FUNC) &C_pointer_is_null,     1},
     {"C_bn_state_new",        (DL_FUNC) &C_bn_state_new,        4},
     {"C_bn_pointer_new",      (DL_FUNC) &C_bn_pointer_new,      1},
+    {"C_bn_pointer_current",  (DL_FUNC) &C_bn_pointer_current,  2},
     {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 9},
     {"C_bn_transform",        (DL_FUNC) &C_bn_transform,        8},
     {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
@@ -18,7 +18,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_affine_transform",    (DL_FUNC) &C_affine_transform,    7},
     {"C_mlp_backward",        (DL_FUNC) &C_mlp_backward,        10},
     {"C_affine_backward",     (DL_FUNC) &C_affine_backward,     10},
-    {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   3},
+    {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
     {NULL, NULL, 0}
 };

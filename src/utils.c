@@ -69,10 +69,49 @@ SEXP C_all_finite(SEXP x)
     return Rf_ScalarLogical(TRUE);
 }
 
-/* readRDS() restores external pointers with a NULL address. */
-SEXP C_pointer_is_null(SEXP pointer)
+/* A fresh, unshared, non-ALTREP copy that keeps the attributes (a kernel's
+   dim): what replaces a shared parameter before it is written into. */
+SEXP copy_double_with_attributes(SEXP x)
 {
-    if (TYPEOF(pointer) != EXTPTRSXP)
-        return Rf_ScalarLogical(TRUE);
-    return Rf_ScalarLogical(R_ExternalPtrAddr(pointer) == NULL);
+    SEXP out = PROTECT(copy_double_vector(x));
+    SHALLOW_DUPLICATE_ATTRIB(out, x);
+    UNPROTECT(1);
+    return out;
+}
+
+/* The list bound to `symbol` in the environment `owner`, safe to modify:
+   if anything else refers to it (a user's variable, a cloned environment,
+   another list) it is replaced in `owner` by a shallow copy first. Its
+   elements then count as shared, so owned_double_element() copies each one
+   before it is written. */
+SEXP owned_list_binding(SEXP owner, SEXP symbol)
+{
+    if (TYPEOF(owner) != ENVSXP)
+        Rf_error("internal error: the owner of a parameter list must be an "
+                 "environment");
+    SEXP container = Rf_findVarInFrame(owner, symbol);
+    if (TYPEOF(container) != VECSXP)
+        Rf_error("internal error: `%s` of the owner is not a list",
+                 CHAR(PRINTNAME(symbol)));
+    if (MAYBE_SHARED(container)) {
+        container = PROTECT(Rf_shallow_duplicate(container));
+        Rf_defineVar(symbol, container, owner);
+        UNPROTECT(1);
+    }
+    return container;
+}
+
+/* Element `index` (0-based) of an owned list, a double vector, safe to
+   write into: a shared or ALTREP element is replaced by a private copy. */
+SEXP owned_double_element(SEXP container, R_xlen_t index)
+{
+    SEXP element = VECTOR_ELT(container, index);
+    if (TYPEOF(element) != REALSXP)
+        Rf_error("internal error: a parameter must be a double vector");
+    if (MAYBE_SHARED(element) || ALTREP(element)) {
+        element = PROTECT(copy_double_with_attributes(element));
+        SET_VECTOR_ELT(container, index, element);
+        UNPROTECT(1);
+    }
+    return element;
 }
