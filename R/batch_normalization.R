@@ -157,42 +157,25 @@ layer_fields <- c(
 state_fields <- c("gamma", "beta", "moving_mean", "moving_variance")
 
 #' @export
-`$.layer_batch_normalization` <- function(x, name) {
+object_field_names.layer_batch_normalization <- function(x) {
+  c(layer_fields, state_fields, "built")
+}
+
+#' @export
+object_field.layer_batch_normalization <- function(x, name) {
   if (name %in% state_fields) {
     state <- .subset2(x, "state")
-    if (is.null(state)) {
-      return(NULL)
-    }
-    return(.Call(C_copy_double, state[[name]]))
+    return(if (!is.null(state)) state[[name]])
   }
   if (name == "built") {
     return(!is.null(.subset2(x, "state")))
   }
-  if (name %in% layer_fields) {
-    return(.subset2(x, name))
-  }
-  abort_bijectors("field", sprintf(
-    "A batch-normalization layer has no field `%s`.", name))
+  NextMethod()
 }
 
 #' @export
-`$<-.layer_batch_normalization` <- function(x, name, value) {
-  abort_bijectors("read_only", sprintf(paste(
-    "`%s` of a batch-normalization layer is read-only;",
-    "use set_weights() to change its weights."), name))
-}
-
-#' @export
-`[[.layer_batch_normalization` <- function(x, i, ...) {
-  `$.layer_batch_normalization`(x, i)
-}
-
-#' @export
-`[[<-.layer_batch_normalization` <- `$<-.layer_batch_normalization`
-
-#' @rawNamespace S3method(utils::.DollarNames, layer_batch_normalization)
-.DollarNames.layer_batch_normalization <- function(x, pattern = "") {
-  grep(pattern, c(layer_fields, state_fields, "built"), value = TRUE)
+object_change_hint.layer_batch_normalization <- function(x) {
+  "Use set_weights() to change its weights."
 }
 
 layer_features <- function(layer) {
@@ -882,10 +865,6 @@ set_weights.layer_batch_normalization <- function(object, weights, ...) {
   invisible(object)
 }
 
-format_initializer <- function(x) {
-  if (is.character(x)) encodeString(x, quote = "\"") else format(x)
-}
-
 #' @export
 format.layer_batch_normalization <- function(x, ...) {
   axis <- .subset2(x, "axis")
@@ -911,12 +890,6 @@ format.layer_batch_normalization <- function(x, ...) {
 }
 
 #' @export
-print.layer_batch_normalization <- function(x, ...) {
-  cat(format(x, ...), sep = "\n")
-  invisible(x)
-}
-
-#' @export
 format.tfb_batch_normalization <- function(x, ...) {
   layer_lines <- format(.subset2(x, "batchnorm"))
   c(
@@ -927,4 +900,9 @@ format.tfb_batch_normalization <- function(x, ...) {
                            layer_lines[[1L]])),
     paste0("  ", layer_lines[-1L])
   )
+}
+
+#' @export
+object_field_names.tfb_batch_normalization <- function(x) {
+  c(NextMethod(), "batchnorm", "training")
 }

@@ -23,7 +23,18 @@ bijector_methods <- c(
 )
 
 #' @export
-`$.bijector` <- function(x, name) {
+object_method_names.bijector <- function(x) {
+  bijector_methods
+}
+
+#' @export
+object_field_names.bijector <- function(x) {
+  c("name", "forward_min_event_ndims", "inverse_min_event_ndims",
+    "validate_args")
+}
+
+#' @export
+object_method.bijector <- function(x, name) {
   bijector <- x
   switch(name,
     forward = function(x, name = "forward") {
@@ -39,36 +50,13 @@ bijector_methods <- c(
     inverse_log_det_jacobian = function(y, event_ndims,
                                         name = "inverse_log_det_jacobian") {
       tfb_inverse_log_det_jacobian(bijector, y, event_ndims, name)
-    },
-    {
-      if (!exists(name, envir = bijector, inherits = FALSE)) {
-        abort_bijectors("field", sprintf(
-          "A <%s> bijector has no field or method `%s`.",
-          class(bijector)[[1L]], name))
-      }
-      get(name, envir = bijector, inherits = FALSE)
     }
   )
 }
 
 #' @export
-`$<-.bijector` <- function(x, name, value) {
-  abort_bijectors("read_only", sprintf(
-    "`%s` of a bijector is read-only; create a new bijector instead.", name))
-}
-
-#' @export
-`[[.bijector` <- function(x, i, ...) {
-  `$.bijector`(x, i)
-}
-
-#' @export
-`[[<-.bijector` <- `$<-.bijector`
-
-#' @rawNamespace S3method(utils::.DollarNames, bijector)
-.DollarNames.bijector <- function(x, pattern = "") {
-  candidates <- c(bijector_methods, ls(x, sorted = TRUE))
-  grep(pattern, candidates, value = TRUE)
+object_change_hint.bijector <- function(x) {
+  "Create a new bijector instead, or use trainable_parameters<- for its parameters."
 }
 
 # Per-kind methods, dispatched on the bijector's class.
@@ -204,10 +192,4 @@ format.bijector <- function(x, ...) {
             .subset2(x, "forward_min_event_ndims"),
             .subset2(x, "inverse_min_event_ndims"))
   )
-}
-
-#' @export
-print.bijector <- function(x, ...) {
-  cat(format(x, ...), sep = "\n")
-  invisible(x)
 }

@@ -484,3 +484,8 @@ check_event_constraints <- function(bijector, dims, arg) {
   bijector_check_dims(bijector, dims, arg)
   invisible()
 }
+
+#' @export
+object_field_names.tfb_chain <- function(x) {
+  c(NextMethod(), "bijectors", "validate_event_size", "parameters")
+}

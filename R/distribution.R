@@ -23,7 +23,17 @@ new_distribution <- function(kind, name, batch_shape, event_shape,
 distribution_methods <- c("log_prob", "prob", "sample")
 
 #' @export
-`$.distribution` <- function(x, name) {
+object_method_names.distribution <- function(x) {
+  distribution_methods
+}
+
+#' @export
+object_field_names.distribution <- function(x) {
+  c("name", "batch_shape", "event_shape", "validate_args", "allow_nan_stats")
+}
+
+#' @export
+object_method.distribution <- function(x, name) {
   distribution <- x
   switch(name,
     log_prob = function(value, ...) {
@@ -34,37 +44,13 @@ distribution_methods <- c("log_prob", "prob", "sample")
     },
     sample = function(sample_shape = integer(), ...) {
       tfd_sample(distribution, sample_shape, ...)
-    },
-    {
-      if (!exists(name, envir = distribution, inherits = FALSE)) {
-        abort_bijectors("field", sprintf(
-          "A <%s> distribution has no field or method `%s`.",
-          class(distribution)[[1L]], name))
-      }
-      get(name, envir = distribution, inherits = FALSE)
     }
   )
 }
 
 #' @export
-`$<-.distribution` <- function(x, name, value) {
-  abort_bijectors("read_only", sprintf(
-    "`%s` of a distribution is read-only; create a new distribution instead.",
-    name))
-}
-
-#' @export
-`[[.distribution` <- function(x, i, ...) {
-  `$.distribution`(x, i)
-}
-
-#' @export
-`[[<-.distribution` <- `$<-.distribution`
-
-#' @rawNamespace S3method(utils::.DollarNames, distribution)
-.DollarNames.distribution <- function(x, pattern = "") {
-  candidates <- c(distribution_methods, ls(x, sorted = TRUE))
-  grep(pattern, candidates, value = TRUE)
+object_change_hint.distribution <- function(x) {
+  "Create a new distribution instead."
 }
 
 # Per-kind methods. `value` arrives as a double array; `sample_shape` as a
@@ -272,10 +258,4 @@ format.distribution <- function(x, ...) {
             format_shape(.subset2(x, "batch_shape")),
             format_shape(.subset2(x, "event_shape")))
   )
-}
-
-#' @export
-print.distribution <- function(x, ...) {
-  cat(format(x, ...), sep = "\n")
-  invisible(x)
 }

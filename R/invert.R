@@ -148,3 +148,8 @@ bijector_recompute_statistics.tfb_invert <- function(bijector, y) {
   bijector_forward(bijector_with_mode(.subset2(bijector, "bijector"), FALSE),
                    y)
 }
+
+#' @export
+object_field_names.tfb_invert <- function(x) {
+  c(NextMethod(), "bijector")
+}

@@ -276,3 +276,9 @@ bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
     bijector, x, event_ndims) {
   no_gradient(bijector, "forward")
 }
+
+#' @export
+object_field_names.tfb_masked_autoregressive_flow <- function(x) {
+  c(NextMethod(), "shift_and_log_scale_fn", "is_constant_jacobian",
+    "unroll_loop", "event_ndims")
+}

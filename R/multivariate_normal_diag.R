@@ -167,3 +167,8 @@ format.tfd_multivariate_normal_diag <- function(x, ...) {
                           format_values(.subset2(x, "loc")),
                           format_values(.subset2(x, "scale_diag"))))
 }
+
+#' @export
+object_field_names.tfd_multivariate_normal_diag <- function(x) {
+  c(NextMethod(), "loc", "scale_diag", "scale_identity_multiplier")
+}

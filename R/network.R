@@ -419,41 +419,18 @@ template_fields <- list(
 )
 
 #' @export
-`$.bijectors_template` <- function(x, name) {
+object_field_names.bijectors_template <- function(x) {
+  c(template_fields[[class(x)[[1L]]]], "built", "input_size", "output_units",
+    "weights")
+}
+
+#' @export
+object_field.bijectors_template <- function(x, name) {
   switch(name,
     built = template_built(x),
     weights = template_weights(x),
-    input_size = .subset2(x, "input_size"),
-    output_units = .subset2(x, "output_units"),
-    {
-      if (!name %in% template_fields[[class(x)[[1L]]]]) {
-        abort_bijectors("field", sprintf(
-          "A <%s> has no field `%s`.", class(x)[[1L]], name))
-      }
-      .subset2(x, name)
-    }
+    NextMethod()
   )
-}
-
-#' @export
-`$<-.bijectors_template` <- function(x, name, value) {
-  abort_bijectors("read_only", sprintf(
-    "`%s` of a template is read-only; create a new template instead.", name))
-}
-
-#' @export
-`[[.bijectors_template` <- function(x, i, ...) {
-  `$.bijectors_template`(x, i)
-}
-
-#' @export
-`[[<-.bijectors_template` <- `$<-.bijectors_template`
-
-#' @rawNamespace S3method(utils::.DollarNames, bijectors_template)
-.DollarNames.bijectors_template <- function(x, pattern = "") {
-  candidates <- c(template_fields[[class(x)[[1L]]]], "built", "input_size",
-                  "output_units", "weights")
-  grep(pattern, candidates, value = TRUE)
 }
 
 format_template_summary <- function(template) {
@@ -491,12 +468,6 @@ format.bijectors_template <- function(x, ...) {
                               format(.subset2(x, "log_scale_max_clip"))))
   }
   lines
-}
-
-#' @export
-print.bijectors_template <- function(x, ...) {
-  cat(format(x, ...), sep = "\n")
-  invisible(x)
 }
 
 # ---- conditioners: what a flow asks of its shift_and_log_scale_fn ----------

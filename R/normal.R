@@ -127,3 +127,8 @@ format.tfd_normal <- function(x, ...) {
                           format_values(.subset2(x, "loc")),
                           format_values(.subset2(x, "scale"))))
 }
+
+#' @export
+object_field_names.tfd_normal <- function(x) {
+  c(NextMethod(), "loc", "scale")
+}

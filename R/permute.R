@@ -193,3 +193,8 @@ bijector_forward_backward.tfb_permute <- function(bijector, cache, grad_y,
                              order(.subset2(bijector, "permutation"))),
        parameters = list())
 }
+
+#' @export
+object_field_names.tfb_permute <- function(x) {
+  c(NextMethod(), "permutation", "axis")
+}

@@ -249,3 +249,9 @@ bijector_forward_backward.tfb_real_nvp <- function(bijector, cache, grad_y,
   template_step_backward(require_template(bijector), cache, grad_y,
                          grad_log_det)
 }
+
+#' @export
+object_field_names.tfb_real_nvp <- function(x) {
+  c(NextMethod(), "num_masked", "shift_and_log_scale_fn",
+    "is_constant_jacobian")
+}

@@ -99,29 +99,29 @@ scale_log_abs <- function(bijector) {
   }
 }
 
-# `b$scale` and `b$log_scale` are copies of the trainable array (the other
-# one NULL, as given); `b$parameters` a list of one copy.
+# `b$scale` and `b$log_scale`: the trainable array (the other one NULL, as
+# given), handed out as a copy; `b$parameters` the constructor's values.
 #' @export
-`$.tfb_scale` <- function(x, name) {
+object_field_names.tfb_scale <- function(x) {
+  c(NextMethod(), "scale", "log_scale", "parameters")
+}
+
+#' @export
+object_field.tfb_scale <- function(x, name) {
   switch(name,
     scale = ,
     log_scale = if (identical(.subset2(x, "parameter_name"), name)) {
-      elementwise_parameter_copy(x)
+      elementwise_parameter(x)
     },
-    parameters = list(elementwise_parameter_copy(x)),
-    `$.bijector`(x, name)
+    parameters = {
+      values <- list(NULL, NULL, .subset2(x, "validate_args"),
+                     .subset2(x, "name"))
+      names(values) <- c("scale", "log_scale", "validate_args", "name")
+      values[[.subset2(x, "parameter_name")]] <- elementwise_parameter(x)
+      values
+    },
+    NextMethod()
   )
-}
-
-#' @export
-`[[.tfb_scale` <- function(x, i, ...) {
-  `$.tfb_scale`(x, i)
-}
-
-#' @rawNamespace S3method(utils::.DollarNames, tfb_scale)
-.DollarNames.tfb_scale <- function(x, pattern = "") {
-  candidates <- c(bijector_methods, "scale", "log_scale", ls(x, sorted = TRUE))
-  grep(pattern, candidates, value = TRUE)
 }
 
 #' @export

@@ -110,25 +110,22 @@ tfb_shift <- function(shift, validate_args = FALSE, name = "shift") {
   )
 }
 
-# `b$shift` is a copy of the trainable array; `b$parameters` a list of one.
+# `b$shift` is the trainable array (handed out as a copy); `b$parameters`
+# the constructor's values, as TFP's `parameters`.
 #' @export
-`$.tfb_shift` <- function(x, name) {
+object_field_names.tfb_shift <- function(x) {
+  c(NextMethod(), "shift", "parameters")
+}
+
+#' @export
+object_field.tfb_shift <- function(x, name) {
   switch(name,
-    shift = elementwise_parameter_copy(x),
-    parameters = list(elementwise_parameter_copy(x)),
-    `$.bijector`(x, name)
+    shift = elementwise_parameter(x),
+    parameters = list(shift = elementwise_parameter(x),
+                      validate_args = .subset2(x, "validate_args"),
+                      name = .subset2(x, "name")),
+    NextMethod()
   )
-}
-
-#' @export
-`[[.tfb_shift` <- function(x, i, ...) {
-  `$.tfb_shift`(x, i)
-}
-
-#' @rawNamespace S3method(utils::.DollarNames, tfb_shift)
-.DollarNames.tfb_shift <- function(x, pattern = "") {
-  candidates <- c(bijector_methods, "shift", ls(x, sorted = TRUE))
-  grep(pattern, candidates, value = TRUE)
 }
 
 shift_apply <- function(bijector, x, arg, sign) {

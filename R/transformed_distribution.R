@@ -183,3 +183,8 @@ format.tfd_transformed_distribution <- function(x, ...) {
     paste0("  bijector: ", bijector_lines[[1L]]),
     paste0("  ", bijector_lines[-1L]))
 }
+
+#' @export
+object_field_names.tfd_transformed_distribution <- function(x) {
+  c(NextMethod(), "distribution", "bijector", "parameters")
+}

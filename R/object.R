@@ -1,0 +1,215 @@
+# The plumbing shared by the package's environment-backed objects
+# (bijectors, distributions, batch-normalization layers, network templates):
+# `$`, `[[`, completion, as.list(), summary() and print(). A kind declares
+# its public methods and fields; everything else in the environment
+# (parameters, Adam's moments, pointers, caches) is internal and cannot be
+# reached through these accessors. Fields are handed out as copies, so that
+# nothing a user holds is ever written into by the package's C code.
+
+# The names of a kind's public methods (functions returned by `$`) and
+# fields. Methods of these generics add to their parent class's names with
+# c(NextMethod(), ...).
+object_method_names <- function(x) {
+  UseMethod("object_method_names")
+}
+
+#' @export
+object_method_names.default <- function(x) {
+  character()
+}
+
+object_field_names <- function(x) {
+  UseMethod("object_field_names")
+}
+
+#' @export
+object_field_names.default <- function(x) {
+  character()
+}
+
+# The method `name` of `x`, a closure over `x`.
+object_method <- function(x, name) {
+  UseMethod("object_method")
+}
+
+# The public field `name` of `x`. The default reads the binding of that
+# name; kinds whose fields are computed (a copy of a trainable array, a
+# layer's weights) override it for those names and call NextMethod() for
+# the rest.
+object_field <- function(x, name) {
+  UseMethod("object_field")
+}
+
+#' @export
+object_field.default <- function(x, name) {
+  .subset2(x, name)
+}
+
+# A copy of a value for a user: double vectors (the only values that C
+# writes into in place) are fresh, lists are walked; environments (other
+# objects of the package) and functions are references, by design.
+copy_value <- function(value) {
+  if (is.double(value)) {
+    copy <- .Call(C_copy_double, value)
+    attributes(copy) <- attributes(value)
+    return(copy)
+  }
+  if (is.list(value) && !is.object(value)) {
+    copy <- lapply(value, copy_value)
+    attributes(copy) <- attributes(value)
+    return(copy)
+  }
+  value
+}
+
+object_kind <- function(x) {
+  class(x)[[1L]]
+}
+
+object_get <- function(x, name) {
+  if (!is.character(name) || length(name) != 1L || is.na(name)) {
+    abort_bijectors("field", sprintf(paste(
+      "A <%s> is accessed by the name of a field or method (a string),",
+      "not %s; see names(as.list(x)) for its fields."), object_kind(x),
+      describe_value(name)))
+  }
+  if (name %in% object_method_names(x)) {
+    return(object_method(x, name))
+  }
+  if (name %in% object_field_names(x)) {
+    return(copy_value(object_field(x, name)))
+  }
+  abort_bijectors("field", sprintf(
+    "A <%s> has no field or method `%s`. Its fields: %s.", object_kind(x),
+    name, paste0("`", object_field_names(x), "`", collapse = ", ")))
+}
+
+object_set <- function(x, name, value) {
+  abort_bijectors("read_only", sprintf(paste(
+    "`%s` of a <%s> is read-only: its fields are copies. %s"),
+    format(name), object_kind(x), object_change_hint(x)))
+}
+
+object_change_hint <- function(x) {
+  UseMethod("object_change_hint")
+}
+
+#' @export
+object_change_hint.default <- function(x) {
+  "Create a new object instead."
+}
+
+object_completions <- function(x, pattern = "") {
+  grep(pattern, c(object_method_names(x), object_field_names(x)),
+       value = TRUE)
+}
+
+# The public fields as a named list of copies.
+object_as_list <- function(x, ...) {
+  fields <- object_field_names(x)
+  values <- lapply(fields, function(name) copy_value(object_field(x, name)))
+  names(values) <- fields
+  values
+}
+
+object_print <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+# summary() of an object: its printed description and the names of its
+# fields and methods.
+object_summary <- function(object, ...) {
+  structure(list(
+    description = format(object),
+    fields = object_field_names(object),
+    methods = object_method_names(object)
+  ), class = "bijectors_summary")
+}
+
+#' @export
+print.bijectors_summary <- function(x, ...) {
+  cat(x$description, sep = "\n")
+  if (length(x$fields) > 0L) {
+    cat(strwrap(paste0("Fields: ", paste(x$fields, collapse = ", ")),
+                exdent = 2L), sep = "\n")
+  }
+  if (length(x$methods) > 0L) {
+    cat(strwrap(paste0("Methods: ", paste(x$methods, collapse = ", ")),
+                exdent = 2L), sep = "\n")
+  }
+  invisible(x)
+}
+
+# The accessors of one base class, registered in NAMESPACE for bijector,
+# distribution, layer_batch_normalization and bijectors_template.
+
+#' @export
+`$.bijector` <- function(x, name) object_get(x, name)
+#' @export
+`[[.bijector` <- function(x, i, ...) object_get(x, i)
+#' @export
+`$<-.bijector` <- function(x, name, value) object_set(x, name, value)
+#' @export
+`[[<-.bijector` <- function(x, i, ..., value) object_set(x, i, value)
+#' @rawNamespace S3method(utils::.DollarNames, bijector)
+.DollarNames.bijector <- function(x, pattern = "") {
+  object_completions(x, pattern)
+}
+#' @export
+as.list.bijector <- object_as_list
+#' @export
+summary.bijector <- object_summary
+#' @export
+print.bijector <- object_print
+
+#' @export
+`$.distribution` <- `$.bijector`
+#' @export
+`[[.distribution` <- `[[.bijector`
+#' @export
+`$<-.distribution` <- `$<-.bijector`
+#' @export
+`[[<-.distribution` <- `[[<-.bijector`
+#' @rawNamespace S3method(utils::.DollarNames, distribution)
+.DollarNames.distribution <- .DollarNames.bijector
+#' @export
+as.list.distribution <- object_as_list
+#' @export
+summary.distribution <- object_summary
+#' @export
+print.distribution <- object_print
+
+#' @export
+`$.layer_batch_normalization` <- `$.bijector`
+#' @export
+`[[.layer_batch_normalization` <- `[[.bijector`
+#' @export
+`$<-.layer_batch_normalization` <- `$<-.bijector`
+#' @export
+`[[<-.layer_batch_normalization` <- `[[<-.bijector`
+#' @rawNamespace S3method(utils::.DollarNames, layer_batch_normalization)
+.DollarNames.layer_batch_normalization <- .DollarNames.bijector
+#' @export
+as.list.layer_batch_normalization <- object_as_list
+#' @export
+summary.layer_batch_normalization <- object_summary
+#' @export
+print.layer_batch_normalization <- object_print
+
+#' @export
+`$.bijectors_template` <- `$.bijector`
+#' @export
+`[[.bijectors_template` <- `[[.bijector`
+#' @export
+`$<-.bijectors_template` <- `$<-.bijector`
+#' @export
+`[[<-.bijectors_template` <- `[[<-.bijector`
+#' @rawNamespace S3method(utils::.DollarNames, bijectors_template)
+.DollarNames.bijectors_template <- .DollarNames.bijector
+#' @export
+as.list.bijectors_template <- object_as_list
+#' @export
+summary.bijectors_template <- object_summary
+#' @export
+print.bijectors_template <- object_print
