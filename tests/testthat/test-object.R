@@ -1,0 +1,223 @@
+# The object model: public fields only, each a copy; nothing a user can
+# reach (a field, a binding read with get(), a copied environment) is ever
+# written into by a later training step.
+
+every_kind_flow <- function() {
+  maf_template <- tfb_masked_autoregressive_default_template(c(6, 6),
+                                                             activation = "tanh")
+  nvp_template <- tfb_real_nvp_default_template(c(5), activation = "relu")
+  layer <- layer_batch_normalization(momentum = 0.8,
+                                     gamma_constraint = function(g) pmax(g, 0.1))
+  bijector <- tfb_chain(list(
+    tfb_masked_autoregressive_flow(maf_template),
+    tfb_batch_normalization(layer),
+    tfb_permute(2:1),
+    tfb_invert(tfb_scale(log_scale = c(0.1, -0.2))),
+    tfb_shift(c(0.5, -0.5)),
+    tfb_real_nvp(num_masked = 1, shift_and_log_scale_fn = nvp_template),
+    tfb_identity(),
+    tfb_scale(scale = c(1.5, 0.8))
+  ))
+  list(
+    flow = tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0), scale_diag = c(1, 1)),
+      bijector),
+    layer = layer, maf_template = maf_template, nvp_template = nvp_template,
+    bijector = bijector
+  )
+}
+
+object_data <- function(n = 120) {
+  set.seed(11)
+  scale(sample_two_moons(n))
+}
+
+# Every value a user can get hold of from `x`: each public field (walking
+# into the objects and lists they return), and, as a hostile user would,
+# every binding of every environment reached (get(), as.list.environment()).
+reachable_values <- function(x, seen = new.env()) {
+  out <- list()
+  if (is.environment(x)) {
+    if (!is.null(seen[[format.default(x)]])) {
+      return(out)
+    }
+    for (key in ls(seen, all.names = TRUE)) {
+      if (identical(seen[[key]], x)) return(out)
+    }
+    assign(paste0("e", length(ls(seen, all.names = TRUE))), x, envir = seen)
+    if (inherits(x, c("bijector", "distribution", "layer_batch_normalization",
+                      "bijectors_template"))) {
+      for (name in utils:::.DollarNames(x, "")) {
+        value <- x[[name]]
+        out <- c(out, list(value), reachable_values(value, seen))
+      }
+      raw <- as.list.environment(x, all.names = TRUE)
+      for (name in names(raw)) {
+        out <- c(out, list(raw[[name]]), reachable_values(raw[[name]], seen))
+      }
+    }
+    return(out)
+  }
+  if (is.list(x)) {
+    for (element in x) {
+      out <- c(out, reachable_values(element, seen))
+    }
+  }
+  out
+}
+
+# The atomic parts of `values` (objects, functions and pointers, which are
+# references by design, replaced by NULL).
+atomic_parts <- function(values) {
+  if (is.environment(values) || is.function(values) ||
+      typeof(values) == "externalptr") {
+    return(NULL)
+  }
+  if (is.list(values)) {
+    stripped <- lapply(values, atomic_parts)
+    attributes(stripped) <- attributes(values)
+    return(stripped)
+  }
+  values
+}
+
+# Independent copies of the atomic parts, to compare with later.
+frozen_copy <- function(values) {
+  unserialize(serialize(atomic_parts(values), NULL))
+}
+
+test_that("no value a user was handed changes afterwards, for any object kind", {
+  parts <- every_kind_flow()
+  y <- object_data()
+  history <- fit(parts$flow, y, epochs = 2, batch_size = 30,
+                 learning_rate = 0.01, validation_split = 0.25,
+                 patience = 3, verbose = FALSE)
+  objects <- c(list(parts$flow, parts$flow$distribution, parts$bijector,
+                    parts$layer, parts$maf_template, parts$nvp_template,
+                    history, tfd_normal(loc = 1, scale = 2)),
+               parts$bijector$bijectors)
+  handed <- reachable_values(objects)
+  expect_gt(length(handed), 100)
+  before <- frozen_copy(handed)
+
+  # everything that changes state: training, assignment, recomputation
+  fit(parts$flow, y, epochs = 2, batch_size = 30, learning_rate = 0.05,
+      verbose = FALSE)
+  invisible(parts$flow$log_prob(y))
+  trainable_parameters(parts$flow) <- lapply(
+    trainable_parameters(parts$flow), function(p) p * 0.9)
+  recompute_batch_statistics(parts$flow, y)
+
+  expect_identical(atomic_parts(handed), before)
+  # and the model did change
+  expect_false(identical(frozen_copy(reachable_values(objects)), before))
+})
+
+test_that("internal state is not reachable through $, [[ or completion", {
+  b <- tfb_shift(c(1, 2))
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)), b)
+  fit(flow, object_data(60), epochs = 1, verbose = FALSE)
+  completions <- utils:::.DollarNames(b, "")
+  expect_setequal(completions, c(
+    "forward", "inverse", "forward_log_det_jacobian",
+    "inverse_log_det_jacobian", "name", "forward_min_event_ndims",
+    "inverse_min_event_ndims", "validate_args", "shift", "parameters"))
+  for (internal in c("adam_m_parameters", "adam_v_parameters",
+                     "adam_steps_parameters")) {
+    expect_error(b[[internal]], class = "bijectors_error_field")
+    expect_error(b$adam_m_parameters, class = "bijectors_error_field")
+  }
+  expect_false(any(grepl("adam|pointer|state", utils:::.DollarNames(
+    flow$bijector, ""))))
+  layer <- layer_batch_normalization()
+  invisible(tfb_batch_normalization(layer)$inverse(object_data(20)))
+  expect_error(layer$state, class = "bijectors_error_field")
+  expect_error(layer$pointer, class = "bijectors_error_field")
+  expect_error(flow$adam_step, class = "bijectors_error_field")
+  expect_error(b[[1]], class = "bijectors_error_field")
+  expect_error(b$shift <- 3, class = "bijectors_error_read_only")
+  expect_error(layer[["gamma"]] <- 3, class = "bijectors_error_read_only")
+})
+
+test_that("a state list read with get() is never written through", {
+  layer <- layer_batch_normalization(momentum = 0.5)
+  b <- tfb_batch_normalization(layer)
+  y <- object_data(40)
+  invisible(b$inverse(y))
+  state <- get("state", envir = layer)
+  kept <- unserialize(serialize(state, NULL))
+  invisible(b$inverse(y * 3 + 1))
+  expect_identical(state, kept)
+  expect_false(identical(layer$moving_mean, kept$moving_mean))
+
+  shift <- tfb_shift(c(0, 0))
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)), shift)
+  parameters <- get("parameters", envir = shift)
+  fit(flow, y, epochs = 1, verbose = FALSE)
+  moments <- get("adam_m_parameters", envir = shift)
+  kept_moments <- unserialize(serialize(moments, NULL))
+  fit(flow, y, epochs = 1, verbose = FALSE)
+  expect_identical(parameters, list(c(0, 0)))
+  expect_identical(moments, kept_moments)
+  expect_false(identical(shift$shift, c(0, 0)))
+})
+
+test_that("a copied environment does not share its state with the original", {
+  # what rlang::env_clone() does: the same bindings in a new environment
+  clone_environment <- function(x) {
+    clone <- list2env(as.list.environment(x, all.names = TRUE),
+                      parent = emptyenv())
+    attributes(clone) <- attributes(x)
+    clone
+  }
+  layer <- layer_batch_normalization(momentum = 0.5)
+  y <- object_data(40)
+  invisible(tfb_batch_normalization(layer)$inverse(y))
+  original <- get_weights(layer)
+  clone <- clone_environment(layer)
+  invisible(tfb_batch_normalization(clone)$inverse(y * 2 + 5))
+  expect_identical(get_weights(layer), original)
+  expect_false(identical(get_weights(clone), original))
+  # and training the original leaves the clone alone
+  cloned <- get_weights(clone)
+  invisible(tfb_batch_normalization(layer)$inverse(y - 3))
+  expect_identical(get_weights(clone), cloned)
+
+  shift <- tfb_shift(c(0, 0))
+  twin <- clone_environment(shift)
+  fit(tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)), twin), y + 2,
+    epochs = 1, learning_rate = 0.1, verbose = FALSE)
+  expect_identical(shift$shift, c(0, 0))
+  expect_false(identical(twin$shift, c(0, 0)))
+})
+
+test_that("summary(), as.list() and [[ of every object kind", {
+  parts <- every_kind_flow()
+  invisible(parts$flow$log_prob(object_data(30)))
+  for (x in list(parts$layer, parts$maf_template, parts$nvp_template,
+                 parts$flow, parts$bijector, parts$flow$distribution,
+                 tfd_normal(0, 1))) {
+    fields <- as.list(x)
+    expect_type(fields, "list")
+    expect_true(length(fields) > 0)
+    expect_identical(fields[["name"]], x$name)
+    s <- summary(x)
+    expect_s3_class(s, "bijectors_summary")
+    expect_identical(s$fields, names(fields))
+    out <- capture.output(print(s))
+    expect_identical(out[[1L]], format(x)[[1L]])
+    expect_true(any(grepl("^Fields: ", out)))
+  }
+  fields <- as.list(parts$layer)
+  expect_identical(fields$moving_mean, parts$layer$moving_mean)
+  expect_true(fields$built)
+  expect_identical(names(as.list(tfb_shift(1))),
+                   c("name", "forward_min_event_ndims",
+                     "inverse_min_event_ndims", "validate_args", "shift",
+                     "parameters"))
+  expect_error(parts$layer[[1]], "field or method \\(a string\\)",
+               class = "bijectors_error_field")
+})
