@@ -99,6 +99,11 @@ initial_values <- function(initializer, n) {
 #'   regularizers, `beta_constraint` and `trainable = FALSE` are not supported
 #'   and give an error unless at their defaults; `fused`, `renorm_momentum`
 #'   and `dtype` are accepted and ignored.
+#' @section Reference semantics:
+#' The layer is a reference object (an environment), as keras models are:
+#' `copy <- x` makes a second name for the same object, and training or
+#' assigning parameters through one name changes what the other shows. Use
+#' [deep_copy()] for an independent copy. Fields read with `$` are copies.
 #' @return A layer object of class `layer_batch_normalization`.
 #' @family batch normalization
 #' @seealso `keras::layer_batch_normalization()`,

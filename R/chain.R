@@ -39,6 +39,11 @@
 #'   tfprobability and unused.
 #' @param name A string, or `NULL` for TFP's default: `"chain_of_"` followed
 #'   by the members' names joined by `"_of_"` (`"identity"` for no members).
+#' @section Reference semantics:
+#' The chain, with its members, is a reference object (an environment), as keras models are:
+#' `copy <- x` makes a second name for the same object, and training or
+#' assigning parameters through one name changes what the other shows. Use
+#' [deep_copy()] for an independent copy. Fields read with `$` are copies.
 #' @return A bijector of class `c("tfb_chain", "bijector")` with the methods
 #'   `$forward(x)`, `$inverse(y)`, `$forward_log_det_jacobian(x, event_ndims)`
 #'   and `$inverse_log_det_jacobian(y, event_ndims)` and the field

@@ -198,6 +198,15 @@ check_slots_built <- function(slots) {
 #' Networks and batch-normalization layers are created on the first data a
 #' flow sees, so call `log_prob()` once (or `fit()`) before asking.
 #'
+#' Each value must lie in its parameter's domain, as the constructors
+#' check it: finite numbers, a non-zero `scale`, a `log_scale` whose
+#' `exp()` is a finite positive number. A value outside it is an error of
+#' class `bijectors_error_argument` and nothing is assigned.
+#'
+#' The assignment changes `x` in place (it is a reference object): a flow
+#' passed to a function that assigns its parameters is changed for the
+#' caller too. Use [deep_copy()] to work on an independent copy.
+#'
 #' @param x A bijector or a transformed distribution.
 #' @param value A named list shaped like `trainable_parameters(x)`.
 #' @return `trainable_parameters()`: a named list of double vectors and

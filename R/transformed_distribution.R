@@ -44,6 +44,11 @@
 #' @param parameters `NULL` or a list; accepted for compatibility and unused.
 #' @param name A string, or `NULL` for TFP's default: the bijector's name
 #'   followed by the distribution's.
+#' @section Reference semantics:
+#' The distribution, with its bijectors, is a reference object (an environment), as keras models are:
+#' `copy <- x` makes a second name for the same object, and training or
+#' assigning parameters through one name changes what the other shows. Use
+#' [deep_copy()] for an independent copy. Fields read with `$` are copies.
 #' @return A distribution of class
 #'   `c("tfd_transformed_distribution", "distribution")` with the methods
 #'   `$log_prob(value)`, `$prob(value)` and `$sample(sample_shape)`, and the
