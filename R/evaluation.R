@@ -46,11 +46,16 @@ recompute_batch_statistics <- function(distribution, x) {
     if (!.Call(C_all_finite, x)) {
       abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
     }
-    bijector_recompute_statistics(distribution, x)
+    with_statistics_rollback(distribution,
+                             bijector_recompute_statistics(distribution, x))
     return(invisible(distribution))
   }
   x <- check_training_data(distribution, x)
-  bijector_recompute_statistics(.subset2(distribution, "bijector"), x)
+  # Layer after layer: if a later one refuses its input, the earlier ones
+  # are put back too.
+  with_statistics_rollback(
+    distribution,
+    bijector_recompute_statistics(.subset2(distribution, "bijector"), x))
   invisible(distribution)
 }
 

@@ -312,9 +312,11 @@ check_training_data <- function(distribution, x, arg = "x") {
 #' lg$gradient
 #' @export
 loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
+  check_trainable_distribution(distribution, "distribution")
   x <- check_training_data(distribution, x)
   input_gradient <- check_flag(input_gradient, "input_gradient")
-  loss_and_gradient_unchecked(distribution, x, input_gradient)
+  with_statistics_rollback(
+    distribution, loss_and_gradient_unchecked(distribution, x, input_gradient))
 }
 
 # `slots`: the bijector's parameter slots, when the caller (fit()) has them.
