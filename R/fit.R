@@ -46,17 +46,31 @@ generics::fit
 #'   default is quiet in non-interactive sessions (scripts, knitr) unless
 #'   the option `bijectors.fit_verbose` says otherwise. `verbose = 2` prints
 #'   one line per epoch instead, as keras does.
-#' * **Interrupting** (Ctrl-C, Esc) takes effect between steps: the model
-#'   holds the parameters of the last complete step (those of the best
-#'   epoch if `patience` is set) and `fit()` returns the history of the
-#'   complete epochs with a message.
+#' * **Interrupting** (Ctrl-C, Esc) takes effect between steps: a step is
+#'   applied whole or not at all, so the model holds the parameters, Adam
+#'   state and running statistics of the last complete step (those of the
+#'   best epoch if `patience` is set), and `fit()` returns the history of
+#'   the complete epochs with a message.
 #'
 #' Data with `NA`, `NaN` or `Inf`, or with a number of columns other than
 #' the event size, are refused before training starts (error class
-#' `bijectors_error_nonfinite` or `bijectors_error_event_size`). A step
-#' whose loss or gradient is not finite stops training with an error of
-#' class `bijectors_error_diverged` before that step changes any parameter
-#' or running statistic; a smaller `learning_rate` is the usual cure.
+#' `bijectors_error_nonfinite` or `bijectors_error_event_size`), as is a
+#' base distribution without a log-density gradient (class
+#' `bijectors_error_unsupported`) and, for a flow with batch normalization,
+#' a training set of one row (class `bijectors_error_argument`).
+#'
+#' **Divergence.** A step whose loss or gradient is not finite, or in which
+#' a layer inside the flow refuses its input (an intermediate value became
+#' infinite, or too large to normalize) although the batch itself is finite,
+#' stops training with an error of class `bijectors_error_diverged` before
+#' that step changes any parameter or running statistic; a smaller
+#' `learning_rate` is the usual cure. With `patience` set, the best epoch so
+#' far is restored first. The error carries the history up to the failure
+#' in its field `history` (a [bijectors_history]):
+#' `tryCatch(fit(...), bijectors_error_diverged = function(e) e$history)`.
+#' A `gamma_constraint` that fails or returns something other than finite
+#' numbers is an error of class `bijectors_error_gamma_constraint`, raised
+#' before the step changes anything.
 #'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
@@ -441,9 +455,16 @@ diverged_inside <- function(condition, batch, run) {
   if (extreme) {
     stop(condition)
   }
-  abort_diverged(run, paste0(
-    "an intermediate layer of the flow got values it refused (\"",
-    conditionMessage(condition), "\") although the batch itself is finite"),
+  what <- if (inherits(condition, "bijectors_error_nonfinite")) {
+    "NA, NaN or Inf values"
+  } else if (inherits(condition, "bijectors_error_overflow")) {
+    "values too large to normalize"
+  } else {
+    "a constant feature"
+  }
+  abort_diverged(run, paste(
+    "a layer inside the flow got", what, "from the layers before it,",
+    "although the batch itself is finite: the parameters have blown up"),
     parent = condition)
 }
 
@@ -607,12 +628,13 @@ check_trainable_distribution <- function(distribution, arg) {
       describe_value(distribution)))
   }
   base <- .subset2(distribution, "distribution")
-  kinds <- setdiff(class(base), "distribution")
-  has_gradient <- any(vapply(kinds, function(kind) {
-    !is.null(utils::getS3method("distribution_log_prob_gradient", kind,
-                                optional = TRUE))
-  }, logical(1)))
-  if (!has_gradient || length(.subset2(base, "event_shape")) != 1L) {
+  event_shape <- .subset2(base, "event_shape")
+  # Ask for the gradient at one point: a base without it says so.
+  has_gradient <- length(event_shape) == 1L && tryCatch({
+    distribution_log_prob_gradient(base, matrix(0, 1L, event_shape[[1L]]))
+    TRUE
+  }, bijectors_error_unsupported = function(condition) FALSE)
+  if (!has_gradient) {
     abort_bijectors("unsupported", sprintf(paste(
       "Training needs a base distribution with a log-density gradient and",
       "vector events, such as tfd_multivariate_normal_diag(); the base",
