@@ -15,6 +15,10 @@
 #' statistics of the training set before test log-likelihoods are reported.
 #'
 #' Nothing else changes: `gamma`, `beta` and the networks keep their values.
+#' If any layer refuses its input (values that are not finite or overflow,
+#' or a constant feature for a layer with `epsilon = 0`, error class
+#' `bijectors_error_zero_variance`), no layer changes: those before it in
+#' the flow are put back too.
 #' Batch normalization inside [tfb_invert()] runs in its forward direction
 #' when the flow computes densities; it keeps its statistics.
 #'

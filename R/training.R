@@ -290,7 +290,8 @@ check_training_data <- function(distribution, x, arg = "x") {
 #' transformed distribution and its gradient with respect to every
 #' trainable parameter, analytically, in one inverse pass and one backward
 #' pass (in C). Batch-normalization layers in training mode use and update
-#' their running statistics as `log_prob()` does.
+#' their running statistics as `log_prob()` does; a call that fails (or is
+#' interrupted) puts them back, so it changes nothing.
 #'
 #' @param distribution A [tfd_transformed_distribution()] whose base is
 #'   [tfd_multivariate_normal_diag()].
