@@ -723,6 +723,16 @@ bijector_recompute_statistics.tfb_batch_normalization <- function(bijector,
       "beyond about 1e154 in magnitude); the running statistics were not",
       "changed. Rescale the data."))
   }
+  if (.subset2(layer, "epsilon") == 0 && any(moments$variance == 0)) {
+    if (built_now) {
+      bn_unbuild(layer)
+    }
+    abort_bijectors("zero_variance", sprintf(paste(
+      "The input of layer \"%s\" has a feature with zero variance over `y`",
+      "(a constant feature) and the layer's `epsilon` is 0, so every",
+      "evaluation would divide by 0. The running statistics were not",
+      "changed: use `epsilon > 0`."), .subset2(layer, "name")))
+  }
   bn_set_moving_statistics(layer, moments$mean, moments$variance)
   bn_inverse_evaluation(layer, input)
 }
@@ -737,27 +747,47 @@ bn_set_moving_statistics <- function(layer, mean, variance) {
   invisible(layer)
 }
 
-# Applies the layer's gamma_constraint to a copy of gamma and copies the
-# result back in place (fit() calls it after every optimizer step, as Keras
-# applies constraints). Nothing to do for an unbuilt layer, a layer without
-# gamma or without constraint.
-bn_apply_gamma_constraint <- function(layer) {
-  constraint <- .subset2(layer, "gamma_constraint")
-  if (is.null(constraint) || is.null(.subset2(layer, "state")) ||
-      !.subset2(layer, "scale")) {
-    return(invisible(layer))
-  }
-  gamma <- .Call(C_copy_double, .subset2(.subset2(layer, "state"), "gamma"))
-  value <- constraint(gamma)
-  if (!is.numeric(value) || is.object(value) ||
-      length(value) != length(gamma) || !all(is.finite(value))) {
-    abort_bijectors("argument", sprintf(paste(
-      "The `gamma_constraint` of layer \"%s\" must return %d finite",
-      "numbers, not %s."), .subset2(layer, "name"), length(gamma),
-      describe_value(value)))
-  }
-  .Call(C_parameters_assign, list(layer), "state", 1L, list(as.double(value)))
+# Puts back running statistics taken from this layer before (a rollback),
+# keeping gamma and beta; fresh vectors, so nothing shared is written into.
+bn_replace_moving_statistics <- function(layer, mean, variance) {
+  state <- .subset2(layer, "state")
+  state <- .Call(C_bn_state_new, .subset2(state, "gamma"),
+                 .subset2(state, "beta"), mean, variance)
+  assign("state", state, envir = layer)
+  assign("pointer", NULL, envir = layer)
   invisible(layer)
+}
+
+# The layer's gamma_constraint applied to `gamma` (the values an optimizer
+# step would give), checked; writes nothing, so fit() can run every
+# constraint before it changes anything. NULL when the layer has no gamma
+# or no constraint.
+bn_constrained_gamma <- function(layer, gamma) {
+  constraint <- .subset2(layer, "gamma_constraint")
+  if (is.null(constraint) || !.subset2(layer, "scale")) {
+    return(NULL)
+  }
+  name <- .subset2(layer, "name")
+  value <- tryCatch(constraint(gamma), error = function(condition) {
+    abort_bijectors(c("gamma_constraint", "argument"), sprintf(paste(
+      "The `gamma_constraint` of layer \"%s\" failed: %s; nothing was",
+      "changed."), name, conditionMessage(condition)))
+  })
+  if (!is.numeric(value) || is.object(value) ||
+      length(value) != length(gamma)) {
+    abort_bijectors(c("gamma_constraint", "argument"), sprintf(paste(
+      "The `gamma_constraint` of layer \"%s\" must return %d numbers (one",
+      "per feature), but it returned %s; nothing was changed."), name,
+      length(gamma), describe_value(value)))
+  }
+  bad <- which(!is.finite(value))
+  if (length(bad) > 0L) {
+    abort_bijectors(c("gamma_constraint", "argument"), sprintf(paste(
+      "The `gamma_constraint` of layer \"%s\" returned %s for feature %d;",
+      "it must return finite numbers. Nothing was changed."), name,
+      format(value[[bad[[1L]]]]), bad[[1L]]))
+  }
+  as.double(value)
 }
 
 #' Get and set the weights of a batch-normalization layer
@@ -861,6 +891,11 @@ set_weights.layer_batch_normalization <- function(object, weights, ...) {
   }
   if (any(weights[[4L]] < 0)) {
     abort_bijectors("argument", "`weights$moving_variance` must be >= 0.")
+  }
+  if (.subset2(object, "epsilon") == 0 && any(weights[[4L]] == 0)) {
+    abort_bijectors(c("zero_variance", "argument"), paste(
+      "`weights$moving_variance` must be > 0 for a layer with `epsilon = 0`:",
+      "a zero running variance makes every evaluation divide by 0."))
   }
   state <- .Call(C_bn_state_new, as.double(weights[[1L]]),
                  as.double(weights[[2L]]), as.double(weights[[3L]]),

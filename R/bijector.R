@@ -120,7 +120,7 @@ tfb_forward <- function(bijector, x, name = "forward") {
   if (!inherits(bijector, "bijector")) {
     check_bijector(bijector)
   }
-  bijector_forward(bijector, x)
+  with_statistics_rollback(bijector, bijector_forward(bijector, x))
 }
 
 #' @rdname tfb_forward
@@ -129,7 +129,7 @@ tfb_inverse <- function(bijector, y, name = "inverse") {
   if (!inherits(bijector, "bijector")) {
     check_bijector(bijector)
   }
-  bijector_inverse(bijector, y)
+  with_statistics_rollback(bijector, bijector_inverse(bijector, y))
 }
 
 #' Log-determinant of a bijector's Jacobian
@@ -168,7 +168,8 @@ tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
-  bijector_forward_log_det_jacobian(bijector, x, event_ndims)
+  with_statistics_rollback(
+    bijector, bijector_forward_log_det_jacobian(bijector, x, event_ndims))
 }
 
 #' @rdname tfb_forward_log_det_jacobian
@@ -181,7 +182,8 @@ tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
-  bijector_inverse_log_det_jacobian(bijector, y, event_ndims)
+  with_statistics_rollback(
+    bijector, bijector_inverse_log_det_jacobian(bijector, y, event_ndims))
 }
 
 #' @export

@@ -2,11 +2,13 @@
 # argument in its message; errors carry the classes
 # c("bijectors_error_<what>", "bijectors_error", "error", "condition").
 
-abort_bijectors <- function(what, message, call = NULL) {
+# `what` may name several classes, most specific first; `...` adds fields
+# to the condition (such as `parent`, the condition that caused it).
+abort_bijectors <- function(what, message, call = NULL, ...) {
   condition <- structure(
     class = c(paste0("bijectors_error_", what), "bijectors_error", "error",
               "condition"),
-    list(message = message, call = call)
+    c(list(message = message, call = call), list(...))
   )
   stop(condition)
 }

@@ -113,7 +113,9 @@ check_distribution <- function(x, arg = "distribution") {
 tfd_log_prob <- function(distribution, value, ...) {
   check_distribution(distribution)
   check_no_extra_arguments(list(...))
-  distribution_log_prob(distribution, as_input_array(value, "value"))
+  value <- as_input_array(value, "value")
+  with_statistics_rollback(distribution,
+                           distribution_log_prob(distribution, value))
 }
 
 #' @rdname tfd_log_prob
@@ -129,7 +131,8 @@ tfd_sample <- function(distribution, sample_shape = list(), ...) {
   check_no_extra_arguments(list(...))
   sample_shape <- check_sample_shape(sample_shape)
   check_sample_size(distribution, sample_shape)
-  distribution_sample(distribution, sample_shape)
+  with_statistics_rollback(distribution,
+                           distribution_sample(distribution, sample_shape))
 }
 
 # R vectors hold at most 2^52 - 1 values (R_XLEN_T_MAX); a request beyond

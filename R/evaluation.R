@@ -15,6 +15,10 @@
 #' statistics of the training set before test log-likelihoods are reported.
 #'
 #' Nothing else changes: `gamma`, `beta` and the networks keep their values.
+#' If any layer refuses its input (values that are not finite or overflow,
+#' or a constant feature for a layer with `epsilon = 0`, error class
+#' `bijectors_error_zero_variance`), no layer changes: those before it in
+#' the flow are put back too.
 #' Batch normalization inside [tfb_invert()] runs in its forward direction
 #' when the flow computes densities; it keeps its statistics.
 #'
@@ -46,11 +50,16 @@ recompute_batch_statistics <- function(distribution, x) {
     if (!.Call(C_all_finite, x)) {
       abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
     }
-    bijector_recompute_statistics(distribution, x)
+    with_statistics_rollback(distribution,
+                             bijector_recompute_statistics(distribution, x))
     return(invisible(distribution))
   }
   x <- check_training_data(distribution, x)
-  bijector_recompute_statistics(.subset2(distribution, "bijector"), x)
+  # Layer after layer: if a later one refuses its input, the earlier ones
+  # are put back too.
+  with_statistics_rollback(
+    distribution,
+    bijector_recompute_statistics(.subset2(distribution, "bijector"), x))
   invisible(distribution)
 }
 

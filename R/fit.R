@@ -46,17 +46,31 @@ generics::fit
 #'   default is quiet in non-interactive sessions (scripts, knitr) unless
 #'   the option `bijectors.fit_verbose` says otherwise. `verbose = 2` prints
 #'   one line per epoch instead, as keras does.
-#' * **Interrupting** (Ctrl-C, Esc) takes effect between steps: the model
-#'   holds the parameters of the last complete step (those of the best
-#'   epoch if `patience` is set) and `fit()` returns the history of the
-#'   complete epochs with a message.
+#' * **Interrupting** (Ctrl-C, Esc) takes effect between steps: a step is
+#'   applied whole or not at all, so the model holds the parameters, Adam
+#'   state and running statistics of the last complete step (those of the
+#'   best epoch if `patience` is set), and `fit()` returns the history of
+#'   the complete epochs with a message.
 #'
 #' Data with `NA`, `NaN` or `Inf`, or with a number of columns other than
 #' the event size, are refused before training starts (error class
-#' `bijectors_error_nonfinite` or `bijectors_error_event_size`). A step
-#' whose loss or gradient is not finite stops training with an error of
-#' class `bijectors_error_diverged` before that step changes any parameter
-#' or running statistic; a smaller `learning_rate` is the usual cure.
+#' `bijectors_error_nonfinite` or `bijectors_error_event_size`), as is a
+#' base distribution without a log-density gradient (class
+#' `bijectors_error_unsupported`) and, for a flow with batch normalization,
+#' a training set of one row (class `bijectors_error_argument`).
+#'
+#' **Divergence.** A step whose loss or gradient is not finite, or in which
+#' a layer inside the flow refuses its input (an intermediate value became
+#' infinite, or too large to normalize) although the batch itself is finite,
+#' stops training with an error of class `bijectors_error_diverged` before
+#' that step changes any parameter or running statistic; a smaller
+#' `learning_rate` is the usual cure. With `patience` set, the best epoch so
+#' far is restored first. The error carries the history up to the failure
+#' in its field `history` (a [bijectors_history]):
+#' `tryCatch(fit(...), bijectors_error_diverged = function(e) e$history)`.
+#' A `gamma_constraint` that fails or returns something other than finite
+#' numbers is an error of class `bijectors_error_gamma_constraint`, raised
+#' before the step changes anything.
 #'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
@@ -123,6 +137,75 @@ fit.tfd_transformed_distribution <- function(
     verbose = getOption("bijectors.fit_verbose", interactive()),
     learning_rate = 1e-3, patience = NULL, ...) {
   check_fit_dots(list(...))
+  settings <- check_fit_settings(epochs, batch_size, validation_split,
+                                 shuffle, verbose, learning_rate, patience)
+  # The base first: no data can make an unsupported base trainable.
+  check_trainable_distribution(object, "object")
+  data <- split_fit_data(object, x, validation_data, validation_split)
+  rm(x)
+  run <- new_fit_run(object, data, settings)
+  check_fit_batches(run, split = is.null(validation_data) &&
+                      validation_split > 0, validation_split)
+
+  settings <- run$settings
+  fit_frame <- environment()
+  if (settings$verbose == 1L) {
+    progress <- cli::cli_progress_bar(
+      name = "fit", total = settings$epochs * settings$steps_per_epoch,
+      clear = FALSE,
+      format = paste0(
+        "Epoch {run$epoch}/{settings$epochs} | loss ",
+        "{format_loss(run$progress_loss)}{run$progress_val} {cli::pb_bar} ",
+        "{cli::pb_percent} | ETA {cli::pb_eta}"),
+      format_done = paste0(
+        "Epoch {run$epoch}/{settings$epochs} | loss ",
+        "{format_loss(run$progress_loss)}{run$progress_val} {cli::pb_bar} ",
+        "100% | {cli::pb_elapsed}"),
+      .envir = fit_frame
+    )
+    run$on_step <- function() {
+      cli::cli_progress_update(id = progress, .envir = fit_frame)
+    }
+  }
+  outcome <- tryCatch({
+    fit_epochs(run)
+    "completed"
+  }, interrupt = function(condition) "interrupted",
+  bijectors_error_diverged = function(condition) condition)
+  if (settings$verbose == 1L) {
+    cli::cli_progress_done(id = progress, .envir = fit_frame)
+  }
+
+  interrupted <- identical(outcome, "interrupted")
+  history <- finish_fit(run, stopped = !identical(outcome, "completed"),
+                        interrupted = interrupted)
+  if (is.list(outcome)) {
+    # Divergence: the history so far travels with the error.
+    outcome$history <- history
+    stop(outcome)
+  }
+  if (interrupted) {
+    cli::cli_inform(c("!" = paste0(
+      "Training interrupted in epoch ", run$epoch, " (at step ",
+      run$step_in_epoch, " of ", settings$steps_per_epoch,
+      "); returning the history of the ", length(run$losses),
+      " complete epoch", if (length(run$losses) == 1L) "" else "s", ".",
+      if (history$restored) paste0(" The parameters of epoch ",
+                                   history$best_epoch,
+                                   " (the best) were restored.") else "")))
+  } else if (settings$verbose > 0L && run$stopped_early) {
+    cli::cli_inform(c("i" = paste0(
+      "Early stopping after epoch ", length(run$losses),
+      ": no improvement for ", run$wait, " epochs; restored the parameters ",
+      "of epoch ", run$best_epoch, ".")))
+  }
+  invisible(history)
+}
+
+# The arguments of fit() other than the model and the data, checked and
+# normalised.
+check_fit_settings <- function(epochs, batch_size, validation_split, shuffle,
+                               verbose, learning_rate, patience) {
   epochs <- check_count(epochs, "epochs")
   batch_size <- check_count(batch_size, "batch_size")
   validation_split <- check_number(validation_split, "validation_split",
@@ -141,175 +224,331 @@ fit.tfd_transformed_distribution <- function(
     abort_bijectors("argument",
                     "`learning_rate` must be a positive number, not 0.")
   }
-  patience <- check_patience(patience)
+  list(epochs = epochs, batch_size = batch_size, shuffle = shuffle,
+       verbose = verbose, learning_rate = learning_rate,
+       patience = check_patience(patience))
+}
 
+# The training and validation rows: `validation_data` if given, otherwise
+# the last `validation_split` fraction of the rows of `x`.
+split_fit_data <- function(object, x, validation_data, validation_split) {
   x <- check_training_data(object, x)
   if (!is.null(validation_data)) {
-    validation <- check_training_data(object, validation_data,
-                                      "validation_data")
-    training <- x
-  } else if (validation_split > 0) {
-    rows <- nrow(x)
-    split_at <- floor(rows * (1 - validation_split))
-    if (split_at < 1 || split_at >= rows) {
-      abort_bijectors("argument", sprintf(paste(
-        "`validation_split = %s` leaves %s of the %d rows of `x` for",
-        "training and %s for validation; both need at least one."),
-        format(validation_split), format(split_at), rows,
-        format(rows - split_at)))
-    }
-    training <- x[seq_len(split_at), , drop = FALSE]
-    validation <- x[(split_at + 1):rows, , drop = FALSE]
-  } else {
-    training <- x
-    validation <- NULL
+    return(list(training = x, validation = check_training_data(
+      object, validation_data, "validation_data")))
   }
-  rm(x)
-  check_base_gradient(object)
+  if (validation_split == 0) {
+    return(list(training = x, validation = NULL))
+  }
+  rows <- nrow(x)
+  split_at <- floor(rows * (1 - validation_split))
+  if (split_at < 1 || split_at >= rows) {
+    abort_bijectors("argument", sprintf(paste(
+      "`validation_split = %s` leaves %s of the %d rows of `x` for",
+      "training and %s for validation; both need at least one."),
+      format(validation_split), format(split_at), rows,
+      format(rows - split_at)))
+  }
+  list(training = x[seq_len(split_at), , drop = FALSE],
+       validation = x[(split_at + 1):rows, , drop = FALSE])
+}
 
-  bijector <- .subset2(object, "bijector")
-  layers <- bijector_batchnorm_layers(bijector)
-  if (length(layers) > 0L && batch_size < 2L) {
+# Batch normalization cannot normalize a batch of one row, so a flow with it
+# needs batches of at least two rows: batch_size >= 2 and at least two
+# training rows (a trailing single row joins the batch before it).
+check_fit_batches <- function(run, split, validation_split) {
+  if (length(run$layers) == 0L) {
+    return(invisible())
+  }
+  if (run$settings$batch_size < 2L) {
     abort_bijectors("argument", paste(
       "`batch_size` must be at least 2 for a flow with batch normalization:",
       "a batch of one row has no variance to normalize with."))
   }
-  evaluation <- if (!is.null(validation)) evaluation_mode(object)
-  training_rows <- nrow(training)
-  steps <- batch_count(training_rows, batch_size)
-  settings <- list(
-    epochs = epochs, batch_size = batch_size,
-    steps_per_epoch = steps, learning_rate = learning_rate,
-    shuffle = shuffle, patience = patience, training_rows = training_rows,
-    validation_rows = if (is.null(validation)) 0L else nrow(validation)
-  )
-
-  losses <- numeric(0)
-  val_losses <- if (is.null(validation)) NULL else numeric(0)
-  best_loss <- Inf
-  best_epoch <- NA_integer_
-  best <- NULL
-  wait <- 0L
-  stopped_early <- FALSE
-  slots <- NULL
-  epoch <- 0L
-  step_in_epoch <- 0L
-  progress_loss <- NA_real_
-  progress_val <- ""
-  started <- proc.time()[["elapsed"]]
-
-  if (verbose == 1L) {
-    progress <- cli::cli_progress_bar(
-      name = "fit", total = epochs * steps, clear = FALSE,
-      format = paste0(
-        "Epoch {epoch}/{epochs} | loss {format_loss(progress_loss)}",
-        "{progress_val} {cli::pb_bar} {cli::pb_percent} | ETA {cli::pb_eta}"),
-      format_done = paste0(
-        "Epoch {epoch}/{epochs} | loss {format_loss(progress_loss)}",
-        "{progress_val} {cli::pb_bar} 100% | {cli::pb_elapsed}"),
-      .envir = environment()
-    )
+  rows <- run$settings$training_rows
+  if (rows < 2L) {
+    source <- if (split) {
+      sprintf("`validation_split = %s` leaves %d training row of the %d rows of `x`",
+              format(validation_split), rows,
+              rows + run$settings$validation_rows)
+    } else {
+      sprintf("`x` has %d row", rows)
+    }
+    abort_bijectors("argument", paste0(
+      "A flow with batch normalization needs at least 2 training rows (a ",
+      "batch of one row has no variance to normalize with), but ", source,
+      ". Nothing was changed."))
   }
+  invisible()
+}
 
-  all_slots <- bijector_parameter_slots(.subset2(object, "bijector"))
-  interrupted <- tryCatch({
-    for (epoch in seq_len(epochs)) {
-      batches <- epoch_batches(training_rows, batch_size, shuffle)
-      epoch_sum <- 0
-      epoch_rows <- 0L
-      for (step_in_epoch in seq_along(batches)) {
-        batch <- training[batches[[step_in_epoch]], , drop = FALSE]
-        # The loss pass moves the running statistics; a step that fails
-        # puts them back, so that it changes nothing.
-        statistics <- lapply(layers, layer_statistics_snapshot)
-        result <- tryCatch(
-          loss_and_gradient_unchecked(object, batch, FALSE, all_slots),
-          error = function(condition) {
-            restore_layer_statistics(layers, statistics)
-            stop(condition)
-          })
-        if (!step_is_finite(result)) {
-          restore_layer_statistics(layers, statistics)
-          check_step_finite(result, epoch, step_in_epoch)
-        }
-        slots <- slots %||% parameter_slots_of(object)
-        # The update and its bookkeeping happen together or not at all, so
-        # an interrupt leaves a consistent model.
-        suspendInterrupts({
-          if (length(slots) > 0L) {
-            adam_step(slots, result$gradient, learning_rate)
-          }
-          for (layer in layers) {
-            bn_apply_gamma_constraint(layer)
-          }
-        })
-        epoch_sum <- epoch_sum + result$loss * nrow(batch)
-        epoch_rows <- epoch_rows + nrow(batch)
-        progress_loss <- epoch_sum / epoch_rows
-        if (verbose == 1L) {
-          cli::cli_progress_update(id = progress)
-        }
-      }
-      losses <- c(losses, epoch_sum / epoch_rows)
-      monitored <- losses[[epoch]]
-      if (!is.null(validation)) {
-        val_loss <- -mean(distribution_log_prob(evaluation, validation))
-        val_losses <- c(val_losses, val_loss)
-        monitored <- val_loss
-        progress_val <- paste(" | val_loss", format_loss(val_loss))
-      }
-      if (verbose == 2L) {
-        cat(sprintf("Epoch %d/%d - loss: %s%s\n", epoch, epochs,
-                    format_loss(losses[[epoch]]),
-                    if (is.null(validation)) "" else
-                      paste(" - val_loss:", format_loss(val_losses[[epoch]]))))
-      }
-      if (!is.null(patience)) {
-        if (is.finite(monitored) && monitored < best_loss) {
-          best_loss <- monitored
-          best_epoch <- epoch
-          best <- snapshot_state(object, layers)
-          wait <- 0L
-        } else {
-          wait <- wait + 1L
-          if (wait >= patience) {
-            stopped_early <- epoch < epochs
-            break
-          }
-        }
+# Everything a fit changes as it goes, in one environment: the data, the
+# settings, the losses, early stopping's best state and the position.
+new_fit_run <- function(object, data, settings) {
+  run <- new.env(parent = emptyenv())
+  run$object <- object
+  run$training <- data$training
+  run$validation <- data$validation
+  run$evaluation <- if (!is.null(data$validation)) evaluation_mode(object)
+  bijector <- .subset2(object, "bijector")
+  run$layers <- bijector_batchnorm_layers(bijector)
+  run$all_slots <- bijector_parameter_slots(bijector)
+  run$slots <- NULL
+  training_rows <- nrow(data$training)
+  run$settings <- c(settings, list(
+    steps_per_epoch = batch_count(training_rows, settings$batch_size),
+    training_rows = training_rows,
+    validation_rows = if (is.null(data$validation)) 0L else
+      nrow(data$validation)))
+  run$losses <- numeric(0)
+  run$val_losses <- if (is.null(data$validation)) NULL else numeric(0)
+  run$best_loss <- Inf
+  run$best_epoch <- NA_integer_
+  run$best <- NULL
+  run$wait <- 0L
+  run$stopped_early <- FALSE
+  run$epoch <- 0L
+  run$step_in_epoch <- 0L
+  run$steps <- 0L
+  run$progress_loss <- NA_real_
+  run$progress_val <- ""
+  run$on_step <- NULL
+  run$started <- proc.time()[["elapsed"]]
+  run
+}
+
+fit_epochs <- function(run) {
+  settings <- run$settings
+  for (epoch in seq_len(settings$epochs)) {
+    run$epoch <- epoch
+    batches <- epoch_batches(settings$training_rows, settings$batch_size,
+                             settings$shuffle)
+    epoch_sum <- 0
+    epoch_rows <- 0L
+    for (step_in_epoch in seq_along(batches)) {
+      run$step_in_epoch <- step_in_epoch
+      batch <- run$training[batches[[step_in_epoch]], , drop = FALSE]
+      loss <- fit_step(run, batch)
+      epoch_sum <- epoch_sum + loss * nrow(batch)
+      epoch_rows <- epoch_rows + nrow(batch)
+      run$progress_loss <- epoch_sum / epoch_rows
+      if (!is.null(run$on_step)) {
+        run$on_step()
       }
     }
-    FALSE
-  }, interrupt = function(condition) TRUE)
-
-  if (verbose == 1L) {
-    cli::cli_progress_done(id = progress)
+    if (end_epoch(run, epoch_sum / epoch_rows)) {
+      break
+    }
   }
+  invisible(run)
+}
+
+# One optimizer step, applied whole or not at all: the loss pass (which
+# moves the running statistics), the checks, the updated parameters and
+# their gamma constraints are all computed first; then Adam, the step count
+# and the constrained gammas are written with interrupts suspended. An
+# error or an interrupt before that puts the running statistics back.
+# Returns the batch's loss.
+fit_step <- function(run, batch) {
+  update <- with_statistics_rollback(
+    run$object, fit_step_update(run, batch),
+    commit = function(update) commit_fit_step(run, update),
+    layers = run$layers)
+  update$loss
+}
+
+fit_step_update <- function(run, batch) {
+  object <- run$object
+  result <- tryCatch(
+    loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots),
+    bijectors_error_nonfinite = function(condition) {
+      diverged_inside(condition, batch, run)
+    },
+    bijectors_error_overflow = function(condition) {
+      diverged_inside(condition, batch, run)
+    },
+    bijectors_error_zero_variance = function(condition) {
+      diverged_inside(condition, batch, run)
+    })
+  if (!step_is_finite(result)) {
+    abort_diverged(run, "the loss or its gradient is not finite")
+  }
+  run$slots <- run$slots %||% parameter_slots_of(object)
+  list(loss = result$loss, gradient = result$gradient,
+       gammas = constrained_gammas(run, result$gradient))
+}
+
+# Adam's step refuses, writing nothing, when it would take a parameter out
+# of its domain; then nothing else is written either.
+commit_fit_step <- function(run, update) {
+  if (length(run$slots) > 0L) {
+    tryCatch(
+      adam_step(run$slots, update$gradient, run$settings$learning_rate),
+      bijectors_error_diverged = function(condition) {
+        abort_diverged(run, sub("; nothing was changed.*$", "",
+                                conditionMessage(condition)),
+                       parent = condition)
+      })
+  }
+  for (gamma in update$gammas) {
+    .Call(C_parameters_assign, list(gamma$layer), "state", 1L,
+          list(gamma$value))
+  }
+  run$steps <- run$steps + 1L
+  invisible()
+}
+
+# The gamma each constrained layer will hold after this step: Adam applied
+# to copies of its gamma and moments, then the layer's constraint, checked.
+# list(list(layer = , value = ), ...).
+constrained_gammas <- function(run, gradient) {
+  gammas <- list()
+  for (layer in run$layers) {
+    if (is.null(.subset2(layer, "gamma_constraint")) ||
+        !.subset2(layer, "scale") || is.null(.subset2(layer, "state"))) {
+      next
+    }
+    k <- gamma_slot_position(run$slots, layer)
+    gamma <- if (is.na(k)) {
+      .Call(C_copy_double, .subset2(.subset2(layer, "state"), "gamma"))
+    } else {
+      adam_preview(run$slots[[k]], gradient[[k]],
+                   run$settings$learning_rate)
+    }
+    gammas[[length(gammas) + 1L]] <- list(
+      layer = layer, value = bn_constrained_gamma(layer, gamma))
+  }
+  gammas
+}
+
+gamma_slot_position <- function(slots, layer) {
+  for (k in seq_along(slots)) {
+    slot <- slots[[k]]
+    if (identical(slot$owner, layer) && slot$field == "state" &&
+        slot$index == 1L) {
+      return(k)
+    }
+  }
+  NA_integer_
+}
+
+# What adam_step() would make of one parameter, computed on copies of it,
+# its moments and its step count in a scratch owner (the same code, so the
+# same bits), changing nothing. A step out of the parameter's domain is
+# left to the real step to refuse.
+adam_preview <- function(slot, gradient, learning_rate) {
+  scratch <- new.env(parent = emptyenv())
+  copy_element <- function(field) {
+    values <- .subset2(slot$owner, field)
+    value <- if (length(values) >= slot$index) values[[slot$index]]
+    list(if (is.double(value)) .Call(C_copy_double, value))
+  }
+  scratch$value <- copy_element(slot$field)
+  scratch$adam_m_value <- copy_element(paste0("adam_m_", slot$field))
+  scratch$adam_v_value <- copy_element(paste0("adam_v_", slot$field))
+  counts <- .subset2(slot$owner, paste0("adam_steps_", slot$field))
+  if (length(counts) >= slot$index) {
+    scratch$adam_steps_value <- as.double(counts[[slot$index]])
+  }
+  tryCatch(
+    adam_step(list(parameter_slot(slot$name, scratch, "value", 1L,
+                                  constraint = slot$constraint)),
+              list(gradient), learning_rate),
+    bijectors_error_diverged = function(condition) NULL)
+  scratch$value[[1L]]
+}
+
+# A batch refused from inside the flow during a step: the data were checked
+# when fit() started, so unless the batch itself is extreme (values beyond
+# about 1e150 in magnitude, or a constant column that a layer with
+# `epsilon = 0` cannot normalize) an intermediate layer's input blew up.
+diverged_inside <- function(condition, batch, run) {
+  extreme <- max(abs(batch)) > 1e150 ||
+    (inherits(condition, "bijectors_error_zero_variance") &&
+       any(apply(batch, 2L, function(column) all(column == column[[1L]]))))
+  if (extreme) {
+    stop(condition)
+  }
+  what <- if (inherits(condition, "bijectors_error_nonfinite")) {
+    "NA, NaN or Inf values"
+  } else if (inherits(condition, "bijectors_error_overflow")) {
+    "values too large to normalize"
+  } else {
+    "a constant feature"
+  }
+  abort_diverged(run, paste(
+    "a layer inside the flow got", what, "from the layers before it,",
+    "although the batch itself is finite: the parameters have blown up"),
+    parent = condition)
+}
+
+abort_diverged <- function(run, what, parent = NULL) {
+  abort_bijectors("diverged", sprintf(paste(
+    "Training diverged at epoch %d, step %d: %s. Training stopped before",
+    "that step changed any parameter or running statistic%s.",
+    "Try a smaller `learning_rate`, or standardize the data. The history",
+    "so far is in the error's `history` field."),
+    run$epoch, run$step_in_epoch, what,
+    if (is.null(run$best)) "" else sprintf(
+      "; the parameters of epoch %d (the best) were restored",
+      run$best_epoch)),
+    parent = parent)
+}
+
+# End-of-epoch bookkeeping: the epoch's loss, the validation loss, the
+# epoch line of verbose = 2 and early stopping. TRUE to stop.
+end_epoch <- function(run, loss) {
+  settings <- run$settings
+  epoch <- run$epoch
+  run$losses <- c(run$losses, loss)
+  monitored <- loss
+  if (!is.null(run$validation)) {
+    val_loss <- -mean(distribution_log_prob(run$evaluation, run$validation))
+    run$val_losses <- c(run$val_losses, val_loss)
+    monitored <- val_loss
+    run$progress_val <- paste(" | val_loss", format_loss(val_loss))
+  }
+  if (settings$verbose == 2L) {
+    cat(sprintf("Epoch %d/%d - loss: %s%s\n", epoch, settings$epochs,
+                format_loss(loss),
+                if (is.null(run$validation)) "" else
+                  paste(" - val_loss:", format_loss(val_loss))))
+  }
+  if (is.null(settings$patience)) {
+    return(FALSE)
+  }
+  if (is.finite(monitored) && monitored < run$best_loss) {
+    run$best_loss <- monitored
+    run$best_epoch <- epoch
+    run$best <- snapshot_state(run$object, run$layers)
+    run$wait <- 0L
+    return(FALSE)
+  }
+  run$wait <- run$wait + 1L
+  if (run$wait >= settings$patience) {
+    run$stopped_early <- epoch < settings$epochs
+    return(TRUE)
+  }
+  FALSE
+}
+
+# Restores the best epoch when early stopping asks for it (or training
+# stopped before its end) and returns the history.
+finish_fit <- function(run, stopped, interrupted) {
   restored <- FALSE
-  if (!is.null(best) && (interrupted || best_epoch != length(losses))) {
-    restore_state(object, layers, best)
+  if (!is.null(run$best) &&
+      (stopped || run$best_epoch != length(run$losses))) {
+    suspendInterrupts(restore_state(run$object, run$layers, run$best))
     restored <- TRUE
   }
-  history <- new_history(
-    losses, val_losses, settings, best_epoch = best_epoch,
-    restored = restored, stopped_early = stopped_early,
-    interrupted = interrupted,
-    seconds = proc.time()[["elapsed"]] - started
+  new_history(
+    run$losses, run$val_losses, run$settings[c(
+      "epochs", "batch_size", "steps_per_epoch", "learning_rate", "shuffle",
+      "patience", "training_rows", "validation_rows")],
+    best_epoch = run$best_epoch, restored = restored,
+    stopped_early = run$stopped_early, interrupted = interrupted,
+    seconds = proc.time()[["elapsed"]] - run$started, steps = run$steps
   )
-  if (interrupted) {
-    cli::cli_inform(c("!" = paste0(
-      "Training interrupted in epoch ", epoch, " (at step ", step_in_epoch,
-      " of ", steps, "); returning the history of the ",
-      length(losses), " complete epoch", if (length(losses) == 1L) "" else
-        "s", ".",
-      if (restored) paste0(" The parameters of epoch ", best_epoch,
-                           " (the best) were restored.") else "")))
-  } else if (verbose > 0L && stopped_early) {
-    cli::cli_inform(c("i" = paste0(
-      "Early stopping after epoch ", length(losses), ": no improvement for ",
-      wait, " epochs; restored the parameters of epoch ", best_epoch, ".")))
-  }
-  invisible(history)
 }
 
 check_fit_dots <- function(dots) {
@@ -355,15 +594,6 @@ check_patience <- function(patience) {
   as.integer(patience)
 }
 
-# The base distribution must have a log-density gradient; ask it for one
-# row now rather than fail after the first pass has moved any statistics.
-check_base_gradient <- function(distribution) {
-  base <- .subset2(distribution, "distribution")
-  size <- prod(.subset2(distribution, "event_shape"))
-  distribution_log_prob_gradient(base, matrix(0, 1L, size))
-  invisible()
-}
-
 batch_count <- function(rows, batch_size) {
   count <- ceiling(rows / batch_size)
   if (count > 1 && rows %% batch_size == 1) {
@@ -387,49 +617,90 @@ step_is_finite <- function(result) {
     all(vapply(result$gradient, function(g) all(is.finite(g)), logical(1)))
 }
 
-# A layer's running statistics, or NULL while it is not built.
-layer_statistics_snapshot <- function(layer) {
-  if (is.null(.subset2(layer, "state"))) NULL else bn_moving_statistics(layer)
-}
-
-restore_layer_statistics <- function(layers, statistics) {
-  for (k in seq_along(layers)) {
-    if (is.null(statistics[[k]])) {
-      bn_unbuild(layers[[k]])
-    } else {
-      bn_set_moving_statistics(layers[[k]], statistics[[k]]$mean,
-                               statistics[[k]]$variance)
-    }
-  }
-  invisible()
-}
-
-check_step_finite <- function(result, epoch, step) {
-  if (!step_is_finite(result)) {
-    abort_bijectors("diverged", sprintf(paste(
-      "The loss or its gradient is not finite at epoch %d, step %d;",
-      "training stopped before that step changed any parameter or",
-      "running statistic.",
-      "Try a smaller `learning_rate`, or standardize the data."),
-      epoch, step))
-  }
-  invisible()
-}
-
 # Copies of everything early stopping restores: the trainable parameters
 # and the running statistics of each batch-normalization layer.
 snapshot_state <- function(distribution, layers) {
   list(
     parameters = trainable_parameters(distribution),
-    statistics = lapply(layers, get_weights.layer_batch_normalization)
+    statistics = lapply(layers, layer_statistics_snapshot)
   )
 }
 
 restore_state <- function(distribution, layers, snapshot) {
   trainable_parameters(distribution) <- snapshot$parameters
-  for (k in seq_along(layers)) {
-    set_weights.layer_batch_normalization(layers[[k]],
-                                          snapshot$statistics[[k]])
+  restore_layer_statistics(layers, snapshot$statistics)
+  invisible(distribution)
+}
+
+# Training needs a transformed distribution whose base has a log-density
+# gradient; checked before the data, whose expected shape depends on it.
+check_trainable_distribution <- function(distribution, arg) {
+  if (!inherits(distribution, "tfd_transformed_distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`%s` must be a transformed distribution",
+      "(tfd_transformed_distribution()), not %s."), arg,
+      describe_value(distribution)))
+  }
+  base <- .subset2(distribution, "distribution")
+  event_shape <- .subset2(base, "event_shape")
+  # Ask for the gradient at one point: a base without it says so.
+  has_gradient <- length(event_shape) == 1L && tryCatch({
+    distribution_log_prob_gradient(base, matrix(0, 1L, event_shape[[1L]]))
+    TRUE
+  }, bijectors_error_unsupported = function(condition) FALSE)
+  if (!has_gradient) {
+    abort_bijectors("unsupported", sprintf(paste(
+      "Training needs a base distribution with a log-density gradient and",
+      "vector events, such as tfd_multivariate_normal_diag(); the base",
+      "distribution of `%s` is a <%s>, which is not supported for training.",
+      "For one-dimensional data use tfd_multivariate_normal_diag(loc = 0)."),
+      arg, class(base)[[1L]]))
   }
   invisible(distribution)
+}
+
+#' Fitting needs a transformed distribution
+#'
+#' [fit()] trains a [tfd_transformed_distribution()]: a bijector alone, or a
+#' base distribution alone, has no density to maximize over the bijector's
+#' parameters. Calling `fit()` on either is an error (class
+#' `bijectors_error_distribution`) that says to wrap the bijector in a
+#' transformed distribution.
+#'
+#' @param object A bijector, or a distribution that is not a transformed
+#'   distribution.
+#' @param ... Ignored.
+#' @return Nothing: always an error.
+#' @family training
+#' @seealso [fit.tfd_transformed_distribution()].
+#' @examples
+#' b <- tfb_shift(0)
+#' try(fit(b, matrix(rnorm(20), ncol = 1)))
+#' flow <- tfd_transformed_distribution(tfd_multivariate_normal_diag(loc = 0),
+#'                                      b)
+#' fit(flow, matrix(rnorm(20, mean = 3), ncol = 1), epochs = 2,
+#'     learning_rate = 0.1, verbose = FALSE)
+#' @name fit_needs_distribution
+NULL
+
+#' @rdname fit_needs_distribution
+#' @method fit bijector
+#' @export
+fit.bijector <- function(object, ...) {
+  abort_bijectors("distribution", sprintf(paste(
+    "`object` is a <%s> bijector; fit() trains a distribution. Wrap the",
+    "bijector in a flow first, such as",
+    "tfd_transformed_distribution(tfd_multivariate_normal_diag(loc = rep(0, D)),",
+    "bijector) for data with D columns, and fit that."),
+    class(object)[[1L]]))
+}
+
+#' @rdname fit_needs_distribution
+#' @method fit distribution
+#' @export
+fit.distribution <- function(object, ...) {
+  abort_bijectors("distribution", sprintf(paste(
+    "`object` is a <%s>, which has no trainable parameters; fit() trains a",
+    "transformed distribution: tfd_transformed_distribution(<base>,",
+    "<bijector>)."), class(object)[[1L]]))
 }

@@ -38,3 +38,65 @@ bijector_recompute_statistics <- function(bijector, y) {
 bijector_recompute_statistics.default <- function(bijector, y) {
   bijector_inverse(bijector_with_mode(bijector, FALSE), y)
 }
+
+# ---- statistics transactions -----------------------------------------------
+
+# The batch-normalization layers of a bijector or a transformed
+# distribution; none for anything else.
+object_batchnorm_layers <- function(object) {
+  if (inherits(object, "tfd_transformed_distribution")) {
+    return(bijector_batchnorm_layers(.subset2(object, "bijector")))
+  }
+  if (inherits(object, "bijector")) {
+    return(bijector_batchnorm_layers(object))
+  }
+  list()
+}
+
+# A layer's running statistics, or NULL while it is not built.
+layer_statistics_snapshot <- function(layer) {
+  if (is.null(.subset2(layer, "state"))) NULL else bn_moving_statistics(layer)
+}
+
+# Puts snapshots back as they were taken, without set_weights()' checks:
+# they held once, and a layer that was not built is unbuilt again.
+restore_layer_statistics <- function(layers, statistics) {
+  for (k in seq_along(layers)) {
+    if (is.null(statistics[[k]])) {
+      bn_unbuild(layers[[k]])
+    } else {
+      bn_replace_moving_statistics(layers[[k]], statistics[[k]]$mean,
+                                   statistics[[k]]$variance)
+    }
+  }
+  invisible()
+}
+
+# Evaluates `expr`, which may move the running statistics of the
+# batch-normalization layers of `object` (or build them), as one
+# transaction: if it does not complete (an error, an interrupt, any other
+# jump), every layer gets back the statistics and the built-ness it had.
+# With `commit`, a function, `commit(value)` runs after `expr` with
+# interrupts suspended, and the transaction counts as done in the same
+# uninterruptible block, so an interrupt lands either before the commit
+# (everything is put back) or after it (nothing is). Snapshots are copies
+# of per-feature vectors, taken once per call.
+with_statistics_rollback <- function(object, expr, commit = NULL,
+                                     layers = object_batchnorm_layers(object)) {
+  if (length(layers) == 0L && is.null(commit)) {
+    return(expr)
+  }
+  statistics <- lapply(layers, layer_statistics_snapshot)
+  committed <- FALSE
+  on.exit(if (!committed) {
+    suspendInterrupts(restore_layer_statistics(layers, statistics))
+  })
+  value <- expr
+  suspendInterrupts({
+    if (!is.null(commit)) {
+      commit(value)
+    }
+    committed <- TRUE
+  })
+  value
+}

@@ -3,7 +3,8 @@
 
 new_history <- function(loss, val_loss, settings, best_epoch = NA_integer_,
                         restored = FALSE, stopped_early = FALSE,
-                        interrupted = FALSE, seconds = NA_real_) {
+                        interrupted = FALSE, seconds = NA_real_,
+                        steps = 0L) {
   structure(
     list(
       epoch = seq_along(loss),
@@ -14,6 +15,7 @@ new_history <- function(loss, val_loss, settings, best_epoch = NA_integer_,
       stopped_early = stopped_early,
       interrupted = interrupted,
       seconds = seconds,
+      steps = as.integer(steps),
       settings = settings
     ),
     class = "bijectors_history"
@@ -33,7 +35,9 @@ format_loss <- function(x) {
 #' negative log-likelihood of the validation data at the end of the epoch,
 #' in evaluation mode, or `NULL` without validation data), `best_epoch` (the
 #' epoch whose parameters the model holds after early stopping, or `NA`),
-#' `restored`, `stopped_early`, `interrupted`, `seconds` (the training time)
+#' `restored`, `stopped_early`, `interrupted`, `seconds` (the training time),
+#' `steps` (the number of optimizer steps this fit applied: every complete
+#' step, also those of an epoch cut short by an interrupt or a divergence)
 #' and `settings` (the arguments of the fit).
 #'
 #' `print()` shows a summary and the final losses, `plot()` draws the loss

@@ -340,7 +340,8 @@ check_training_data <- function(distribution, x, arg = "x") {
 #' transformed distribution and its gradient with respect to every
 #' trainable parameter, analytically, in one inverse pass and one backward
 #' pass (in C). Batch-normalization layers in training mode use and update
-#' their running statistics as `log_prob()` does.
+#' their running statistics as `log_prob()` does; a call that fails (or is
+#' interrupted) puts them back, so it changes nothing.
 #'
 #' @param distribution A [tfd_transformed_distribution()] whose base is
 #'   [tfd_multivariate_normal_diag()].
@@ -362,9 +363,11 @@ check_training_data <- function(distribution, x, arg = "x") {
 #' lg$gradient
 #' @export
 loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
+  check_trainable_distribution(distribution, "distribution")
   x <- check_training_data(distribution, x)
   input_gradient <- check_flag(input_gradient, "input_gradient")
-  loss_and_gradient_unchecked(distribution, x, input_gradient)
+  with_statistics_rollback(
+    distribution, loss_and_gradient_unchecked(distribution, x, input_gradient))
 }
 
 # `slots`: the bijector's parameter slots, when the caller (fit()) has them.

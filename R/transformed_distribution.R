@@ -175,6 +175,12 @@ distribution_sample.tfd_transformed_distribution <- function(distribution,
                                                              sample_shape) {
   base_sample <- distribution_sample(.subset2(distribution, "distribution"),
                                      sample_shape)
+  # No draws: nothing to map, and a batch-normalization layer that the
+  # forward map normalizes with (under tfb_invert()) must not see an empty
+  # batch, nor build on one.
+  if (length(base_sample) == 0L) {
+    return(base_sample)
+  }
   bijector_forward(.subset2(distribution, "bijector"), base_sample)
 }
 
