@@ -258,3 +258,13 @@ numerical_jacobian_rect <- function(f, v, h = 1e-5) {
   })
   do.call(cbind, columns)
 }
+
+# Everything training changes in a flow, as copies: its trainable
+# parameters and the weights of each batch-normalization layer.
+flow_state <- function(flow) {
+  list(
+    parameters = trainable_parameters(flow),
+    layers = lapply(bijectors:::bijector_batchnorm_layers(flow$bijector),
+                    get_weights)
+  )
+}

@@ -15,14 +15,6 @@ new_training_flow <- function() {
   )
 }
 
-flow_state <- function(flow) {
-  list(
-    parameters = trainable_parameters(flow),
-    layers = lapply(bijectors:::bijector_batchnorm_layers(flow$bijector),
-                    get_weights)
-  )
-}
-
 test_that("training continued in a new process matches an uninterrupted run", {
   skip_on_cran()
   # Under valgrind only this process is emulated, not the Rscript child, and
