@@ -41,8 +41,9 @@ cd "$repo_root"
 
 # The fast subset: the files that drive the C entry points hardest (batch
 # normalization moments and updates, the MLP and affine kernels forward and
-# backward, every backward pass, Adam, and the external pointers after
-# readRDS()). Named explicitly so that new test files do not slow CI
+# backward, every backward pass, Adam, the external pointers after
+# readRDS(), and the copies made before writing into a shared parameter
+# list or state). Named explicitly so that new test files do not slow CI
 # down unnoticed.
 subset_files=(
   test-batch_normalization.R
@@ -52,6 +53,8 @@ subset_files=(
   test-gradients.R
   test-trainable_parameters.R
   test-saving.R
+  test-object.R
+  test-adam.R
 )
 
 mode=all
