@@ -40,7 +40,7 @@
 #' @examples
 #' flow <- tfd_transformed_distribution(
 #'   tfd_multivariate_normal_diag(loc = c(0, 0)),
-#'   tfb_chain(list(tfb_shift(c(0, 0)), tfb_batch_normalization()))
+#'   tfb_chain(list(tfb_shift(c(0, 0)), tfb_scale(c(1, 1))))
 #' )
 #' alias <- flow               # the same flow under a second name
 #' backup <- deep_copy(flow)   # an independent copy
