@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Run the full test suite of bijectors against a freshly installed copy.
 #
-# Usage, from anywhere: bash tools/run-tests.sh
+# Usage, from anywhere: bash tools/run-tests.sh [--quick]
+#
+# --quick runs every test file but the slow robustness ones (gctorture and
+# the adversarial input table), for development: under a minute. CI and the
+# README's command run everything.
 #
 # Steps: install any missing dependencies, install the package from a copy of
 # the source tree into a throw-away library (so no build droppings land in the
@@ -12,6 +16,15 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_root"
+
+slow_files=(test-gctorture.R test-adversarial.R)
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "run-tests: unknown argument $arg (use --quick or nothing)" >&2; exit 2 ;;
+  esac
+done
 
 bash tools/install-deps.sh
 
@@ -44,6 +57,18 @@ export BIJECTORS_TEST_LIBRARY="$test_library"
 # files"; its absence means R did not reach the end.
 export BIJECTORS_TEST_DIR="$repo_root/tests/testthat"
 export BIJECTORS_TEST_FILES=""
+if [ "$quick" -eq 1 ]; then
+  quick_files=()
+  for path in tests/testthat/test-*.R; do
+    file=$(basename "$path")
+    case " ${slow_files[*]} " in
+      *" $file "*) ;;
+      *) quick_files+=("$file") ;;
+    esac
+  done
+  BIJECTORS_TEST_FILES="${quick_files[*]}"
+  echo "run-tests: quick run, leaving out ${slow_files[*]}"
+fi
 export BIJECTORS_TEST_RESULTS="$work_dir/results"
 Rscript --vanilla tools/run-testthat.R || true
 if [ ! -s "$BIJECTORS_TEST_RESULTS" ]; then
