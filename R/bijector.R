@@ -19,7 +19,8 @@ new_bijector <- function(kind, name, forward_min_event_ndims,
 }
 
 bijector_methods <- c(
-  "forward", "inverse", "forward_log_det_jacobian", "inverse_log_det_jacobian"
+  "forward", "inverse", "forward_log_det_jacobian", "inverse_log_det_jacobian",
+  "forward_event_shape", "inverse_event_shape"
 )
 
 #' @export
@@ -50,6 +51,12 @@ object_method.bijector <- function(x, name) {
     inverse_log_det_jacobian = function(y, event_ndims,
                                         name = "inverse_log_det_jacobian") {
       tfb_inverse_log_det_jacobian(bijector, y, event_ndims, name)
+    },
+    forward_event_shape = function(input_shape) {
+      tfb_forward_event_shape(bijector, input_shape)
+    },
+    inverse_event_shape = function(output_shape) {
+      tfb_inverse_event_shape(bijector, output_shape)
     }
   )
 }

@@ -90,16 +90,16 @@ tfb_chain <- function(bijectors = NULL, validate_args = FALSE,
     if (length(bijectors) == 0L) "identity" else
       paste(c("chain", member_names), collapse = "_of_")
   if (validate_event_size) {
-    check_constraints_agree(bijector_event_constraints_of(bijectors))
+    for (segment in shape_keeping_segments(bijectors)) {
+      check_constraints_agree(bijector_event_constraints_of(segment))
+    }
   }
-  max_ndims <- function(field) {
-    max(0L, vapply(bijectors, function(b) .subset2(b, field), integer(1)))
-  }
+  min_event_ndims <- chain_min_event_ndims(bijectors)
   new_bijector(
     "tfb_chain",
     name = name,
-    forward_min_event_ndims = max_ndims("forward_min_event_ndims"),
-    inverse_min_event_ndims = max_ndims("inverse_min_event_ndims"),
+    forward_min_event_ndims = min_event_ndims[["forward"]],
+    inverse_min_event_ndims = min_event_ndims[["inverse"]],
     validate_args = validate_args,
     bijectors = unname(bijectors),
     validate_event_size = validate_event_size,
@@ -108,16 +108,56 @@ tfb_chain <- function(bijectors = NULL, validate_args = FALSE,
 }
 
 # Checks the input and event_ndims against the chain before any member runs.
+# `inverse`: the direction of the pass (the inverse walks the list in
+# order). With `min_field`, event_ndims is checked and each member's own
+# event rank is worked out (`member_ndims`, by position).
 chain_input <- function(bijector, x, arg, event_ndims = NULL,
-                        min_field = NULL) {
+                        min_field = NULL, inverse = arg == "y") {
   x <- as_input_array(x, arg)
   dims <- input_dims(x)
+  member_ndims <- NULL
   if (!is.null(min_field)) {
     event_ndims <- check_event_ndims(event_ndims, .subset2(bijector, min_field),
                                      length(dims), arg)
+    member_ndims <- chain_member_event_ndims(.subset2(bijector, "bijectors"),
+                                             event_ndims, inverse)
   }
-  check_event_constraints(bijector, dims, arg)
-  list(x = x, event_ndims = event_ndims)
+  check_chain_dims(bijector, dims, arg, inverse)
+  list(x = x, event_ndims = event_ndims, member_ndims = member_ndims)
+}
+
+# The members' event constraints and shape checks against the dims each one
+# will see, carried through the members' event shapes in the direction of
+# the pass.
+check_chain_dims <- function(bijector, dims, arg, inverse) {
+  members <- .subset2(bijector, "bijectors")
+  order <- if (inverse) seq_along(members) else rev(seq_along(members))
+  for (k in order) {
+    member <- members[[k]]
+    check_event_constraints(member, dims, arg)
+    bijector_check_dims(member, dims, arg)
+    min_ndims <- .subset2(member, if (inverse) "inverse_min_event_ndims" else
+      "forward_min_event_ndims")
+    dims <- map_event_dims(member, dims, min_ndims, forward = !inverse)
+  }
+  invisible()
+}
+
+# The runs of members between those that change shapes: within one, axis
+# sizes are comparable.
+shape_keeping_segments <- function(bijectors) {
+  segments <- list()
+  current <- list()
+  for (member in bijectors) {
+    if (bijector_changes_shape(member)) {
+      segments[[length(segments) + 1L]] <- current
+      current <- list()
+    } else {
+      current[[length(current) + 1L]] <- member
+    }
+  }
+  segments[[length(segments) + 1L]] <- current
+  segments
 }
 
 #' @export
@@ -144,12 +184,12 @@ bijector_forward_log_det_jacobian.tfb_chain <- function(bijector, x,
   input <- chain_input(bijector, x, "x", event_ndims,
                        "forward_min_event_ndims")
   x <- input$x
-  members <- rev(.subset2(bijector, "bijectors"))
+  members <- .subset2(bijector, "bijectors")
   log_det <- 0
-  for (k in seq_along(members)) {
+  for (k in rev(seq_along(members))) {
     log_det <- log_det + bijector_forward_log_det_jacobian(
-      members[[k]], x, input$event_ndims)
-    if (k < length(members)) {
+      members[[k]], x, input$member_ndims[[k]])
+    if (k > 1L) {
       x <- bijector_forward(members[[k]], x)
     }
   }
@@ -166,12 +206,13 @@ bijector_inverse_log_det_jacobian.tfb_chain <- function(bijector, y,
   log_det <- 0
   for (k in seq_along(members)) {
     if (k < length(members)) {
-      step <- bijector_inverse_and_log_det(members[[k]], y, input$event_ndims)
+      step <- bijector_inverse_and_log_det(members[[k]], y,
+                                           input$member_ndims[[k]])
       y <- step$x
       log_det <- log_det + step$log_det
     } else {
       log_det <- log_det + bijector_inverse_log_det_jacobian(
-        members[[k]], y, input$event_ndims)
+        members[[k]], y, input$member_ndims[[k]])
     }
   }
   log_det
@@ -185,8 +226,10 @@ bijector_inverse_and_log_det.tfb_chain <- function(bijector, y, event_ndims) {
                        "inverse_min_event_ndims")
   y <- input$x
   log_det <- 0
-  for (member in .subset2(bijector, "bijectors")) {
-    step <- bijector_inverse_and_log_det(member, y, input$event_ndims)
+  members <- .subset2(bijector, "bijectors")
+  for (k in seq_along(members)) {
+    step <- bijector_inverse_and_log_det(members[[k]], y,
+                                         input$member_ndims[[k]])
     y <- step$x
     log_det <- log_det + step$log_det
   }
@@ -270,11 +313,11 @@ chain_pass_with_cache <- function(bijector, value, event_ndims, inverse) {
   for (k in order) {
     if (inverse) {
       step <- bijector_inverse_with_cache(members[[k]], value,
-                                          input$event_ndims)
+                                          input$member_ndims[[k]])
       value <- step$x
     } else {
       step <- bijector_forward_with_cache(members[[k]], value,
-                                          input$event_ndims)
+                                          input$member_ndims[[k]])
       value <- step$y
     }
     caches[k] <- list(step$cache)
@@ -419,8 +462,14 @@ bijector_event_constraints.tfb_invert <- function(bijector) {
   bijector_event_constraints(.subset2(bijector, "bijector"))
 }
 
+# A chain whose members change shapes states nothing about its own input
+# here: each member's sizes refer to the shape it sees, which the chain
+# checks member by member (check_chain_dims()).
 #' @export
 bijector_event_constraints.tfb_chain <- function(bijector) {
+  if (bijector_changes_shape(bijector)) {
+    return(list())
+  }
   bijector_event_constraints_of(.subset2(bijector, "bijectors"))
 }
 
@@ -460,10 +509,7 @@ bijector_check_dims.default <- function(bijector, dims, arg) {
 
 #' @export
 bijector_check_dims.tfb_chain <- function(bijector, dims, arg) {
-  for (member in .subset2(bijector, "bijectors")) {
-    bijector_check_dims(member, dims, arg)
-  }
-  invisible()
+  check_chain_dims(bijector, dims, arg, inverse = arg == "y")
 }
 
 #' @export

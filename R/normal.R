@@ -132,3 +132,20 @@ format.tfd_normal <- function(x, ...) {
 object_field_names.tfd_normal <- function(x) {
   c(NextMethod(), "loc", "scale")
 }
+
+# The log-density of each value and its gradient with respect to the value,
+# elementwise (a scalar event per value), for training with this base
+# inside tfd_independent() or tfd_sample_distribution().
+#' @export
+distribution_log_prob_gradient.tfd_normal <- function(distribution, value) {
+  log_prob <- distribution_log_prob(distribution, value)
+  shape <- shape_of(log_prob)
+  value_shape <- shape_of(value)
+  loc <- broadcast_values(.subset2(distribution, "loc"),
+                          shape_of(.subset2(distribution, "loc")), shape)
+  scale <- broadcast_values(.subset2(distribution, "scale"),
+                            shape_of(.subset2(distribution, "scale")), shape)
+  values <- broadcast_values(value, value_shape, shape)
+  gradient <- -(values - loc) / (scale * scale)
+  list(log_prob = log_prob, gradient = with_shape(gradient, shape))
+}

@@ -25,11 +25,20 @@
 #' forward log-determinant), whereas this package uses the batch statistics
 #' in both.
 #'
-#' The bijector must keep its input's shape (all bijectors of this package
-#' do), so the event and batch shapes are those of `distribution`. Event
-#' sizes are checked where they are known: a built batch-normalization
+#' **Shapes.** The batch shape is the base distribution's; the event shape
+#' is the bijector's forward event shape of the base's event shape
+#' ([tfb_forward_event_shape()]), so a [tfb_reshape()] in the flow changes
+#' it. Bases of any event shape come from [tfd_independent()] and
+#' [tfd_sample_distribution()]. A bijector that needs events of more
+#' dimensions than the base's (batch normalization or a masked
+#' autoregressive flow on a scalar [tfd_normal()], as tfprobability users
+#' write) sees each event with trailing axes of size 1 added: an event of one
+#' value is a vector of one value; the distribution's events stay the
+#' base's.
+#'
+#' Event sizes are checked where they are known: a built batch-normalization
 #' layer's feature count, a permutation's length and the length of a shift
-#' or scale vector must match the base distribution's event size, otherwise
+#' or scale vector must match the size of the axis they act on, otherwise
 #' an error of class `bijectors_error_event_size` is raised, when the
 #' distribution is made or when a value is evaluated, before anything
 #' changes.
@@ -37,8 +46,11 @@
 #' @param distribution The base distribution, such as one made by
 #'   [tfd_multivariate_normal_diag()].
 #' @param bijector A bijector, such as a [tfb_chain()] of flow layers.
-#' @param batch_shape,event_shape `NULL`: overriding the shapes (TFP before
-#'   0.12) is not supported.
+#' @param batch_shape,event_shape `NULL` (the default, as current TFP), or,
+#'   as TFP before 0.12 took them: `event_shape` makes a scalar base with no
+#'   batch dimensions into iid draws of that shape (the same as a
+#'   [tfd_sample_distribution()] base); otherwise each must equal the base's
+#'   own shape.
 #' @param kwargs_split_fn `NULL`: not supported.
 #' @param validate_args `TRUE` or `FALSE`; accepted for compatibility.
 #' @param parameters `NULL` or a list; accepted for compatibility and unused.
@@ -87,30 +99,24 @@ tfd_transformed_distribution <- function(distribution, bijector,
                                          parameters = NULL, name = NULL) {
   check_distribution(distribution)
   check_bijector(bijector)
-  for (arg in c("batch_shape", "event_shape", "kwargs_split_fn")) {
-    if (!is.null(get(arg))) {
-      abort_bijectors("unsupported", sprintf(paste(
-        "`%s` is not supported by tfd_transformed_distribution(): the",
-        "shapes are those of the base distribution."), arg))
-    }
+  if (!is.null(kwargs_split_fn)) {
+    abort_bijectors("unsupported", paste(
+      "`kwargs_split_fn` is not supported by tfd_transformed_distribution():",
+      "bijectors and distributions here take no keyword arguments."))
   }
+  distribution <- override_base_shapes(distribution, batch_shape,
+                                       event_shape)
   if (!is.null(parameters) && !is.list(parameters)) {
     abort_bijectors("argument", sprintf(
       "`parameters` must be NULL or a list, not %s.",
       describe_value(parameters)))
   }
-  event_shape <- .subset2(distribution, "event_shape")
-  event_ndims <- length(event_shape)
-  min_event_ndims <- .subset2(bijector, "inverse_min_event_ndims")
-  if (min_event_ndims > event_ndims) {
-    abort_bijectors("event_ndims", sprintf(paste(
-      "The bijector \"%s\" acts on events of at least %d dimension%s, but",
-      "the events of the distribution \"%s\" have %d."),
-      .subset2(bijector, "name"), min_event_ndims,
-      if (min_event_ndims == 1L) "" else "s", .subset2(distribution, "name"),
-      event_ndims))
-  }
-  check_event_shape_constraints(bijector, event_shape, distribution)
+  base_event_shape <- .subset2(distribution, "event_shape")
+  lift <- event_rank_lift(bijector, base_event_shape, distribution)
+  lifted_shape <- c(base_event_shape, rep(1L, lift))
+  check_event_shape_constraints(bijector, lifted_shape, distribution)
+  event_shape <- if (lift > 0L) base_event_shape else
+    as.integer(bijector_forward_event_shape(bijector, base_event_shape))
   name <- check_string(name, "name", null_ok = TRUE) %||%
     paste0(.subset2(bijector, "name"), .subset2(distribution, "name"))
   new_distribution(
@@ -122,8 +128,74 @@ tfd_transformed_distribution <- function(distribution, bijector,
     allow_nan_stats = .subset2(distribution, "allow_nan_stats"),
     distribution = distribution,
     bijector = bijector,
-    parameters = parameters
+    parameters = parameters,
+    event_rank_lift = lift
   )
+}
+
+# TFP before 0.12 took batch_shape and event_shape to override a scalar
+# base's shapes. An event shape over a scalar base is iid draws (a Sample
+# base); anything else must restate the base's own shape.
+override_base_shapes <- function(distribution, batch_shape, event_shape) {
+  if (!is.null(event_shape)) {
+    event_shape <- check_event_shape(event_shape, "event_shape")
+    base_event <- .subset2(distribution, "event_shape")
+    if (length(base_event) == 0L &&
+        length(.subset2(distribution, "batch_shape")) == 0L &&
+        length(event_shape) > 0L) {
+      distribution <- tfd_sample_distribution(
+        distribution, event_shape, name = .subset2(distribution, "name"))
+    } else if (!identical(event_shape, base_event)) {
+      abort_bijectors("unsupported", sprintf(paste(
+        "`event_shape` %s can only restate the base distribution's event",
+        "shape %s, or give a scalar base with no batch dimensions an event",
+        "shape."), format_shape(event_shape), format_shape(base_event)))
+    }
+  }
+  if (!is.null(batch_shape)) {
+    batch_shape <- check_event_shape(batch_shape, "batch_shape")
+    if (!identical(batch_shape, .subset2(distribution, "batch_shape"))) {
+      abort_bijectors("unsupported", sprintf(paste(
+        "`batch_shape` %s must equal the base distribution's batch shape",
+        "%s: broadcasting a base to a new batch shape is not supported."),
+        format_shape(batch_shape),
+        format_shape(.subset2(distribution, "batch_shape"))))
+    }
+  }
+  distribution
+}
+
+# A bijector whose events have more dimensions than the base's (batch
+# normalization, a flow on vectors) over a base with scalar or smaller
+# events sees each event with trailing axes of size 1 added: an event of
+# one value is a vector of one value. This is how tfprobability users put
+# tfb_batch_normalization() on a tfd_normal() base. The number of such axes,
+# 0 when the ranks fit; a bijector that changes shapes must fit exactly.
+event_rank_lift <- function(bijector, base_event_shape, distribution) {
+  needed <- .subset2(bijector, "forward_min_event_ndims")
+  lift <- max(0L, needed - length(base_event_shape))
+  if (lift > 0L && bijector_changes_shape(bijector)) {
+    abort_bijectors("event_ndims", sprintf(paste(
+      "The bijector \"%s\" acts on events of at least %d dimension%s, but",
+      "the events of the distribution \"%s\" have %d."),
+      .subset2(bijector, "name"), needed, if (needed == 1L) "" else "s",
+      .subset2(distribution, "name"), length(base_event_shape)))
+  }
+  as.integer(lift)
+}
+
+# Adds (or with `drop`, removes) the trailing size-1 axes of the event rank
+# lift.
+lift_event_rank <- function(x, lift, drop = FALSE) {
+  if (lift == 0L) {
+    return(x)
+  }
+  dims <- shape_of(x)
+  if (drop) {
+    with_shape(as.vector(x), dims[seq_len(length(dims) - lift)])
+  } else {
+    array(as.vector(x), c(dims, rep(1L, lift)))
+  }
 }
 
 # The constraints on axes counted from the end that fall inside the event
@@ -166,8 +238,15 @@ distribution_log_prob.tfd_transformed_distribution <- function(distribution,
   }
   # The bijector checks `value` against the event sizes its members know
   # before any of them runs (see check_event_constraints()).
-  inverse <- bijector_inverse_and_log_det(bijector, value, event_ndims)
-  distribution_log_prob(base, inverse$x) + inverse$log_det
+  lift <- .subset2(distribution, "event_rank_lift") %||% 0L
+  inverse <- bijector_inverse_and_log_det(
+    bijector, lift_event_rank(value, lift), event_ndims + lift)
+  log_det <- inverse$log_det
+  if (lift > 0L && length(log_det) > 1L) {
+    log_det <- as.vector(log_det)
+  }
+  distribution_log_prob(base, lift_event_rank(inverse$x, lift, drop = TRUE)) +
+    log_det
 }
 
 #' @export
@@ -179,9 +258,15 @@ distribution_sample.tfd_transformed_distribution <- function(distribution,
   # forward map normalizes with (under tfb_invert()) must not see an empty
   # batch, nor build on one.
   if (length(base_sample) == 0L) {
-    return(base_sample)
+    return(with_shape(numeric(0), c(sample_shape,
+                                    .subset2(distribution, "batch_shape"),
+                                    .subset2(distribution, "event_shape"))))
   }
-  bijector_forward(.subset2(distribution, "bijector"), base_sample)
+  lift <- .subset2(distribution, "event_rank_lift") %||% 0L
+  lift_event_rank(
+    bijector_forward(.subset2(distribution, "bijector"),
+                     lift_event_rank(base_sample, lift)),
+    lift, drop = TRUE)
 }
 
 #' @export

@@ -58,7 +58,8 @@ test_that("an interrupt during a step leaves the model as after its last complet
     "history <- suppressMessages(fit(flow, x, epochs = 10000,",
     "  batch_size = nrow(x), shuffle = FALSE, verbose = FALSE))",
     "saveRDS(list(history = history, state = model_state(flow)),",
-    "        file.path(dir, 'result.rds'))"
+    "        file.path(dir, 'result.tmp'))",
+    "file.rename(file.path(dir, 'result.tmp'), file.path(dir, 'result.rds'))"
   ), script)
   libs <- paste(.libPaths(), collapse = .Platform$path.sep)
   system2(file.path(R.home("bin"), "Rscript"),
@@ -87,13 +88,15 @@ test_that("an interrupt during a step leaves the model as after its last complet
   result <- readRDS(file.path(dir, "result.rds"))
   expect_true(result$history$interrupted)
   steps <- result$history$steps
-  expect_gte(steps, 1L)
   expect_lte(length(result$history$loss), steps)
 
-  # the same number of complete steps in a fresh model
+  # the same number of complete steps in a fresh model (on a loaded machine
+  # the interrupt may come before the first step ends: then none)
   replay <- interrupt_flow()
-  fit(replay, interrupt_data(), epochs = steps, batch_size = 2000,
-      shuffle = FALSE, verbose = FALSE)
+  if (steps > 0L) {
+    fit(replay, interrupt_data(), epochs = steps, batch_size = 2000,
+        shuffle = FALSE, verbose = FALSE)
+  }
   expect_identical(result$state, model_state(replay))
 })
 

@@ -121,7 +121,8 @@ test_that("internal state is not reachable through $, [[ or completion", {
   completions <- utils:::.DollarNames(b, "")
   expect_setequal(completions, c(
     "forward", "inverse", "forward_log_det_jacobian",
-    "inverse_log_det_jacobian", "name", "forward_min_event_ndims",
+    "inverse_log_det_jacobian", "forward_event_shape", "inverse_event_shape",
+    "name", "forward_min_event_ndims",
     "inverse_min_event_ndims", "validate_args", "shift", "parameters"))
   for (internal in c("adam_m_parameters", "adam_v_parameters",
                      "adam_steps_parameters")) {
