@@ -62,6 +62,10 @@ layer_statistics_snapshot <- function(layer) {
 # they held once, and a layer that was not built is unbuilt again.
 restore_layer_statistics <- function(layers, statistics) {
   for (k in seq_along(layers)) {
+    # a layer the failed call did not move is left exactly as it is
+    if (identical(layer_statistics_snapshot(layers[[k]]), statistics[[k]])) {
+      next
+    }
     if (is.null(statistics[[k]])) {
       bn_unbuild(layers[[k]])
     } else {

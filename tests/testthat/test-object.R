@@ -66,21 +66,6 @@ reachable_values <- function(x, seen = new.env()) {
   out
 }
 
-# The atomic parts of `values` (objects, functions and pointers, which are
-# references by design, replaced by NULL).
-atomic_parts <- function(values) {
-  if (is.environment(values) || is.function(values) ||
-      typeof(values) == "externalptr") {
-    return(NULL)
-  }
-  if (is.list(values)) {
-    stripped <- lapply(values, atomic_parts)
-    attributes(stripped) <- attributes(values)
-    return(stripped)
-  }
-  values
-}
-
 # Independent copies of the atomic parts, to compare with later.
 frozen_copy <- function(values) {
   unserialize(serialize(atomic_parts(values), NULL))

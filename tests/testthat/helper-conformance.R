@@ -1,0 +1,235 @@
+# The conformance harness (DESIGN 11): one function that runs every check on
+# one row of the table in test-conformance.R. A row describes a kind:
+#
+#   make()            a new bijector, non-trivial parameters where it has any
+#   x()               an input in the forward domain: an array whose first
+#                     dimension is the batch (N events), the rest one event
+#   exact             forward and inverse are exact inverses (FALSE for batch
+#                     normalization in training mode)
+#   per_event         its log-det is a function of each event alone, so it
+#                     can be compared with a numerical Jacobian (FALSE for
+#                     training-mode batch normalization)
+#   gradients         the directions whose gradients are checked ("inverse":
+#                     a flow with the bijector; "forward": with its inverse)
+#   tolerance         for round trips and log-dets
+#
+# References are independent of the package's arithmetic: numerical
+# Jacobians and central differences of log_prob().
+
+conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
+                            gradients = c("inverse", "forward"),
+                            tolerance = 1e-8, gradient_tolerance = 1e-5,
+                            integer_input = TRUE) {
+  list(name = name, make = make, x = x, exact = exact, per_event = per_event,
+       gradients = gradients, tolerance = tolerance,
+       gradient_tolerance = gradient_tolerance, integer_input = integer_input)
+}
+
+# The rank of the events of a batch `x` (all dims but the first).
+conformance_event_ndims <- function(x) {
+  length(dim(x)) - 1L
+}
+
+# log|det J| of the forward map of one event, by central differences on its
+# values (flattened in R's order; the determinant does not depend on it).
+numerical_event_log_det <- function(b, event, h = 1e-6) {
+  dims <- dim(event)
+  f <- function(v) {
+    input <- array(v, c(1L, dims))
+    as.vector(b$forward(input))
+  }
+  v <- as.vector(event)
+  jacobian <- vapply(seq_along(v), function(k) {
+    up <- v
+    down <- v
+    up[k] <- up[k] + h
+    down[k] <- down[k] - h
+    (f(up) - f(down)) / (2 * h)
+  }, numeric(length(v)))
+  jacobian <- matrix(jacobian, nrow = length(v))
+  as.numeric(determinant(jacobian, logarithm = TRUE)$modulus)
+}
+
+# The reference reduction of a log-det at the minimum event rank to
+# `event_ndims`, from TFP's rule: sum over the extra event axes, a scalar
+# counted once per element of them.
+reference_reduced_log_det <- function(log_det_min, dims, min_ndims,
+                                      event_ndims) {
+  rank <- length(dims)
+  extra <- dims[seq_len(event_ndims - min_ndims) + rank - event_ndims]
+  if (length(log_det_min) == 1L) {
+    return(log_det_min * prod(extra))
+  }
+  lead <- dims[seq_len(rank - event_ndims)]
+  values <- matrix(as.vector(log_det_min), nrow = max(1, prod(lead)))
+  summed <- rowSums(values)
+  if (length(lead) >= 2L) array(summed, lead) else summed
+}
+
+# A log-det against its reference: a result that is one number for the
+# whole batch (TFP's reduction keeps a log-det that does not depend on the
+# event unbroadcast) stands for that number at every event.
+expect_log_det_equal <- function(actual, expected, tolerance, label) {
+  if (length(actual) == 1L && length(expected) > 1L) {
+    actual <- array(actual, dim(expected) %||% length(expected))
+    if (is.null(dim(expected))) actual <- as.vector(actual)
+  }
+  expect_equal(actual, expected, tolerance = tolerance, label = label)
+}
+
+# The atomic parts of `values` (objects, functions and pointers, which are
+# references by design, replaced by NULL).
+atomic_parts <- function(values) {
+  if (is.environment(values) || is.function(values) ||
+      typeof(values) == "externalptr") {
+    return(NULL)
+  }
+  if (is.list(values)) {
+    stripped <- lapply(values, atomic_parts)
+    attributes(stripped) <- attributes(values)
+    return(stripped)
+  }
+  values
+}
+
+# Everything a bijector holds, as bytes: equal bytes mean nothing changed.
+bijector_bytes <- function(b) {
+  serialize(b, NULL)
+}
+
+expect_conformance <- function(row) {
+  label <- function(what) sprintf("[%s] %s", row$name, what)
+  tol <- row$tolerance
+  b <- row$make()
+  x <- row$x()
+  y <- b$forward(x)
+  e_x <- conformance_event_ndims(x)
+  e_y <- conformance_event_ndims(y)
+  fmin <- b$forward_min_event_ndims
+  imin <- b$inverse_min_event_ndims
+
+  # integer input gives double output, equal to the double input's
+  if (row$integer_input) {
+    xi <- round(x)
+    storage.mode(xi) <- "integer"
+    out <- b$forward(xi)
+    expect_type(out, "double")
+    expect_equal(out, b$forward(round(x)), tolerance = tol,
+                 label = label("forward of integer input"))
+  }
+
+  # round trips
+  if (row$exact) {
+    expect_equal(b$inverse(y), x, tolerance = tol,
+                 label = label("inverse(forward(x))"))
+    expect_equal(b$forward(b$inverse(y)), y, tolerance = tol,
+                 label = label("forward(inverse(y))"))
+  }
+
+  # the forward log-det against a numerical Jacobian, event by event, and
+  # ildj(y) = -fldj(x)
+  fldj <- b$forward_log_det_jacobian(x, event_ndims = e_x)
+  if (row$per_event) {
+    events <- matrix(x, nrow = dim(x)[[1L]])
+    numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
+      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]))
+    }, numeric(1))
+    expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
+                 tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
+    expect_equal(b$inverse_log_det_jacobian(y, event_ndims = e_y), -fldj,
+                 tolerance = tol, label = label("ildj(y) = -fldj(x)"))
+  }
+
+  # the event_ndims rule, every value up to the rank, and its errors
+  dims_x <- dim(x)
+  rank_x <- length(dims_x)
+  at_min <- b$forward_log_det_jacobian(x, event_ndims = fmin)
+  for (e in fmin:rank_x) {
+    expect_log_det_equal(
+      b$forward_log_det_jacobian(x, event_ndims = e),
+      reference_reduced_log_det(at_min, dims_x, fmin, e), tol,
+      label(sprintf("fldj reduction at event_ndims %d", e)))
+  }
+  if (row$exact) {
+    dims_y <- dim(y)
+    at_min_y <- b$inverse_log_det_jacobian(y, event_ndims = imin)
+    for (e in imin:length(dims_y)) {
+      expect_log_det_equal(
+        b$inverse_log_det_jacobian(y, event_ndims = e),
+        reference_reduced_log_det(at_min_y, dims_y, imin, e), tol,
+        label(sprintf("ildj reduction at event_ndims %d", e)))
+    }
+  }
+  before <- bijector_bytes(b)
+  expect_error(b$forward_log_det_jacobian(x, event_ndims = rank_x + 1L),
+               class = "bijectors_error_event_ndims")
+  if (fmin > 0L) {
+    expect_error(b$forward_log_det_jacobian(x, event_ndims = fmin - 1L),
+                 class = "bijectors_error_event_ndims")
+  }
+  expect_error(b$forward_log_det_jacobian(x, event_ndims = 1.5),
+               class = "bijectors_error_event_ndims")
+  expect_error(b$forward_log_det_jacobian(x),
+               class = "bijectors_error_event_ndims")
+  # bad inputs: classed errors, nothing changed
+  expect_error(b$forward("a"), class = "bijectors_error")
+  expect_error(b$inverse(list(1, 2)), class = "bijectors_error")
+  expect_error(b$forward(factor(1:3)), class = "bijectors_error")
+  expect_identical(bijector_bytes(b), before,
+                   label = label("state after refused calls"))
+
+  # saving: saveRDS() and serialize() give identical results, alone and in
+  # a chain
+  for (copy in list(round_trip_rds_flow(b), unserialize(serialize(b, NULL)))) {
+    expect_identical(copy$forward(x), b$forward(x),
+                     label = label("forward after a round trip"))
+    expect_identical(copy$forward_log_det_jacobian(x, e_x),
+                     b$forward_log_det_jacobian(x, e_x),
+                     label = label("fldj after a round trip"))
+  }
+  chain <- tfb_chain(list(tfb_identity(), b))
+  chain_copy <- round_trip_rds_flow(chain)
+  expect_identical(chain_copy$forward(x), chain$forward(x),
+                   label = label("forward of a saved chain"))
+
+  # $ fields are copies: what a user holds does not change when the
+  # bijector does (here, through training below)
+  held <- as.list(b)
+  frozen <- unserialize(serialize(atomic_parts(held), NULL))
+
+  # gradients in each direction, against central differences of log_prob()
+  if (is.matrix(x)) {
+    size <- ncol(x)
+    if ("inverse" %in% row$gradients) {
+      flow <- flow_on(row$make(), D = size)
+      data <- flow$bijector$forward(x)
+      invisible(flow$log_prob(data))
+      if (length(trainable_parameters(flow)) > 0L) {
+        randomize_parameters(flow)
+      }
+      expect_flow_gradients(flow, data,
+                            layers = bijectors:::bijector_batchnorm_layers(
+                              flow$bijector),
+                            tolerance = row$gradient_tolerance)
+    }
+    if ("forward" %in% row$gradients) {
+      flow <- flow_on(tfb_invert(row$make()), D = size)
+      invisible(flow$log_prob(x))
+      if (length(trainable_parameters(flow)) > 0L) {
+        randomize_parameters(flow)
+      }
+      expect_flow_gradients(flow, x,
+                            layers = bijectors:::bijector_batchnorm_layers(
+                              flow$bijector),
+                            tolerance = row$gradient_tolerance)
+    }
+    # and training changes nothing the user held
+    flow <- flow_on(b, D = size)
+    if (length(trainable_parameters(flow)) > 0L) {
+      fit(flow, y, epochs = 1, batch_size = nrow(y), verbose = FALSE)
+    }
+  }
+  expect_identical(atomic_parts(held), frozen,
+                   label = label("fields held by the user"))
+  invisible(b)
+}
