@@ -1,6 +1,8 @@
 # Training infrastructure: where trainable parameters live, the cache-
 # carrying passes and backward passes each kind implements, the loss and its
-# gradient, and Adam. The backward arithmetic of each kind is in C.
+# gradient, and Adam. The heavy backward arithmetic (networks, batch
+# normalization, Adam) is in C; the light kinds (shift, scale, permute,
+# reshape) do theirs in R.
 
 # ---- per-kind generics -------------------------------------------------
 
