@@ -345,41 +345,14 @@ chain_backward <- function(bijector, cache, gradient, grad_log_det, inverse) {
   list(input = gradient, parameters = flatten_member_gradients(gradients))
 }
 
-# The members' layers in inverse (density) order: the list order, each
-# layer once.
 #' @export
-bijector_batchnorm_layers.tfb_chain <- function(bijector) {
-  layers <- list()
-  for (member in .subset2(bijector, "bijectors")) {
-    for (layer in bijector_batchnorm_layers(member)) {
-      seen <- FALSE
-      for (known in layers) {
-        if (identical(known, layer)) {
-          seen <- TRUE
-          break
-        }
-      }
-      if (!seen) {
-        layers[[length(layers) + 1L]] <- layer
-      }
-    }
-  }
-  layers
+bijector_children.tfb_chain <- function(bijector) {
+  .subset2(bijector, "bijectors")
 }
 
-# The chain rebuilt around the converted members (same name and settings);
-# the chain itself when no member changes.
 #' @export
-bijector_with_mode.tfb_chain <- function(bijector, training) {
-  members <- .subset2(bijector, "bijectors")
-  converted <- lapply(members, bijector_with_mode, training = training)
-  same <- vapply(seq_along(members), function(k) {
-    identical(converted[[k]], members[[k]])
-  }, logical(1))
-  if (all(same)) {
-    return(bijector)
-  }
-  tfb_chain(converted,
+bijector_with_children.tfb_chain <- function(bijector, children) {
+  tfb_chain(children,
             validate_args = .subset2(bijector, "validate_args"),
             validate_event_size = .subset2(bijector, "validate_event_size"),
             parameters = .subset2(bijector, "parameters"),
@@ -409,9 +382,16 @@ bijector_event_constraints <- function(bijector) {
   UseMethod("bijector_event_constraints")
 }
 
+# A composite states its children's sizes, unless they change shapes: each
+# then refers to the shape that child sees (a chain checks those member by
+# member, check_chain_dims()).
 #' @export
 bijector_event_constraints.default <- function(bijector) {
-  list()
+  children <- bijector_children(bijector)
+  if (length(children) == 0L || bijector_changes_shape(bijector)) {
+    return(list())
+  }
+  bijector_event_constraints_of(children)
 }
 
 event_constraint <- function(bijector, axis, size, what) {
@@ -457,22 +437,6 @@ bijector_event_constraints.tfb_batch_normalization <- function(bijector) {
                    "the built batch-normalization layer")
 }
 
-#' @export
-bijector_event_constraints.tfb_invert <- function(bijector) {
-  bijector_event_constraints(.subset2(bijector, "bijector"))
-}
-
-# A chain whose members change shapes states nothing about its own input
-# here: each member's sizes refer to the shape it sees, which the chain
-# checks member by member (check_chain_dims()).
-#' @export
-bijector_event_constraints.tfb_chain <- function(bijector) {
-  if (bijector_changes_shape(bijector)) {
-    return(list())
-  }
-  bijector_event_constraints_of(.subset2(bijector, "bijectors"))
-}
-
 bijector_event_constraints_of <- function(bijectors) {
   unlist(lapply(bijectors, bijector_event_constraints), recursive = FALSE)
 }
@@ -504,17 +468,15 @@ bijector_check_dims <- function(bijector, dims, arg) {
 
 #' @export
 bijector_check_dims.default <- function(bijector, dims, arg) {
+  for (child in bijector_children(bijector)) {
+    bijector_check_dims(child, dims, arg)
+  }
   invisible()
 }
 
 #' @export
 bijector_check_dims.tfb_chain <- function(bijector, dims, arg) {
   check_chain_dims(bijector, dims, arg, inverse = arg == "y")
-}
-
-#' @export
-bijector_check_dims.tfb_invert <- function(bijector, dims, arg) {
-  bijector_check_dims(.subset2(bijector, "bijector"), dims, arg)
 }
 
 # An input with dims `dims` against the constraints of `bijector`; axes

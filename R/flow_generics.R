@@ -1,8 +1,32 @@
-# Generics of the training loop that walk a flow's structure: its
+# Generics that walk a flow's structure: a composite's children, its
 # batch-normalization layers, the same flow in training or evaluation mode,
-# and the evaluation protocol that recomputes the layers' statistics. Kinds
-# that hold or contain batch normalization implement them (batch
-# normalization, chain, invert); the defaults fit every other kind.
+# and the evaluation protocol that recomputes the layers' statistics. The
+# defaults walk the children (bijector_children()), so only batch
+# normalization and composites with an order of their own (invert's
+# reversed layers, a chain's sequential recomputation) have methods.
+
+# The bijectors a composite (a chain, an invert) is made of, in the order
+# its inverse (density) pass visits them, and the same composite rebuilt
+# around other children with its own settings. The walkers below (layers,
+# modes, event constraints, shape checks) go through these two generics,
+# so a new composite kind gets them by saying what its children are.
+bijector_children <- function(bijector) {
+  UseMethod("bijector_children")
+}
+
+#' @export
+bijector_children.default <- function(bijector) {
+  list()
+}
+
+bijector_with_children <- function(bijector, children) {
+  UseMethod("bijector_with_children")
+}
+
+#' @export
+bijector_with_children.default <- function(bijector, children) {
+  bijector
+}
 
 # The distinct batch-normalization layers in the flow, in inverse (density)
 # order.
@@ -12,19 +36,40 @@ bijector_batchnorm_layers <- function(bijector) {
 
 #' @export
 bijector_batchnorm_layers.default <- function(bijector) {
-  list()
+  layers <- list()
+  for (child in bijector_children(bijector)) {
+    for (layer in bijector_batchnorm_layers(child)) {
+      known <- vapply(layers, identical, logical(1), layer)
+      if (!any(known)) {
+        layers[[length(layers) + 1L]] <- layer
+      }
+    }
+  }
+  layers
 }
 
 # The same bijector with every batch-normalization bijector in it in
 # training (TRUE) or evaluation (FALSE) mode, sharing the layers, templates
-# and parameter owners.
+# and parameter owners. A composite whose children do not change is
+# returned as it is.
 bijector_with_mode <- function(bijector, training) {
   UseMethod("bijector_with_mode")
 }
 
 #' @export
 bijector_with_mode.default <- function(bijector, training) {
-  bijector
+  children <- bijector_children(bijector)
+  if (length(children) == 0L) {
+    return(bijector)
+  }
+  converted <- lapply(children, bijector_with_mode, training = training)
+  same <- vapply(seq_along(children), function(k) {
+    identical(converted[[k]], children[[k]])
+  }, logical(1))
+  if (all(same)) {
+    return(bijector)
+  }
+  bijector_with_children(bijector, converted)
 }
 
 # The inverse of y in evaluation mode after setting each batch-normalization

@@ -130,13 +130,13 @@ bijector_batchnorm_layers.tfb_invert <- function(bijector) {
 }
 
 #' @export
-bijector_with_mode.tfb_invert <- function(bijector, training) {
-  inner <- .subset2(bijector, "bijector")
-  converted <- bijector_with_mode(inner, training)
-  if (identical(converted, inner)) {
-    return(bijector)
-  }
-  tfb_invert(converted, validate_args = .subset2(bijector, "validate_args"),
+bijector_children.tfb_invert <- function(bijector) {
+  list(.subset2(bijector, "bijector"))
+}
+
+#' @export
+bijector_with_children.tfb_invert <- function(bijector, children) {
+  tfb_invert(children[[1L]], validate_args = .subset2(bijector, "validate_args"),
              name = .subset2(bijector, "name"))
 }
 
