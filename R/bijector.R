@@ -80,6 +80,17 @@ bijector_inverse_log_det_jacobian <- function(bijector, y, event_ndims) {
   UseMethod("bijector_inverse_log_det_jacobian")
 }
 
+# A kind that supplies only its forward log-det gets TFP's inverse one:
+# -fldj(inverse(y)), at the event rank of x. Kinds supply their own where
+# that is more accurate or cheaper.
+#' @export
+bijector_inverse_log_det_jacobian.default <- function(bijector, y,
+                                                      event_ndims) {
+  x <- bijector_inverse(bijector, y)
+  -bijector_forward_log_det_jacobian(bijector, x,
+                                     event_ndims - rank_change(bijector))
+}
+
 # The inverse and its log-det in one pass, as a transformed distribution's
 # log_prob() needs them: list(x = , log_det = ). Kinds whose inverse already
 # computes what the log-det needs (batch normalization's batch variance, a
@@ -175,6 +186,12 @@ tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
+  # The base's part of every kind: the input as a double array and the
+  # event_ndims rule, checked before the kind runs.
+  x <- as_input_array(x, "x")
+  event_ndims <- check_event_ndims(event_ndims,
+                                   .subset2(bijector, "forward_min_event_ndims"),
+                                   length(input_dims(x)), "x")
   with_statistics_rollback(
     bijector, bijector_forward_log_det_jacobian(bijector, x, event_ndims))
 }
@@ -189,6 +206,12 @@ tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
+  # The base's part of every kind: the input as a double array and the
+  # event_ndims rule, checked before the kind runs.
+  y <- as_input_array(y, "y")
+  event_ndims <- check_event_ndims(event_ndims,
+                                   .subset2(bijector, "inverse_min_event_ndims"),
+                                   length(input_dims(y)), "y")
   with_statistics_rollback(
     bijector, bijector_inverse_log_det_jacobian(bijector, y, event_ndims))
 }
