@@ -218,7 +218,9 @@ sum_draws <- function(log_prob, parts) {
       length(parts$lead) + length(parts$draws) + seq_along(parts$batch),
       length(parts$lead) + seq_along(parts$draws)))
   }
-  sum_trailing(log_prob, length(parts$draws))
+  lead <- c(parts$lead, parts$batch)
+  summed <- rowSums(matrix(log_prob, nrow = prod(lead)))
+  if (length(lead) == 0L) summed[[1L]] else with_shape(summed, lead)
 }
 
 #' @export

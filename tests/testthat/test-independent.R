@@ -106,3 +106,11 @@ test_that("transformed distributions: scalar bases and TFP's old shape arguments
                                             tfb_reshape(c(2, 3))),
                class = "bijectors_error_event_ndims")
 })
+
+test_that("empty draws and empty batches keep their shapes", {
+  d <- tfd_sample_distribution(tfd_normal(0, 1), 0)
+  expect_identical(d$log_prob(matrix(0, 3, 0)), c(0, 0, 0))
+  expect_identical(dim(d$sample(2)), c(2L, 0L))
+  s <- tfd_sample_distribution(tfd_normal(0, 1), 3)
+  expect_identical(s$log_prob(matrix(0, 0, 3)), numeric(0))
+})
