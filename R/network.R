@@ -36,7 +36,9 @@ check_activation <- function(activation, arg = "activation") {
 check_hidden_layers <- function(hidden_layers, allow_empty,
                                 arg = "hidden_layers") {
   values <- if (is.list(hidden_layers) && !is.object(hidden_layers) &&
-                all(lengths(hidden_layers) == 1L)) {
+                all(vapply(hidden_layers, function(units) {
+                  is.numeric(units) && !is.object(units) && length(units) == 1L
+                }, logical(1)))) {
     unlist(hidden_layers, use.names = FALSE)
   } else {
     hidden_layers
@@ -95,7 +97,8 @@ check_dense_names <- function(dots, fun, allowed) {
 # NULL is an error. `made`: MADE's kernels are already constrained to their
 # mask (TFP's masked_dense() refuses another kernel_constraint).
 check_template_dense_arguments <- function(dots, fun, made) {
-  check_dense_names(dots, fun, setdiff(dense_argument_names, "activation"))
+  check_dense_names(dots, fun, c("kernel_initializer",
+                                 setdiff(dense_argument_names, "activation")))
   if (!is.null(dots[["kernel_constraint"]])) {
     abort_bijectors("unsupported", if (made) paste(
       "`kernel_constraint` cannot be set: the MADE kernels are constrained",
