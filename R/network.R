@@ -36,7 +36,9 @@ check_activation <- function(activation, arg = "activation") {
 check_hidden_layers <- function(hidden_layers, allow_empty,
                                 arg = "hidden_layers") {
   values <- if (is.list(hidden_layers) && !is.object(hidden_layers) &&
-                all(lengths(hidden_layers) == 1L)) {
+                all(vapply(hidden_layers, function(units) {
+                  is.numeric(units) && !is.object(units) && length(units) == 1L
+                }, logical(1)))) {
     unlist(hidden_layers, use.names = FALSE)
   } else {
     hidden_layers
@@ -54,41 +56,179 @@ check_hidden_layers <- function(hidden_layers, allow_empty,
   as.integer(values)
 }
 
-check_no_dots <- function(dots, fun) {
-  if (length(dots) > 0L) {
-    given <- names(dots)
-    given <- if (is.null(given)) "unnamed" else
-      paste0("`", ifelse(given == "", "<unnamed>", given), "`", collapse = ", ")
+# ---- the dense-layer arguments of `...` ---------------------------------------
+
+# tfprobability passes a template's `...` (and masked_dense()'s) on to every
+# dense layer. These are the names that make sense here; anything else is an
+# error naming it. `dots` is list(...).
+dense_argument_names <- c(
+  "activation", "use_bias", "bias_initializer", "kernel_regularizer",
+  "bias_regularizer", "activity_regularizer", "kernel_constraint",
+  "bias_constraint", "trainable"
+)
+
+check_dense_names <- function(dots, fun, allowed) {
+  given <- names(dots) %||% rep("", length(dots))
+  unknown <- given[!given %in% allowed]
+  if (length(unknown) > 0L) {
+    shown <- ifelse(unknown == "", "<unnamed>", paste0("`", unknown, "`"))
     abort_bijectors("unsupported", sprintf(paste(
-      "%s() does not support extra dense-layer arguments (%s were given):",
-      "layers are dense with a bias, glorot-initialised."), fun, given))
+      "%s() does not know the dense-layer argument%s %s. The extra arguments",
+      "it accepts, by name, are %s."), fun,
+      if (length(unknown) > 1L) "s" else "",
+      paste(unique(shown), collapse = ", "),
+      paste0("`", allowed, "`", collapse = ", ")))
   }
-  invisible()
+  repeated <- unique(given[duplicated(given)])
+  if (length(repeated) > 0L) {
+    abort_bijectors("argument", sprintf(
+      "%s() got the argument%s %s more than once.", fun,
+      if (length(repeated) > 1L) "s" else "",
+      paste0("`", repeated, "`", collapse = ", ")))
+  }
+  invisible(dots)
+}
+
+# The dense-layer arguments of a default template: list(use_bias, trainable,
+# kernel_initializer, bias_initializer), checked. Regularizers are accepted
+# and ignored (TFP only collects their penalties as separate losses, which
+# its flows never add to the log-likelihood); constraints would have to be
+# applied after every optimizer step, which fit() does not do, so any but
+# NULL is an error. `made`: MADE's kernels are already constrained to their
+# mask (TFP's masked_dense() refuses another kernel_constraint).
+check_template_dense_arguments <- function(dots, fun, made) {
+  check_dense_names(dots, fun, c("kernel_initializer",
+                                 setdiff(dense_argument_names, "activation")))
+  if (!is.null(dots[["kernel_constraint"]])) {
+    abort_bijectors("unsupported", if (made) paste(
+      "`kernel_constraint` cannot be set: the MADE kernels are constrained",
+      "to their masks (TFP's masked_dense() refuses it too).") else paste(
+      "`kernel_constraint` is not supported: fit() does not apply",
+      "constraints after its optimizer steps. Leave it NULL."))
+  }
+  if (!is.null(dots[["bias_constraint"]])) {
+    abort_bijectors("unsupported", paste(
+      "`bias_constraint` is not supported: fit() does not apply",
+      "constraints after its optimizer steps. Leave it NULL."))
+  }
+  list(
+    use_bias = check_flag(dots[["use_bias"]] %||% TRUE, "use_bias"),
+    trainable = check_flag(dots[["trainable"]] %||% TRUE, "trainable"),
+    kernel_initializer = check_dense_initializer(dots[["kernel_initializer"]],
+                                           "kernel_initializer"),
+    bias_initializer = check_dense_initializer(dots[["bias_initializer"]],
+                                         "bias_initializer")
+  )
 }
 
 # ---- weight initialisation -------------------------------------------------
 
+# Keras' fans: a kernel's shape is c(fan_in, fan_out); a vector's length is
+# both.
+initializer_fans <- function(shape) {
+  if (length(shape) == 1L) c(shape, shape) else shape[1:2]
+}
+
 # Keras' glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)), the
 # initializer of tf.layers.dense and so of Real NVP's default template.
-glorot_uniform <- function(fan_in, fan_out) {
-  limit <- sqrt(6 / (fan_in + fan_out))
-  matrix(stats::runif(fan_in * fan_out, -limit, limit), fan_in, fan_out)
+glorot_uniform_values <- function(shape) {
+  fans <- initializer_fans(shape)
+  limit <- sqrt(6 / sum(fans))
+  stats::runif(prod(shape), -limit, limit)
 }
 
 # TF1's glorot_normal_initializer (masked_dense's default): a normal
 # truncated at two standard deviations, scaled so that the standard deviation
 # after truncation is sqrt(2 / (fan_in + fan_out)). Draws beyond the cut are
 # redrawn, as TensorFlow does.
-glorot_normal <- function(fan_in, fan_out) {
-  n <- fan_in * fan_out
-  z <- stats::rnorm(n)
+glorot_normal_values <- function(shape) {
+  fans <- initializer_fans(shape)
+  z <- stats::rnorm(prod(shape))
   outside <- which(abs(z) > 2)
   while (length(outside) > 0L) {
     z[outside] <- stats::rnorm(length(outside))
     outside <- outside[abs(z[outside]) > 2]
   }
-  sd <- sqrt(2 / (fan_in + fan_out)) / 0.87962566103423978
-  matrix(z * sd, fan_in, fan_out)
+  z * (sqrt(2 / sum(fans)) / 0.87962566103423978)
+}
+
+dense_initializer_names <- c("glorot_normal", "glorot_uniform", "zeros", "ones")
+
+# An initializer as given: NULL (the layer's default), one of
+# dense_initializer_names, a number (keras' constant initializer), an R function
+# of the shape, or, with `values_ok`, the weights themselves (checked
+# against the shape when it is known). Returned as it is.
+check_dense_initializer <- function(initializer, arg, values_ok = FALSE) {
+  if (is.null(initializer) || is.function(initializer)) {
+    return(initializer)
+  }
+  if (is.character(initializer) && length(initializer) == 1L &&
+      !is.na(initializer) && initializer %in% dense_initializer_names) {
+    return(initializer)
+  }
+  numeric_ok <- is.numeric(initializer) && !is.object(initializer) &&
+    length(initializer) >= 1L && all(is.finite(initializer)) &&
+    (length(initializer) == 1L || values_ok)
+  if (numeric_ok) {
+    return(initializer)
+  }
+  abort_bijectors("argument", sprintf(paste(
+    "`%s` must be NULL, one of %s, a finite number (a constant), a function",
+    "of the shape%s, not %s."), arg,
+    paste0("\"", dense_initializer_names, "\"", collapse = ", "),
+    if (values_ok) " or the finite weights themselves" else "",
+    describe_value(initializer)))
+}
+
+# Draws weights of `shape` (c(fan_in, fan_out) for a kernel, the length for
+# a bias) from a checked initializer; `default` names the initializer used
+# for NULL. A matrix for a kernel, a vector for a bias.
+dense_initial_values <- function(initializer, shape, arg, default) {
+  initializer <- initializer %||% default
+  size <- prod(shape)
+  values <- if (is.character(initializer)) {
+    switch(initializer,
+      glorot_normal = glorot_normal_values(shape),
+      glorot_uniform = glorot_uniform_values(shape),
+      zeros = numeric(size),
+      ones = rep(1, size))
+  } else if (is.function(initializer)) {
+    values <- tryCatch(initializer(shape), error = function(e) {
+      abort_bijectors("argument", sprintf(
+        "The function given as `%s` failed on the shape c(%s): %s", arg,
+        paste(shape, collapse = ", "), conditionMessage(e)), parent = e)
+    })
+    if (!is.numeric(values) || is.object(values) || length(values) != size ||
+        !all(is.finite(values))) {
+      abort_bijectors("argument", sprintf(paste(
+        "The function given as `%s` must return %s finite numbers for the",
+        "shape c(%s), not %s."), arg, format(size),
+        paste(shape, collapse = ", "), describe_value(values)))
+    }
+    values
+  } else if (length(initializer) == 1L) {
+    rep(as.double(initializer), size)
+  } else {
+    expected <- if (length(shape) == 2L) {
+      identical(as.integer(dim(initializer)), as.integer(shape))
+    } else {
+      length(dim(initializer)) <= 1L && length(initializer) == size
+    }
+    if (!expected) {
+      abort_bijectors("argument", sprintf(
+        "The weights given as `%s` must be %s, not %s.", arg,
+        if (length(shape) == 2L) {
+          sprintf("a %d x %d matrix", shape[[1L]], shape[[2L]])
+        } else sprintf("a vector of length %d", shape[[1L]]),
+        describe_value(initializer)))
+    }
+    initializer
+  }
+  values <- as.double(values)
+  if (length(shape) == 2L) {
+    dim(values) <- shape
+  }
+  values
 }
 
 # The MADE mask of TFP's masked_dense(), as a fan_in x fan_out matrix (the
@@ -147,7 +287,8 @@ new_template <- function(kind, fields) {
 #' random number generator, so `set.seed()` makes them reproducible. Kernels
 #' are glorot-normal (a normal truncated at two standard deviations, scaled
 #' to the standard deviation `sqrt(2 / (fan_in + fan_out))`) times the mask,
-#' biases zero. A template is built for one event size: using it later with
+#' biases zero (`kernel_initializer` and `bias_initializer` in `...` change
+#' that). A template is built for one event size: using it later with
 #' another gives an error of class `bijectors_error_event_size`. Two flows
 #' sharing a template share its weights, as with TFP's templates.
 #'
@@ -170,16 +311,50 @@ new_template <- function(kind, fields) {
 #'   unchanged, so a clipped `log_scale` still learns; with `TRUE` it is 0
 #'   where the clip is active (`tf.clip_by_value()`). Values are the same
 #'   either way.
+#' @section Dense-layer arguments in `...`:
+#' tfprobability passes the template's `...` on to every dense layer of the
+#' network (for MADE, every [tfb_masked_dense()]). Those that change the
+#' network or its training are implemented, for every layer:
+#' * `kernel_initializer`: `NULL` (the default above), one of
+#'   `"glorot_normal"`, `"glorot_uniform"`, `"zeros"`, `"ones"`, a number
+#'   (every weight that value), or an R function of the kernel's shape
+#'   `c(fan_in, fan_out)` returning that many finite numbers (column-major).
+#'   It is called, with R's random number generator, when the template is
+#'   built; MADE kernels are then multiplied by their masks.
+#' * `bias_initializer`: the same choices, the default being `"zeros"`; a
+#'   function is called with the shape `fan_out`. Kernel then bias, layer by
+#'   layer, as Keras draws them.
+#' * `use_bias`: `TRUE` (the default) or `FALSE`: the layers have no bias
+#'   (`$weights` shows zero biases, which are not trainable parameters and
+#'   stay zero).
+#' * `trainable`: `TRUE` (the default) or `FALSE`: the network's weights are
+#'   not trainable parameters, so [fit()] leaves them as initialised (the
+#'   other bijectors of the flow still train).
+#'
+#' Accepted and ignored: `kernel_regularizer`, `bias_regularizer` and
+#' `activity_regularizer`. In TFP they only record penalties among the
+#' layers' losses, which its flows do not add to the log-likelihood;
+#' [fit()] minimises the negative log-likelihood alone.
+#'
+#' Refused unless `NULL` (error of class `bijectors_error_unsupported`):
+#' `kernel_constraint` and `bias_constraint`. Keras applies a constraint
+#' after every optimizer update, which [fit()] does not do; MADE kernels
+#' are constrained to their masks already (TFP's `masked_dense()` refuses a
+#' `kernel_constraint`). `activation` is this function's own argument. Any
+#' other argument is an error of class `bijectors_error_unsupported` naming
+#' it.
+#'
 #' @param name String or `NULL` (`"masked_autoregressive_default_template"`).
-#' @param ... Extra dense-layer arguments of TFP; none is supported (an error
-#'   if given).
+#' @param ... Named dense-layer arguments, as in tfprobability: see the
+#'   section below.
 #' @return A template of class
 #'   `c("tfb_masked_autoregressive_template", "bijectors_template")` to pass
 #'   to [tfb_masked_autoregressive_flow()]. Fields: `$hidden_layers`,
 #'   `$shift_only`, `$activation`, `$log_scale_min_clip`,
-#'   `$log_scale_max_clip`, `$log_scale_clip_gradient`, `$name`, `$built`,
-#'   `$input_size` and `$weights` (a copy: a list with one element per layer,
-#'   each `list(kernel, bias, mask)`, or `NULL` before the build).
+#'   `$log_scale_max_clip`, `$log_scale_clip_gradient`, `$name`, `$use_bias`,
+#'   `$trainable`, `$kernel_initializer`, `$bias_initializer` (as given),
+#'   `$built`, `$input_size` and `$weights` (a copy: a list with one element
+#'   per layer, each `list(kernel, bias, mask)`, or `NULL` before the build).
 #' @family networks
 #' @seealso [tfb_masked_autoregressive_flow()], [tfb_masked_dense()];
 #'   `tfprobability::tfb_masked_autoregressive_default_template()`.
@@ -193,12 +368,18 @@ new_template <- function(kind, fields) {
 #' x <- maf$inverse(y)     # builds the network for events of size 3
 #' made$built
 #' str(made$weights[[1]])
+#' # tfprobability-style dense-layer arguments
+#' made2 <- tfb_masked_autoregressive_default_template(
+#'   hidden_layers = list(8, 8), kernel_initializer = "glorot_uniform",
+#'   bias_initializer = function(shape) rnorm(shape, sd = 0.01),
+#'   kernel_regularizer = NULL)
 #' @export
 tfb_masked_autoregressive_default_template <- function(
     hidden_layers, shift_only = FALSE, activation = "relu",
     log_scale_min_clip = -5, log_scale_max_clip = 3,
     log_scale_clip_gradient = FALSE, name = NULL, ...) {
-  check_no_dots(list(...), "tfb_masked_autoregressive_default_template")
+  dense <- check_template_dense_arguments(
+    list(...), "tfb_masked_autoregressive_default_template", made = TRUE)
   hidden_layers <- check_hidden_layers(hidden_layers, allow_empty = FALSE)
   min_clip <- check_clip(log_scale_min_clip, "log_scale_min_clip")
   max_clip <- check_clip(log_scale_max_clip, "log_scale_max_clip")
@@ -216,7 +397,11 @@ tfb_masked_autoregressive_default_template <- function(
     log_scale_clip_gradient = check_flag(log_scale_clip_gradient,
                                          "log_scale_clip_gradient"),
     name = check_string(name %||% "masked_autoregressive_default_template",
-                        "name")
+                        "name"),
+    use_bias = dense$use_bias,
+    trainable = dense$trainable,
+    kernel_initializer = dense$kernel_initializer,
+    bias_initializer = dense$bias_initializer
   ))
 }
 
@@ -244,7 +429,8 @@ check_clip <- function(x, arg) {
 #' The weights are created when the flow first sees data, drawn with R's
 #' random number generator (reproducible under `set.seed()`): glorot-uniform
 #' kernels, `U(-a, a)` with `a = sqrt(6 / (fan_in + fan_out))` (the
-#' initializer of `tf.layers.dense`), and zero biases. A template is built
+#' initializer of `tf.layers.dense`), and zero biases, unless
+#' `kernel_initializer` or `bias_initializer` is given. A template is built
 #' for one input size and one output size; using it later with others gives
 #' an error of class `bijectors_error_event_size`.
 #'
@@ -254,10 +440,19 @@ check_clip <- function(x, arg) {
 #' @param shift_only `TRUE` to compute only the shift (`log_scale` is then
 #'   0): the NICE flow.
 #' @param name String or `NULL` (`"real_nvp_default_template"`).
+#' @section Dense-layer arguments in `...`:
+#' As for [tfb_masked_autoregressive_default_template()], whose section
+#' lists them: `kernel_initializer` (default `"glorot_uniform"` here),
+#' `bias_initializer`, `use_bias` and `trainable` are implemented for every
+#' layer; the regularizers are accepted and ignored; `kernel_constraint`
+#' and `bias_constraint` must be `NULL` (fit() applies no constraints);
+#' anything else is an error of class `bijectors_error_unsupported`.
 #' @return A template of class
 #'   `c("tfb_real_nvp_template", "bijectors_template")` to pass to
 #'   [tfb_real_nvp()]. Fields: `$hidden_layers`, `$shift_only`,
-#'   `$activation`, `$name`, `$built`, `$input_size`, `$output_units` and
+#'   `$activation`, `$name`, `$use_bias`, `$trainable`,
+#'   `$kernel_initializer`, `$bias_initializer`, `$built`, `$input_size`,
+#'   `$output_units` and
 #'   `$weights` (a copy: one `list(kernel, bias)` per layer, or `NULL` before
 #'   the build).
 #' @family networks
@@ -270,16 +465,24 @@ check_clip <- function(x, arg) {
 #' y <- nvp$forward(x)
 #' template
 #' all.equal(nvp$inverse(y), x)
+#' # tfprobability-style: layer sizes as a list, Keras dense-layer arguments
+#' tfb_real_nvp_default_template(list(8, 8), use_bias = FALSE,
+#'                               kernel_initializer = "glorot_normal")
 #' @export
 tfb_real_nvp_default_template <- function(hidden_layers, shift_only = FALSE,
                                           activation = "relu", name = NULL,
                                           ...) {
-  check_no_dots(list(...), "tfb_real_nvp_default_template")
+  dense <- check_template_dense_arguments(
+    list(...), "tfb_real_nvp_default_template", made = FALSE)
   new_template("tfb_real_nvp_template", list(
     hidden_layers = check_hidden_layers(hidden_layers, allow_empty = TRUE),
     shift_only = check_flag(shift_only, "shift_only"),
     activation = check_activation(activation),
-    name = check_string(name %||% "real_nvp_default_template", "name")
+    name = check_string(name %||% "real_nvp_default_template", "name"),
+    use_bias = dense$use_bias,
+    trainable = dense$trainable,
+    kernel_initializer = dense$kernel_initializer,
+    bias_initializer = dense$bias_initializer
   ))
 }
 
@@ -346,16 +549,27 @@ template_build <- function(template, input_size, output_units) {
   kernels <- vector("list", layers)
   biases <- vector("list", layers)
   masks <- if (made) vector("list", layers) else NULL
+  # Keras draws each layer's kernel, then its bias; templates saved before
+  # the dense-layer arguments existed have none of these fields.
+  kernel_initializer <- .subset2(template, "kernel_initializer")
+  bias_initializer <- .subset2(template, "bias_initializer")
+  use_bias <- !isFALSE(.subset2(template, "use_bias"))
   for (k in seq_len(layers)) {
+    shape <- c(units[[k]], units[[k + 1L]])
+    kernels[[k]] <- dense_initial_values(
+      kernel_initializer, shape, "kernel_initializer",
+      default = if (made) "glorot_normal" else "glorot_uniform")
     if (made) {
-      mask <- made_mask(input_size, units[[k]], units[[k + 1L]],
-                        exclusive = k == 1L)
-      kernels[[k]] <- glorot_normal(units[[k]], units[[k + 1L]]) * mask
-      masks[[k]] <- mask
-    } else {
-      kernels[[k]] <- glorot_uniform(units[[k]], units[[k + 1L]])
+      masks[[k]] <- made_mask(input_size, units[[k]], units[[k + 1L]],
+                              exclusive = k == 1L)
+      kernels[[k]] <- kernels[[k]] * masks[[k]]
     }
-    biases[[k]] <- numeric(units[[k + 1L]])
+    biases[[k]] <- if (use_bias) {
+      dense_initial_values(bias_initializer, units[[k + 1L]], "bias_initializer",
+                     default = "zeros")
+    } else {
+      numeric(units[[k + 1L]])
+    }
   }
   names(kernels) <- names(biases) <- layer_names(layers)
   if (made) {
@@ -413,9 +627,11 @@ template_weights <- function(template) {
 template_fields <- list(
   tfb_masked_autoregressive_template = c(
     "hidden_layers", "shift_only", "activation", "log_scale_min_clip",
-    "log_scale_max_clip", "log_scale_clip_gradient", "name"),
+    "log_scale_max_clip", "log_scale_clip_gradient", "name", "use_bias",
+    "trainable", "kernel_initializer", "bias_initializer"),
   tfb_real_nvp_template = c("hidden_layers", "shift_only", "activation",
-                            "name")
+                            "name", "use_bias", "trainable",
+                            "kernel_initializer", "bias_initializer")
 )
 
 #' @export
@@ -429,6 +645,8 @@ object_field.bijectors_template <- function(x, name) {
   switch(name,
     built = template_built(x),
     weights = template_weights(x),
+    use_bias = !isFALSE(.subset2(x, "use_bias")),
+    trainable = !isFALSE(.subset2(x, "trainable")),
     NextMethod()
   )
 }
@@ -585,7 +803,17 @@ template_parameter_slots <- function(template) {
     slots[[2L * k]] <- parameter_slot(sprintf("layer%d/bias", k), template,
                                       "biases", k)
   }
-  slots
+  slots[template_trained_slots(template, layers)]
+}
+
+# Which of the kernel and bias slots of each layer are trained: biases only
+# with use_bias, nothing with trainable = FALSE (the fields are absent, so
+# TRUE, in templates saved before these arguments existed).
+template_trained_slots <- function(template, layers) {
+  if (isFALSE(.subset2(template, "trainable"))) {
+    return(logical(2L * layers))
+  }
+  rep(c(TRUE, !isFALSE(.subset2(template, "use_bias"))), layers)
 }
 
 # One conditioned affine step of a template flow, keeping what the backward
@@ -632,7 +860,8 @@ template_step_backward <- function(fn, cache, grad_output, grad_log_det) {
   parameters <- vector("list", 2L * layers)
   parameters[2L * seq_len(layers) - 1L] <- network$kernels
   parameters[2L * seq_len(layers)] <- network$biases
-  list(input = network$input, parameters = parameters)
+  list(input = network$input,
+       parameters = parameters[template_trained_slots(fn, layers)])
 }
 
 # ---- shared input handling of the network flows ------------------------------
@@ -693,15 +922,40 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #' columns `(k - 1) * d_in + 1:d_in` feed output units from
 #' `(k - 1) * d_out + 1` (from `k * d_out + 1` when exclusive) to the last.
 #'
-#' This is a function, not a layer object: it computes `inputs %*% (kernel *
-#' mask) + bias` and the activation, and keeps no weights. By default each
-#' call draws a fresh glorot-normal kernel (a normal truncated at two
-#' standard deviations with standard deviation `sqrt(2 / (fan_in +
-#' fan_out))`, TFP's default) with R's random number generator; to apply
-#' given weights, pass the kernel matrix as `kernel_initializer` and the
-#' bias as `bias =`. The networks of
+#' This is a function, not a layer object: it computes
+#' `activation(inputs %*% (kernel * mask) + bias)` once and keeps no weights.
+#' By default each call draws a fresh glorot-normal kernel (a normal
+#' truncated at two standard deviations with standard deviation
+#' `sqrt(2 / (fan_in + fan_out))`, TFP's default) with R's random number
+#' generator, so `set.seed()` makes it reproducible, and a zero bias; to
+#' apply given weights, pass the kernel matrix as `kernel_initializer` and
+#' the bias vector as `bias_initializer`. The networks of
 #' [tfb_masked_autoregressive_default_template()] keep their weights in the
 #' template instead.
+#'
+#' @section Dense-layer arguments in `...`:
+#' tfprobability passes `...` on to the Keras dense layer. Those that change
+#' what this function computes are implemented:
+#' * `activation`: a string as in
+#'   [tfb_masked_autoregressive_default_template()], or `NULL` (the default:
+#'   linear).
+#' * `use_bias`: `TRUE` (the default) or `FALSE` (no bias is added, and
+#'   `bias_initializer` is not used).
+#' * `bias_initializer`: as `kernel_initializer` (the default is `"zeros"`),
+#'   a function being called with the shape `units`, and the weights
+#'   themselves being a numeric vector of length `units`. `bias =` is an
+#'   older synonym; giving both is an error.
+#'
+#' Those that do not change a forward computation are accepted and have no
+#' effect: `kernel_regularizer`, `bias_regularizer` and
+#' `activity_regularizer` (Keras adds their penalty to the layer's losses,
+#' not to its output), `bias_constraint` (Keras applies a constraint to the
+#' variable after each optimizer update, never to the initial weights nor
+#' to the output; nothing here is trained), and `trainable` (`TRUE` or
+#' `FALSE`). `kernel_constraint` is an error, as in TFP, whose
+#' `masked_dense()` sets the kernel's constraint to the mask itself. Any
+#' other argument in `...` is an error of class
+#' `bijectors_error_unsupported` naming it.
 #'
 #' @param inputs A numeric matrix, `N` rows of `n_in` inputs (a vector is
 #'   one row; for an array the last axis holds the inputs).
@@ -710,18 +964,18 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #'   event size of the flow; `NULL` means `n_in` (TFP has no default).
 #' @param exclusive `TRUE` or `FALSE`: whether block `k` of the output is cut
 #'   off from input block `k` too.
-#' @param kernel_initializer `NULL` (glorot normal), `"glorot_normal"`,
-#'   `"glorot_uniform"`, `"zeros"`, a function of the kernel's shape
-#'   `c(n_in, units)` returning that many numbers, or an `n_in` x `units`
-#'   numeric matrix: the kernel itself. The kernel is multiplied by the mask.
+#' @param kernel_initializer `NULL` (glorot normal), one of
+#'   `"glorot_normal"`, `"glorot_uniform"`, `"zeros"`, `"ones"`, a number
+#'   (every weight that value, Keras' constant initializer), a function of
+#'   the kernel's shape `c(n_in, units)` returning that many numbers (in
+#'   column-major order), or an `n_in` x `units` numeric matrix: the kernel
+#'   itself. The kernel is multiplied by the mask.
 #' @param reuse `NULL` or `FALSE`. `TRUE` is an error: no weights are kept to
 #'   reuse (pass the kernel as `kernel_initializer` instead).
 #' @param name `NULL` or a string; unused, accepted for compatibility with
 #'   tfprobability.
-#' @param ... Named dense-layer options: `activation` (a string as in
-#'   [tfb_masked_autoregressive_default_template()], default linear),
-#'   `use_bias` (`TRUE`) and `bias` (a numeric vector of length `units`,
-#'   default zeros).
+#' @param ... Named dense-layer arguments, as in tfprobability: see the
+#'   section below.
 #' @return A double matrix with `N` rows and `units` columns (a vector for a
 #'   vector input; an array with the input's leading dims otherwise).
 #' @family networks
@@ -735,18 +989,16 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #' # fresh random weights, relu
 #' set.seed(1)
 #' tfb_masked_dense(x, units = 6, num_blocks = 3, activation = "relu")
+#' # Keras-style arguments, as tfprobability passes them
+#' tfb_masked_dense(x, units = 3, num_blocks = 3, use_bias = TRUE,
+#'                  kernel_initializer = "ones", bias_initializer = 0.5,
+#'                  kernel_regularizer = NULL, trainable = TRUE)
 #' @export
 tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
                              exclusive = FALSE, kernel_initializer = NULL,
                              reuse = NULL, name = NULL, ...) {
-  options <- list(...)
-  allowed <- c("activation", "use_bias", "bias")
-  if (length(options) > 0L &&
-      (is.null(names(options)) || !all(names(options) %in% allowed))) {
-    abort_bijectors("unsupported", sprintf(
-      "tfb_masked_dense() accepts only the extra arguments %s.",
-      paste0("`", allowed, "`", collapse = ", ")))
-  }
+  options <- check_dense_names(list(...), "tfb_masked_dense",
+                               c(dense_argument_names, "bias"))
   inputs <- as_input_array(inputs, "inputs")
   dims <- input_dims(inputs)
   rank <- length(dims)
@@ -773,24 +1025,38 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
       "`reuse = TRUE` is not supported: tfb_masked_dense() keeps no weights.",
       "Pass the kernel to reuse as `kernel_initializer`."))
   }
-  activation <- check_activation(options$activation)
-  use_bias <- check_flag(options$use_bias %||% TRUE, "use_bias")
-  kernel <- initial_kernel(kernel_initializer, n_in, units)
-  bias <- options$bias %||% numeric(units)
-  if (!is.numeric(bias) || is.object(bias) || length(bias) != units ||
-      !all(is.finite(bias))) {
-    abort_bijectors("argument", sprintf(
-      "`bias` must be a finite numeric vector of length %d, not %s.",
-      units, describe_value(bias)))
+  if (!is.null(options[["kernel_constraint"]])) {
+    abort_bijectors("unsupported", paste(
+      "`kernel_constraint` cannot be set: the kernel is constrained to its",
+      "MADE mask (TFP's masked_dense() refuses it too)."))
   }
-  if (!use_bias) {
-    bias <- numeric(units)
+  activation <- check_activation(options[["activation"]])
+  use_bias <- check_flag(options[["use_bias"]] %||% TRUE, "use_bias")
+  check_flag(options[["trainable"]] %||% TRUE, "trainable")
+  kernel_initializer <- check_dense_initializer(kernel_initializer,
+                                          "kernel_initializer",
+                                          values_ok = TRUE)
+  bias_initializer <- check_dense_initializer(options[["bias_initializer"]],
+                                        "bias_initializer", values_ok = TRUE)
+  if (!is.null(options[["bias"]])) {
+    if (!is.null(options[["bias_initializer"]])) {
+      abort_bijectors("argument", paste(
+        "Give the bias as `bias_initializer` or as `bias`, not both."))
+    }
+    bias_initializer <- check_dense_initializer(options[["bias"]], "bias",
+                                          values_ok = TRUE)
+  }
+  bias_arg <- if (is.null(options[["bias"]])) "bias_initializer" else "bias"
+  kernel <- dense_initial_values(kernel_initializer, c(n_in, units),
+                           "kernel_initializer", default = "glorot_normal")
+  bias <- if (use_bias) {
+    dense_initial_values(bias_initializer, units, bias_arg, default = "zeros")
+  } else {
+    numeric(units)
   }
   kernel <- kernel * made_mask(num_blocks, n_in, units, exclusive)
-  storage.mode(kernel) <- "double"
   out <- .Call(C_mlp_forward, inputs, as.double(rows), 0, list(kernel),
-               list(as.double(bias)), network_activations[[activation]],
-               FALSE)
+               list(bias), network_activations[[activation]], FALSE)
   if (rank == 1L) {
     return(as.vector(out))
   }
@@ -808,40 +1074,4 @@ check_count <- function(x, arg) {
       "`%s` must be a whole number >= 1, not %s.", arg, describe_value(x)))
   }
   as.integer(x)
-}
-
-initial_kernel <- function(initializer, n_in, units) {
-  if (is.null(initializer) || identical(initializer, "glorot_normal")) {
-    return(glorot_normal(n_in, units))
-  }
-  if (identical(initializer, "glorot_uniform")) {
-    return(glorot_uniform(n_in, units))
-  }
-  if (identical(initializer, "zeros")) {
-    return(matrix(0, n_in, units))
-  }
-  if (is.numeric(initializer) && !is.object(initializer) &&
-      !is.null(dim(initializer))) {
-    ok <- identical(as.integer(dim(initializer)), c(n_in, units)) &&
-      all(is.finite(initializer))
-    if (!ok) {
-      abort_bijectors("argument", sprintf(
-        "A kernel given as `kernel_initializer` must be a finite numeric %d x %d matrix.",
-        n_in, units))
-    }
-    return(matrix(as.double(initializer), n_in, units))
-  }
-  if (is.function(initializer)) {
-    values <- initializer(c(n_in, units))
-    if (is.numeric(values) && length(values) == n_in * units &&
-        all(is.finite(values))) {
-      return(matrix(as.double(values), n_in, units))
-    }
-    abort_bijectors("argument", sprintf(
-      "`kernel_initializer` must return %d finite numbers.", n_in * units))
-  }
-  abort_bijectors("argument", sprintf(paste(
-    "`kernel_initializer` must be NULL, \"glorot_normal\",",
-    "\"glorot_uniform\", \"zeros\", a function or a matrix, not %s."),
-    describe_value(initializer)))
 }

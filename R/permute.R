@@ -2,6 +2,15 @@
 # 1-based, R-style; a 0-based one (Python's) is refused with a hint.
 
 check_permutation <- function(permutation, arg = "permutation") {
+  # tfprobability's style, list(2, 1): a list of single numbers.
+  from_list <- is.list(permutation) && !is.object(permutation) &&
+    length(permutation) >= 1L &&
+    all(vapply(permutation, function(p) {
+      is.numeric(p) && !is.object(p) && length(p) == 1L && is.null(dim(p))
+    }, logical(1)))
+  if (from_list) {
+    permutation <- unlist(permutation, use.names = FALSE)
+  }
   ok <- is.numeric(permutation) && !is.object(permutation) &&
     length(permutation) >= 1L && length(dim(permutation)) <= 1L &&
     !anyNA(permutation) && all(is.finite(permutation)) &&
@@ -16,7 +25,8 @@ check_permutation <- function(permutation, arg = "permutation") {
       identical(sort(as.double(permutation)), as.double(seq_len(size) - 1L))) {
     abort_bijectors("permutation", sprintf(paste(
       "`%s` looks 0-based (it is a permutation of 0..%d), but permutations",
-      "are 1-based in R: add 1, e.g. `%s + 1`."), arg, size - 1L, arg))
+      "are 1-based in R: add 1, e.g. `%s + 1`."), arg, size - 1L,
+      if (from_list) sprintf("unlist(%s)", arg) else arg))
   }
   if (!identical(sort(as.double(permutation)), as.double(seq_len(size)))) {
     abort_bijectors("permutation", sprintf(paste(
@@ -41,7 +51,9 @@ check_permutation <- function(permutation, arg = "permutation") {
 #' The output keeps the input's `dim` and `dimnames`: names label positions,
 #' so they are not permuted with the values.
 #'
-#' @param permutation An integer vector, a permutation of `1..D`.
+#' @param permutation An integer vector, a permutation of `1..D`, or a list
+#'   of single whole numbers (tfprobability's style, `list(2, 1)`), also
+#'   1-based.
 #' @param axis A negative whole number: the axis to permute, counted from the
 #'   end (`-1`, the default, is the last axis; `-2` permutes the rows of a
 #'   matrix). As in TFP it must be negative; the minimum event ndims are
@@ -60,6 +72,8 @@ check_permutation <- function(permutation, arg = "permutation") {
 #' b <- tfb_permute(c(2, 4, 1, 3))
 #' b$forward(seq(0, 0.9, by = 0.3))
 #' b$inverse(b$forward(1:4))
+#' # a list, as tfprobability takes it (but 1-based)
+#' tfb_permute(list(2, 4, 1, 3))$forward(seq(0, 0.9, by = 0.3))
 #' # reverse the rows of a matrix
 #' tfb_permute(c(3, 2, 1), axis = -2)$forward(matrix(1:6, ncol = 2))
 #' @export

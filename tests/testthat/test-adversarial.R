@@ -177,9 +177,11 @@ adv_specs <- function() {
   add("tfb_masked_autoregressive_default_template",
       function(f) list(hidden_layers = 4),
       c("hidden_layers", "shift_only", "activation", "log_scale_min_clip",
-        "log_scale_max_clip", "log_scale_clip_gradient", "name"))
+        "log_scale_max_clip", "log_scale_clip_gradient", "name",
+        "kernel_initializer", "bias_initializer", "use_bias", "trainable"))
   add("tfb_real_nvp_default_template", function(f) list(hidden_layers = 4),
-      c("hidden_layers", "shift_only", "activation", "name"))
+      c("hidden_layers", "shift_only", "activation", "name",
+        "kernel_initializer", "bias_initializer", "use_bias", "trainable"))
   add("tfb_masked_autoregressive_flow",
       function(f) list(shift_and_log_scale_fn = f$fresh_template),
       c("shift_and_log_scale_fn", "is_constant_jacobian", "unroll_loop",
@@ -190,11 +192,13 @@ adv_specs <- function() {
         "validate_args", "name"))
   add("tfb_masked_dense", function(f) list(inputs = f$y, units = 4),
       c("inputs", "units", "num_blocks", "exclusive", "kernel_initializer",
-        "reuse", "name", "activation", "use_bias", "bias"),
+        "reuse", "name", "activation", "use_bias", "bias",
+        "bias_initializer", "trainable"),
       list(inputs = "data2", units = "scalar", num_blocks = "scalar",
            exclusive = "scalar", kernel_initializer = "scalar",
            reuse = "scalar", name = "scalar", activation = "scalar",
-           use_bias = "scalar", bias = "scalar"))
+           use_bias = "scalar", bias = "scalar", bias_initializer = "scalar",
+           trainable = "scalar"))
   add("tfd_normal", function(f) list(loc = 0, scale = 1),
       c("loc", "scale", "validate_args", "allow_nan_stats", "name"))
   add("tfd_multivariate_normal_diag",
@@ -312,15 +316,19 @@ adv_never_valid <- c(
 )
 # ... except where the argument takes that kind of value.
 adv_valid_for <- list(
-  string = c("name", "activation", "kernel_initializer", "beta_initializer",
+  string = c("name", "activation", "kernel_initializer", "bias_initializer",
+             "beta_initializer",
              "gamma_initializer", "moving_mean_initializer",
              "moving_variance_initializer"),
-  list1 = c("hidden_layers", "parameters", "sample_shape", "bijectors"),
-  fun = c("gamma_constraint", "shift_and_log_scale_fn", "kernel_initializer"),
+  list1 = c("hidden_layers", "parameters", "sample_shape", "bijectors",
+            "permutation"),
+  fun = c("gamma_constraint", "shift_and_log_scale_fn", "kernel_initializer",
+          "bias_initializer"),
   flag = c("validate_args", "training", "center", "scale", "shift_only",
            "is_constant_jacobian", "unroll_loop", "log_scale_clip_gradient",
            "exclusive", "use_bias", "shuffle", "validate_event_size",
-           "allow_nan_stats", "input_gradient", "verbose", "reuse")
+           "allow_nan_stats", "input_gradient", "verbose", "reuse",
+           "trainable")
 )
 adv_flag_args <- adv_valid_for$flag
 adv_name_args <- "name"
@@ -341,7 +349,8 @@ adv_must_fail <- function(spec, value_name) {
     return(TRUE)
   }
   if (is_flag && arg != "verbose") {
-    return(!(value_name == "NULL" && arg %in% c("use_bias", "reuse")))
+    return(!(value_name == "NULL" &&
+               arg %in% c("use_bias", "reuse", "trainable")))
   }
   if (arg %in% adv_name_args) {
     return(!value_name %in% c("empty_string", "NULL"))

@@ -12,7 +12,10 @@ test_that("permutations that are not permutations are refused", {
   expect_error(tfb_permute(c(1, NA, 3)), class = "bijectors_error_permutation")
   expect_error(tfb_permute(integer()), class = "bijectors_error_permutation")
   expect_error(tfb_permute(c("1", "2")), class = "bijectors_error_permutation")
-  expect_error(tfb_permute(list(1, 2)), class = "bijectors_error_permutation")
+  # lists are tfprobability's style and accepted (test-permute.R), but
+  # still have to be permutations
+  expect_error(tfb_permute(list(1, 1)), class = "bijectors_error_permutation")
+  expect_error(tfb_permute(list(1, "2")), class = "bijectors_error_permutation")
 })
 
 test_that("a 0-based permutation gets a message that says so", {

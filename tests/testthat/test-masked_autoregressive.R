@@ -168,3 +168,17 @@ test_that("MAF prints", {
   b$inverse(matrix(0, 2, 3))
   expect_snapshot(print(b))
 })
+
+test_that("a MAF whose template has tfprobability's dense-layer arguments is still a bijection", {
+  set.seed(230)
+  template <- tfb_masked_autoregressive_default_template(
+    hidden_layers = list(6, 6), activation = "tanh", use_bias = FALSE,
+    kernel_initializer = "glorot_uniform", kernel_regularizer = NULL)
+  b <- tfb_masked_autoregressive_flow(template)
+  y <- matrix(rnorm(12), 4, 3)
+  x <- b$inverse(y)
+  made <- function(v) ref_made(v, template_params(template), "tanh")
+  expect_equal(x, ref_maf_inverse(y, made)$x, tolerance = 1e-12)
+  expect_equal(b$forward(x), y, tolerance = 1e-10)
+  expect_bijector_checks(b, y)
+})

@@ -186,3 +186,363 @@ test_that("templates print, before and after building", {
   expect_snapshot(print(nvp))
   expect_snapshot(print(made))
 })
+
+# ---- tfprobability's dense-layer arguments in tfb_masked_dense() -----------
+
+test_that("masked_dense with activation, initializers and bias matches plain R", {
+  x <- matrix(c(0.5, -1, 2, 1.5, 0.25, -0.75), 2, 3)
+  mask <- ref_made_mask(3, 3, 6, exclusive = FALSE)
+  # a constant kernel and bias: every number is known
+  out <- tfb_masked_dense(x, units = 6, num_blocks = 3,
+                          kernel_initializer = "ones", bias_initializer = -0.5,
+                          activation = "relu")
+  expect_equal(out, pmax(x %*% mask - 0.5, 0), tolerance = 1e-12)
+  # random initializers, drawn kernel first and then bias (Keras' order)
+  normal_init <- function(shape) rnorm(prod(shape), sd = 0.7)
+  set.seed(201)
+  out <- tfb_masked_dense(x, units = 6, num_blocks = 3,
+                          kernel_initializer = normal_init,
+                          bias_initializer = normal_init, activation = "relu")
+  set.seed(201)
+  W <- matrix(rnorm(18, sd = 0.7), 3, 6)
+  b <- rnorm(6, sd = 0.7)
+  expect_equal(out, pmax(x %*% (W * mask) + matrix(b, 2, 6, byrow = TRUE), 0),
+               tolerance = 1e-12)
+  # the bias itself, under either name
+  given <- c(0.1, -0.2, 0.3, -0.4, 0.5, -0.6)
+  expected <- tanh(x %*% (W * mask) + matrix(given, 2, 6, byrow = TRUE))
+  expect_equal(tfb_masked_dense(x, 6, 3, kernel_initializer = W,
+                                bias_initializer = given, activation = "tanh"),
+               expected, tolerance = 1e-12)
+  expect_equal(tfb_masked_dense(x, 6, 3, kernel_initializer = W,
+                                bias = given, activation = "tanh"),
+               expected, tolerance = 1e-12)
+  # a function of the bias shape gets the number of units
+  seen <- NULL
+  tfb_masked_dense(x, 6, 3, bias_initializer = function(shape) {
+    seen <<- shape
+    numeric(6)
+  })
+  expect_equal(seen, 6)
+})
+
+test_that("masked_dense's glorot initializers are reproducible under set.seed()", {
+  x <- diag(4)
+  mask <- ref_made_mask(2, 4, 5, exclusive = TRUE)
+  set.seed(202)
+  out <- tfb_masked_dense(x, units = 5, num_blocks = 2, exclusive = TRUE,
+                          kernel_initializer = "glorot_uniform")
+  set.seed(202)
+  a <- sqrt(6 / (4 + 5))
+  W <- matrix(runif(20, -a, a), 4, 5)
+  expect_equal(out, W * mask, tolerance = 1e-12)
+  # NULL and "glorot_normal" are the same truncated normal
+  set.seed(203)
+  by_default <- tfb_masked_dense(x, units = 5, num_blocks = 2)
+  set.seed(203)
+  by_name <- tfb_masked_dense(x, units = 5, num_blocks = 2,
+                              kernel_initializer = "glorot_normal")
+  expect_identical(by_default, by_name)
+  set.seed(203)
+  z <- rnorm(20)
+  while (any(abs(z) > 2)) {
+    outside <- abs(z) > 2
+    z[outside] <- rnorm(sum(outside))
+  }
+  W <- matrix(z * sqrt(2 / 9) / 0.87962566103423978, 4, 5)
+  expect_equal(by_default, W * ref_made_mask(2, 4, 5, FALSE),
+               tolerance = 1e-12)
+})
+
+test_that("masked_dense with use_bias = FALSE adds no bias", {
+  x <- matrix(c(1, 2, 3, 4, 5, 6), 2, 3)
+  W <- matrix(seq(-1, 1, length.out = 12), 3, 4)
+  mask <- ref_made_mask(3, 3, 4, exclusive = FALSE)
+  expect_equal(tfb_masked_dense(x, 4, 3, kernel_initializer = W,
+                                use_bias = FALSE, bias_initializer = "ones"),
+               x %*% (W * mask), tolerance = 1e-12)
+})
+
+test_that("masked_dense accepts the Keras arguments that change nothing here", {
+  x <- matrix(c(1, -2, 3, -4, 5, -6), 2, 3)
+  W <- matrix(seq(-1, 1, length.out = 9), 3, 3)
+  plain <- tfb_masked_dense(x, 3, kernel_initializer = W,
+                            activation = "softplus")
+  expect_identical(
+    tfb_masked_dense(x, 3, kernel_initializer = W, activation = "softplus",
+                     kernel_regularizer = "l2", bias_regularizer = list(0.1),
+                     activity_regularizer = function(w) sum(w^2),
+                     bias_constraint = function(w) pmax(w, 0),
+                     trainable = FALSE),
+    plain)
+})
+
+test_that("a tfprobability-style masked_dense call works verbatim", {
+  x <- matrix(c(0.2, -0.4, 0.6, 0.8), 2, 2)
+  set.seed(204)
+  out <- tfb_masked_dense(inputs = x, units = 4L, num_blocks = 2L,
+                          exclusive = TRUE, kernel_initializer = NULL,
+                          reuse = NULL, name = "masked_dense",
+                          activation = "relu", use_bias = TRUE,
+                          bias_initializer = "zeros", kernel_regularizer = NULL,
+                          bias_regularizer = NULL, activity_regularizer = NULL,
+                          bias_constraint = NULL, trainable = TRUE)
+  set.seed(204)
+  expect_identical(out, tfb_masked_dense(x, 4, 2, exclusive = TRUE,
+                                         activation = "relu"))
+  # the first block of outputs sees nothing: exclusive
+  expect_true(all(out[, 1:2] == 0))
+})
+
+test_that("masked_dense refuses bad dense-layer arguments with classed errors", {
+  x <- matrix(1, 2, 3)
+  unsupported <- "bijectors_error_unsupported"
+  bad <- "bijectors_error_argument"
+  expect_error(tfb_masked_dense(x, 3, foo = 1), class = unsupported)
+  expect_error(tfb_masked_dense(x, 3, foo = 1, dtype = "float32"),
+               "`foo`, `dtype`")
+  expect_error(tfb_masked_dense(x, 3, NULL, FALSE, NULL, NULL, NULL, "relu"),
+               "<unnamed>")
+  expect_error(tfb_masked_dense(x, 3, kernel_constraint = function(w) w),
+               class = unsupported)
+  expect_error(tfb_masked_dense(x, 3, activation = "relu",
+                                activation = "tanh"), class = bad)
+  expect_error(tfb_masked_dense(x, 3, activation = "swish"),
+               class = "bijectors_error_activation")
+  expect_error(tfb_masked_dense(x, 3, use_bias = NA), class = bad)
+  expect_error(tfb_masked_dense(x, 3, trainable = "yes"), class = bad)
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = "he_normal"),
+               class = bad)
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = c(1, 2)),
+               "vector of length 3")
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = Inf), class = bad)
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = function(s) 1:2),
+               class = bad)
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = function(s) stop("no")),
+               class = bad)
+  expect_error(tfb_masked_dense(x, 3, bias_initializer = 0, bias = c(1, 2, 3)),
+               class = bad)
+  expect_error(tfb_masked_dense(x, 3, kernel_initializer = matrix(1, 2, 2)),
+               "3 x 3 matrix")
+  expect_snapshot(error = TRUE, tfb_masked_dense(x, 3, foo = 1))
+})
+
+# ---- dense-layer arguments of the templates --------------------------------
+
+test_that("template initializers draw each layer's kernel then bias, reproducibly", {
+  init <- function(shape) rnorm(prod(shape), sd = 0.5)
+  bias_init <- function(shape) runif(shape, -0.1, 0.1)
+  y <- matrix(c(0.3, -1.2, 0.8, 1.1, -0.4, 0.2), 2, 3)
+  set.seed(210)
+  made <- tfb_masked_autoregressive_default_template(
+    hidden_layers = c(4, 5), activation = "tanh", kernel_initializer = init,
+    bias_initializer = bias_init)
+  x <- tfb_masked_autoregressive_flow(made)$inverse(y)
+  set.seed(210)
+  sizes <- c(3, 4, 5, 6)
+  masks <- ref_made_masks(3, c(4, 5))
+  kernels <- biases <- list()
+  for (k in 1:3) {
+    kernels[[k]] <- matrix(rnorm(sizes[k] * sizes[k + 1], sd = 0.5),
+                           sizes[k], sizes[k + 1]) * masks[[k]]
+    biases[[k]] <- runif(sizes[k + 1], -0.1, 0.1)
+  }
+  params <- list(kernels = kernels, biases = biases)
+  expect_equal(template_params(made), params, tolerance = 1e-12)
+  expect_equal(x, ref_maf_inverse(y, function(v) ref_made(v, params, "tanh"))$x,
+               tolerance = 1e-12)
+
+  set.seed(211)
+  nvp <- tfb_real_nvp_default_template(hidden_layers = 3,
+                                       kernel_initializer = "ones",
+                                       bias_initializer = 0.25)
+  out <- tfb_real_nvp(1, nvp)$forward(y)
+  params <- list(kernels = list(matrix(1, 1, 3), matrix(1, 3, 4)),
+                 biases = list(rep(0.25, 3), rep(0.25, 4)))
+  expect_equal(template_params(nvp), params, tolerance = 0)
+  net <- function(v) ref_nvp_net(v, params, "relu", 2)
+  expect_equal(out, ref_nvp_forward(y, 1, net)$y, tolerance = 1e-12)
+  # glorot_normal for real NVP is the MADE default's draw
+  set.seed(212)
+  a <- tfb_real_nvp_default_template(4, kernel_initializer = "glorot_normal")
+  tfb_real_nvp(2, a)$forward(matrix(0, 1, 4))
+  set.seed(212)
+  b <- tfb_masked_autoregressive_default_template(4)
+  tfb_masked_autoregressive_flow(b)$inverse(matrix(0, 1, 2))
+  expect_equal(template_params(a)$kernels[[1]] * template_masks(b)[[1]],
+               template_params(b)$kernels[[1]], tolerance = 0)
+  # the templates' defaults are unchanged: glorot-uniform and zero biases
+  set.seed(213)
+  by_default <- tfb_real_nvp_default_template(c(3, 3))
+  tfb_real_nvp(1, by_default)$forward(y)
+  set.seed(213)
+  by_name <- tfb_real_nvp_default_template(c(3, 3),
+                                           kernel_initializer = "glorot_uniform",
+                                           bias_initializer = "zeros")
+  tfb_real_nvp(1, by_name)$forward(y)
+  expect_identical(template_params(by_name), template_params(by_default))
+})
+
+test_that("use_bias = FALSE: no bias in the network, none trained", {
+  set.seed(214)
+  y <- gradient_data(30, 3)
+  for (made in c(TRUE, FALSE)) {
+    template <- if (made) {
+      tfb_masked_autoregressive_default_template(c(6, 6), activation = "tanh",
+                                                 use_bias = FALSE,
+                                                 bias_initializer = "ones")
+    } else {
+      tfb_real_nvp_default_template(c(5), activation = "tanh",
+                                    use_bias = FALSE, bias_initializer = "ones")
+    }
+    expect_false(template$use_bias)
+    bijector <- if (made) tfb_masked_autoregressive_flow(template) else
+      tfb_real_nvp(1, template)
+    flow <- flow_on(bijector)
+    invisible(flow$log_prob(y))
+    expect_true(all(unlist(template_params(template)$biases) == 0))
+    expect_identical(names(trainable_parameters(flow)),
+                     sprintf("layer%d/kernel", seq_len(if (made) 3 else 2)))
+    randomize_parameters(flow)
+    expect_flow_gradients(flow, y[1:8, ], tolerance = 1e-5)
+    before <- template_params(template)
+    fit(flow, y, epochs = 3, batch_size = 10, verbose = FALSE)
+    after <- template_params(template)
+    expect_true(all(unlist(after$biases) == 0))
+    expect_false(isTRUE(all.equal(after$kernels, before$kernels)))
+  }
+})
+
+test_that("trainable = FALSE keeps a template's weights out of training", {
+  set.seed(215)
+  y <- gradient_data(30, 3)
+  template <- tfb_masked_autoregressive_default_template(c(6), trainable = FALSE)
+  expect_false(template$trainable)
+  flow <- flow_on(tfb_chain(list(tfb_shift(c(0, 0, 0)),
+                                 tfb_masked_autoregressive_flow(template))))
+  invisible(flow$log_prob(y))
+  expect_identical(names(trainable_parameters(flow)), "1_shift/shift")
+  expect_flow_gradients(flow, y[1:8, ], tolerance = 1e-5)
+  before <- template_params(template)
+  fit(flow, y, epochs = 2, batch_size = 10, verbose = FALSE)
+  expect_identical(template_params(template), before)
+  expect_false(identical(trainable_parameters(flow)[[1]], c(0, 0, 0)))
+})
+
+test_that("templates with dense-layer arguments survive saveRDS() and keep training", {
+  set.seed(216)
+  y <- gradient_data(24, 3)
+  template <- tfb_real_nvp_default_template(
+    c(4), use_bias = FALSE, kernel_initializer = function(shape) {
+      rnorm(prod(shape), sd = 0.1)
+    })
+  flow <- flow_on(tfb_real_nvp(1, template))
+  # saved unbuilt: the initializer travels with the template
+  copy <- round_trip_rds_flow(flow)
+  set.seed(217)
+  expected <- flow$log_prob(y)
+  set.seed(217)
+  expect_identical(copy$log_prob(y), expected)
+  fit(flow, y, epochs = 1, batch_size = 8, verbose = FALSE)
+  saved <- round_trip_rds_flow(flow)
+  expect_identical(saved$log_prob(y), flow$log_prob(y))
+  expect_false(saved$bijector$shift_and_log_scale_fn$use_bias)
+  set.seed(3)
+  fit(flow, y, epochs = 1, batch_size = 8, verbose = FALSE)
+  set.seed(3)
+  fit(saved, y, epochs = 1, batch_size = 8, verbose = FALSE)
+  expect_identical(trainable_parameters(saved), trainable_parameters(flow))
+})
+
+test_that("templates accept the regularizers and ignore them", {
+  make <- function(...) {
+    set.seed(218)
+    template <- tfb_real_nvp_default_template(c(3), ...)
+    tfb_real_nvp(1, template)$forward(matrix(0.5, 2, 3))
+  }
+  expect_identical(make(kernel_regularizer = "l2", bias_regularizer = 0.1,
+                        activity_regularizer = function(w) sum(w^2),
+                        kernel_constraint = NULL, bias_constraint = NULL),
+                   make())
+})
+
+test_that("templates refuse unknown and unsupported dense-layer arguments", {
+  unsupported <- "bijectors_error_unsupported"
+  bad <- "bijectors_error_argument"
+  for (maker in list(tfb_masked_autoregressive_default_template,
+                     tfb_real_nvp_default_template)) {
+    expect_error(maker(4, units = 3), class = unsupported)
+    expect_error(maker(4, dtype = "float64", foo = 1), "`dtype`, `foo`")
+    expect_error(maker(4, kernel_constraint = function(w) w),
+                 class = unsupported)
+    expect_error(maker(4, bias_constraint = "non_neg"), class = unsupported)
+    expect_error(maker(4, kernel_initializer = matrix(1, 2, 2)), class = bad)
+    expect_error(maker(4, kernel_initializer = "he_normal"), class = bad)
+    expect_error(maker(4, bias_initializer = c(0, 1)), class = bad)
+    expect_error(maker(4, bias_initializer = NaN), class = bad)
+    expect_error(maker(4, use_bias = "no"), class = bad)
+    expect_error(maker(4, trainable = NA), class = bad)
+    expect_error(maker(4, use_bias = TRUE, use_bias = FALSE), class = bad)
+  }
+  expect_snapshot(error = TRUE,
+                  tfb_real_nvp_default_template(4, kernel_constraint = abs))
+  expect_snapshot(error = TRUE, tfb_masked_autoregressive_default_template(
+    4, kernel_constraint = abs))
+})
+
+test_that("an initializer that fails at the build leaves the template unbuilt", {
+  template <- tfb_masked_autoregressive_default_template(
+    c(4), bias_initializer = function(shape) numeric(shape + 1))
+  b <- tfb_masked_autoregressive_flow(template)
+  expect_error(b$inverse(matrix(0, 2, 2)), class = "bijectors_error_argument")
+  expect_false(template$built)
+  failing <- tfb_real_nvp_default_template(
+    c(4), kernel_initializer = function(shape) stop("out of ideas"))
+  expect_error(tfb_real_nvp(1, failing)$forward(matrix(0, 2, 2)),
+               "out of ideas", class = "bijectors_error_argument")
+  expect_false(failing$built)
+})
+
+test_that("hidden_layers may be a list, as tfprobability passes it", {
+  y <- matrix(c(0.1, 0.2, -0.3, 0.4, 0.5, -0.6), 2, 3)
+  for (maker in c("tfb_masked_autoregressive_default_template",
+                  "tfb_real_nvp_default_template")) {
+    set.seed(219)
+    from_list <- do.call(maker, list(hidden_layers = list(8, 8L)))
+    set.seed(219)
+    from_vector <- do.call(maker, list(hidden_layers = c(8, 8)))
+    expect_identical(from_list$hidden_layers, c(8L, 8L))
+    expect_identical(from_vector$hidden_layers, c(8L, 8L))
+    for (bad in list(list(8, "a"), list(c(8, 8)), list(list(8)), list(8, 0),
+                     list(8, 2.5), list(8, NA), list(8, TRUE))) {
+      expect_error(do.call(maker, list(hidden_layers = bad)),
+                   class = "bijectors_error_argument")
+    }
+  }
+  expect_error(tfb_masked_autoregressive_default_template(list()),
+               class = "bijectors_error_argument")
+  expect_identical(tfb_real_nvp_default_template(list())$hidden_layers,
+                   integer(0))
+})
+
+test_that("tfprobability-style template calls work verbatim", {
+  set.seed(220)
+  made <- tfb_masked_autoregressive_default_template(
+    hidden_layers = list(16, 16), shift_only = FALSE, activation = "relu",
+    log_scale_min_clip = -5, log_scale_max_clip = 3,
+    log_scale_clip_gradient = FALSE, name = NULL, kernel_initializer = NULL,
+    bias_initializer = "zeros", use_bias = TRUE, kernel_regularizer = NULL,
+    bias_regularizer = NULL, activity_regularizer = NULL,
+    bias_constraint = NULL, trainable = TRUE)
+  nvp <- tfb_real_nvp_default_template(
+    hidden_layers = list(16, 16), shift_only = FALSE, activation = "tanh",
+    name = NULL, kernel_initializer = "glorot_uniform", use_bias = TRUE,
+    kernel_regularizer = NULL, kernel_constraint = NULL, trainable = TRUE)
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_chain(list(tfb_masked_autoregressive_flow(made), tfb_permute(list(2, 1)),
+                   tfb_real_nvp(num_masked = 1, shift_and_log_scale_fn = nvp))))
+  y <- matrix(c(0.5, -0.5, 1, 0.25), 2, 2)
+  expect_length(flow$log_prob(y), 2)
+  expect_true(all(is.finite(flow$log_prob(y))))
+})

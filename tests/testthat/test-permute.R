@@ -50,3 +50,33 @@ test_that("permute prints", {
   expect_snapshot(print(tfb_permute(c(3, 1, 2))))
   expect_snapshot(print(tfb_permute(c(2, 1), axis = -2L, name = "rows")))
 })
+
+test_that("a permutation may be a list, as tfprobability passes it", {
+  x <- seq(0, 0.9, by = 0.3)
+  # tfprobability's test, list(1, 3, 0, 2), is 0-based: 1-based here
+  b <- tfb_permute(list(2, 4, 1, 3))
+  expect_identical(b$permutation, c(2L, 4L, 1L, 3L))
+  expect_equal(b$forward(x), c(0.3, 0.9, 0, 0.6), tolerance = 1e-15)
+  expect_equal(b$inverse(b$forward(x)), x, tolerance = 0)
+  expect_identical(tfb_permute(list(2L, 1L))$forward(c(5, 7)), c(7, 5))
+  rows <- tfb_permute(list(3, 2, 1), axis = -2)
+  m <- matrix(1:6, 3, 2)
+  expect_equal(rows$forward(m), matrix(as.double(m[3:1, ]), 3, 2))
+})
+
+test_that("a 0-based list gets the same hint as a 0-based vector", {
+  expect_error(tfb_permute(list(1, 3, 0, 2)),
+               class = "bijectors_error_permutation")
+  expect_error(tfb_permute(list(1, 3, 0, 2)), "1-based")
+  expect_error(tfb_permute(list(1, 0)), "unlist(permutation) + 1",
+               fixed = TRUE)
+  expect_snapshot(error = TRUE, tfb_permute(list(1, 3, 0, 2)))
+})
+
+test_that("lists that are not permutations are refused", {
+  for (bad in list(list(), list(1, 1), list(1, 3), list(c(1, 2)),
+                   list("1", "2"), list(1, NA), list(1.5, 2), list(list(1)),
+                   list(1, NULL))) {
+    expect_error(tfb_permute(bad), class = "bijectors_error_permutation")
+  }
+})

@@ -118,3 +118,19 @@ test_that("real NVP prints", {
   b$forward(matrix(0, 2, 5))
   expect_snapshot(print(b))
 })
+
+test_that("real NVP with tfprobability's dense-layer arguments matches plain R", {
+  set.seed(231)
+  template <- tfb_real_nvp_default_template(
+    hidden_layers = list(5), use_bias = TRUE,
+    bias_initializer = function(shape) rnorm(shape, sd = 0.3),
+    activity_regularizer = NULL)
+  b <- tfb_real_nvp(num_masked = 2, shift_and_log_scale_fn = template)
+  x <- matrix(rnorm(16), 4, 4)
+  y <- b$forward(x)
+  params <- template_params(template)
+  expect_true(all(params$biases[[1]] != 0))
+  net <- function(v) ref_nvp_net(v, params, "relu", 2)
+  expect_equal(y, ref_nvp_forward(x, 2, net)$y, tolerance = 1e-12)
+  expect_equal(b$inverse(y), x, tolerance = 1e-12)
+})
