@@ -240,7 +240,10 @@ bijector_check_dims.tfb_masked_autoregressive_flow <- function(bijector, dims,
 # ---- gradients ----------------------------------------------------------------
 
 # The density direction is one network pass, so it is differentiable in one
-# backward pass; the sampling direction (D sequential passes) is not.
+# backward pass. The sampling direction (what tfb_invert() of a MAF, an
+# inverse autoregressive flow, runs for log_prob) is D sequential passes;
+# its gradient is that of the implicit function y = x * exp(s(y)) + t(y),
+# in D network reverse passes (src/masked_autoregressive.c says how).
 
 #' @export
 bijector_parameter_slots.tfb_masked_autoregressive_flow <- function(bijector) {
@@ -271,10 +274,60 @@ bijector_inverse_backward.tfb_masked_autoregressive_flow <- function(
                          grad_log_det)
 }
 
+# The D passes of maf_forward_pass(), the last one keeping the network's
+# hidden layers. Its network input is y after D - 1 passes, whose columns
+# 1..D-1 are final: output i of a MADE reads only inputs before i, so the
+# network there gives the outputs at the final y, and the backward pass may
+# differentiate it there (column D, not final, reaches no output).
 #' @export
 bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
     bijector, x, event_ndims) {
-  no_gradient(bijector, "forward")
+  fn <- require_template(bijector)
+  input <- maf_prepare(bijector, x, "x", event_ndims, check_ndims = TRUE)
+  size <- input$event_size
+  columns <- seq_len(size)
+  network_input <- numeric(length(input$x))
+  for (pass in columns) {
+    last <- pass == size
+    network <- template_network(fn, network_input, input$rows,
+                                keep_hidden = last)
+    conditioned <- template_conditioned(fn, if (last) network$output else
+      network, size, made = TRUE)
+    step <- affine_step(input$x, conditioned, columns, 1L)
+    if (!last) {
+      network_input <- step$output
+    }
+  }
+  list(y = step$output,
+       log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
+       cache = list(input = input, network_input = network_input,
+                    network = network, conditioned = conditioned))
+}
+
+#' @export
+bijector_forward_backward.tfb_masked_autoregressive_flow <- function(
+    bijector, cache, grad_y, grad_log_det) {
+  fn <- require_template(bijector)
+  input <- cache$input
+  conditioned <- cache$conditioned
+  if (!is.double(grad_y)) {
+    grad_y <- as.double(grad_y)
+  }
+  grad_rows <- rep_len(as.double(grad_log_det), input$rows)
+  backward <- .Call(C_maf_forward_backward, input$x, cache$network_input,
+                    .subset2(fn, "kernels"), .subset2(fn, "activation_codes"),
+                    cache$network$hidden, cache$network$output,
+                    .subset2(fn, "masks"), seq_len(input$event_size),
+                    as.integer(conditioned$shift_columns),
+                    as.integer(conditioned$log_scale_columns),
+                    conditioned$clip,
+                    isTRUE(.subset2(fn, "log_scale_clip_gradient")), grad_y,
+                    grad_rows)
+  layers <- length(backward$kernels)
+  parameters <- vector("list", 2L * layers)
+  parameters[2L * seq_len(layers) - 1L] <- backward$kernels
+  parameters[2L * seq_len(layers)] <- backward$biases
+  list(input = backward$input, parameters = parameters)
 }
 
 #' @export
