@@ -17,6 +17,15 @@
 #'   `y = 0`, `D` times `y = x * exp(log_scale(y)) + shift(y)`. Its
 #'   log-det-Jacobian is `sum(log_scale(forward(x)))` per event.
 #'
+#' Both directions can be trained (with a template; [loss_and_gradient()],
+#' [fit()]). `tfb_invert()` of this bijector is an inverse autoregressive
+#' flow (IAF, Kingma et al., 2016), whose density runs the `D` forward
+#' passes: its gradient is exact for the whole sequential computation and
+#' costs about `D` network reverse passes (the density direction costs
+#' one). The gradient follows `log_scale_clip_gradient` of the template in
+#' both directions. An R function has no derivatives: training through it
+#' is an error of class `bijectors_error_unsupported`.
+#'
 #' The network weights are created when the bijector first sees data (see
 #' [tfb_masked_autoregressive_default_template()]). Log-determinants have one
 #' value per event: a vector for a matrix input, a number for a vector (one
@@ -56,6 +65,13 @@
 #' maf$inverse_log_det_jacobian(y, event_ndims = 1)
 #' all.equal(maf$forward(x), y)
 #' maf
+#'
+#' # an inverse autoregressive flow, trained through the forward direction
+#' iaf <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_invert(tfb_masked_autoregressive_flow(
+#'     tfb_masked_autoregressive_default_template(hidden_layers = c(8, 8)))))
+#' loss_and_gradient(iaf, y)$loss
 #' @export
 tfb_masked_autoregressive_flow <- function(shift_and_log_scale_fn,
                                            is_constant_jacobian = FALSE,
