@@ -91,8 +91,8 @@ static const int *zero_based_columns(SEXP columns, R_xlen_t expected,
 }
 
 /* See affine_coupling.h. The reverse pass of affine_columns() with the same
-   arguments plus
-   grad_out (n x d, dLoss/d(out)), grad_log_det (n, dLoss/d(log_det)),
+   arguments plus grad_out (n x d, dLoss/d(out)), grad_log_det (n,
+   dLoss/d(log_det)),
    clip_gradient (0: the gradient passes the clip unchanged, TFP's default
    clip_by_value_preserve_gradient; 1: it is 0 where the clip is active, as
    tf.clip_by_value). Writes grad_in (n x d) and grad_params (n x n_params;

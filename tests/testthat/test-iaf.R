@@ -275,3 +275,51 @@ test_that("an IAF trains with fit() on two moons", {
   expect_gt(trained, untrained + 0.4)
   expect_gt(trained, gaussian + 0.25)
 })
+
+test_that("the C entry of the forward backward pass re-checks its arguments", {
+  set.seed(709)
+  D <- 3L
+  x <- gradient_data(n = 5, D = D)
+  template <- iaf_template(c(4, 4))
+  maf <- tfb_masked_autoregressive_flow(template)
+  pass <- bijectors:::bijector_forward_with_cache(maf, x, 1L)
+  weights <- template$weights
+  grad_y <- matrix(rnorm(length(x)), nrow(x))
+  args <- list(
+    x = x, network_input = pass$cache$network_input,
+    kernels = unname(lapply(weights, function(w) w$kernel)),
+    activations = c(2L, 2L, 0L),
+    hidden = pass$cache$network$hidden, output = pass$cache$network$output,
+    masks = unname(lapply(weights, function(w) w$mask)),
+    columns = seq_len(D), shift_columns = 2L * seq_len(D) - 1L,
+    log_scale_columns = 2L * seq_len(D), clip = c(-5, 3),
+    clip_gradient = FALSE, grad_y = grad_y, grad_log_det = rep(-0.2, 5))
+  call <- function(...) {
+    changes <- list(...)
+    for (name in names(changes)) {
+      args[name] <- list(changes[[name]])
+    }
+    do.call(.Call, c(list(bijectors:::C_maf_forward_backward), unname(args)))
+  }
+  result <- call()
+  expected <- bijectors:::bijector_forward_backward(maf, pass$cache, grad_y,
+                                                    rep(-0.2, 5))
+  expect_identical(result$input, expected$input)
+  expect_identical(result$kernels[[2]], expected$parameters[[3]])
+  expect_error(call(x = matrix(1L, 5, D)), "`input` must be a double")
+  expect_error(call(network_input = numeric(14)), "`network_input`")
+  expect_error(call(grad_y = numeric(3)), "`grad_y`")
+  expect_error(call(grad_log_det = 1), "`grad_log_det`")
+  expect_error(call(clip_gradient = NA), "`clip_gradient`")
+  expect_error(call(columns = 1:2, shift_columns = c(1L, 3L),
+                    log_scale_columns = c(2L, 4L)), "every one")
+  expect_error(call(columns = c(1L, 1L, 2L)), "repeat")
+  expect_error(call(clip = c(1, -1)), "`clip`")
+  expect_error(call(activations = c(2L, 2L)), "`activations`")
+  expect_error(call(hidden = list()), "`hidden`")
+  expect_error(call(masks = list(NULL)), "`masks`")
+  expect_error(call(output = cbind(args$output, 0)), "output 1 must be")
+  expect_error(call(kernels = c(list(matrix(0, 2, 4)), args$kernels[-1]),
+                    masks = NULL),
+               "the network reads 2 inputs, but the events have 3")
+})
