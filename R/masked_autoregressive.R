@@ -17,6 +17,15 @@
 #'   `y = 0`, `D` times `y = x * exp(log_scale(y)) + shift(y)`. Its
 #'   log-det-Jacobian is `sum(log_scale(forward(x)))` per event.
 #'
+#' Both directions can be trained (with a template; [loss_and_gradient()],
+#' [fit()]). `tfb_invert()` of this bijector is an inverse autoregressive
+#' flow (IAF, Kingma et al., 2016), whose density runs the `D` forward
+#' passes: its gradient is exact for the whole sequential computation and
+#' costs about `D` network reverse passes (the density direction costs
+#' one). The gradient follows `log_scale_clip_gradient` of the template in
+#' both directions. An R function has no derivatives: training through it
+#' is an error of class `bijectors_error_unsupported`.
+#'
 #' The network weights are created when the bijector first sees data (see
 #' [tfb_masked_autoregressive_default_template()]). Log-determinants have one
 #' value per event: a vector for a matrix input, a number for a vector (one
@@ -56,6 +65,13 @@
 #' maf$inverse_log_det_jacobian(y, event_ndims = 1)
 #' all.equal(maf$forward(x), y)
 #' maf
+#'
+#' # an inverse autoregressive flow, trained through the forward direction
+#' iaf <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_invert(tfb_masked_autoregressive_flow(
+#'     tfb_masked_autoregressive_default_template(hidden_layers = c(8, 8)))))
+#' loss_and_gradient(iaf, y)$loss
 #' @export
 tfb_masked_autoregressive_flow <- function(shift_and_log_scale_fn,
                                            is_constant_jacobian = FALSE,
@@ -240,7 +256,10 @@ bijector_check_dims.tfb_masked_autoregressive_flow <- function(bijector, dims,
 # ---- gradients ----------------------------------------------------------------
 
 # The density direction is one network pass, so it is differentiable in one
-# backward pass; the sampling direction (D sequential passes) is not.
+# backward pass. The sampling direction (what tfb_invert() of a MAF, an
+# inverse autoregressive flow, runs for log_prob) is D sequential passes;
+# its gradient is that of the implicit function y = x * exp(s(y)) + t(y),
+# in D network reverse passes (src/masked_autoregressive.c says how).
 
 #' @export
 bijector_parameter_slots.tfb_masked_autoregressive_flow <- function(bijector) {
@@ -271,10 +290,60 @@ bijector_inverse_backward.tfb_masked_autoregressive_flow <- function(
                          grad_log_det)
 }
 
+# The D passes of maf_forward_pass(), the last one keeping the network's
+# hidden layers. Its network input is y after D - 1 passes, whose columns
+# 1..D-1 are final: output i of a MADE reads only inputs before i, so the
+# network there gives the outputs at the final y, and the backward pass may
+# differentiate it there (column D, not final, reaches no output).
 #' @export
 bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
     bijector, x, event_ndims) {
-  no_gradient(bijector, "forward")
+  fn <- require_template(bijector)
+  input <- maf_prepare(bijector, x, "x", event_ndims, check_ndims = TRUE)
+  size <- input$event_size
+  columns <- seq_len(size)
+  network_input <- numeric(length(input$x))
+  for (pass in columns) {
+    last <- pass == size
+    network <- template_network(fn, network_input, input$rows,
+                                keep_hidden = last)
+    conditioned <- template_conditioned(fn, if (last) network$output else
+      network, size, made = TRUE)
+    step <- affine_step(input$x, conditioned, columns, 1L)
+    if (!last) {
+      network_input <- step$output
+    }
+  }
+  list(y = step$output,
+       log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
+       cache = list(input = input, network_input = network_input,
+                    network = network, conditioned = conditioned))
+}
+
+#' @export
+bijector_forward_backward.tfb_masked_autoregressive_flow <- function(
+    bijector, cache, grad_y, grad_log_det) {
+  fn <- require_template(bijector)
+  input <- cache$input
+  conditioned <- cache$conditioned
+  if (!is.double(grad_y)) {
+    grad_y <- as.double(grad_y)
+  }
+  grad_rows <- rep_len(as.double(grad_log_det), input$rows)
+  backward <- .Call(C_maf_forward_backward, input$x, cache$network_input,
+                    .subset2(fn, "kernels"), .subset2(fn, "activation_codes"),
+                    cache$network$hidden, cache$network$output,
+                    .subset2(fn, "masks"), seq_len(input$event_size),
+                    as.integer(conditioned$shift_columns),
+                    as.integer(conditioned$log_scale_columns),
+                    conditioned$clip,
+                    isTRUE(.subset2(fn, "log_scale_clip_gradient")), grad_y,
+                    grad_rows)
+  layers <- length(backward$kernels)
+  parameters <- vector("list", 2L * layers)
+  parameters[2L * seq_len(layers) - 1L] <- backward$kernels
+  parameters[2L * seq_len(layers)] <- backward$biases
+  list(input = backward$input, parameters = parameters)
 }
 
 #' @export

@@ -15,7 +15,7 @@
 
 #include <math.h>
 #include <string.h>
-#include "bijectors.h"
+#include "affine_coupling.h"
 
 static double clip_value(double v, double lo, double hi)
 {
@@ -90,22 +90,23 @@ static const int *zero_based_columns(SEXP columns, R_xlen_t expected,
     return out;
 }
 
-/* The reverse pass of affine_columns() with the same arguments plus
-   grad_out (n x d, dLoss/d(out)), grad_log_det (n, dLoss/d(log_det)),
+/* See affine_coupling.h. The reverse pass of affine_columns() with the same
+   arguments plus grad_out (n x d, dLoss/d(out)), grad_log_det (n,
+   dLoss/d(log_det)),
    clip_gradient (0: the gradient passes the clip unchanged, TFP's default
    clip_by_value_preserve_gradient; 1: it is 0 where the clip is active, as
    tf.clip_by_value). Writes grad_in (n x d) and grad_params (n x n_params;
    columns the step does not read get 0). */
-static void affine_columns_backward(const double *in, R_xlen_t n, R_xlen_t d,
-                                    const double *params, R_xlen_t n_params,
-                                    R_xlen_t n_columns, const int *columns,
-                                    const int *shift_column,
-                                    const int *log_scale_column,
-                                    double clip_min, double clip_max,
-                                    int clip_gradient, int direction,
-                                    const double *grad_out,
-                                    const double *grad_log_det,
-                                    double *grad_in, double *grad_params)
+void affine_columns_backward(const double *in, R_xlen_t n, R_xlen_t d,
+                             const double *params, R_xlen_t n_params,
+                             R_xlen_t n_columns, const int *columns,
+                             const int *shift_column,
+                             const int *log_scale_column,
+                             double clip_min, double clip_max,
+                             int clip_gradient, int direction,
+                             const double *grad_out,
+                             const double *grad_log_det,
+                             double *grad_in, double *grad_params)
 {
     if (n * d > 0)
         memcpy(grad_in, grad_out, (size_t) (n * d) * sizeof(double));
@@ -150,18 +151,10 @@ static void affine_columns_backward(const double *in, R_xlen_t n, R_xlen_t d,
     }
 }
 
-/* What both entries check: the shapes, and the columns as 0-based. */
-typedef struct {
-    R_xlen_t n, d, n_params, n_columns;
-    const int *columns, *shift, *log_scale;
-    double clip_min, clip_max;
-    int direction;
-} affine_layout;
-
-static affine_layout check_affine_arguments(SEXP input, SEXP params,
-                                            SEXP columns, SEXP shift_columns,
-                                            SEXP log_scale_columns, SEXP clip,
-                                            SEXP direction)
+/* See affine_coupling.h: the shapes, and the columns as 0-based. */
+affine_layout check_affine_layout(SEXP input, SEXP params, SEXP columns,
+                                  SEXP shift_columns, SEXP log_scale_columns,
+                                  SEXP clip)
 {
     affine_layout layout;
     if (TYPEOF(input) != REALSXP)
@@ -182,9 +175,6 @@ static affine_layout check_affine_arguments(SEXP input, SEXP params,
     if (TYPEOF(clip) != REALSXP || XLENGTH(clip) != 2 || ISNAN(REAL(clip)[0]) ||
         ISNAN(REAL(clip)[1]) || REAL(clip)[0] > REAL(clip)[1])
         Rf_error("`clip` must be c(min, max) with min <= max");
-    if (TYPEOF(direction) != INTSXP || XLENGTH(direction) != 1 ||
-        (INTEGER(direction)[0] != 1 && INTEGER(direction)[0] != -1))
-        Rf_error("`direction` must be 1L or -1L");
     if (TYPEOF(columns) != INTSXP)
         Rf_error("`columns` must be an integer vector");
     layout.n = n;
@@ -193,7 +183,7 @@ static affine_layout check_affine_arguments(SEXP input, SEXP params,
     layout.n_columns = XLENGTH(columns);
     layout.clip_min = REAL(clip)[0];
     layout.clip_max = REAL(clip)[1];
-    layout.direction = INTEGER(direction)[0];
+    layout.direction = 1;
     layout.columns = layout.shift = layout.log_scale = NULL;
     if (n > 0 && layout.n_columns > 0) {
         R_xlen_t n_columns = layout.n_columns;
@@ -215,6 +205,22 @@ static affine_layout check_affine_arguments(SEXP input, SEXP params,
     } else {
         layout.n_columns = 0;
     }
+    return layout;
+}
+
+/* What both entries check: the layout and the direction. */
+static affine_layout check_affine_arguments(SEXP input, SEXP params,
+                                            SEXP columns, SEXP shift_columns,
+                                            SEXP log_scale_columns, SEXP clip,
+                                            SEXP direction)
+{
+    if (TYPEOF(direction) != INTSXP || XLENGTH(direction) != 1 ||
+        (INTEGER(direction)[0] != 1 && INTEGER(direction)[0] != -1))
+        Rf_error("`direction` must be 1L or -1L");
+    affine_layout layout = check_affine_layout(input, params, columns,
+                                               shift_columns,
+                                               log_scale_columns, clip);
+    layout.direction = INTEGER(direction)[0];
     return layout;
 }
 

@@ -47,6 +47,12 @@ SEXP C_affine_backward(SEXP input, SEXP params, SEXP columns,
                        SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
                        SEXP direction, SEXP grad_output, SEXP grad_log_det,
                        SEXP clip_gradient);
+SEXP C_maf_forward_backward(SEXP x, SEXP network_input, SEXP kernels,
+                            SEXP activations, SEXP hidden, SEXP output,
+                            SEXP masks, SEXP columns, SEXP shift_columns,
+                            SEXP log_scale_columns, SEXP clip,
+                            SEXP clip_gradient, SEXP grad_y,
+                            SEXP grad_log_det);
 
 SEXP C_parameters_assign(SEXP owners, SEXP fields, SEXP indices, SEXP values);
 SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,

@@ -18,6 +18,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_affine_transform",    (DL_FUNC) &C_affine_transform,    7},
     {"C_mlp_backward",        (DL_FUNC) &C_mlp_backward,        10},
     {"C_affine_backward",     (DL_FUNC) &C_affine_backward,     10},
+    {"C_maf_forward_backward", (DL_FUNC) &C_maf_forward_backward, 14},
     {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
     {NULL, NULL, 0}

@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
-#include "bijectors.h"
+#include "network.h"
 #include <R_ext/BLAS.h>
 #ifndef FCONE
 #define FCONE
@@ -171,8 +171,10 @@ static void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
    dLoss/d(output) on entry and is used as scratch, with `scratch` (n x the
    widest hidden layer). hidden[k] and `output` are the forward pass's layer
    outputs. Writes dLoss/d(kernel k) (times masks[k] when masks and masks[k]
-   are non-NULL) and dLoss/d(bias k); when grad_input is non-NULL, ADDS
-   dLoss/d(input) into it (n rows, leading dimension ld_grad). */
+   are non-NULL) and dLoss/d(bias k), unless grad_kernels is NULL (an
+   input-gradient-only pass skips one dgemm per layer); when grad_input is
+   non-NULL, ADDS dLoss/d(input) into it (n rows, leading dimension
+   ld_grad). */
 static void mlp_backward(const double *input, int n, int ld, int layers,
                          const int *units, const double *const *kernels,
                          const int *activations, const double *const *hidden,
@@ -189,18 +191,20 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
         const double *layer_out = k == layers - 1 ? output : hidden[k];
         multiply_activation_derivative(current, layer_out,
                                        (R_xlen_t) n * n_out, activations[k]);
-        const double *layer_in = k == 0 ? input : hidden[k - 1];
-        int layer_ld = k == 0 ? ld : n;
-        /* dLoss/dW_k = input_k^T delta_k */
-        F77_CALL(dgemm)("T", "N", &n_in, &n_out, &n, &one, layer_in,
-                        &layer_ld, current, &n, &zero, grad_kernels[k], &n_in
-                        FCONE FCONE);
-        if (masks && masks[k]) {
-            R_xlen_t size = (R_xlen_t) n_in * n_out;
-            for (R_xlen_t i = 0; i < size; i++)
-                grad_kernels[k][i] *= masks[k][i];
+        if (grad_kernels) {
+            const double *layer_in = k == 0 ? input : hidden[k - 1];
+            int layer_ld = k == 0 ? ld : n;
+            /* dLoss/dW_k = input_k^T delta_k */
+            F77_CALL(dgemm)("T", "N", &n_in, &n_out, &n, &one, layer_in,
+                            &layer_ld, current, &n, &zero, grad_kernels[k],
+                            &n_in FCONE FCONE);
+            if (masks && masks[k]) {
+                R_xlen_t size = (R_xlen_t) n_in * n_out;
+                for (R_xlen_t i = 0; i < size; i++)
+                    grad_kernels[k][i] *= masks[k][i];
+            }
+            column_sums(current, n, n_out, grad_biases[k]);
         }
-        column_sums(current, n, n_out, grad_biases[k]);
         /* dLoss/d(input_k) = delta_k W_k^T */
         if (k > 0) {
             F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, current, &n,
@@ -387,6 +391,92 @@ static void check_layer_matrix(SEXP x, const char *what, int index, int n,
                  n, columns, rows, cols);
 }
 
+/* See network.h. */
+network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
+                                  SEXP hidden, SEXP output, SEXP masks)
+{
+    network_trace trace;
+    int *units;
+    const double **kernel;
+    int layers = network_layers(kernels, activations, &units, &kernel);
+    if (TYPEOF(hidden) != VECSXP || XLENGTH(hidden) != layers - 1)
+        Rf_error("`hidden` must be a list of the %d hidden layers' outputs",
+                 layers - 1);
+    if (masks != R_NilValue &&
+        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
+        Rf_error("`masks` must be NULL or a list with one element per layer");
+    const double **hidden_out = (const double **) R_alloc((size_t) layers,
+                                                          sizeof(double *));
+    const double **mask = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    int widest = 1;
+    for (int k = 0; k < layers; k++) {
+        if (units[k + 1] > widest)
+            widest = units[k + 1];
+        hidden_out[k] = NULL;
+        if (k < layers - 1) {
+            SEXP h = VECTOR_ELT(hidden, k);
+            check_layer_matrix(h, "hidden output", k + 1, n, units[k + 1]);
+            hidden_out[k] = REAL_RO(h);
+        }
+        mask[k] = NULL;
+        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
+            SEXP m = VECTOR_ELT(masks, k);
+            check_layer_matrix(m, "mask", k + 1, units[k], units[k + 1]);
+            mask[k] = REAL_RO(m);
+        }
+    }
+    check_layer_matrix(output, "output", 1, n, units[layers]);
+    trace.n = n;
+    trace.layers = layers;
+    trace.widest = widest;
+    trace.units = units;
+    trace.kernels = kernel;
+    trace.activations = INTEGER_RO(activations);
+    trace.hidden = hidden_out;
+    trace.output = REAL_RO(output);
+    trace.masks = masks == R_NilValue ? NULL : mask;
+    return trace;
+}
+
+/* See network.h. */
+SEXP network_gradient_lists(const network_trace *trace, double **grad_kernels,
+                            double **grad_biases)
+{
+    const int *units = trace->units;
+    SEXP kernel_list = PROTECT(Rf_allocVector(VECSXP, trace->layers));
+    SEXP bias_list = PROTECT(Rf_allocVector(VECSXP, trace->layers));
+    for (int k = 0; k < trace->layers; k++) {
+        SEXP gk = Rf_allocMatrix(REALSXP, units[k], units[k + 1]);
+        SET_VECTOR_ELT(kernel_list, k, gk);
+        grad_kernels[k] = REAL(gk);
+        SEXP gb = Rf_allocVector(REALSXP, units[k + 1]);
+        SET_VECTOR_ELT(bias_list, k, gb);
+        grad_biases[k] = REAL(gb);
+    }
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
+    SET_VECTOR_ELT(result, 0, kernel_list);
+    SET_VECTOR_ELT(result, 1, bias_list);
+    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
+    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(4);
+    return result;
+}
+
+/* See network.h. */
+void network_backward(const network_trace *trace, const double *input,
+                      int ld, double *delta, double *scratch,
+                      double *const *grad_kernels, double *const *grad_biases,
+                      double *grad_input, int ld_grad)
+{
+    mlp_backward(input, trace->n, ld, trace->layers, trace->units,
+                 trace->kernels, trace->activations, trace->hidden,
+                 trace->output, trace->masks, delta, scratch, grad_kernels,
+                 grad_biases, grad_input, ld_grad);
+}
+
 /* C_mlp_backward(input, rows, first_column, kernels, activations, hidden,
    output, grad_output, masks, input_gradient): the reverse pass of
    C_mlp_forward(input, rows, first_column, kernels, ...) whose keep_hidden
@@ -410,37 +500,10 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     if (n_long < 1 || n_long > INT_MAX)
         Rf_error("`rows` must be between 1 and %d", INT_MAX);
     int n = (int) n_long;
-    int *units;
-    const double **kernel;
-    int layers = network_layers(kernels, activations, &units, &kernel);
-    if (TYPEOF(hidden) != VECSXP || XLENGTH(hidden) != layers - 1)
-        Rf_error("`hidden` must be a list of the %d hidden layers' outputs",
-                 layers - 1);
-    if (masks != R_NilValue &&
-        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
-        Rf_error("`masks` must be NULL or a list with one element per layer");
-    const double **hidden_out = (const double **) R_alloc((size_t) layers,
-                                                          sizeof(double *));
-    const double **mask = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
-    const int *activation = INTEGER_RO(activations);
-    int widest = 1;
-    for (int k = 0; k < layers; k++) {
-        if (units[k + 1] > widest)
-            widest = units[k + 1];
-        if (k < layers - 1) {
-            SEXP h = VECTOR_ELT(hidden, k);
-            check_layer_matrix(h, "hidden output", k + 1, n, units[k + 1]);
-            hidden_out[k] = REAL_RO(h);
-        }
-        mask[k] = NULL;
-        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
-            SEXP m = VECTOR_ELT(masks, k);
-            check_layer_matrix(m, "mask", k + 1, units[k], units[k + 1]);
-            mask[k] = REAL_RO(m);
-        }
-    }
-    check_layer_matrix(output, "output", 1, n, units[layers]);
+    network_trace trace = check_network_trace(n, kernels, activations, hidden,
+                                              output, masks);
+    int layers = trace.layers;
+    const int *units = trace.units;
     check_layer_matrix(grad_output, "grad_output", 1, n, units[layers]);
     R_xlen_t length = XLENGTH(input);
     if (length % n != 0 || offset + units[0] > length / n)
@@ -454,22 +517,13 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
         Rf_error("`input_gradient` must be NULL or a double vector of the "
                  "input's length (%lld)", (long long) length);
 
-    SEXP grad_kernel_list = PROTECT(Rf_allocVector(VECSXP, layers));
-    nprot++;
-    SEXP grad_bias_list = PROTECT(Rf_allocVector(VECSXP, layers));
-    nprot++;
     double **grad_kernel = (double **) R_alloc((size_t) layers,
                                                sizeof(double *));
     double **grad_bias = (double **) R_alloc((size_t) layers,
                                              sizeof(double *));
-    for (int k = 0; k < layers; k++) {
-        SEXP gk = Rf_allocMatrix(REALSXP, units[k], units[k + 1]);
-        SET_VECTOR_ELT(grad_kernel_list, k, gk);
-        grad_kernel[k] = REAL(gk);
-        SEXP gb = Rf_allocVector(REALSXP, units[k + 1]);
-        SET_VECTOR_ELT(grad_bias_list, k, gb);
-        grad_bias[k] = REAL(gb);
-    }
+    SEXP gradients = PROTECT(network_gradient_lists(&trace, grad_kernel,
+                                                    grad_bias));
+    nprot++;
     SEXP grad_input = R_NilValue;
     if (want_input) {
         grad_input = PROTECT(copy_double_vector(input_gradient));
@@ -478,23 +532,21 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     }
 
     /* both buffers hold any layer's delta: n x the widest layer */
-    size_t buffer = (size_t) n * (size_t) widest;
+    size_t buffer = (size_t) n * (size_t) trace.widest;
     double *delta = (double *) R_alloc(buffer, sizeof(double));
     double *scratch = (double *) R_alloc(buffer, sizeof(double));
     memcpy(delta, REAL_RO(grad_output),
            (size_t) n * (size_t) units[layers] * sizeof(double));
-    mlp_backward(REAL_RO(input) + offset * n, n, n, layers, units, kernel,
-                 activation, hidden_out, REAL_RO(output),
-                 masks == R_NilValue ? NULL : mask, delta, scratch,
-                 grad_kernel, grad_bias,
-                 want_input ? REAL(grad_input) + offset * n : NULL, n);
+    network_backward(&trace, REAL_RO(input) + offset * n, n, delta, scratch,
+                     grad_kernel, grad_bias,
+                     want_input ? REAL(grad_input) + offset * n : NULL, n);
 
     SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
     nprot++;
     SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
     nprot++;
-    SET_VECTOR_ELT(result, 0, grad_kernel_list);
-    SET_VECTOR_ELT(result, 1, grad_bias_list);
+    SET_VECTOR_ELT(result, 0, VECTOR_ELT(gradients, 0));
+    SET_VECTOR_ELT(result, 1, VECTOR_ELT(gradients, 1));
     SET_VECTOR_ELT(result, 2, grad_input);
     SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
     SET_STRING_ELT(names, 1, Rf_mkChar("biases"));

@@ -53,6 +53,18 @@ torture_flow <- function() {
   list(y = y, flow = flow, bn = bn, maf = maf, nvp = nvp)
 }
 
+# An inverse autoregressive flow: its density runs the MAF forward, whose
+# backward pass is C_maf_forward_backward.
+torture_iaf <- function() {
+  y <- torture_data()
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_invert(tfb_masked_autoregressive_flow(
+      tfb_masked_autoregressive_default_template(hidden_layers = 2))))
+  invisible(tfd_log_prob(flow, y))
+  list(y = y, flow = flow)
+}
+
 torture_layer <- function() {
   b <- tfb_batch_normalization(layer_batch_normalization(momentum = 0.5))
   list(y = torture_data(), b = b)
@@ -125,6 +137,10 @@ test_that("network, coupling and training entry points survive gctorture", {
   expect_torture_identical(torture_flow, function(f) {
     loss_and_gradient(f$flow, f$y, input_gradient = TRUE)
   }, parameters)
+  # C_maf_forward_backward (and C_mlp_forward keeping the last pass)
+  expect_torture_identical(torture_iaf, function(f) {
+    loss_and_gradient(f$flow, f$y, input_gradient = TRUE)
+  }, parameters)
   # C_parameters_assign
   expect_torture_identical(torture_flow, function(f) {
     value <- lapply(trainable_parameters(f$flow), function(p) p * 0.5)
@@ -148,7 +164,8 @@ test_that("every registered entry point is covered above", {
     "C_bn_pointer_new", "C_bn_inverse_training", "C_bn_transform",
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
     "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
-    "C_affine_backward", "C_parameters_assign", "C_adam_step"
+    "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
+    "C_adam_step"
   )
   expect_setequal(registered, covered)
 })

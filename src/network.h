@@ -1,0 +1,48 @@
+/* The parts of src/network.c that another kernel family reuses: the
+   masked autoregressive flow's forward direction (src/masked_autoregressive.c)
+   runs the network's reverse pass several times on one forward pass. These
+   are kernels and argument checks, not .Call entries. */
+
+#ifndef BIJECTORS_NETWORK_H
+#define BIJECTORS_NETWORK_H
+
+#include "bijectors.h"
+
+/* What a forward pass with keep_hidden left, checked against the network:
+   n rows; units[0] inputs and units[k] outputs of layer k; the hidden
+   layers' outputs (after the activation) and the last layer's output;
+   masks NULL (none) or, per layer, NULL or a 0/1 matrix shaped like the
+   kernel; widest the largest of units[1..layers]. The pointers point into R
+   vectors that the caller keeps alive; the arrays are R_alloc'd. */
+typedef struct {
+    int n, layers, widest;
+    const int *units;
+    const double *const *kernels;
+    const int *activations;
+    const double *const *hidden;
+    const double *output;
+    const double *const *masks;
+} network_trace;
+
+network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
+                                  SEXP hidden, SEXP output, SEXP masks);
+
+/* list(kernels = , biases = ) of fresh gradient arrays shaped like the
+   network's, their data pointers in grad_kernels and grad_biases (arrays of
+   trace->layers pointers). The result is not protected. */
+SEXP network_gradient_lists(const network_trace *trace, double **grad_kernels,
+                            double **grad_biases);
+
+/* The reverse pass of the traced forward pass on `input` (n rows, leading
+   dimension ld). `delta` (n x trace->widest) holds dLoss/d(output) on entry
+   and is overwritten, as is `scratch` (same size). With grad_kernels and
+   grad_biases non-NULL, writes the parameter gradients (kernels times their
+   masks); with both NULL, skips them (an input-gradient-only pass). With
+   grad_input non-NULL, ADDS dLoss/d(input) into it (leading dimension
+   ld_grad). */
+void network_backward(const network_trace *trace, const double *input,
+                      int ld, double *delta, double *scratch,
+                      double *const *grad_kernels, double *const *grad_biases,
+                      double *grad_input, int ld_grad);
+
+#endif
