@@ -106,6 +106,19 @@ bijector_inverse_and_log_det.default <- function(bijector, y, event_ndims) {
   list(x = bijector_inverse(bijector, y), log_det = log_det)
 }
 
+# The forward map and its log-det in one pass: list(y = , log_det = ). What
+# an inverted bijector's density and a chain's forward log-det need; kinds
+# whose forward is expensive (a MAF's D sequential passes) override it.
+bijector_forward_and_log_det <- function(bijector, x, event_ndims) {
+  UseMethod("bijector_forward_and_log_det")
+}
+
+#' @export
+bijector_forward_and_log_det.default <- function(bijector, x, event_ndims) {
+  log_det <- bijector_forward_log_det_jacobian(bijector, x, event_ndims)
+  list(y = bijector_forward(bijector, x), log_det = log_det)
+}
+
 #' Apply a bijector or its inverse
 #'
 #' The generic helpers of tfprobability. `tfb_forward()` maps `x` through the

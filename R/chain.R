@@ -187,10 +187,14 @@ bijector_forward_log_det_jacobian.tfb_chain <- function(bijector, x,
   members <- .subset2(bijector, "bijectors")
   log_det <- 0
   for (k in rev(seq_along(members))) {
-    log_det <- log_det + bijector_forward_log_det_jacobian(
-      members[[k]], x, input$member_ndims[[k]])
     if (k > 1L) {
-      x <- bijector_forward(members[[k]], x)
+      step <- bijector_forward_and_log_det(members[[k]], x,
+                                           input$member_ndims[[k]])
+      x <- step$y
+      log_det <- log_det + step$log_det
+    } else {
+      log_det <- log_det + bijector_forward_log_det_jacobian(
+        members[[k]], x, input$member_ndims[[k]])
     }
   }
   log_det
@@ -216,6 +220,22 @@ bijector_inverse_log_det_jacobian.tfb_chain <- function(bijector, y,
     }
   }
   log_det
+}
+
+#' @export
+bijector_forward_and_log_det.tfb_chain <- function(bijector, x, event_ndims) {
+  input <- chain_input(bijector, x, "x", event_ndims,
+                       "forward_min_event_ndims")
+  x <- input$x
+  members <- .subset2(bijector, "bijectors")
+  log_det <- 0
+  for (k in rev(seq_along(members))) {
+    step <- bijector_forward_and_log_det(members[[k]], x,
+                                         input$member_ndims[[k]])
+    x <- step$y
+    log_det <- log_det + step$log_det
+  }
+  list(y = x, log_det = log_det)
 }
 
 # One inverse pass through the members, each giving its inverse and log-det

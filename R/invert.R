@@ -73,9 +73,17 @@ bijector_inverse_log_det_jacobian.tfb_invert <- function(bijector, y,
 #' @export
 bijector_inverse_and_log_det.tfb_invert <- function(bijector, y,
                                                     event_ndims) {
-  inner <- .subset2(bijector, "bijector")
-  log_det <- bijector_forward_log_det_jacobian(inner, y, event_ndims)
-  list(x = bijector_forward(inner, y), log_det = log_det)
+  step <- bijector_forward_and_log_det(.subset2(bijector, "bijector"), y,
+                                       event_ndims)
+  list(x = step$y, log_det = step$log_det)
+}
+
+#' @export
+bijector_forward_and_log_det.tfb_invert <- function(bijector, x,
+                                                    event_ndims) {
+  step <- bijector_inverse_and_log_det(.subset2(bijector, "bijector"), x,
+                                       event_ndims)
+  list(y = step$x, log_det = step$log_det)
 }
 
 #' @export

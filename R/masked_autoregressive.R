@@ -320,6 +320,18 @@ bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
                     network = network, conditioned = conditioned))
 }
 
+# The D sequential passes once for both the values and the log-det, when
+# the network is a template (an inverted MAF's density needs both).
+#' @export
+bijector_forward_and_log_det.tfb_masked_autoregressive_flow <- function(
+    bijector, x, event_ndims) {
+  if (!is_template(.subset2(bijector, "shift_and_log_scale_fn"))) {
+    return(NextMethod())
+  }
+  pass <- bijector_forward_with_cache(bijector, x, event_ndims)
+  list(y = pass$y, log_det = pass$log_det)
+}
+
 #' @export
 bijector_forward_backward.tfb_masked_autoregressive_flow <- function(
     bijector, cache, grad_y, grad_log_det) {
