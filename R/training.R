@@ -340,8 +340,11 @@ check_training_data <- function(distribution, x, arg = "x") {
 #'
 #' Computes the mean negative log-likelihood of the rows of `x` under a
 #' transformed distribution and its gradient with respect to every
-#' trainable parameter, analytically, in one inverse pass and one backward
-#' pass (in C). Batch-normalization layers in training mode use and update
+#' trainable parameter, analytically: one pass through the flow in the
+#' density direction and one backward pass. An inverted masked
+#' autoregressive flow (an inverse autoregressive flow) runs its forward map
+#' there, which takes one network pass per dimension of the event, and as
+#' many reverse passes. Batch-normalization layers in training mode use and update
 #' their running statistics as `log_prob()` does; a call that fails (or is
 #' interrupted) puts them back, so it changes nothing.
 #'
