@@ -12,48 +12,6 @@ keras_options <- list(
 # Options that change nothing in this implementation, whatever their value.
 keras_options_ignored <- c("fused", "renorm_momentum", "dtype")
 
-check_keras_options <- function(options) {
-  if (length(options) == 0L) {
-    return(invisible())
-  }
-  option_names <- names(options)
-  if (is.null(option_names) || any(option_names == "")) {
-    abort_bijectors("argument", paste(
-      "layer_batch_normalization() takes only named arguments;",
-      "an unnamed extra argument was given."))
-  }
-  for (option in option_names) {
-    if (!option %in% names(keras_options)) {
-      abort_bijectors("argument", sprintf(
-        "layer_batch_normalization() has no argument `%s`.", option))
-    }
-    if (option %in% keras_options_ignored) {
-      next
-    }
-    if (!identical(options[[option]], keras_options[[option]])) {
-      abort_bijectors("unsupported", sprintf(paste(
-        "The Keras option `%s` is not supported by the batch-normalization",
-        "bijector (only its default, %s, is accepted)."),
-        option, describe_value(keras_options[[option]])))
-    }
-  }
-  invisible()
-}
-
-check_initializer <- function(x, arg, lower = -Inf) {
-  if (is.character(x) && length(x) == 1L && x %in% c("zeros", "ones")) {
-    return(x)
-  }
-  if (is.numeric(x) && !is.object(x) && length(x) == 1L && is.finite(x) &&
-      x >= lower) {
-    return(as.double(x))
-  }
-  abort_bijectors("unsupported", sprintf(paste(
-    "`%s` must be \"zeros\", \"ones\" or a single finite number%s, not %s."),
-    arg, if (is.finite(lower)) sprintf(" >= %s", format(lower)) else "",
-    describe_value(x)))
-}
-
 initial_values <- function(initializer, n) {
   if (is.character(initializer)) {
     initializer <- if (initializer == "ones") 1 else 0

@@ -212,3 +212,347 @@ check_bijector <- function(x, arg = "bijector") {
   }
   invisible(x)
 }
+
+# ---- arguments of fit.R -----------------------------------------------------
+
+check_verbose <- function(verbose) {
+  if (is.logical(verbose) && length(verbose) == 1L && !is.na(verbose)) {
+    return(as.integer(verbose))
+  }
+  if (is.numeric(verbose) && !is.object(verbose) && length(verbose) == 1L &&
+      !is.na(verbose) && verbose %in% 0:2) {
+    return(as.integer(verbose))
+  }
+  abort_bijectors("argument", sprintf(
+    "`verbose` must be TRUE, FALSE, 0, 1 or 2, not %s.",
+    describe_value(verbose)))
+}
+
+check_patience <- function(patience) {
+  if (is.null(patience)) {
+    return(NULL)
+  }
+  ok <- is.numeric(patience) && !is.object(patience) &&
+    length(patience) == 1L && !is.na(patience) && is.finite(patience) &&
+    patience == round(patience) && patience >= 0 &&
+    patience <= .Machine$integer.max
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`patience` must be NULL or a whole number >= 0, not %s.",
+      describe_value(patience)))
+  }
+  as.integer(patience)
+}
+
+check_fit_dots <- function(dots) {
+  if (length(dots) > 0L) {
+    given <- names(dots)
+    given <- if (is.null(given)) "unnamed arguments" else
+      paste0("`", ifelse(given == "", "<unnamed>", given), "`",
+             collapse = ", ")
+    abort_bijectors("argument", sprintf(paste(
+      "fit() got unknown arguments (%s). Its arguments are `x`, `epochs`,",
+      "`batch_size`, `validation_split`, `validation_data`, `shuffle`,",
+      "`verbose`, `learning_rate` and `patience`."), given))
+  }
+  invisible()
+}
+
+# ---- arguments of distribution.R --------------------------------------------
+
+check_distribution <- function(x, arg = "distribution") {
+  if (!inherits(x, "distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`%s` must be a distribution, such as tfd_normal(), not %s."),
+      arg, describe_value(x)))
+  }
+  invisible(x)
+}
+
+check_no_extra_arguments <- function(extra) {
+  if (length(extra) == 0L) {
+    return(invisible())
+  }
+  extra_names <- names(extra) %||% rep("", length(extra))
+  if ("seed" %in% extra_names) {
+    abort_bijectors("unsupported", paste(
+      "`seed` is not supported: samples are drawn with R's random number",
+      "generator, so call set.seed() first."))
+  }
+  abort_bijectors("argument", sprintf(
+    "Unused argument%s: %s.", if (length(extra) > 1L) "s" else "",
+    paste(ifelse(extra_names == "", "(unnamed)", paste0("`", extra_names, "`")),
+          collapse = ", ")))
+}
+
+check_sample_shape <- function(sample_shape, arg = "sample_shape") {
+  if (is.list(sample_shape) && !is.object(sample_shape)) {
+    numeric_entries <- vapply(sample_shape, function(entry) {
+      is.numeric(entry) && !is.object(entry) && length(entry) == 1L
+    }, logical(1))
+    if (!all(numeric_entries)) {
+      abort_bijectors("sample_shape", sprintf(
+        "`%s` must be a list of single whole numbers >= 0.", arg))
+    }
+    sample_shape <- as.double(unlist(sample_shape, use.names = FALSE))
+  }
+  ok <- is.numeric(sample_shape) && !is.object(sample_shape) &&
+    length(dim(sample_shape)) <= 1L && !anyNA(sample_shape) &&
+    all(is.finite(sample_shape)) && all(sample_shape >= 0) &&
+    all(sample_shape == round(sample_shape))
+  if (!ok) {
+    abort_bijectors("sample_shape", sprintf(
+      "`%s` must be whole numbers >= 0, not %s.", arg,
+      if (is.numeric(sample_shape) && length(sample_shape) <= 6L)
+        format_values(sample_shape) else describe_value(sample_shape)))
+  }
+  as.double(sample_shape)
+}
+
+# ---- arguments of event_shape.R ---------------------------------------------
+
+# An event shape given by a user: whole numbers >= 0, as a vector or a list
+# of single numbers, with at least `min_ndims` dimensions.
+check_event_shape <- function(shape, arg, min_ndims = 0L) {
+  if (is.list(shape) && !is.object(shape) &&
+      all(vapply(shape, function(entry) {
+        is.numeric(entry) && length(entry) == 1L
+      }, logical(1)))) {
+    shape <- as.double(unlist(shape, use.names = FALSE))
+  }
+  if (is.null(shape)) {
+    shape <- integer()
+  }
+  ok <- is.numeric(shape) && !is.object(shape) &&
+    length(dim(shape)) <= 1L && !anyNA(shape) && all(is.finite(shape)) &&
+    all(shape >= 0) && all(shape == round(shape)) &&
+    all(shape <= .Machine$integer.max)
+  if (!ok) {
+    abort_bijectors("event_shape", sprintf(
+      "`%s` must be whole numbers >= 0 (an event's dimensions), not %s.",
+      arg, describe_value(shape)))
+  }
+  if (length(shape) < min_ndims) {
+    abort_bijectors("event_shape", sprintf(paste(
+      "`%s` has %d dimension%s, but the bijector acts on events of at least",
+      "%d."), arg, length(shape), if (length(shape) == 1L) "" else "s",
+      min_ndims))
+  }
+  as.integer(shape)
+}
+
+# ---- arguments of reshape.R -------------------------------------------------
+
+check_reshape_shape <- function(shape, arg) {
+  if (is.list(shape) && !is.object(shape) &&
+      all(vapply(shape, function(entry) {
+        is.numeric(entry) && length(entry) == 1L
+      }, logical(1)))) {
+    shape <- as.double(unlist(shape, use.names = FALSE))
+  }
+  ok <- is.numeric(shape) && !is.object(shape) && length(dim(shape)) <= 1L &&
+    !anyNA(shape) && all(is.finite(shape)) && all(shape == round(shape)) &&
+    all(shape <= .Machine$integer.max)
+  if (!ok) {
+    abort_bijectors("event_shape", sprintf(
+      "`%s` must be a vector of whole numbers (an event shape), not %s.",
+      arg, describe_value(shape)))
+  }
+  if (any(shape < -1)) {
+    abort_bijectors("event_shape", sprintf(
+      "`%s` elements must be either whole numbers >= 0 or `-1`, not %s.",
+      arg, format_values(shape)))
+  }
+  if (sum(shape == -1) > 1L) {
+    abort_bijectors("event_shape", sprintf(
+      "`%s` must have at most one `-1`, but it is %s.", arg,
+      format_values(shape)))
+  }
+  as.integer(shape)
+}
+
+# ---- arguments of normal.R --------------------------------------------------
+
+check_distribution_parameter <- function(x, arg, positive = FALSE) {
+  ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
+    all(is.finite(x))
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`%s` must be a finite number or a numeric vector or array of finite numbers, not %s.",
+      arg, describe_value(x)))
+  }
+  if (positive && any(x <= 0)) {
+    abort_bijectors("scale", sprintf(
+      "`%s` must be positive, but it has %s.", arg,
+      if (length(x) == 1L) paste("the value", format(x)) else
+        sprintf("%d values <= 0", sum(x <= 0))))
+  }
+  if (is.integer(x)) {
+    storage.mode(x) <- "double"
+  }
+  x
+}
+
+# ---- arguments of network.R -------------------------------------------------
+
+check_activation <- function(activation, arg = "activation") {
+  if (is.null(activation)) {
+    return("linear")
+  }
+  if (is.character(activation) && length(activation) == 1L &&
+      !is.na(activation) && activation %in% names(network_activations)) {
+    return(activation)
+  }
+  abort_bijectors("activation", sprintf(paste(
+    "`%s` must be NULL or one of %s, not %s. Activations are named by",
+    "string; R functions and TensorFlow ops are not accepted."),
+    arg, paste0("\"", names(network_activations), "\"", collapse = ", "),
+    describe_value(activation)))
+}
+
+# Layer sizes as a positive integer vector; a list such as list(64, 64) (the
+# tfprobability style) is accepted too.
+check_hidden_layers <- function(hidden_layers, allow_empty,
+                                arg = "hidden_layers") {
+  values <- if (is.list(hidden_layers) && !is.object(hidden_layers) &&
+                all(vapply(hidden_layers, function(units) {
+                  is.numeric(units) && !is.object(units) && length(units) == 1L
+                }, logical(1)))) {
+    unlist(hidden_layers, use.names = FALSE)
+  } else {
+    hidden_layers
+  }
+  ok <- (is.null(values) && allow_empty) ||
+    (is.numeric(values) && !is.object(values) && !anyNA(values) &&
+       all(is.finite(values)) && all(values == round(values)) &&
+       all(values >= 1) && all(values <= .Machine$integer.max) &&
+       (allow_empty || length(values) >= 1L))
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`%s` must be a %svector (or list) of whole numbers >= 1, not %s.",
+      arg, if (allow_empty) "" else "non-empty ", describe_value(hidden_layers)))
+  }
+  as.integer(values)
+}
+
+check_clip <- function(x, arg) {
+  ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x)
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`%s` must be a single number (possibly infinite), not %s.",
+      arg, describe_value(x)))
+  }
+  as.double(x)
+}
+
+check_count <- function(x, arg) {
+  ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x) &&
+    is.finite(x) && x == round(x) && x >= 1 && x <= .Machine$integer.max
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`%s` must be a whole number >= 1, not %s.", arg, describe_value(x)))
+  }
+  as.integer(x)
+}
+
+# ---- arguments of batch_normalization.R -------------------------------------
+
+check_keras_options <- function(options) {
+  if (length(options) == 0L) {
+    return(invisible())
+  }
+  option_names <- names(options)
+  if (is.null(option_names) || any(option_names == "")) {
+    abort_bijectors("argument", paste(
+      "layer_batch_normalization() takes only named arguments;",
+      "an unnamed extra argument was given."))
+  }
+  for (option in option_names) {
+    if (!option %in% names(keras_options)) {
+      abort_bijectors("argument", sprintf(
+        "layer_batch_normalization() has no argument `%s`.", option))
+    }
+    if (option %in% keras_options_ignored) {
+      next
+    }
+    if (!identical(options[[option]], keras_options[[option]])) {
+      abort_bijectors("unsupported", sprintf(paste(
+        "The Keras option `%s` is not supported by the batch-normalization",
+        "bijector (only its default, %s, is accepted)."),
+        option, describe_value(keras_options[[option]])))
+    }
+  }
+  invisible()
+}
+
+check_initializer <- function(x, arg, lower = -Inf) {
+  if (is.character(x) && length(x) == 1L && x %in% c("zeros", "ones")) {
+    return(x)
+  }
+  if (is.numeric(x) && !is.object(x) && length(x) == 1L && is.finite(x) &&
+      x >= lower) {
+    return(as.double(x))
+  }
+  abort_bijectors("unsupported", sprintf(paste(
+    "`%s` must be \"zeros\", \"ones\" or a single finite number%s, not %s."),
+    arg, if (is.finite(lower)) sprintf(" >= %s", format(lower)) else "",
+    describe_value(x)))
+}
+
+# ---- arguments of permute.R -------------------------------------------------
+
+check_permutation <- function(permutation, arg = "permutation") {
+  # tfprobability's style, list(2, 1): a list of single numbers.
+  from_list <- is.list(permutation) && !is.object(permutation) &&
+    length(permutation) >= 1L &&
+    all(vapply(permutation, function(p) {
+      is.numeric(p) && !is.object(p) && length(p) == 1L && is.null(dim(p))
+    }, logical(1)))
+  if (from_list) {
+    permutation <- unlist(permutation, use.names = FALSE)
+  }
+  ok <- is.numeric(permutation) && !is.object(permutation) &&
+    length(permutation) >= 1L && length(dim(permutation)) <= 1L &&
+    !anyNA(permutation) && all(is.finite(permutation)) &&
+    all(permutation == round(permutation))
+  if (!ok) {
+    abort_bijectors("permutation", sprintf(
+      "`%s` must be a non-empty vector of whole numbers, not %s.",
+      arg, describe_value(permutation)))
+  }
+  size <- length(permutation)
+  if (any(permutation == 0) &&
+      identical(sort(as.double(permutation)), as.double(seq_len(size) - 1L))) {
+    abort_bijectors("permutation", sprintf(paste(
+      "`%s` looks 0-based (it is a permutation of 0..%d), but permutations",
+      "are 1-based in R: add 1, e.g. `%s + 1`."), arg, size - 1L,
+      if (from_list) sprintf("unlist(%s)", arg) else arg))
+  }
+  if (!identical(sort(as.double(permutation)), as.double(seq_len(size)))) {
+    abort_bijectors("permutation", sprintf(paste(
+      "`%s` must be a permutation of 1..%d (each position exactly once),",
+      "not c(%s)."), arg, size, paste(format(permutation), collapse = ", ")))
+  }
+  as.integer(permutation)
+}
+
+# ---- arguments of multivariate_normal_diag.R --------------------------------
+
+check_mvn_vector <- function(x, arg) {
+  if (is.null(x)) {
+    return(NULL)
+  }
+  ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
+    all(is.finite(x))
+  if (!ok) {
+    abort_bijectors("argument", sprintf(
+      "`%s` must be NULL or a numeric vector of finite numbers, not %s.",
+      arg, describe_value(x)))
+  }
+  if (length(dim(x)) > 1L) {
+    abort_bijectors("unsupported", sprintf(paste(
+      "`%s` must be a vector: batches of multivariate normals (a matrix",
+      "`%s`) are not supported."), arg, arg))
+  }
+  as.double(x)
+}

@@ -62,15 +62,6 @@ distribution_sample <- function(distribution, sample_shape) {
   UseMethod("distribution_sample")
 }
 
-check_distribution <- function(x, arg = "distribution") {
-  if (!inherits(x, "distribution")) {
-    abort_bijectors("distribution", sprintf(paste(
-      "`%s` must be a distribution, such as tfd_normal(), not %s."),
-      arg, describe_value(x)))
-  }
-  invisible(x)
-}
-
 #' Log-density, density and samples of a distribution
 #'
 #' The generic helpers of tfprobability. `tfd_log_prob()` is the log-density
@@ -148,46 +139,6 @@ check_sample_size <- function(distribution, sample_shape) {
       "(2^52 - 1)."), format(total)))
   }
   invisible()
-}
-
-check_no_extra_arguments <- function(extra) {
-  if (length(extra) == 0L) {
-    return(invisible())
-  }
-  extra_names <- names(extra) %||% rep("", length(extra))
-  if ("seed" %in% extra_names) {
-    abort_bijectors("unsupported", paste(
-      "`seed` is not supported: samples are drawn with R's random number",
-      "generator, so call set.seed() first."))
-  }
-  abort_bijectors("argument", sprintf(
-    "Unused argument%s: %s.", if (length(extra) > 1L) "s" else "",
-    paste(ifelse(extra_names == "", "(unnamed)", paste0("`", extra_names, "`")),
-          collapse = ", ")))
-}
-
-check_sample_shape <- function(sample_shape, arg = "sample_shape") {
-  if (is.list(sample_shape) && !is.object(sample_shape)) {
-    numeric_entries <- vapply(sample_shape, function(entry) {
-      is.numeric(entry) && !is.object(entry) && length(entry) == 1L
-    }, logical(1))
-    if (!all(numeric_entries)) {
-      abort_bijectors("sample_shape", sprintf(
-        "`%s` must be a list of single whole numbers >= 0.", arg))
-    }
-    sample_shape <- as.double(unlist(sample_shape, use.names = FALSE))
-  }
-  ok <- is.numeric(sample_shape) && !is.object(sample_shape) &&
-    length(dim(sample_shape)) <= 1L && !anyNA(sample_shape) &&
-    all(is.finite(sample_shape)) && all(sample_shape >= 0) &&
-    all(sample_shape == round(sample_shape))
-  if (!ok) {
-    abort_bijectors("sample_shape", sprintf(
-      "`%s` must be whole numbers >= 0, not %s.", arg,
-      if (is.numeric(sample_shape) && length(sample_shape) <= 6L)
-        format_values(sample_shape) else describe_value(sample_shape)))
-  }
-  as.double(sample_shape)
 }
 
 # Shapes ------------------------------------------------------------------

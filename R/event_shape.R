@@ -83,36 +83,6 @@ tfb_inverse_event_shape <- function(bijector, output_shape) {
   as.integer(bijector_inverse_event_shape(bijector, shape))
 }
 
-# An event shape given by a user: whole numbers >= 0, as a vector or a list
-# of single numbers, with at least `min_ndims` dimensions.
-check_event_shape <- function(shape, arg, min_ndims = 0L) {
-  if (is.list(shape) && !is.object(shape) &&
-      all(vapply(shape, function(entry) {
-        is.numeric(entry) && length(entry) == 1L
-      }, logical(1)))) {
-    shape <- as.double(unlist(shape, use.names = FALSE))
-  }
-  if (is.null(shape)) {
-    shape <- integer()
-  }
-  ok <- is.numeric(shape) && !is.object(shape) &&
-    length(dim(shape)) <= 1L && !anyNA(shape) && all(is.finite(shape)) &&
-    all(shape >= 0) && all(shape == round(shape)) &&
-    all(shape <= .Machine$integer.max)
-  if (!ok) {
-    abort_bijectors("event_shape", sprintf(
-      "`%s` must be whole numbers >= 0 (an event's dimensions), not %s.",
-      arg, describe_value(shape)))
-  }
-  if (length(shape) < min_ndims) {
-    abort_bijectors("event_shape", sprintf(paste(
-      "`%s` has %d dimension%s, but the bijector acts on events of at least",
-      "%d."), arg, length(shape), if (length(shape) == 1L) "" else "s",
-      min_ndims))
-  }
-  as.integer(shape)
-}
-
 # The dims of an input after a bijector maps its trailing event dims
 # (`event_ndims` of them): the batch dims are kept.
 map_event_dims <- function(bijector, dims, event_ndims, forward) {

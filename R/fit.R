@@ -551,49 +551,6 @@ finish_fit <- function(run, stopped, interrupted) {
   )
 }
 
-check_fit_dots <- function(dots) {
-  if (length(dots) > 0L) {
-    given <- names(dots)
-    given <- if (is.null(given)) "unnamed arguments" else
-      paste0("`", ifelse(given == "", "<unnamed>", given), "`",
-             collapse = ", ")
-    abort_bijectors("argument", sprintf(paste(
-      "fit() got unknown arguments (%s). Its arguments are `x`, `epochs`,",
-      "`batch_size`, `validation_split`, `validation_data`, `shuffle`,",
-      "`verbose`, `learning_rate` and `patience`."), given))
-  }
-  invisible()
-}
-
-check_verbose <- function(verbose) {
-  if (is.logical(verbose) && length(verbose) == 1L && !is.na(verbose)) {
-    return(as.integer(verbose))
-  }
-  if (is.numeric(verbose) && !is.object(verbose) && length(verbose) == 1L &&
-      !is.na(verbose) && verbose %in% 0:2) {
-    return(as.integer(verbose))
-  }
-  abort_bijectors("argument", sprintf(
-    "`verbose` must be TRUE, FALSE, 0, 1 or 2, not %s.",
-    describe_value(verbose)))
-}
-
-check_patience <- function(patience) {
-  if (is.null(patience)) {
-    return(NULL)
-  }
-  ok <- is.numeric(patience) && !is.object(patience) &&
-    length(patience) == 1L && !is.na(patience) && is.finite(patience) &&
-    patience == round(patience) && patience >= 0 &&
-    patience <= .Machine$integer.max
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`patience` must be NULL or a whole number >= 0, not %s.",
-      describe_value(patience)))
-  }
-  as.integer(patience)
-}
-
 batch_count <- function(rows, batch_size) {
   count <- ceiling(rows / batch_size)
   if (count > 1 && rows %% batch_size == 1) {

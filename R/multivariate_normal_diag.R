@@ -1,24 +1,5 @@
 # The multivariate normal distribution with a diagonal scale.
 
-check_mvn_vector <- function(x, arg) {
-  if (is.null(x)) {
-    return(NULL)
-  }
-  ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
-    all(is.finite(x))
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`%s` must be NULL or a numeric vector of finite numbers, not %s.",
-      arg, describe_value(x)))
-  }
-  if (length(dim(x)) > 1L) {
-    abort_bijectors("unsupported", sprintf(paste(
-      "`%s` must be a vector: batches of multivariate normals (a matrix",
-      "`%s`) are not supported."), arg, arg))
-  }
-  as.double(x)
-}
-
 #' Multivariate normal distribution with a diagonal scale
 #'
 #' The multivariate normal distribution of `loc + scale * z`, with `z`

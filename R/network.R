@@ -16,46 +16,6 @@ network_activations <- c(
   linear = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, elu = 4L, softplus = 5L
 )
 
-check_activation <- function(activation, arg = "activation") {
-  if (is.null(activation)) {
-    return("linear")
-  }
-  if (is.character(activation) && length(activation) == 1L &&
-      !is.na(activation) && activation %in% names(network_activations)) {
-    return(activation)
-  }
-  abort_bijectors("activation", sprintf(paste(
-    "`%s` must be NULL or one of %s, not %s. Activations are named by",
-    "string; R functions and TensorFlow ops are not accepted."),
-    arg, paste0("\"", names(network_activations), "\"", collapse = ", "),
-    describe_value(activation)))
-}
-
-# Layer sizes as a positive integer vector; a list such as list(64, 64) (the
-# tfprobability style) is accepted too.
-check_hidden_layers <- function(hidden_layers, allow_empty,
-                                arg = "hidden_layers") {
-  values <- if (is.list(hidden_layers) && !is.object(hidden_layers) &&
-                all(vapply(hidden_layers, function(units) {
-                  is.numeric(units) && !is.object(units) && length(units) == 1L
-                }, logical(1)))) {
-    unlist(hidden_layers, use.names = FALSE)
-  } else {
-    hidden_layers
-  }
-  ok <- (is.null(values) && allow_empty) ||
-    (is.numeric(values) && !is.object(values) && !anyNA(values) &&
-       all(is.finite(values)) && all(values == round(values)) &&
-       all(values >= 1) && all(values <= .Machine$integer.max) &&
-       (allow_empty || length(values) >= 1L))
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`%s` must be a %svector (or list) of whole numbers >= 1, not %s.",
-      arg, if (allow_empty) "" else "non-empty ", describe_value(hidden_layers)))
-  }
-  as.integer(values)
-}
-
 # ---- the dense-layer arguments of `...` ---------------------------------------
 
 # tfprobability passes a template's `...` (and masked_dense()'s) on to every
@@ -403,16 +363,6 @@ tfb_masked_autoregressive_default_template <- function(
     kernel_initializer = dense$kernel_initializer,
     bias_initializer = dense$bias_initializer
   ))
-}
-
-check_clip <- function(x, arg) {
-  ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x)
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`%s` must be a single number (possibly infinite), not %s.",
-      arg, describe_value(x)))
-  }
-  as.double(x)
 }
 
 #' Default template of a Real NVP flow
@@ -1064,14 +1014,4 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
     dim(out) <- c(dims[-rank], units)
   }
   out
-}
-
-check_count <- function(x, arg) {
-  ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x) &&
-    is.finite(x) && x == round(x) && x >= 1 && x <= .Machine$integer.max
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`%s` must be a whole number >= 1, not %s.", arg, describe_value(x)))
-  }
-  as.integer(x)
 }

@@ -1,26 +1,6 @@
 # The univariate normal distribution, with TensorFlow's broadcasting of
 # loc, scale and the value.
 
-check_distribution_parameter <- function(x, arg, positive = FALSE) {
-  ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
-    all(is.finite(x))
-  if (!ok) {
-    abort_bijectors("argument", sprintf(
-      "`%s` must be a finite number or a numeric vector or array of finite numbers, not %s.",
-      arg, describe_value(x)))
-  }
-  if (positive && any(x <= 0)) {
-    abort_bijectors("scale", sprintf(
-      "`%s` must be positive, but it has %s.", arg,
-      if (length(x) == 1L) paste("the value", format(x)) else
-        sprintf("%d values <= 0", sum(x <= 0))))
-  }
-  if (is.integer(x)) {
-    storage.mode(x) <- "double"
-  }
-  x
-}
-
 #' Normal distribution
 #'
 #' The univariate normal distribution, as tfprobability's `tfd_normal()`:

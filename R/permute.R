@@ -1,41 +1,6 @@
 # The permute bijector: reorders the entries along one axis. Permutations are
 # 1-based, R-style; a 0-based one (Python's) is refused with a hint.
 
-check_permutation <- function(permutation, arg = "permutation") {
-  # tfprobability's style, list(2, 1): a list of single numbers.
-  from_list <- is.list(permutation) && !is.object(permutation) &&
-    length(permutation) >= 1L &&
-    all(vapply(permutation, function(p) {
-      is.numeric(p) && !is.object(p) && length(p) == 1L && is.null(dim(p))
-    }, logical(1)))
-  if (from_list) {
-    permutation <- unlist(permutation, use.names = FALSE)
-  }
-  ok <- is.numeric(permutation) && !is.object(permutation) &&
-    length(permutation) >= 1L && length(dim(permutation)) <= 1L &&
-    !anyNA(permutation) && all(is.finite(permutation)) &&
-    all(permutation == round(permutation))
-  if (!ok) {
-    abort_bijectors("permutation", sprintf(
-      "`%s` must be a non-empty vector of whole numbers, not %s.",
-      arg, describe_value(permutation)))
-  }
-  size <- length(permutation)
-  if (any(permutation == 0) &&
-      identical(sort(as.double(permutation)), as.double(seq_len(size) - 1L))) {
-    abort_bijectors("permutation", sprintf(paste(
-      "`%s` looks 0-based (it is a permutation of 0..%d), but permutations",
-      "are 1-based in R: add 1, e.g. `%s + 1`."), arg, size - 1L,
-      if (from_list) sprintf("unlist(%s)", arg) else arg))
-  }
-  if (!identical(sort(as.double(permutation)), as.double(seq_len(size)))) {
-    abort_bijectors("permutation", sprintf(paste(
-      "`%s` must be a permutation of 1..%d (each position exactly once),",
-      "not c(%s)."), arg, size, paste(format(permutation), collapse = ", ")))
-  }
-  as.integer(permutation)
-}
-
 #' Permute bijector
 #'
 #' Reorders the entries of the input along one axis, as tfprobability's

@@ -53,34 +53,6 @@ tfb_reshape <- function(event_shape_out, event_shape_in = c(-1),
   )
 }
 
-check_reshape_shape <- function(shape, arg) {
-  if (is.list(shape) && !is.object(shape) &&
-      all(vapply(shape, function(entry) {
-        is.numeric(entry) && length(entry) == 1L
-      }, logical(1)))) {
-    shape <- as.double(unlist(shape, use.names = FALSE))
-  }
-  ok <- is.numeric(shape) && !is.object(shape) && length(dim(shape)) <= 1L &&
-    !anyNA(shape) && all(is.finite(shape)) && all(shape == round(shape)) &&
-    all(shape <= .Machine$integer.max)
-  if (!ok) {
-    abort_bijectors("event_shape", sprintf(
-      "`%s` must be a vector of whole numbers (an event shape), not %s.",
-      arg, describe_value(shape)))
-  }
-  if (any(shape < -1)) {
-    abort_bijectors("event_shape", sprintf(
-      "`%s` elements must be either whole numbers >= 0 or `-1`, not %s.",
-      arg, format_values(shape)))
-  }
-  if (sum(shape == -1) > 1L) {
-    abort_bijectors("event_shape", sprintf(
-      "`%s` must have at most one `-1`, but it is %s.", arg,
-      format_values(shape)))
-  }
-  as.integer(shape)
-}
-
 #' @export
 object_field_names.tfb_reshape <- function(x) {
   c(NextMethod(), "event_shape_out", "event_shape_in")
