@@ -4,9 +4,9 @@
 #include "elementwise.h"
 
 /* TFP's stable sigmoid and softplus (sigmoid.py, with TF's softplus
-   kernel): below -20 (the f64 cut) exp(x) is sigmoid(x) to double
-   precision and avoids 1 / (1 + huge); softplus(x) is x above
-   -(log(eps) + 2). */
+   kernel): below -20 (TFP's f64 cut) exp(x) stands for sigmoid(x), within a
+   relative exp(x) (2e-9 at the cut), and avoids 1 / (1 + huge); softplus(x)
+   is x above -(log(eps) + 2). */
 static inline double stable_sigmoid(double x)
 {
     return x < -20.0 ? exp(x) : 1.0 / (1.0 + exp(-x));
