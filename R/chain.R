@@ -424,20 +424,6 @@ constraint_source <- function(constraint) {
 }
 
 #' @export
-bijector_event_constraints.tfb_shift <- function(bijector) {
-  size <- length(elementwise_parameter(bijector))
-  if (size == 1L) list() else
-    event_constraint(bijector, -1L, size, "the shift vector")
-}
-
-#' @export
-bijector_event_constraints.tfb_scale <- function(bijector) {
-  size <- length(elementwise_parameter(bijector))
-  if (size == 1L) list() else
-    event_constraint(bijector, -1L, size, "the scale vector")
-}
-
-#' @export
 bijector_event_constraints.tfb_permute <- function(bijector) {
   event_constraint(bijector, .subset2(bijector, "axis"),
                    length(.subset2(bijector, "permutation")),

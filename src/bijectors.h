@@ -58,4 +58,10 @@ SEXP C_parameters_assign(SEXP owners, SEXP fields, SEXP indices, SEXP values);
 SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
                  SEXP constraints, SEXP settings);
 
+SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
+                       SEXP parameters, SEXP event_ndims);
+SEXP C_elementwise_backward(SEXP kind, SEXP direction, SEXP x,
+                            SEXP parameters, SEXP event_ndims,
+                            SEXP grad_output, SEXP grad_log_det);
+
 #endif

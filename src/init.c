@@ -21,6 +21,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_maf_forward_backward", (DL_FUNC) &C_maf_forward_backward, 14},
     {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
+    {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},
+    {"C_elementwise_backward", (DL_FUNC) &C_elementwise_backward, 7},
     {NULL, NULL, 0}
 };
 

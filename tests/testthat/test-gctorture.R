@@ -156,6 +156,35 @@ test_that("network, coupling and training entry points survive gctorture", {
   })
 })
 
+test_that("the elementwise entry points survive gctorture", {
+  skip_on_cran()
+  elementwise_fixture <- function() {
+    list(x = array(c(0.5, -1, 2, 0.25, 1.5, -0.75, 3, 1), c(2, 2, 2),
+                   dimnames = list(c("a", "b"), NULL, NULL)),
+         bijectors = list(tfb_sigmoid(low = c(-4, -5), high = 6),
+                          tfb_scale(c(2, -0.5)), tfb_shift(1), tfb_exp()))
+  }
+  # C_elementwise_map: maps and log-dets at every reduction
+  expect_torture_identical(elementwise_fixture, function(f) {
+    lapply(f$bijectors, function(b) {
+      list(b$forward(f$x), b$inverse(b$forward(f$x)),
+           lapply(0:3, function(k) b$forward_log_det_jacobian(f$x, k)),
+           b$inverse_log_det_jacobian(b$forward(f$x), 2))
+    })
+  })
+  # C_elementwise_backward, both directions
+  expect_torture_identical(elementwise_fixture, function(f) {
+    lapply(f$bijectors, function(b) {
+      forward <- bijectors:::bijector_forward_with_cache(b, f$x, 1L)
+      inverse <- bijectors:::bijector_inverse_with_cache(b, forward$y, 0L)
+      list(bijectors:::elementwise_backward(b, forward$cache, f$x,
+                                            c(1, -1, 0.5, 2), 0L),
+           bijectors:::elementwise_backward(b, inverse$cache, f$x,
+                                            f$x * 0.5, 1L))
+    })
+  })
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -165,7 +194,7 @@ test_that("every registered entry point is covered above", {
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
     "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
-    "C_adam_step"
+    "C_adam_step", "C_elementwise_map", "C_elementwise_backward"
   )
   expect_setequal(registered, covered)
 })
