@@ -193,40 +193,35 @@ tfb_inverse <- function(bijector, y, name = "inverse") {
 #' @export
 tfb_forward_log_det_jacobian <- function(bijector, x, event_ndims,
                                          name = "forward_log_det_jacobian") {
-  if (!inherits(bijector, "bijector")) {
-    check_bijector(bijector)
-  }
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
-  # The base's part of every kind: the input as a double array and the
-  # event_ndims rule, checked before the kind runs.
-  x <- as_input_array(x, "x")
-  event_ndims <- check_event_ndims(event_ndims,
-                                   .subset2(bijector, "forward_min_event_ndims"),
-                                   length(input_dims(x)), "x")
-  with_statistics_rollback(
-    bijector, bijector_forward_log_det_jacobian(bijector, x, event_ndims))
+  log_det_call(bijector, x, event_ndims, bijector_forward_log_det_jacobian,
+               "x", "forward_min_event_ndims")
 }
 
 #' @rdname tfb_forward_log_det_jacobian
 #' @export
 tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
                                          name = "inverse_log_det_jacobian") {
-  if (!inherits(bijector, "bijector")) {
-    check_bijector(bijector)
-  }
   if (missing(event_ndims)) {
     event_ndims <- NULL
   }
-  # The base's part of every kind: the input as a double array and the
-  # event_ndims rule, checked before the kind runs.
-  y <- as_input_array(y, "y")
-  event_ndims <- check_event_ndims(event_ndims,
-                                   .subset2(bijector, "inverse_min_event_ndims"),
-                                   length(input_dims(y)), "y")
-  with_statistics_rollback(
-    bijector, bijector_inverse_log_det_jacobian(bijector, y, event_ndims))
+  log_det_call(bijector, y, event_ndims, bijector_inverse_log_det_jacobian,
+               "y", "inverse_min_event_ndims")
+}
+
+# The base's part of every kind's log-det: the input as a double array and
+# the event_ndims rule, checked before the kind runs, and the running
+# statistics put back if the call fails.
+log_det_call <- function(bijector, input, event_ndims, kind_log_det, arg,
+                         min_field) {
+  check_bijector(bijector)
+  input <- as_input_array(input, arg)
+  event_ndims <- check_event_ndims(event_ndims, .subset2(bijector, min_field),
+                                   length(input_dims(input)), arg)
+  with_statistics_rollback(bijector,
+                           kind_log_det(bijector, input, event_ndims))
 }
 
 #' @export

@@ -173,13 +173,20 @@ bijector_inverse_log_det_jacobian.tfb_reshape <- function(bijector, y,
 
 # Training: the map moves values, so the gradient moves back the other way;
 # the log-det is 0 and there are no parameters.
+reshape_with_cache <- function(bijector, input, event_ndims, forward) {
+  arg <- if (forward) "x" else "y"
+  log_det <- reshape_log_det(bijector, input, event_ndims, arg,
+                             if (forward) "forward_min_event_ndims" else
+                               "inverse_min_event_ndims")
+  list(output = reshape_apply(bijector, input, arg, forward),
+       log_det = log_det)
+}
+
 #' @export
 bijector_forward_with_cache.tfb_reshape <- function(bijector, x,
                                                     event_ndims) {
-  log_det <- reshape_log_det(bijector, x, event_ndims, "x",
-                             "forward_min_event_ndims")
-  y <- reshape_apply(bijector, x, "x", forward = TRUE)
-  list(y = y, log_det = log_det, cache = NULL)
+  pass <- reshape_with_cache(bijector, x, event_ndims, forward = TRUE)
+  list(y = pass$output, log_det = pass$log_det, cache = NULL)
 }
 
 #' @export
@@ -192,10 +199,8 @@ bijector_forward_backward.tfb_reshape <- function(bijector, cache, grad_y,
 #' @export
 bijector_inverse_with_cache.tfb_reshape <- function(bijector, y,
                                                     event_ndims) {
-  log_det <- reshape_log_det(bijector, y, event_ndims, "y",
-                             "inverse_min_event_ndims")
-  x <- reshape_apply(bijector, y, "y", forward = FALSE)
-  list(x = x, log_det = log_det, cache = NULL)
+  pass <- reshape_with_cache(bijector, y, event_ndims, forward = FALSE)
+  list(x = pass$output, log_det = pass$log_det, cache = NULL)
 }
 
 #' @export
