@@ -55,6 +55,8 @@ subset_files=(
   test-saving.R
   test-object.R
   test-adam.R
+  test-exp.R
+  test-sigmoid.R
 )
 
 mode=all
