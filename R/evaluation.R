@@ -51,7 +51,8 @@ recompute_batch_statistics <- function(distribution, x) {
       abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
     }
     with_statistics_rollback(distribution,
-                             bijector_recompute_statistics(distribution, x))
+                             bijector_recompute_statistics(distribution, x),
+                             layers = object_batchnorm_layers(distribution))
     return(invisible(distribution))
   }
   x <- check_training_data(distribution, x)
@@ -59,7 +60,8 @@ recompute_batch_statistics <- function(distribution, x) {
   # are put back too.
   with_statistics_rollback(
     distribution,
-    bijector_recompute_statistics(.subset2(distribution, "bijector"), x))
+    bijector_recompute_statistics(.subset2(distribution, "bijector"), x),
+    layers = object_batchnorm_layers(distribution))
   invisible(distribution)
 }
 

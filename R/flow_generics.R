@@ -98,6 +98,40 @@ object_batchnorm_layers <- function(object) {
   list()
 }
 
+# The layers whose statistics a call on `object` may move and then fail to
+# finish: those of training-mode batch normalization inside a composite or
+# a distribution. A lone bijector needs none: each kind changes its state
+# only once nothing can fail any more (batch normalization refuses a batch
+# before writing), so a call on it alone is its own transaction, and
+# snapshots would only cost time on every call.
+statistics_at_risk <- function(object) {
+  if (inherits(object, "tfd_transformed_distribution")) {
+    return(training_batchnorm_layers(.subset2(object, "bijector")))
+  }
+  if (inherits(object, c("tfb_chain", "tfb_invert")) ||
+      (inherits(object, "bijector") &&
+         length(bijector_children(object)) > 0L)) {
+    return(training_batchnorm_layers(object))
+  }
+  list()
+}
+
+training_batchnorm_layers <- function(bijector) {
+  if (inherits(bijector, "tfb_batch_normalization")) {
+    return(if (.subset2(bijector, "training"))
+      list(.subset2(bijector, "batchnorm")) else list())
+  }
+  layers <- list()
+  for (child in bijector_children(bijector)) {
+    for (layer in training_batchnorm_layers(child)) {
+      if (!any(vapply(layers, identical, logical(1), layer))) {
+        layers[[length(layers) + 1L]] <- layer
+      }
+    }
+  }
+  layers
+}
+
 # A layer's running statistics, or NULL while it is not built.
 layer_statistics_snapshot <- function(layer) {
   if (is.null(.subset2(layer, "state"))) NULL else bn_moving_statistics(layer)
@@ -131,7 +165,7 @@ restore_layer_statistics <- function(layers, statistics) {
 # (everything is put back) or after it (nothing is). Snapshots are copies
 # of per-feature vectors, taken once per call.
 with_statistics_rollback <- function(object, expr, commit = NULL,
-                                     layers = object_batchnorm_layers(object)) {
+                                     layers = statistics_at_risk(object)) {
   if (length(layers) == 0L && is.null(commit)) {
     return(expr)
   }

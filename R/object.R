@@ -144,8 +144,15 @@ print.bijectors_summary <- function(x, ...) {
 # The accessors of one base class, registered in NAMESPACE for bijector,
 # distribution, layer_batch_normalization and bijectors_template.
 
+# Methods are what users call most (`b$inverse(y)`), so they skip the
+# generic lookup.
 #' @export
-`$.bijector` <- function(x, name) object_get(x, name)
+`$.bijector` <- function(x, name) {
+  if (is.character(name) && length(name) == 1L && name %in% bijector_methods) {
+    return(object_method.bijector(x, name))
+  }
+  object_get(x, name)
+}
 #' @export
 `[[.bijector` <- function(x, i, ...) object_get(x, i)
 #' @export
@@ -164,7 +171,13 @@ summary.bijector <- object_summary
 print.bijector <- object_print
 
 #' @export
-`$.distribution` <- `$.bijector`
+`$.distribution` <- function(x, name) {
+  if (is.character(name) && length(name) == 1L &&
+      name %in% distribution_methods) {
+    return(object_method.distribution(x, name))
+  }
+  object_get(x, name)
+}
 #' @export
 `[[.distribution` <- `[[.bijector`
 #' @export
@@ -181,7 +194,7 @@ summary.distribution <- object_summary
 print.distribution <- object_print
 
 #' @export
-`$.layer_batch_normalization` <- `$.bijector`
+`$.layer_batch_normalization` <- function(x, name) object_get(x, name)
 #' @export
 `[[.layer_batch_normalization` <- `[[.bijector`
 #' @export
@@ -198,7 +211,7 @@ summary.layer_batch_normalization <- object_summary
 print.layer_batch_normalization <- object_print
 
 #' @export
-`$.bijectors_template` <- `$.bijector`
+`$.bijectors_template` <- function(x, name) object_get(x, name)
 #' @export
 `[[.bijectors_template` <- `[[.bijector`
 #' @export
