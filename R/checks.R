@@ -309,17 +309,24 @@ check_sample_shape <- function(sample_shape, arg = "sample_shape") {
   as.double(sample_shape)
 }
 
-# ---- arguments of event_shape.R ---------------------------------------------
-
-# An event shape given by a user: whole numbers >= 0, as a vector or a list
-# of single numbers, with at least `min_ndims` dimensions.
-check_event_shape <- function(shape, arg, min_ndims = 0L) {
+# A shape given as tfprobability takes it, a list of single numbers, as a
+# numeric vector; anything else is returned as it is, for the caller's check.
+unlist_shape <- function(shape) {
   if (is.list(shape) && !is.object(shape) &&
       all(vapply(shape, function(entry) {
         is.numeric(entry) && length(entry) == 1L
       }, logical(1)))) {
     shape <- as.double(unlist(shape, use.names = FALSE))
   }
+  shape
+}
+
+# ---- arguments of event_shape.R ---------------------------------------------
+
+# An event shape given by a user: whole numbers >= 0, as a vector or a list
+# of single numbers, with at least `min_ndims` dimensions.
+check_event_shape <- function(shape, arg, min_ndims = 0L) {
+  shape <- unlist_shape(shape)
   if (is.null(shape)) {
     shape <- integer()
   }
@@ -344,12 +351,7 @@ check_event_shape <- function(shape, arg, min_ndims = 0L) {
 # ---- arguments of reshape.R -------------------------------------------------
 
 check_reshape_shape <- function(shape, arg) {
-  if (is.list(shape) && !is.object(shape) &&
-      all(vapply(shape, function(entry) {
-        is.numeric(entry) && length(entry) == 1L
-      }, logical(1)))) {
-    shape <- as.double(unlist(shape, use.names = FALSE))
-  }
+  shape <- unlist_shape(shape)
   ok <- is.numeric(shape) && !is.object(shape) && length(dim(shape)) <= 1L &&
     !anyNA(shape) && all(is.finite(shape)) && all(shape == round(shape)) &&
     all(shape <= .Machine$integer.max)

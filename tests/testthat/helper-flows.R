@@ -268,3 +268,19 @@ flow_state <- function(flow) {
                     get_weights)
   )
 }
+
+# The smallest |pre-activation| of the hidden layers at the rows of v:
+# relu's kink is at 0, so central differences with steps much smaller than
+# this never cross one.
+ref_kink_margin <- function(v, params) {
+  h <- v
+  smallest <- Inf
+  for (k in seq_len(length(params$kernels) - 1L)) {
+    z <- h %*% params$kernels[[k]] +
+      matrix(params$biases[[k]], nrow(h), ncol(params$kernels[[k]]),
+             byrow = TRUE)
+    smallest <- min(smallest, abs(z))
+    h <- pmax(z, 0)
+  }
+  smallest
+}

@@ -13,22 +13,6 @@ ref_made_raw <- function(v, params, activation) {
        log_scale = out[, 2L * seq_len(D), drop = FALSE])
 }
 
-# The smallest |pre-activation| of the hidden layers at the rows of v:
-# relu's kink is at 0, so central differences with steps much smaller than
-# this never cross one.
-ref_kink_margin <- function(v, params) {
-  h <- v
-  smallest <- Inf
-  for (k in seq_len(length(params$kernels) - 1L)) {
-    z <- h %*% params$kernels[[k]] +
-      matrix(params$biases[[k]], nrow(h), ncol(params$kernels[[k]]),
-             byrow = TRUE)
-    smallest <- min(smallest, abs(z))
-    h <- pmax(z, 0)
-  }
-  smallest
-}
-
 # The mean negative log-likelihood of the rows of x under an IAF on a
 # diagonal normal base: z = MAF forward(x) (D passes from 0), log_prob =
 # base(z) + sum(log_scale(z)) (Invert(MAF)'s inverse log-det is the MAF's
