@@ -47,8 +47,11 @@ new_elementwise_bijector <- function(kind, kernel, parameters = list(),
 
 # ---- helpers shared with other files ---------------------------------------
 
-# A number, or a plain vector to be broadcast along the last axis.
-check_elementwise_parameter <- function(x, arg, nonzero = FALSE) {
+# A number, or a plain vector to be broadcast along the last axis, in the
+# domain `constraint` (a name of constraint_codes, R/training.R). A zero
+# scale is its own error class, as before.
+check_elementwise_parameter <- function(x, arg, nonzero = FALSE,
+                                        constraint = "real") {
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L &&
     length(dim(x)) <= 1L && !anyNA(x) && all(is.finite(x))
   if (!ok) {
@@ -60,6 +63,11 @@ check_elementwise_parameter <- function(x, arg, nonzero = FALSE) {
   if (nonzero && any(x == 0)) {
     abort_bijectors("scale", sprintf(
       "`%s` must be non-zero: a zero scale is not invertible.", arg))
+  }
+  if (!satisfies_constraint(x, constraint)) {
+    abort_bijectors("argument", sprintf("`%s` must be %s, not %s.", arg,
+                                        constraint_description[[constraint]],
+                                        describe_value(x)))
   }
   x
 }

@@ -63,8 +63,8 @@ bijector_forward_with_cache.default <- function(bijector, x, event_ndims) {
 
 # `constraint`: the parameter's domain, checked by trainable_parameters<-
 # and by every optimizer step before anything is written: "real" (finite),
-# "nonzero" (a scale) or "log_positive" (a log-scale whose exp() must be a
-# finite positive number).
+# "nonzero" (a scale), "log_positive" (a log-scale whose exp() must be a
+# finite positive number), "positive" or "nonnegative".
 parameter_slot <- function(name, owner, field, index, mask = NULL,
                            constraint = "real") {
   list(name = name, owner = owner, field = field, index = as.integer(index),
@@ -72,14 +72,17 @@ parameter_slot <- function(name, owner, field, index, mask = NULL,
 }
 
 # The constraint codes of src/parameters.c.
-constraint_codes <- c(real = 0L, nonzero = 1L, log_positive = 2L)
+constraint_codes <- c(real = 0L, nonzero = 1L, log_positive = 2L,
+                      positive = 3L, nonnegative = 4L)
 
 constraint_description <- c(
   real = "finite numbers",
   nonzero = "finite non-zero numbers (a zero scale is not invertible)",
   log_positive = paste(
     "finite numbers whose exp() is a finite positive scale (between about",
-    "-745 and 709)")
+    "-745 and 709)"),
+  positive = "finite positive numbers",
+  nonnegative = "finite non-negative numbers"
 )
 
 satisfies_constraint <- function(value, constraint) {
@@ -92,7 +95,9 @@ satisfies_constraint <- function(value, constraint) {
     log_positive = {
       multiplier <- exp(value)
       all(is.finite(multiplier) & multiplier > 0)
-    }
+    },
+    positive = all(value > 0),
+    nonnegative = all(value >= 0)
   )
 }
 

@@ -67,6 +67,38 @@ typedef struct {
 
 #define ELEMENTWISE_UNUSED(x) ((void) (x))
 
+/* A kind without parameters: nothing to prepare, no parameter derivatives.
+   Put it before the kind's scalar functions. */
+#define ELEMENTWISE_NO_PARAMETERS(S)                                         \
+    static inline void S##_prepare(const double *theta, double *p)           \
+    {                                                                        \
+        ELEMENTWISE_UNUSED(theta);                                           \
+        ELEMENTWISE_UNUSED(p);                                               \
+    }                                                                        \
+    static inline void S##_dforward_dparams(double x, const double *p,       \
+                                            double *d)                       \
+    {                                                                        \
+        ELEMENTWISE_UNUSED(x);                                               \
+        ELEMENTWISE_UNUSED(p);                                               \
+        ELEMENTWISE_UNUSED(d);                                               \
+    }                                                                        \
+    static inline void S##_dfldj_dparams(double x, const double *p,          \
+                                         double *d)                          \
+    {                                                                        \
+        ELEMENTWISE_UNUSED(x);                                               \
+        ELEMENTWISE_UNUSED(p);                                               \
+        ELEMENTWISE_UNUSED(d);                                               \
+    }
+
+/* TFP's derived inverse log-det, -FLDJ(inverse(y)), for kinds whose own
+   ILDJ formula TFP does not have (or where this is the accurate form).
+   Put it after S_inverse and S_fldj. */
+#define ELEMENTWISE_ILDJ_THROUGH_INVERSE(S)                                  \
+    static inline double S##_ildj(double y, const double *p)                 \
+    {                                                                        \
+        return -S##_fldj(S##_inverse(y, p), p);                              \
+    }
+
 /* out[i] = F(in[i]); out[i] += F(in[i]); and the sum with four
    accumulators (independent adds, and a smaller rounding error). */
 #define ELEMENTWISE_RUNS_(S, F)                                              \

@@ -2,11 +2,7 @@
    parameters. FLDJ = x; ILDJ = -log(y), TFP's own form. */
 #include "elementwise.h"
 
-static inline void exp_prepare(const double *theta, double *p)
-{
-    ELEMENTWISE_UNUSED(theta);
-    ELEMENTWISE_UNUSED(p);
-}
+ELEMENTWISE_NO_PARAMETERS(exp)
 
 static inline double exp_forward(double x, const double *p)
 {
@@ -43,20 +39,6 @@ static inline double exp_dfldj_dx(double x, const double *p)
     ELEMENTWISE_UNUSED(x);
     ELEMENTWISE_UNUSED(p);
     return 1.0;
-}
-
-static inline void exp_dforward_dparams(double x, const double *p, double *d)
-{
-    ELEMENTWISE_UNUSED(x);
-    ELEMENTWISE_UNUSED(p);
-    ELEMENTWISE_UNUSED(d);
-}
-
-static inline void exp_dfldj_dparams(double x, const double *p, double *d)
-{
-    ELEMENTWISE_UNUSED(x);
-    ELEMENTWISE_UNUSED(p);
-    ELEMENTWISE_UNUSED(d);
 }
 
 ELEMENTWISE_KIND(exp, 0, ELEMENTWISE_LOG_DET_VARYING)

@@ -15,7 +15,13 @@
 #include "bijectors.h"
 
 /* Parameter constraints, as codes from R (training.R). */
-enum { CONSTRAINT_NONE = 0, CONSTRAINT_NONZERO = 1, CONSTRAINT_LOG_POSITIVE = 2 };
+enum {
+    CONSTRAINT_NONE = 0,
+    CONSTRAINT_NONZERO = 1,
+    CONSTRAINT_LOG_POSITIVE = 2,
+    CONSTRAINT_POSITIVE = 3,
+    CONSTRAINT_NONNEGATIVE = 4
+};
 
 static SEXP field_symbol(const char *prefix, SEXP fields, R_xlen_t s)
 {
@@ -152,6 +158,10 @@ static int satisfies(int constraint, double value)
         double e = exp(value);
         return R_FINITE(value) && R_FINITE(e) && e != 0;
     }
+    case CONSTRAINT_POSITIVE:
+        return R_FINITE(value) && value > 0;
+    case CONSTRAINT_NONNEGATIVE:
+        return R_FINITE(value) && value >= 0;
     default:
         return R_FINITE(value);
     }

@@ -2,20 +2,7 @@
    to (0, 1); kind "sigmoid_bounded" maps R to (low, high), p = {low, high,
    high - low, log(high - low), 1 / (high - low)}. */
 #include "elementwise.h"
-
-/* TFP's stable sigmoid and softplus (sigmoid.py, with TF's softplus
-   kernel): below -20 (TFP's f64 cut) exp(x) stands for sigmoid(x), within a
-   relative exp(x) (2e-9 at the cut), and avoids 1 / (1 + huge); softplus(x)
-   is x above -(log(eps) + 2). */
-static inline double stable_sigmoid(double x)
-{
-    return x < -20.0 ? exp(x) : 1.0 / (1.0 + exp(-x));
-}
-
-static inline double stable_softplus(double x)
-{
-    return x > 34.043653389117154 ? x : log1p(exp(x));
-}
+#include "scalar_math.h"
 
 /* log sigmoid'(x) = log sigmoid(x) + log sigmoid(-x). */
 static inline double log_sigmoid_derivative(double x)
@@ -23,11 +10,7 @@ static inline double log_sigmoid_derivative(double x)
     return -stable_softplus(-x) - stable_softplus(x);
 }
 
-static inline void sigmoid_prepare(const double *theta, double *p)
-{
-    ELEMENTWISE_UNUSED(theta);
-    ELEMENTWISE_UNUSED(p);
-}
+ELEMENTWISE_NO_PARAMETERS(sigmoid)
 
 static inline double sigmoid_forward(double x, const double *p)
 {
@@ -49,10 +32,7 @@ static inline double sigmoid_fldj(double x, const double *p)
 
 /* TFP derives the ILDJ through the inverse on purpose: it is more accurate
    than -log(y) - log1p(-y). */
-static inline double sigmoid_ildj(double y, const double *p)
-{
-    return -sigmoid_fldj(sigmoid_inverse(y, p), p);
-}
+ELEMENTWISE_ILDJ_THROUGH_INVERSE(sigmoid)
 
 static inline double sigmoid_dforward_dx(double x, const double *p)
 {
@@ -64,21 +44,6 @@ static inline double sigmoid_dfldj_dx(double x, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
     return stable_sigmoid(-x) - stable_sigmoid(x);
-}
-
-static inline void sigmoid_dforward_dparams(double x, const double *p,
-                                            double *d)
-{
-    ELEMENTWISE_UNUSED(x);
-    ELEMENTWISE_UNUSED(p);
-    ELEMENTWISE_UNUSED(d);
-}
-
-static inline void sigmoid_dfldj_dparams(double x, const double *p, double *d)
-{
-    ELEMENTWISE_UNUSED(x);
-    ELEMENTWISE_UNUSED(p);
-    ELEMENTWISE_UNUSED(d);
 }
 
 ELEMENTWISE_KIND(sigmoid, 0, ELEMENTWISE_LOG_DET_VARYING)
@@ -110,10 +75,7 @@ static inline double sigmoid_bounded_fldj(double x, const double *p)
     return log_sigmoid_derivative(x) + p[3];
 }
 
-static inline double sigmoid_bounded_ildj(double y, const double *p)
-{
-    return -sigmoid_bounded_fldj(sigmoid_bounded_inverse(y, p), p);
-}
+ELEMENTWISE_ILDJ_THROUGH_INVERSE(sigmoid_bounded)
 
 static inline double sigmoid_bounded_dforward_dx(double x, const double *p)
 {

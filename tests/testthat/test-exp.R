@@ -52,3 +52,17 @@ test_that("tfb_exp() checks its arguments", {
   expect_error(tfb_exp(name = 1), class = "bijectors_error_argument")
   expect_identical(tfb_exp(name = "e")$name, "e")
 })
+
+test_that("exp is accurate to 4 ulps across its domain", {
+  skip_if_not_installed("Rmpfr")
+  b <- tfb_exp()
+  x <- accuracy_inputs()
+  y_true <- exp(mp(x))
+  expect_ulps(b$forward(x), y_true, label = "forward", inputs = x)
+  expect_ulps(b$forward_log_det_jacobian(x, 0), mp(x), label = "fldj",
+              inputs = x)
+  y <- accuracy_inputs(0, Inf)
+  expect_ulps(b$inverse(y), log(mp(y)), label = "inverse", inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp(y)), label = "ildj",
+              inputs = y)
+})

@@ -35,14 +35,14 @@ test_that("sigmoid is congruent on [-7, 7], bijective and finite", {
                tolerance = 1e-4)
 })
 
-test_that("the left tail is exp(x), accurate where 1 / (1 + exp(-x)) is", {
+test_that("the left tail is exp(x) / (1 + exp(x)), accurate to the last place", {
   b <- tfb_sigmoid()
   x <- seq(-50, -8, length.out = 1000)
   expect_equal(log(b$forward(x)), -log1p(exp(-x)), tolerance = 1e-3)
-  # TFP's cut: exp(x) is sigmoid(x) to a relative 2e-9 at x = -20
-  expect_equal(log(b$forward(x)), plogis(x, log.p = TRUE), tolerance = 1e-9)
-  # below -20 the map is exp(x) exactly
-  expect_identical(b$forward(c(-30, -745)), exp(c(-30, -745)))
+  # more accurate than TFP's float64 cut at -20 (exp(x), off by a relative
+  # exp(x)): R's plogis() agrees to rounding
+  expect_equal(b$forward(x), plogis(x), tolerance = 1e-15)
+  expect_identical(b$forward(-745), exp(-745))
   # far tails of the log-det follow -|x| (TFP's stable softplus)
   expect_equal(b$forward_log_det_jacobian(c(-800, 800), 0), c(-800, -800),
                tolerance = 1e-15)
@@ -109,4 +109,20 @@ test_that("sigmoid's signature is tfprobability's, then TFP's low and high", {
   b <- tfb_sigmoid(FALSE, "s", -1, 1)
   expect_identical(b$name, "s")
   expect_identical(b$high, 1)
+})
+
+test_that("sigmoid is accurate to 4 ulps across its domain", {
+  skip_if_not_installed("Rmpfr")
+  b <- tfb_sigmoid()
+  x <- accuracy_inputs()
+  ex <- exp(-mp(x))
+  expect_ulps(b$forward(x), 1 / (1 + ex), label = "forward", inputs = x)
+  # log sigmoid'(x) = -x - 2 log(1 + exp(-x))
+  expect_ulps(b$forward_log_det_jacobian(x, 0), -mp(x) - 2 * log1p(ex),
+              label = "fldj", inputs = x)
+  y <- accuracy_inputs(0, 1)
+  expect_ulps(b$inverse(y), log(mp(y) / (1 - mp(y))), label = "inverse",
+              inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp(y) * (1 - mp(y))),
+              label = "ildj", inputs = y)
 })
