@@ -15,7 +15,7 @@
 #'   `$forward_log_det_jacobian(x, event_ndims)` and
 #'   `$inverse_log_det_jacobian(y, event_ndims)`; its minimum event ndims are
 #'   0 and it has no parameters.
-#' @family bijectors
+#' @family elementwise bijectors
 #' @seealso `tfprobability::tfb_exp()`; [tfb_sigmoid()], [tfb_chain()].
 #' @examples
 #' b <- tfb_exp()

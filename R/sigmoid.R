@@ -27,7 +27,7 @@
 #'   `$forward_log_det_jacobian(x, event_ndims)` and
 #'   `$inverse_log_det_jacobian(y, event_ndims)` and the fields `$low` and
 #'   `$high`; its minimum event ndims are 0.
-#' @family bijectors
+#' @family elementwise bijectors
 #' @seealso `tfprobability::tfb_sigmoid()`; [tfb_exp()], [tfb_chain()].
 #' @examples
 #' b <- tfb_sigmoid()

@@ -18,16 +18,22 @@
 #include "elementwise.h"
 
 extern const elementwise_kind elementwise_kind_exp;
+/* group A */
 extern const elementwise_kind elementwise_kind_sigmoid;
+/* group B */
 extern const elementwise_kind elementwise_kind_sigmoid_bounded;
+/* group C */
 extern const elementwise_kind elementwise_kind_shift;
 extern const elementwise_kind elementwise_kind_scale;
 extern const elementwise_kind elementwise_kind_log_scale;
 
 static const elementwise_kind *const kinds[] = {
     &elementwise_kind_exp,
+    /* group A */
     &elementwise_kind_sigmoid,
+    /* group B */
     &elementwise_kind_sigmoid_bounded,
+    /* group C */
     &elementwise_kind_shift,
     &elementwise_kind_scale,
     &elementwise_kind_log_scale

@@ -141,10 +141,16 @@ expect_flow_gradients <- function(distribution, x, layers = list(),
 # scale stay positive, kernels keep their masks (the setter applies them).
 randomize_parameters <- function(distribution, sd = 0.3) {
   params <- trainable_parameters(distribution)
+  slots <- bijectors:::parameter_slots_of(distribution)
+  constraints <- vapply(slots, function(slot) slot$constraint, character(1))
+  names(constraints) <- vapply(slots, function(slot) slot$name, character(1))
   for (name in names(params)) {
     value <- params[[name]]
     if (grepl("(^|/)(gamma|scale)$", name)) {
       value[] <- runif(length(value), 0.6, 1.8)
+    } else if (constraints[[name]] %in% c("positive", "nonnegative")) {
+      # multiplicative, so that the parameter stays in its domain
+      value[] <- value * exp(rnorm(length(value), sd = sd))
     } else {
       value[] <- value + rnorm(length(value), sd = sd)
     }

@@ -39,10 +39,13 @@ conformance_rows <- list(
   conformance_row("scale log_scale", function() tfb_scale(log_scale = c(0.3, -0.2, 0.1)),
                   conformance_matrix),
   conformance_row("exp", function() tfb_exp(), conformance_matrix),
+  # elementwise kinds without parameters (group A)
   conformance_row("sigmoid", function() tfb_sigmoid(), conformance_matrix),
+  # elementwise CDF kinds (group B)
   conformance_row("sigmoid with low and high",
                   function() tfb_sigmoid(low = c(-3, 0, 5), high = 12),
                   conformance_matrix),
+  # other elementwise kinds with parameters (group C)
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
