@@ -105,6 +105,10 @@ object_batchnorm_layers <- function(object) {
 # before writing), so a call on it alone is its own transaction, and
 # snapshots would only cost time on every call.
 statistics_at_risk <- function(object) {
+  # the common leaf first, without the children generic's dispatch
+  if (inherits(object, "tfb_elementwise")) {
+    return(list())
+  }
   if (inherits(object, "tfd_transformed_distribution")) {
     return(training_batchnorm_layers(.subset2(object, "bijector")))
   }

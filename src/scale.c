@@ -1,15 +1,9 @@
-/* tfb_scale(): y = x * scale, given as `scale` (kind "scale", p = {scale,
-   log|scale|}) or as `log_scale` (kind "log_scale", p = {log_scale,
-   exp(log_scale)}). The log-det is constant in x: log|scale|, shaped like
-   the parameter as TFP returns it. Derivatives are with respect to the
-   parameter as given. */
+/* tfb_scale(): y = x * scale, given as `scale` (kind "scale") or as
+   `log_scale` (kind "log_scale"). Both prepare p = {multiplier,
+   log|multiplier|} and share the map and log-det; they differ only in the
+   derivatives with respect to the parameter as given. The log-det is
+   constant in x: log|scale|, shaped like the parameter as TFP returns it. */
 #include "elementwise.h"
-
-static inline void scale_prepare(const double *theta, double *p)
-{
-    p[0] = theta[0];
-    p[1] = log(fabs(theta[0]));
-}
 
 static inline double scale_forward(double x, const double *p)
 {
@@ -46,6 +40,12 @@ static inline double scale_dfldj_dx(double x, const double *p)
     return 0.0;
 }
 
+static inline void scale_prepare(const double *theta, double *p)
+{
+    p[0] = theta[0];
+    p[1] = log(fabs(theta[0]));
+}
+
 static inline void scale_dforward_dparams(double x, const double *p, double *d)
 {
     ELEMENTWISE_UNUSED(p);
@@ -60,51 +60,26 @@ static inline void scale_dfldj_dparams(double x, const double *p, double *d)
 
 ELEMENTWISE_KIND(scale, 1, ELEMENTWISE_LOG_DET_CONSTANT)
 
+/* The log_scale kind reuses the map (the pasted names below expand to the
+   scale kind's functions). */
+#define log_scale_forward scale_forward
+#define log_scale_inverse scale_inverse
+#define log_scale_fldj scale_fldj
+#define log_scale_ildj scale_ildj
+#define log_scale_dforward_dx scale_dforward_dx
+#define log_scale_dfldj_dx scale_dfldj_dx
+
 static inline void log_scale_prepare(const double *theta, double *p)
 {
-    p[0] = theta[0];
-    p[1] = exp(theta[0]);
+    p[0] = exp(theta[0]);
+    p[1] = theta[0];
 }
 
-static inline double log_scale_forward(double x, const double *p)
-{
-    return x * p[1];
-}
-
-static inline double log_scale_inverse(double y, const double *p)
-{
-    return y / p[1];
-}
-
-static inline double log_scale_fldj(double x, const double *p)
-{
-    ELEMENTWISE_UNUSED(x);
-    return p[0];
-}
-
-static inline double log_scale_ildj(double y, const double *p)
-{
-    ELEMENTWISE_UNUSED(y);
-    return -p[0];
-}
-
-static inline double log_scale_dforward_dx(double x, const double *p)
-{
-    ELEMENTWISE_UNUSED(x);
-    return p[1];
-}
-
-static inline double log_scale_dfldj_dx(double x, const double *p)
-{
-    ELEMENTWISE_UNUSED(x);
-    ELEMENTWISE_UNUSED(p);
-    return 0.0;
-}
-
+/* d(x e^t)/dt = x e^t; d(t)/dt = 1. */
 static inline void log_scale_dforward_dparams(double x, const double *p,
                                               double *d)
 {
-    d[0] = x * p[1];
+    d[0] = x * p[0];
 }
 
 static inline void log_scale_dfldj_dparams(double x, const double *p,
