@@ -1,8 +1,8 @@
 # Training infrastructure: where trainable parameters live, the cache-
 # carrying passes and backward passes each kind implements, the loss and its
-# gradient, and Adam. The heavy backward arithmetic (networks, batch
-# normalization, Adam) is in C; the light kinds (shift, scale, permute,
-# reshape) do theirs in R.
+# gradient, and Adam. The backward arithmetic of networks, batch
+# normalization, the elementwise kinds (src/elementwise.c) and Adam is in
+# C; index-only kinds (permute, reshape) and the composites do theirs in R.
 
 # ---- per-kind generics -------------------------------------------------
 
