@@ -98,7 +98,8 @@ test_that("weibull_cdf is accurate to 4 ulps (of the largest term next to a zero
                     label = paste(label, "fldj"), inputs = x)
     y <- cdf_inputs(0, 1)
     v <- -log1p(-mp(y))
-    expect_cdf_ulps(b$inverse(y), s * v^(1 / mp(k)),
+    # the rounding of the double v is magnified 1/k times by the power
+    expect_cdf_ulps(b$inverse(y), s * v^(1 / mp(k)), max_ulps = 4 + 1 / k,
                     label = paste(label, "inverse"), inputs = y)
     expect_cdf_ulps(b$inverse_log_det_jacobian(y, 0),
                     v + (1 / mp(k) - 1) * log(v) + log(mp(s) / k),
