@@ -22,6 +22,12 @@ extern const elementwise_kind elementwise_kind_exp;
 extern const elementwise_kind elementwise_kind_sigmoid;
 /* group B */
 extern const elementwise_kind elementwise_kind_sigmoid_bounded;
+extern const elementwise_kind elementwise_kind_gumbel_cdf;
+extern const elementwise_kind elementwise_kind_weibull_cdf;
+extern const elementwise_kind elementwise_kind_rayleigh_cdf;
+extern const elementwise_kind elementwise_kind_gompertz_cdf;
+extern const elementwise_kind elementwise_kind_shifted_gompertz_cdf;
+extern const elementwise_kind elementwise_kind_kumaraswamy_cdf;
 /* group C */
 extern const elementwise_kind elementwise_kind_shift;
 extern const elementwise_kind elementwise_kind_scale;
@@ -33,6 +39,12 @@ static const elementwise_kind *const kinds[] = {
     &elementwise_kind_sigmoid,
     /* group B */
     &elementwise_kind_sigmoid_bounded,
+    &elementwise_kind_gumbel_cdf,
+    &elementwise_kind_weibull_cdf,
+    &elementwise_kind_rayleigh_cdf,
+    &elementwise_kind_gompertz_cdf,
+    &elementwise_kind_shifted_gompertz_cdf,
+    &elementwise_kind_kumaraswamy_cdf,
     /* group C */
     &elementwise_kind_shift,
     &elementwise_kind_scale,

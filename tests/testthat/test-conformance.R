@@ -11,6 +11,17 @@ conformance_matrix <- function(n = 6, d = 3, seed = 1) {
     matrix(seq_len(d) * 0.3, n, d, byrow = TRUE)
 }
 
+# inputs of the CDF kinds' domains, [0, Inf) and [0, 1] (group B)
+positive_matrix <- function() {
+  set.seed(2)
+  matrix(runif(18, 0.2, 2), 6, 3)
+}
+
+unit_matrix <- function() {
+  set.seed(3)
+  matrix(runif(18, 0.1, 0.9), 6, 3)
+}
+
 maf <- function(shift_only = FALSE) {
   tfb_masked_autoregressive_flow(tfb_masked_autoregressive_default_template(
     c(5, 5), shift_only = shift_only, activation = "tanh"))
@@ -45,6 +56,33 @@ conformance_rows <- list(
   conformance_row("sigmoid with low and high",
                   function() tfb_sigmoid(low = c(-3, 0, 5), high = 12),
                   conformance_matrix),
+  conformance_row("gumbel_cdf",
+                  function() tfb_gumbel_cdf(c(0.3, 0, 1), c(3, 1.5, 2.5)),
+                  conformance_matrix),
+  conformance_row("gumbel (deprecated), scalar parameters",
+                  function() suppressMessages(tfb_gumbel(0.3, 2)),
+                  conformance_matrix),
+  conformance_row("weibull_cdf",
+                  function() tfb_weibull_cdf(c(1.5, 0.8, 2), c(2, 0.7, 1.3)),
+                  positive_matrix),
+  conformance_row("weibull (deprecated), scalar parameters",
+                  function() suppressMessages(tfb_weibull(1.5, 2)),
+                  positive_matrix),
+  conformance_row("rayleigh_cdf", function() tfb_rayleigh_cdf(c(1, 0.5, 2)),
+                  positive_matrix),
+  conformance_row("gompertz_cdf",
+                  function() tfb_gompertz_cdf(c(0.3, 1, 0.5), c(1, 0.5, 0.8)),
+                  positive_matrix),
+  conformance_row("shifted_gompertz_cdf",
+                  function() tfb_shifted_gompertz_cdf(c(0.5, 0.2, 2),
+                                                      c(2, 1, 0.5)),
+                  positive_matrix),
+  conformance_row("kumaraswamy_cdf",
+                  function() tfb_kumaraswamy_cdf(c(2, 0.5, 1.3), c(0.3, 1.1, 2)),
+                  unit_matrix),
+  conformance_row("kumaraswamy (deprecated), scalar parameters",
+                  function() suppressMessages(tfb_kumaraswamy(2, 0.3)),
+                  unit_matrix),
   # other elementwise kinds with parameters (group C)
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
