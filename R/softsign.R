@@ -40,12 +40,12 @@ elementwise_check_domain.tfb_softsign <- function(bijector, x, direction,
                                                   arg) {
   if (direction == "inverse" && any(x < -1, na.rm = TRUE)) {
     abort_bijectors("domain", sprintf(
-      "Inverse transformation input must be >= -1: `%s` has smaller values.",
+      "Inverse transformation input must be >= -1: `%s` has values below -1.",
       arg))
   }
   if (direction == "inverse" && any(x > 1, na.rm = TRUE)) {
     abort_bijectors("domain", sprintf(
-      "Inverse transformation input must be <= 1: `%s` has larger values.",
+      "Inverse transformation input must be <= 1: `%s` has values above 1.",
       arg))
   }
   invisible()

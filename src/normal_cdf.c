@@ -18,17 +18,23 @@ static inline double normal_cdf_forward(double x, const double *p)
    (|y - 1/2| > 0.425) and 5 in the far left tail, which the derived ILDJ
    doubles (x^2). There one Newton step brings x within an ulp: its
    residual is taken in the tail y is near (1 - y is exact), so that it is
-   exact to an ulp of that tail's probability. The central 85% of (0, 1)
-   costs what qnorm() does. Below DBL_MIN the density is subnormal: no
-   step. */
+   exact to an ulp of that tail's probability; where pnorm() underflows to
+   0 (y < 2.26e-308), in logs. The central 85% of (0, 1) costs what qnorm()
+   does. */
 static inline double normal_cdf_inverse(double y, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
     double x = Rf_qnorm5(y, 0.0, 1.0, 1, 0);
     if (fabs(y - 0.5) <= 0.425 || !(y >= DBL_MIN && y < 1.0))
         return x;
-    double residual = y < 0.5 ? Rf_pnorm5(x, 0.0, 1.0, 1, 0) - y :
-        (1.0 - y) - Rf_pnorm5(x, 0.0, 1.0, 0, 0);
+    double residual;
+    if (y > 0.5) {
+        residual = (1.0 - y) - Rf_pnorm5(x, 0.0, 1.0, 0, 0);
+    } else {
+        double lower = Rf_pnorm5(x, 0.0, 1.0, 1, 0);
+        residual = lower > 0 ? lower - y :
+            y * expm1(Rf_pnorm5(x, 0.0, 1.0, 1, 1) - log(y));
+    }
     return x - residual / Rf_dnorm4(x, 0.0, 1.0, 0);
 }
 
