@@ -14,8 +14,9 @@
 #' log-determinant is `NaN`, and the inverse never returns a negative `x`.
 #'
 #' The log-determinants are TFP's values, computed as `log(2 * x)` and
-#' `-log(4 * y) / 2` (exact products) rather than TFP's `log(2) + log(x)`
-#' and `-log(2) - log(sqrt(y))`, which cancel near `x = 1/2`.
+#' `-log(4 * y) / 2` (exact products). TFP derives the inverse one as
+#' `-log(2) - log(sqrt(y))`, which cancels near `y = 1/4` and keeps the
+#' rounding error of `sqrt(y)` there.
 #'
 #' @param validate_args `TRUE` or `FALSE`: with `TRUE`, every method checks
 #'   that its input is non-negative (an error of class

@@ -16,16 +16,17 @@ static inline double square_inverse(double y, const double *p)
     return sqrt(y);
 }
 
-/* TFP's log(2) + log(x) cancels near x = 1/2; log(2 x) is the same value
-   with one rounding (2 x is exact below overflow). */
+/* TFP's log(2) + log(x), with one rounding: 2 x is exact below
+   overflow. */
 static inline double square_fldj(double x, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
     return x < 0.5 * DBL_MAX ? log(2.0 * x) : M_LN2 + log(x);
 }
 
-/* TFP derives -log(2 sqrt(y)), which loses the rounding of sqrt(y) near
-   y = 1/4; -log(4 y) / 2 is the same value from an exact product. */
+/* TFP derives -log(2) - log(sqrt(y)), which cancels near y = 1/4 and
+   keeps the rounding error of sqrt(y) there (1e15 ulps); -log(4 y) / 2 is
+   the same value from an exact product. */
 static inline double square_ildj(double y, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
