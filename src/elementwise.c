@@ -19,6 +19,14 @@
 
 extern const elementwise_kind elementwise_kind_exp;
 /* group A */
+extern const elementwise_kind elementwise_kind_absolute_value;
+extern const elementwise_kind elementwise_kind_expm1;
+extern const elementwise_kind elementwise_kind_normal_cdf;
+extern const elementwise_kind elementwise_kind_reciprocal;
+extern const elementwise_kind elementwise_kind_sinh;
+extern const elementwise_kind elementwise_kind_softsign;
+extern const elementwise_kind elementwise_kind_square;
+extern const elementwise_kind elementwise_kind_tanh;
 extern const elementwise_kind elementwise_kind_sigmoid;
 /* group B */
 extern const elementwise_kind elementwise_kind_sigmoid_bounded;
@@ -36,6 +44,14 @@ extern const elementwise_kind elementwise_kind_log_scale;
 static const elementwise_kind *const kinds[] = {
     &elementwise_kind_exp,
     /* group A */
+    &elementwise_kind_absolute_value,
+    &elementwise_kind_expm1,
+    &elementwise_kind_normal_cdf,
+    &elementwise_kind_reciprocal,
+    &elementwise_kind_sinh,
+    &elementwise_kind_softsign,
+    &elementwise_kind_square,
+    &elementwise_kind_tanh,
     &elementwise_kind_sigmoid,
     /* group B */
     &elementwise_kind_sigmoid_bounded,

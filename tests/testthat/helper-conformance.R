@@ -12,6 +12,9 @@
 #   gradients         the directions whose gradients are checked ("inverse":
 #                     a flow with the bijector; "forward": with its inverse)
 #   tolerance         for round trips and log-dets
+#   injective         FALSE for a non-injective map (TFP's AbsoluteValue):
+#                     its inverse is a list of branches, its forward
+#                     log-det an error (expect_non_injective())
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -19,10 +22,11 @@
 conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
-                            integer_input = TRUE) {
+                            integer_input = TRUE, injective = TRUE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
-       gradient_tolerance = gradient_tolerance, integer_input = integer_input)
+       gradient_tolerance = gradient_tolerance, integer_input = integer_input,
+       injective = injective)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -97,6 +101,48 @@ bijector_bytes <- function(b) {
   serialize(b, NULL)
 }
 
+# A non-injective map, TFP's way: inverse(y) is a list of branches, each
+# mapped forward to y and one of them x elementwise; the inverse log-det is
+# a list of one log-det per branch, each against the numerical Jacobian of
+# its branch and reduced by the event_ndims rule; the forward log-det is
+# refused.
+expect_non_injective <- function(b, x, y, tol, label) {
+  branches <- b$inverse(y)
+  expect_true(is.list(branches) && length(branches) >= 2L,
+              label = label("inverse(y) is a list of branches"))
+  found <- array(FALSE, dim(x))
+  for (branch in branches) {
+    expect_equal(b$forward(branch), y, tolerance = tol,
+                 label = label("forward(branch of inverse(y))"))
+    found <- found | abs(branch - x) <= tol * pmax(1, abs(x))
+  }
+  expect_true(all(found), label = label("x is a branch of inverse(y)"))
+  e_y <- conformance_event_ndims(y)
+  ildj <- b$inverse_log_det_jacobian(y, event_ndims = e_y)
+  events <- matrix(y, nrow = dim(y)[[1L]])
+  for (k in seq_along(branches)) {
+    branch_map <- list(forward = function(v) b$inverse(v)[[k]])
+    numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
+      numerical_event_log_det(branch_map, array(events[n, ], dim(y)[-1L]))
+    }, numeric(1))
+    expect_log_det_equal(ildj[[k]], numeric_ldj, 1e-6,
+                         label(sprintf("ildj of branch %d vs numerical", k)))
+  }
+  imin <- b$inverse_min_event_ndims
+  at_min <- b$inverse_log_det_jacobian(y, event_ndims = imin)
+  for (e in imin:length(dim(y))) {
+    reduced <- b$inverse_log_det_jacobian(y, event_ndims = e)
+    for (k in seq_along(branches)) {
+      expect_log_det_equal(
+        reduced[[k]], reference_reduced_log_det(at_min[[k]], dim(y), imin, e),
+        tol, label(sprintf("ildj reduction of branch %d at event_ndims %d",
+                           k, e)))
+    }
+  }
+  expect_error(b$forward_log_det_jacobian(x, event_ndims = e_y),
+               class = "bijectors_error_unsupported")
+}
+
 expect_conformance <- function(row) {
   label <- function(what) sprintf("[%s] %s", row$name, what)
   tol <- row$tolerance
@@ -126,10 +172,16 @@ expect_conformance <- function(row) {
                  label = label("forward(inverse(y))"))
   }
 
+  if (!row$injective) {
+    expect_non_injective(b, x, y, tol, label)
+  }
+
   # the forward log-det against a numerical Jacobian, event by event, and
   # ildj(y) = -fldj(x)
-  fldj <- b$forward_log_det_jacobian(x, event_ndims = e_x)
-  if (row$per_event) {
+  if (row$injective) {
+    fldj <- b$forward_log_det_jacobian(x, event_ndims = e_x)
+  }
+  if (row$per_event && row$injective) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
       numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]))
@@ -143,12 +195,14 @@ expect_conformance <- function(row) {
   # the event_ndims rule, every value up to the rank, and its errors
   dims_x <- dim(x)
   rank_x <- length(dims_x)
-  at_min <- b$forward_log_det_jacobian(x, event_ndims = fmin)
-  for (e in fmin:rank_x) {
-    expect_log_det_equal(
-      b$forward_log_det_jacobian(x, event_ndims = e),
-      reference_reduced_log_det(at_min, dims_x, fmin, e), tol,
-      label(sprintf("fldj reduction at event_ndims %d", e)))
+  if (row$injective) {
+    at_min <- b$forward_log_det_jacobian(x, event_ndims = fmin)
+    for (e in fmin:rank_x) {
+      expect_log_det_equal(
+        b$forward_log_det_jacobian(x, event_ndims = e),
+        reference_reduced_log_det(at_min, dims_x, fmin, e), tol,
+        label(sprintf("fldj reduction at event_ndims %d", e)))
+    }
   }
   if (row$exact) {
     dims_y <- dim(y)
@@ -183,9 +237,14 @@ expect_conformance <- function(row) {
   for (copy in list(round_trip_rds_flow(b), unserialize(serialize(b, NULL)))) {
     expect_identical(copy$forward(x), b$forward(x),
                      label = label("forward after a round trip"))
-    expect_identical(copy$forward_log_det_jacobian(x, e_x),
-                     b$forward_log_det_jacobian(x, e_x),
-                     label = label("fldj after a round trip"))
+    if (row$injective) {
+      expect_identical(copy$forward_log_det_jacobian(x, e_x),
+                       b$forward_log_det_jacobian(x, e_x),
+                       label = label("fldj after a round trip"))
+    } else {
+      expect_identical(copy$inverse(y), b$inverse(y),
+                       label = label("inverse after a round trip"))
+    }
   }
   chain <- tfb_chain(list(tfb_identity(), b))
   chain_copy <- round_trip_rds_flow(chain)

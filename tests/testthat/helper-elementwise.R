@@ -126,13 +126,15 @@ numerical_pass_gradients <- function(case, input, direction, event_ndims,
 
 # TFP's assert_scalar_congruency(): monotone, round trips, and the change of
 # variables: (upper_y - lower_y) * mean(exp(ILDJ(U(y)))) ~ upper_x - lower_x.
+# As TFP's, it takes increasing and decreasing maps (tfb_reciprocal()).
 expect_scalar_congruency <- function(b, lower_x, upper_x, rtol, n = 10000) {
   grid <- seq(lower_x, upper_x, length.out = 10)
-  expect_true(all(diff(b$forward(grid)) > 0))
+  steps <- diff(b$forward(grid))
+  expect_true(all(steps > 0) || all(steps < 0))
   x <- runif(n, lower_x, upper_x)
   expect_equal(b$inverse(b$forward(x)), x, tolerance = 1e-5)
-  lower_y <- b$forward(lower_x)
-  upper_y <- b$forward(upper_x)
+  lower_y <- min(b$forward(lower_x), b$forward(upper_x))
+  upper_y <- max(b$forward(lower_x), b$forward(upper_x))
   y <- runif(n, lower_y, upper_y)
   expect_equal(b$forward(b$inverse(y)), y, tolerance = 1e-5)
   change <- (upper_y - lower_y) * mean(exp(b$inverse_log_det_jacobian(y, 0)))
@@ -140,4 +142,38 @@ expect_scalar_congruency <- function(b, lower_x, upper_x, rtol, n = 10000) {
   expect_equal(exp(b$inverse_log_det_jacobian(y, 0)),
                1 / exp(b$forward_log_det_jacobian(b$inverse(y), 0)),
                tolerance = 1e-3)
+}
+
+# TFP's assertAllClose(): |actual - expected| <= atol + rtol * |expected|
+# elementwise (equal infinities pass), with shapes compared too.
+expect_allclose <- function(actual, expected, rtol = 1e-6, atol = 1e-6,
+                            label = "value") {
+  expect_identical(dim(actual), dim(expected), label = label)
+  a <- as.vector(actual)
+  e <- as.vector(expected)
+  ok <- (a == e) | abs(a - e) <= atol + rtol * abs(e)
+  expect(isTRUE(all(ok)), sprintf(
+    "%s: not close to the expected value (rtol %g, atol %g) at %s", label,
+    rtol, atol, paste(head(which(!ok | is.na(ok))), collapse = ", ")))
+}
+
+# TFP's assert_bijective_and_finite() at event_ndims 0: every value finite,
+# both round trips, and -ILDJ(y) = FLDJ(inverse(y)) on both grids.
+expect_bijective_and_finite <- function(b, x, y, rtol = 1e-5, atol = 0) {
+  f_x <- b$forward(x)
+  g_y <- b$inverse(y)
+  values <- list(x, y, f_x, g_y, b$inverse(f_x), b$forward(g_y),
+                 b$inverse_log_det_jacobian(f_x, 0),
+                 b$forward_log_det_jacobian(x, 0),
+                 b$inverse_log_det_jacobian(y, 0),
+                 b$forward_log_det_jacobian(g_y, 0))
+  expect_true(all(vapply(values, function(v) all(is.finite(v)), logical(1))))
+  expect_allclose(b$inverse(f_x), x, rtol, atol, "inverse(forward(x))")
+  expect_allclose(b$forward(g_y), y, rtol, atol, "forward(inverse(y))")
+  expect_allclose(-b$inverse_log_det_jacobian(f_x, 0),
+                  b$forward_log_det_jacobian(x, 0), rtol, atol,
+                  "-ildj(forward(x))")
+  expect_allclose(-b$inverse_log_det_jacobian(y, 0),
+                  b$forward_log_det_jacobian(g_y, 0), rtol, atol,
+                  "-ildj(y)")
 }

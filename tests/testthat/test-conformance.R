@@ -51,6 +51,23 @@ conformance_rows <- list(
                   conformance_matrix),
   conformance_row("exp", function() tfb_exp(), conformance_matrix),
   # elementwise kinds without parameters (group A)
+  conformance_row("expm1", function() tfb_expm1(), conformance_matrix),
+  conformance_row("reciprocal", function() tfb_reciprocal(), function() {
+    set.seed(11)
+    matrix(sample(c(-1, 1), 18, TRUE) * runif(18, 0.5, 2), 6, 3)
+  }),
+  conformance_row("sinh", function() tfb_sinh(), conformance_matrix),
+  conformance_row("softsign", function() tfb_softsign(), conformance_matrix),
+  conformance_row("square", function() tfb_square(), function() {
+    set.seed(12)
+    matrix(runif(18, 0.2, 2), 6, 3)
+  }),
+  conformance_row("tanh", function() tfb_tanh(), conformance_matrix),
+  conformance_row("normal_cdf", function() tfb_normal_cdf(), conformance_matrix),
+  # not injective: the inverse is a list of both branches
+  conformance_row("absolute_value", function() tfb_absolute_value(),
+                  conformance_matrix, exact = FALSE, per_event = FALSE,
+                  gradients = character(), injective = FALSE),
   conformance_row("sigmoid", function() tfb_sigmoid(), conformance_matrix),
   # elementwise CDF kinds (group B)
   conformance_row("sigmoid with low and high",
