@@ -64,4 +64,6 @@ SEXP C_elementwise_backward(SEXP kind, SEXP direction, SEXP x,
                             SEXP parameters, SEXP event_ndims,
                             SEXP grad_output, SEXP grad_log_det);
 
+SEXP C_cumsum_along(SEXP x, SEXP dims, SEXP position, SEXP mode);
+
 #endif
