@@ -73,7 +73,24 @@ conformance_rows <- list(
                    tfb_invert(tfb_scale(c(1.2, 0.8, 1.1)))))
   }, conformance_matrix, tolerance = 1e-7),
   conformance_row("invert of a real NVP", function() tfb_invert(nvp()),
-                  conformance_matrix, tolerance = 1e-7)
+                  conformance_matrix, tolerance = 1e-7),
+  # structural bijectors (structural-1)
+  conformance_row("cumsum", function() tfb_cumsum(), conformance_matrix),
+  conformance_row("cumsum along axis -2", function() tfb_cumsum(axis = -2),
+                  function() array(conformance_matrix(n = 12), c(3, 4, 3))),
+  conformance_row("ascending", function() tfb_ascending(), conformance_matrix),
+  conformance_row("ordered", function() suppressMessages(tfb_ordered()),
+                  function() {
+                    t(apply(conformance_matrix(), 1L, function(row) {
+                      cumsum(c(row[[1L]], exp(row[-1L])))
+                    }))
+                  }, integer_input = FALSE),
+  conformance_row("transpose", function() tfb_transpose(perm = c(2, 1)),
+                  function() array(conformance_matrix(n = 12), c(6, 2, 3))),
+  conformance_row("transpose of three axes",
+                  function() tfb_transpose(perm = c(3, 1, 2)),
+                  function() array(conformance_matrix(n = 16, d = 3),
+                                   c(2, 2, 3, 4)))
 )
 
 for (row in conformance_rows) {
