@@ -12,6 +12,11 @@
 #   gradients         the directions whose gradients are checked ("inverse":
 #                     a flow with the bijector; "forward": with its inverse)
 #   tolerance         for round trips and log-dets
+#   free_coordinates  NULL, or for kinds that change the event size, a
+#                     function of the output event's dims giving the
+#                     positions (in R's order) of the output's free
+#                     coordinates: the numerical Jacobian is taken from the
+#                     input to those (TFP's rule for size-changing kinds)
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -19,10 +24,11 @@
 conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
-                            integer_input = TRUE) {
+                            integer_input = TRUE, free_coordinates = NULL) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
-       gradient_tolerance = gradient_tolerance, integer_input = integer_input)
+       gradient_tolerance = gradient_tolerance, integer_input = integer_input,
+       free_coordinates = free_coordinates)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -32,11 +38,17 @@ conformance_event_ndims <- function(x) {
 
 # log|det J| of the forward map of one event, by central differences on its
 # values (flattened in R's order; the determinant does not depend on it).
-numerical_event_log_det <- function(b, event, h = 1e-6) {
+# `free_coordinates`: NULL, or a function of the output event's dims that
+# gives the output coordinates the Jacobian is taken to.
+numerical_event_log_det <- function(b, event, h = 1e-6,
+                                    free_coordinates = NULL) {
   dims <- dim(event)
   f <- function(v) {
     input <- array(v, c(1L, dims))
-    as.vector(b$forward(input))
+    output <- b$forward(input)
+    values <- as.vector(output)
+    if (is.null(free_coordinates)) values else
+      values[free_coordinates(dim(output)[-1L])]
   }
   v <- as.vector(event)
   jacobian <- vapply(seq_along(v), function(k) {
@@ -46,7 +58,7 @@ numerical_event_log_det <- function(b, event, h = 1e-6) {
     down[k] <- down[k] - h
     (f(up) - f(down)) / (2 * h)
   }, numeric(length(v)))
-  jacobian <- matrix(jacobian, nrow = length(v))
+  jacobian <- matrix(jacobian, ncol = length(v))
   as.numeric(determinant(jacobian, logarithm = TRUE)$modulus)
 }
 
@@ -132,7 +144,8 @@ expect_conformance <- function(row) {
   if (row$per_event) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
-      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]))
+      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]),
+                              free_coordinates = row$free_coordinates)
     }, numeric(1))
     expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
                  tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
