@@ -33,7 +33,7 @@ ref_ascending_forward <- function(x) {
     for (k in seq_along(v)[-1L]) y[[k]] <- y[[k - 1L]] + exp(v[[k]])
     y
   }
-  if (is.null(dim(x))) one(x) else t(apply(x, 1L, one))
+  ref_by_row(x, one)
 }
 
 ref_ascending_inverse <- function(y) {
@@ -42,7 +42,16 @@ ref_ascending_inverse <- function(y) {
     for (k in seq_along(v)[-1L]) x[[k]] <- log(v[[k]] - v[[k - 1L]])
     x
   }
-  if (is.null(dim(y))) one(y) else t(apply(y, 1L, one))
+  ref_by_row(y, one)
+}
+
+# `one` applied to a vector, or to each row of a matrix.
+ref_by_row <- function(x, one) {
+  if (is.null(dim(x))) {
+    return(one(x))
+  }
+  for (n in seq_len(nrow(x))) x[n, ] <- one(x[n, ])
+  x
 }
 
 # The transpose of the rightmost length(perm) axes, element by element:
