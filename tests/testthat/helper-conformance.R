@@ -17,6 +17,9 @@
 #                     positions (in R's order) of the output's free
 #                     coordinates: the numerical Jacobian is taken from the
 #                     input to those (TFP's rule for size-changing kinds)
+#   volume            TRUE for a kind whose log-det is the volume factor
+#                     0.5 * log det(t(J) J) of its non-square Jacobian J
+#                     (softmax_centered, TFP's embedding in R^K)
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -24,11 +27,12 @@
 conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
-                            integer_input = TRUE, free_coordinates = NULL) {
+                            integer_input = TRUE, free_coordinates = NULL,
+                            volume = FALSE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
        gradient_tolerance = gradient_tolerance, integer_input = integer_input,
-       free_coordinates = free_coordinates)
+       free_coordinates = free_coordinates, volume = volume)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -41,7 +45,7 @@ conformance_event_ndims <- function(x) {
 # `free_coordinates`: NULL, or a function of the output event's dims that
 # gives the output coordinates the Jacobian is taken to.
 numerical_event_log_det <- function(b, event, h = 1e-6,
-                                    free_coordinates = NULL) {
+                                    free_coordinates = NULL, volume = FALSE) {
   dims <- dim(event)
   f <- function(v) {
     input <- array(v, c(1L, dims))
@@ -57,8 +61,12 @@ numerical_event_log_det <- function(b, event, h = 1e-6,
     up[k] <- up[k] + h
     down[k] <- down[k] - h
     (f(up) - f(down)) / (2 * h)
-  }, numeric(length(v)))
+  }, numeric(length(f(v))))
   jacobian <- matrix(jacobian, ncol = length(v))
+  if (volume) {
+    return(0.5 * as.numeric(determinant(crossprod(jacobian),
+                                        logarithm = TRUE)$modulus))
+  }
   as.numeric(determinant(jacobian, logarithm = TRUE)$modulus)
 }
 
@@ -145,7 +153,8 @@ expect_conformance <- function(row) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
       numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]),
-                              free_coordinates = row$free_coordinates)
+                              free_coordinates = row$free_coordinates,
+                              volume = row$volume)
     }, numeric(1))
     expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
                  tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
