@@ -119,7 +119,13 @@ conformance_rows <- list(
     tfb_pad(list(c(1, 2), c(2, 0)), mode = "SYMMETRIC", axis = c(-1, -2))
   }, function() array(conformance_matrix(n = 12), c(3, 4, 3)),
   free_coordinates = pad_free_coordinates(list(c(1, 2), c(2, 0)),
-                                          axis = c(-1, -2)))
+                                          axis = c(-1, -2))),
+  conformance_row("softmax centered", function() tfb_softmax_centered(),
+                  conformance_matrix, gradients = "inverse", volume = TRUE),
+  conformance_row("iterated sigmoid centered",
+                  function() tfb_iterated_sigmoid_centered(),
+                  conformance_matrix, gradients = "inverse",
+                  free_coordinates = function(dims) seq_len(dims - 1L))
 )
 
 for (row in conformance_rows) {
