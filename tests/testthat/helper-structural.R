@@ -133,3 +133,38 @@ ref_loss_input_gradient <- function(flow, x, h = 1e-6) {
     (-mean(flow$log_prob(up)) + mean(flow$log_prob(down))) / (2 * h)
   }, numeric(1))
 }
+
+# softmax(c(x, 0)) of one event, with a loop.
+ref_softmax_centered <- function(x) {
+  e <- c(exp(x), 1)
+  total <- 0
+  for (value in e) total <- total + value
+  e / total
+}
+
+# Stan's stick breaking, with a loop over the stick.
+ref_stick_breaking <- function(x) {
+  size <- length(x) + 1L
+  y <- numeric(size)
+  left <- 1
+  for (k in seq_along(x)) {
+    t <- x[[k]] - log(size - k)
+    z <- 1 / (1 + exp(-t))
+    y[[k]] <- z * left
+    left <- left / (1 + exp(t))   # 1 - z without cancellation
+  }
+  y[[size]] <- left
+  y
+}
+
+ref_stick_breaking_inverse <- function(y) {
+  size <- length(y)
+  x <- numeric(size - 1L)
+  used <- 0
+  for (k in seq_len(size - 1L)) {
+    z <- y[[k]] / (1 - used)
+    x[[k]] <- log(z) - log1p(-z) + log(size - k)
+    used <- used + y[[k]]
+  }
+  x
+}
