@@ -99,7 +99,8 @@ ascending_inverse_values <- function(values) {
   if (ncol(values) >= 2L) {
     steps <- .Call(C_cumsum_along, values, as.double(dim(values)), 2L,
                    cumsum_modes[["difference"]])
-    values[, -1L] <- log(steps[, -1L])
+    # NaN off the domain, silently, as TFP (and the C kernels) give it
+    values[, -1L] <- suppressWarnings(log(steps[, -1L]))
   }
   values
 }
@@ -140,8 +141,8 @@ ascending_ildj <- function(y, event_ndims, arg = "y", validate = FALSE,
                                                   "must be strictly increasing:"))
   }
   per_event <- if (input$size >= 2L) {
-    -rowSums(log(values[, -1L, drop = FALSE] -
-                   values[, -input$size, drop = FALSE]))
+    -rowSums(suppressWarnings(log(values[, -1L, drop = FALSE] -
+                                    values[, -input$size, drop = FALSE])))
   } else {
     numeric(input$rows)
   }
