@@ -64,4 +64,15 @@ SEXP C_elementwise_backward(SEXP kind, SEXP direction, SEXP x,
                             SEXP parameters, SEXP event_ndims,
                             SEXP grad_output, SEXP grad_log_det);
 
+SEXP C_cumsum_along(SEXP x, SEXP dims, SEXP position, SEXP mode);
+
+SEXP C_softmax_centered_map(SEXP input, SEXP rows, SEXP size, SEXP direction);
+SEXP C_softmax_centered_backward(SEXP y, SEXP grad, SEXP grad_log_det,
+                                 SEXP rows, SEXP size, SEXP direction);
+SEXP C_iterated_sigmoid_centered_map(SEXP input, SEXP rows, SEXP size,
+                                     SEXP direction);
+SEXP C_iterated_sigmoid_centered_backward(SEXP x, SEXP y, SEXP grad,
+                                          SEXP grad_log_det, SEXP rows,
+                                          SEXP size, SEXP direction);
+
 #endif

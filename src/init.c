@@ -23,6 +23,11 @@ static const R_CallMethodDef call_methods[] = {
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
     {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},
     {"C_elementwise_backward", (DL_FUNC) &C_elementwise_backward, 7},
+    {"C_cumsum_along",        (DL_FUNC) &C_cumsum_along,        4},
+    {"C_softmax_centered_map", (DL_FUNC) &C_softmax_centered_map, 4},
+    {"C_softmax_centered_backward", (DL_FUNC) &C_softmax_centered_backward, 6},
+    {"C_iterated_sigmoid_centered_map", (DL_FUNC) &C_iterated_sigmoid_centered_map, 4},
+    {"C_iterated_sigmoid_centered_backward", (DL_FUNC) &C_iterated_sigmoid_centered_backward, 7},
     {NULL, NULL, 0}
 };
 

@@ -15,6 +15,14 @@
 #   injective         FALSE for a non-injective map (TFP's AbsoluteValue):
 #                     its inverse is a list of branches, its forward
 #                     log-det an error (expect_non_injective())
+#   free_coordinates  NULL, or for kinds that change the event size, a
+#                     function of the output event's dims giving the
+#                     positions (in R's order) of the output's free
+#                     coordinates: the numerical Jacobian is taken from the
+#                     input to those (TFP's rule for size-changing kinds)
+#   volume            TRUE for a kind whose log-det is the volume factor
+#                     0.5 * log det(t(J) J) of its non-square Jacobian J
+#                     (softmax_centered, TFP's embedding in R^K)
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -22,11 +30,13 @@
 conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
-                            integer_input = TRUE, injective = TRUE) {
+                            integer_input = TRUE, injective = TRUE,
+                            free_coordinates = NULL, volume = FALSE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
        gradient_tolerance = gradient_tolerance, integer_input = integer_input,
-       injective = injective)
+       injective = injective, free_coordinates = free_coordinates,
+       volume = volume)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -36,11 +46,17 @@ conformance_event_ndims <- function(x) {
 
 # log|det J| of the forward map of one event, by central differences on its
 # values (flattened in R's order; the determinant does not depend on it).
-numerical_event_log_det <- function(b, event, h = 1e-6) {
+# `free_coordinates`: NULL, or a function of the output event's dims that
+# gives the output coordinates the Jacobian is taken to.
+numerical_event_log_det <- function(b, event, h = 1e-6,
+                                    free_coordinates = NULL, volume = FALSE) {
   dims <- dim(event)
   f <- function(v) {
     input <- array(v, c(1L, dims))
-    as.vector(b$forward(input))
+    output <- b$forward(input)
+    values <- as.vector(output)
+    if (is.null(free_coordinates)) values else
+      values[free_coordinates(dim(output)[-1L])]
   }
   v <- as.vector(event)
   jacobian <- vapply(seq_along(v), function(k) {
@@ -49,8 +65,12 @@ numerical_event_log_det <- function(b, event, h = 1e-6) {
     up[k] <- up[k] + h
     down[k] <- down[k] - h
     (f(up) - f(down)) / (2 * h)
-  }, numeric(length(v)))
-  jacobian <- matrix(jacobian, nrow = length(v))
+  }, numeric(length(f(v))))
+  jacobian <- matrix(jacobian, ncol = length(v))
+  if (volume) {
+    return(0.5 * as.numeric(determinant(crossprod(jacobian),
+                                        logarithm = TRUE)$modulus))
+  }
   as.numeric(determinant(jacobian, logarithm = TRUE)$modulus)
 }
 
@@ -184,7 +204,9 @@ expect_conformance <- function(row) {
   if (row$per_event && row$injective) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
-      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]))
+      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]),
+                              free_coordinates = row$free_coordinates,
+                              volume = row$volume)
     }, numeric(1))
     expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
                  tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))

@@ -39,6 +39,23 @@ trained_batch_norm <- function(training) {
   tfb_batch_normalization(layer, training = training)
 }
 
+# The unpadded positions of a padded event of dims `dims` (in R's order):
+# the free coordinates of tfb_pad()'s output.
+pad_free_coordinates <- function(paddings, axis = -rev(seq_along(paddings))) {
+  function(dims) {
+    positions <- array(seq_len(prod(dims)), dims)
+    for (i in seq_along(axis)) {
+      along <- length(dims) + 1L + axis[[i]]
+      keep <- (paddings[[i]][[1L]] + 1L):(dims[[along]] - paddings[[i]][[2L]])
+      subscripts <- rep(list(quote(expr = )), length(dims))
+      subscripts[[along]] <- keep
+      positions <- do.call(`[`, c(list(positions), subscripts,
+                                  list(drop = FALSE)))
+    }
+    as.vector(positions)
+  }
+}
+
 conformance_rows <- list(
   conformance_row("identity", function() tfb_identity(), conformance_matrix),
   conformance_row("shift", function() tfb_shift(c(0.5, -1, 2)),
@@ -128,7 +145,42 @@ conformance_rows <- list(
                    tfb_invert(tfb_scale(c(1.2, 0.8, 1.1)))))
   }, conformance_matrix, tolerance = 1e-7),
   conformance_row("invert of a real NVP", function() tfb_invert(nvp()),
-                  conformance_matrix, tolerance = 1e-7)
+                  conformance_matrix, tolerance = 1e-7),
+  # structural bijectors (structural-1)
+  conformance_row("cumsum", function() tfb_cumsum(), conformance_matrix),
+  conformance_row("cumsum along axis -2", function() tfb_cumsum(axis = -2),
+                  function() array(conformance_matrix(n = 12), c(3, 4, 3))),
+  conformance_row("ascending", function() tfb_ascending(), conformance_matrix),
+  conformance_row("ordered", function() suppressMessages(tfb_ordered()),
+                  function() {
+                    t(apply(conformance_matrix(), 1L, function(row) {
+                      cumsum(c(row[[1L]], exp(row[-1L])))
+                    }))
+                  }, integer_input = FALSE),
+  conformance_row("transpose", function() tfb_transpose(perm = c(2, 1)),
+                  function() array(conformance_matrix(n = 12), c(6, 2, 3))),
+  conformance_row("transpose of three axes",
+                  function() tfb_transpose(perm = c(3, 1, 2)),
+                  function() array(conformance_matrix(n = 16, d = 3),
+                                   c(2, 2, 3, 4))),
+  conformance_row("pad", function() tfb_pad(), conformance_matrix,
+                  gradients = "inverse",
+                  free_coordinates = pad_free_coordinates(list(c(0, 1)))),
+  conformance_row("pad reflect", function() {
+    tfb_pad(list(c(2, 1)), mode = "reflect")
+  }, conformance_matrix, gradients = "inverse",
+  free_coordinates = pad_free_coordinates(list(c(2, 1)))),
+  conformance_row("pad of two axes, symmetric", function() {
+    tfb_pad(list(c(1, 2), c(2, 0)), mode = "SYMMETRIC", axis = c(-1, -2))
+  }, function() array(conformance_matrix(n = 12), c(3, 4, 3)),
+  free_coordinates = pad_free_coordinates(list(c(1, 2), c(2, 0)),
+                                          axis = c(-1, -2))),
+  conformance_row("softmax centered", function() tfb_softmax_centered(),
+                  conformance_matrix, gradients = "inverse", volume = TRUE),
+  conformance_row("iterated sigmoid centered",
+                  function() tfb_iterated_sigmoid_centered(),
+                  conformance_matrix, gradients = "inverse",
+                  free_coordinates = function(dims) seq_len(dims - 1L))
 )
 
 for (row in conformance_rows) {
