@@ -20,8 +20,8 @@
 #' event, DESIGN 9: `y[n, i, j]` is row `i`, column `j` of event `n`). The
 #' outputs have no `dimnames`.
 #'
-#' @param paddings A list of pairs `c(before, after)` of whole numbers
-#'   >= 0, one per padded axis (or a matrix with two columns). A bare pair
+#' @param paddings A list of pairs `c(before, after)` of non-negative
+#'   whole numbers, one per padded axis (or a matrix with two columns). A bare pair
 #'   `c(0, 1)` is refused, as in tfprobability: wrap it in `list()`.
 #' @param mode `"CONSTANT"`, `"REFLECT"` or `"SYMMETRIC"` (case ignored).
 #' @param constant_values A number: the padding value in `"CONSTANT"` mode.

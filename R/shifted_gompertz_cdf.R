@@ -30,7 +30,7 @@
 #' precision as `y` approaches 1, where `1 - c * W` cancels.
 #'
 #' @param concentration A positive number or vector: `c`.
-#' @param rate A positive number or vector: `r`.
+#' @param rate A positive number or vector: *r*.
 #' @param validate_args `TRUE` or `FALSE`: with `TRUE`, the forward map and
 #'   its log-determinant check that `x >= 0`, the inverse and its
 #'   log-determinant that `y` is in \[0, 1\] (errors of class

@@ -3,7 +3,7 @@
 
 #' Transpose bijector
 #'
-#' Permutes the rightmost `r` dimensions of the input, as tfprobability's
+#' Permutes the rightmost *r* dimensions of the input, as tfprobability's
 #' `tfb_transpose()`: with `b` batch dims before them,
 #' `y = aperm(x, c(1:b, b + perm))`, so that
 #' `dim(y)[b + i] = dim(x)[b + perm[i]]`; the inverse applies
@@ -13,15 +13,15 @@
 #' `perm` is **1-based** (TFP's is 0-based): `tfb_transpose(perm = c(2, 1))`
 #' swaps the last two axes, a matrix transpose of each event; negative
 #' entries count from the end of `perm` (`c(-1, -2)` is `c(2, 1)`).
-#' `rightmost_transposed_ndims = r` reverses the last `r` axes,
+#' `rightmost_transposed_ndims = r` reverses the last *r* axes,
 #' `perm = r:1`. Give exactly one of them. For events of shape `c(2, 3)`
 #' (row-major as TFP, DESIGN 9), `perm = c(2, 1)` gives events of shape
 #' `c(3, 2)` with `y[n, j, i] = x[n, i, j]`.
 #'
 #' @param perm `NULL` or a permutation of `1..r` (a vector, or a list of
 #'   single whole numbers as tfprobability takes it): the order of the last
-#'   `r` axes in the output.
-#' @param rightmost_transposed_ndims `NULL` or a whole number `r >= 0`: the
+#'   *r* axes in the output.
+#' @param rightmost_transposed_ndims `NULL` or a whole number r >= 0: the
 #'   number of rightmost axes to reverse.
 #' @param validate_args `TRUE` or `FALSE`; `perm` is always checked (TFP
 #'   checks it only with `validate_args = TRUE`).
