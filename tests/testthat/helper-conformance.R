@@ -12,6 +12,11 @@
 #   gradients         the directions whose gradients are checked ("inverse":
 #                     a flow with the bijector; "forward": with its inverse)
 #   tolerance         for round trips and log-dets
+#   free_x, free_y    for kinds whose Jacobian is taken through free
+#                     coordinates (TFP's rule for triangular matrices): a
+#                     function of one event's dims giving the positions
+#                     (column-major, 1-based) of its free coordinates in x
+#                     and in y; NULL means all of them
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -19,10 +24,12 @@
 conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
-                            integer_input = TRUE) {
+                            integer_input = TRUE, free_x = NULL,
+                            free_y = NULL) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
-       gradient_tolerance = gradient_tolerance, integer_input = integer_input)
+       gradient_tolerance = gradient_tolerance, integer_input = integer_input,
+       free_x = free_x, free_y = free_y)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -32,21 +39,27 @@ conformance_event_ndims <- function(x) {
 
 # log|det J| of the forward map of one event, by central differences on its
 # values (flattened in R's order; the determinant does not depend on it).
-numerical_event_log_det <- function(b, event, h = 1e-6) {
+# `free_x` and `free_y` (functions of an event's dims, or NULL for all
+# positions) restrict it to the free coordinates of input and output.
+numerical_event_log_det <- function(b, event, h = 1e-6, free_x = NULL,
+                                    free_y = NULL) {
   dims <- dim(event)
-  f <- function(v) {
-    input <- array(v, c(1L, dims))
-    as.vector(b$forward(input))
-  }
   v <- as.vector(event)
-  jacobian <- vapply(seq_along(v), function(k) {
+  x_positions <- if (is.null(free_x)) seq_along(v) else free_x(dims)
+  f <- function(v) {
+    output <- b$forward(array(v, c(1L, dims)))
+    y_dims <- dim(output)[-1L]
+    output <- as.vector(output)
+    if (is.null(free_y)) output else output[free_y(y_dims)]
+  }
+  jacobian <- vapply(x_positions, function(k) {
     up <- v
     down <- v
     up[k] <- up[k] + h
     down[k] <- down[k] - h
     (f(up) - f(down)) / (2 * h)
-  }, numeric(length(v)))
-  jacobian <- matrix(jacobian, nrow = length(v))
+  }, numeric(length(f(v))))
+  jacobian <- matrix(jacobian, ncol = length(x_positions))
   as.numeric(determinant(jacobian, logarithm = TRUE)$modulus)
 }
 
@@ -132,7 +145,8 @@ expect_conformance <- function(row) {
   if (row$per_event) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
-      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]))
+      numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]),
+                              free_x = row$free_x, free_y = row$free_y)
     }, numeric(1))
     expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
                  tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
