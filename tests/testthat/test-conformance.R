@@ -28,6 +28,34 @@ trained_batch_norm <- function(training) {
   tfb_batch_normalization(layer, training = training)
 }
 
+# Positions (column-major, 1-based) of the triangles of the n x n matrices
+# in the last two dims of an event: the free coordinates of triangular
+# matrices.
+triangle_positions <- function(dims, upper, strict = FALSE) {
+  event <- array(0, dims)
+  rank <- length(dims)
+  rows <- slice.index(event, rank - 1L)
+  cols <- slice.index(event, rank)
+  keep <- if (upper) cols >= rows else rows >= cols
+  if (strict) keep <- keep & rows != cols
+  which(keep)
+}
+lower_triangle <- function(dims) triangle_positions(dims, upper = FALSE)
+upper_triangle <- function(dims) triangle_positions(dims, upper = TRUE)
+
+# Batches of lower-triangular matrices with a positive diagonal (Cholesky
+# factors), N x n x n.
+cholesky_factors <- function(n = 3, N = 4, seed = 2) {
+  set.seed(seed)
+  x <- array(0, c(N, n, n))
+  for (i in seq_len(n)) {
+    for (j in seq_len(i)) {
+      x[, i, j] <- if (i == j) runif(N, 1.2, 2.4) else rnorm(N)
+    }
+  }
+  x
+}
+
 conformance_rows <- list(
   conformance_row("identity", function() tfb_identity(), conformance_matrix),
   conformance_row("shift", function() tfb_shift(c(0.5, -1, 2)),
@@ -73,7 +101,15 @@ conformance_rows <- list(
                    tfb_invert(tfb_scale(c(1.2, 0.8, 1.1)))))
   }, conformance_matrix, tolerance = 1e-7),
   conformance_row("invert of a real NVP", function() tfb_invert(nvp()),
-                  conformance_matrix, tolerance = 1e-7)
+                  conformance_matrix, tolerance = 1e-7),
+  # structural kinds on matrices: Jacobians through the free coordinates
+  conformance_row("fill_triangular", function() tfb_fill_triangular(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("fill_triangular upper",
+                  function() tfb_fill_triangular(upper = TRUE),
+                  function() array(conformance_matrix(d = 10), c(2, 3, 10)),
+                  gradients = character(), free_y = upper_triangle)
 )
 
 for (row in conformance_rows) {
