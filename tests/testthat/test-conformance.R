@@ -109,7 +109,22 @@ conformance_rows <- list(
   conformance_row("fill_triangular upper",
                   function() tfb_fill_triangular(upper = TRUE),
                   function() array(conformance_matrix(d = 10), c(2, 3, 10)),
-                  gradients = character(), free_y = upper_triangle)
+                  gradients = character(), free_y = upper_triangle),
+  conformance_row("transform_diagonal",
+                  function() tfb_transform_diagonal(tfb_exp()),
+                  function() array(conformance_matrix(n = 4, d = 9), c(4, 3, 3))),
+  conformance_row("transform_diagonal of a chain",
+                  function() tfb_transform_diagonal(tfb_chain(list(
+                    tfb_shift(c(1, 2, 3)), tfb_sigmoid()))),
+                  function() array(conformance_matrix(n = 6, d = 9),
+                                   c(2, 3, 3, 3))),
+  conformance_row("fill_scale_tri_l", function() tfb_fill_scale_tri_l(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("fill_scale_tri_l exp",
+                  function() tfb_fill_scale_tri_l(tfb_exp(), diag_shift = 0.5),
+                  function() conformance_matrix(d = 10),
+                  gradients = character(), free_y = lower_triangle)
 )
 
 for (row in conformance_rows) {
