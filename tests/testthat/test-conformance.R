@@ -124,7 +124,18 @@ conformance_rows <- list(
   conformance_row("fill_scale_tri_l exp",
                   function() tfb_fill_scale_tri_l(tfb_exp(), diag_shift = 0.5),
                   function() conformance_matrix(d = 10),
-                  gradients = character(), free_y = lower_triangle)
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("cholesky_outer_product",
+                  function() tfb_cholesky_outer_product(), cholesky_factors,
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("matrix_inverse_tri_l",
+                  function() tfb_matrix_inverse_tri_l(),
+                  function() cholesky_factors(n = 4) * c(1, -1, 1, 1),
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("cholesky_to_inv_cholesky",
+                  function() tfb_cholesky_to_inv_cholesky(),
+                  function() array(cholesky_factors(N = 6), c(2, 3, 3, 3)),
+                  free_x = lower_triangle, free_y = lower_triangle)
 )
 
 for (row in conformance_rows) {
