@@ -21,7 +21,7 @@ static void outer_product(const double *X, int n, double *Y)
 
 static double outer_product_log_det(const double *X, int n)
 {
-    double sum = n * M_LN2;
+    double sum = n * log(2.0);
     for (int j = 0; j < n; j++) {
         sum += (n - j) * log(X[j + (R_xlen_t) n * j]);
     }
