@@ -122,7 +122,7 @@ matrix_pass_cache <- function(bijector, events, output_values, event_ndims,
 # them: B x n^2 values and one value per event.
 matrix_backward_inputs <- function(cache, gradient) {
   values <- as.vector(as_input_array(gradient, "gradient"))
-  dim(values) <- c(length(values) / (cache$n * cache$n), cache$n * cache$n)
+  dim(values) <- dim(cache$input)
   values
 }
 
