@@ -42,6 +42,9 @@ triangle_positions <- function(dims, upper, strict = FALSE) {
 }
 lower_triangle <- function(dims) triangle_positions(dims, upper = FALSE)
 upper_triangle <- function(dims) triangle_positions(dims, upper = TRUE)
+strictly_lower_triangle <- function(dims) {
+  triangle_positions(dims, upper = FALSE, strict = TRUE)
+}
 
 # Batches of lower-triangular matrices with a positive diagonal (Cholesky
 # factors), N x n x n.
@@ -135,7 +138,11 @@ conformance_rows <- list(
   conformance_row("cholesky_to_inv_cholesky",
                   function() tfb_cholesky_to_inv_cholesky(),
                   function() array(cholesky_factors(N = 6), c(2, 3, 3, 3)),
-                  free_x = lower_triangle, free_y = lower_triangle)
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("correlation_cholesky",
+                  function() tfb_correlation_cholesky(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = strictly_lower_triangle)
 )
 
 for (row in conformance_rows) {
