@@ -74,5 +74,18 @@ SEXP C_iterated_sigmoid_centered_map(SEXP input, SEXP rows, SEXP size,
 SEXP C_iterated_sigmoid_centered_backward(SEXP x, SEXP y, SEXP grad,
                                           SEXP grad_log_det, SEXP rows,
                                           SEXP size, SEXP direction);
+/* cholesky_outer_product.c, matrix_inverse_tri_l.c,
+   cholesky_to_inv_cholesky.c */
+SEXP C_cholesky_outer_product(SEXP values, SEXP n, SEXP operation);
+SEXP C_cholesky_outer_product_backward(SEXP factor, SEXP gradient,
+                                       SEXP grad_log_det, SEXP n,
+                                       SEXP direction);
+SEXP C_matrix_inverse_tri_l(SEXP values, SEXP n, SEXP operation);
+SEXP C_matrix_inverse_tri_l_backward(SEXP input, SEXP output, SEXP gradient,
+                                     SEXP grad_log_det, SEXP n);
+SEXP C_cholesky_to_inv_cholesky(SEXP values, SEXP n, SEXP operation);
+SEXP C_cholesky_to_inv_cholesky_backward(SEXP input, SEXP output,
+                                         SEXP gradient, SEXP grad_log_det,
+                                         SEXP n);
 
 #endif

@@ -28,6 +28,15 @@ static const R_CallMethodDef call_methods[] = {
     {"C_softmax_centered_backward", (DL_FUNC) &C_softmax_centered_backward, 6},
     {"C_iterated_sigmoid_centered_map", (DL_FUNC) &C_iterated_sigmoid_centered_map, 4},
     {"C_iterated_sigmoid_centered_backward", (DL_FUNC) &C_iterated_sigmoid_centered_backward, 7},
+    {"C_cholesky_outer_product", (DL_FUNC) &C_cholesky_outer_product, 3},
+    {"C_cholesky_outer_product_backward",
+     (DL_FUNC) &C_cholesky_outer_product_backward, 5},
+    {"C_matrix_inverse_tri_l", (DL_FUNC) &C_matrix_inverse_tri_l, 3},
+    {"C_matrix_inverse_tri_l_backward",
+     (DL_FUNC) &C_matrix_inverse_tri_l_backward, 5},
+    {"C_cholesky_to_inv_cholesky", (DL_FUNC) &C_cholesky_to_inv_cholesky, 3},
+    {"C_cholesky_to_inv_cholesky_backward",
+     (DL_FUNC) &C_cholesky_to_inv_cholesky_backward, 5},
     {NULL, NULL, 0}
 };
 

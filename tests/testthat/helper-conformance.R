@@ -15,11 +15,12 @@
 #   injective         FALSE for a non-injective map (TFP's AbsoluteValue):
 #                     its inverse is a list of branches, its forward
 #                     log-det an error (expect_non_injective())
-#   free_coordinates  NULL, or for kinds that change the event size, a
-#                     function of the output event's dims giving the
-#                     positions (in R's order) of the output's free
-#                     coordinates: the numerical Jacobian is taken from the
-#                     input to those (TFP's rule for size-changing kinds)
+#   free_x, free_y    for kinds whose Jacobian is taken through free
+#                     coordinates (TFP's rule for kinds that change the
+#                     event size, or act on triangular matrices): a
+#                     function of one event's dims giving the positions
+#                     (column-major, 1-based) of its free coordinates in x
+#                     and in y; NULL means all of them
 #   volume            TRUE for a kind whose log-det is the volume factor
 #                     0.5 * log det(t(J) J) of its non-square Jacobian J
 #                     (softmax_centered, TFP's embedding in R^K)
@@ -31,11 +32,11 @@ conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
                             integer_input = TRUE, injective = TRUE,
-                            free_coordinates = NULL, volume = FALSE) {
+                            free_x = NULL, free_y = NULL, volume = FALSE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
        gradient_tolerance = gradient_tolerance, integer_input = integer_input,
-       injective = injective, free_coordinates = free_coordinates,
+       injective = injective, free_x = free_x, free_y = free_y,
        volume = volume)
 }
 
@@ -46,27 +47,28 @@ conformance_event_ndims <- function(x) {
 
 # log|det J| of the forward map of one event, by central differences on its
 # values (flattened in R's order; the determinant does not depend on it).
-# `free_coordinates`: NULL, or a function of the output event's dims that
-# gives the output coordinates the Jacobian is taken to.
-numerical_event_log_det <- function(b, event, h = 1e-6,
-                                    free_coordinates = NULL, volume = FALSE) {
+# `free_x` and `free_y` (functions of an event's dims, or NULL for all
+# positions) restrict it to the free coordinates of input and output;
+# `volume`: the log-det is 0.5 log det(t(J) J) of a non-square J.
+numerical_event_log_det <- function(b, event, h = 1e-6, free_x = NULL,
+                                    free_y = NULL, volume = FALSE) {
   dims <- dim(event)
-  f <- function(v) {
-    input <- array(v, c(1L, dims))
-    output <- b$forward(input)
-    values <- as.vector(output)
-    if (is.null(free_coordinates)) values else
-      values[free_coordinates(dim(output)[-1L])]
-  }
   v <- as.vector(event)
-  jacobian <- vapply(seq_along(v), function(k) {
+  x_positions <- if (is.null(free_x)) seq_along(v) else free_x(dims)
+  f <- function(v) {
+    output <- b$forward(array(v, c(1L, dims)))
+    y_dims <- dim(output)[-1L]
+    output <- as.vector(output)
+    if (is.null(free_y)) output else output[free_y(y_dims)]
+  }
+  jacobian <- vapply(x_positions, function(k) {
     up <- v
     down <- v
     up[k] <- up[k] + h
     down[k] <- down[k] - h
     (f(up) - f(down)) / (2 * h)
   }, numeric(length(f(v))))
-  jacobian <- matrix(jacobian, ncol = length(v))
+  jacobian <- matrix(jacobian, ncol = length(x_positions))
   if (volume) {
     return(0.5 * as.numeric(determinant(crossprod(jacobian),
                                         logarithm = TRUE)$modulus))
@@ -205,7 +207,7 @@ expect_conformance <- function(row) {
     events <- matrix(x, nrow = dim(x)[[1L]])
     numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
       numerical_event_log_det(b, array(events[n, ], dim(x)[-1L]),
-                              free_coordinates = row$free_coordinates,
+                              free_x = row$free_x, free_y = row$free_y,
                               volume = row$volume)
     }, numeric(1))
     expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,

@@ -56,6 +56,37 @@ pad_free_coordinates <- function(paddings, axis = -rev(seq_along(paddings))) {
   }
 }
 
+# Positions (column-major, 1-based) of the triangles of the n x n matrices
+# in the last two dims of an event: the free coordinates of triangular
+# matrices.
+triangle_positions <- function(dims, upper, strict = FALSE) {
+  event <- array(0, dims)
+  rank <- length(dims)
+  rows <- slice.index(event, rank - 1L)
+  cols <- slice.index(event, rank)
+  keep <- if (upper) cols >= rows else rows >= cols
+  if (strict) keep <- keep & rows != cols
+  which(keep)
+}
+lower_triangle <- function(dims) triangle_positions(dims, upper = FALSE)
+upper_triangle <- function(dims) triangle_positions(dims, upper = TRUE)
+strictly_lower_triangle <- function(dims) {
+  triangle_positions(dims, upper = FALSE, strict = TRUE)
+}
+
+# Batches of lower-triangular matrices with a positive diagonal (Cholesky
+# factors), N x n x n.
+cholesky_factors <- function(n = 3, N = 4, seed = 2) {
+  set.seed(seed)
+  x <- array(0, c(N, n, n))
+  for (i in seq_len(n)) {
+    for (j in seq_len(i)) {
+      x[, i, j] <- if (i == j) runif(N, 1.2, 2.4) else rnorm(N)
+    }
+  }
+  x
+}
+
 conformance_rows <- list(
   conformance_row("identity", function() tfb_identity(), conformance_matrix),
   conformance_row("shift", function() tfb_shift(c(0.5, -1, 2)),
@@ -165,22 +196,60 @@ conformance_rows <- list(
                                    c(2, 2, 3, 4))),
   conformance_row("pad", function() tfb_pad(), conformance_matrix,
                   gradients = "inverse",
-                  free_coordinates = pad_free_coordinates(list(c(0, 1)))),
+                  free_y = pad_free_coordinates(list(c(0, 1)))),
   conformance_row("pad reflect", function() {
     tfb_pad(list(c(2, 1)), mode = "reflect")
   }, conformance_matrix, gradients = "inverse",
-  free_coordinates = pad_free_coordinates(list(c(2, 1)))),
+  free_y = pad_free_coordinates(list(c(2, 1)))),
   conformance_row("pad of two axes, symmetric", function() {
     tfb_pad(list(c(1, 2), c(2, 0)), mode = "SYMMETRIC", axis = c(-1, -2))
   }, function() array(conformance_matrix(n = 12), c(3, 4, 3)),
-  free_coordinates = pad_free_coordinates(list(c(1, 2), c(2, 0)),
+  free_y = pad_free_coordinates(list(c(1, 2), c(2, 0)),
                                           axis = c(-1, -2))),
   conformance_row("softmax centered", function() tfb_softmax_centered(),
                   conformance_matrix, gradients = "inverse", volume = TRUE),
   conformance_row("iterated sigmoid centered",
                   function() tfb_iterated_sigmoid_centered(),
                   conformance_matrix, gradients = "inverse",
-                  free_coordinates = function(dims) seq_len(dims - 1L))
+                  free_y = function(dims) seq_len(dims - 1L)),
+  # structural kinds on matrices: Jacobians through the free coordinates
+  conformance_row("fill_triangular", function() tfb_fill_triangular(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("fill_triangular upper",
+                  function() tfb_fill_triangular(upper = TRUE),
+                  function() array(conformance_matrix(d = 10), c(2, 3, 10)),
+                  gradients = character(), free_y = upper_triangle),
+  conformance_row("transform_diagonal",
+                  function() tfb_transform_diagonal(tfb_exp()),
+                  function() array(conformance_matrix(n = 4, d = 9), c(4, 3, 3))),
+  conformance_row("transform_diagonal of a chain",
+                  function() tfb_transform_diagonal(tfb_chain(list(
+                    tfb_shift(c(1, 2, 3)), tfb_sigmoid()))),
+                  function() array(conformance_matrix(n = 6, d = 9),
+                                   c(2, 3, 3, 3))),
+  conformance_row("fill_scale_tri_l", function() tfb_fill_scale_tri_l(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("fill_scale_tri_l exp",
+                  function() tfb_fill_scale_tri_l(tfb_exp(), diag_shift = 0.5),
+                  function() conformance_matrix(d = 10),
+                  gradients = character(), free_y = lower_triangle),
+  conformance_row("cholesky_outer_product",
+                  function() tfb_cholesky_outer_product(), cholesky_factors,
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("matrix_inverse_tri_l",
+                  function() tfb_matrix_inverse_tri_l(),
+                  function() cholesky_factors(n = 4) * c(1, -1, 1, 1),
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("cholesky_to_inv_cholesky",
+                  function() tfb_cholesky_to_inv_cholesky(),
+                  function() array(cholesky_factors(N = 6), c(2, 3, 3, 3)),
+                  free_x = lower_triangle, free_y = lower_triangle),
+  conformance_row("correlation_cholesky",
+                  function() tfb_correlation_cholesky(),
+                  function() conformance_matrix(d = 6),
+                  gradients = character(), free_y = strictly_lower_triangle)
 )
 
 for (row in conformance_rows) {
