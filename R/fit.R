@@ -249,8 +249,8 @@ split_fit_data <- function(object, x, validation_data, validation_split) {
       format(validation_split), format(split_at), rows,
       format(rows - split_at)))
   }
-  list(training = x[seq_len(split_at), , drop = FALSE],
-       validation = x[(split_at + 1):rows, , drop = FALSE])
+  list(training = batch_rows(x, seq_len(split_at)),
+       validation = batch_rows(x, (split_at + 1):rows))
 }
 
 # Batch normalization cannot normalize a batch of one row, so a flow with it
@@ -327,7 +327,7 @@ fit_epochs <- function(run) {
     epoch_rows <- 0L
     for (step_in_epoch in seq_along(batches)) {
       run$step_in_epoch <- step_in_epoch
-      batch <- run$training[batches[[step_in_epoch]], , drop = FALSE]
+      batch <- batch_rows(run$training, batches[[step_in_epoch]])
       loss <- fit_step(run, batch)
       epoch_sum <- epoch_sum + loss * nrow(batch)
       epoch_rows <- epoch_rows + nrow(batch)
@@ -601,14 +601,15 @@ check_trainable_distribution <- function(distribution, arg) {
   base <- .subset2(distribution, "distribution")
   event_shape <- .subset2(base, "event_shape")
   # Ask for the gradient at one point: a base without it says so.
-  has_gradient <- length(event_shape) == 1L && tryCatch({
-    distribution_log_prob_gradient(base, matrix(0, 1L, event_shape[[1L]]))
+  has_gradient <- length(event_shape) >= 1L && tryCatch({
+    distribution_log_prob_gradient(base, array(0, c(1L, event_shape)))
     TRUE
   }, bijectors_error_unsupported = function(condition) FALSE)
   if (!has_gradient) {
     abort_bijectors("unsupported", sprintf(paste(
       "Training needs a base distribution with a log-density gradient and",
-      "vector events, such as tfd_multivariate_normal_diag(); the base",
+      "events of rank 1 or more, such as tfd_multivariate_normal_diag(),",
+      "or tfd_independent() or tfd_sample_distribution() of tfd_normal(); the base",
       "distribution of `%s` is a <%s>, which is not supported for training.",
       "For one-dimensional data use tfd_multivariate_normal_diag(loc = 0)."),
       arg, class(base)[[1L]]))

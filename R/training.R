@@ -314,6 +314,17 @@ distribution_log_prob_gradient.tfd_multivariate_normal_diag <- function(
   list(log_prob = log_prob, gradient = gradient)
 }
 
+# Events `rows` of a batch: an array whose first axis indexes the events.
+batch_rows <- function(x, rows) {
+  dims <- dim(x)
+  if (length(dims) == 2L) {
+    return(x[rows, , drop = FALSE])
+  }
+  events <- matrix(x, dims[[1L]])[rows, , drop = FALSE]
+  dim(events) <- c(length(rows), dims[-1L])
+  events
+}
+
 check_training_data <- function(distribution, x, arg = "x") {
   if (!inherits(distribution, "tfd_transformed_distribution")) {
     abort_bijectors("distribution", sprintf(paste(
@@ -324,12 +335,19 @@ check_training_data <- function(distribution, x, arg = "x") {
   x <- as_input_array(x, arg)
   event_shape <- .subset2(distribution, "event_shape")
   dims <- dim(x)
-  if (length(event_shape) != 1L || length(dims) != 2L ||
-      dims[[2L]] != event_shape[[1L]]) {
-    abort_bijectors("event_size", sprintf(paste(
-      "`%s` must be a matrix with one row per event and %s columns (the",
-      "event size of the distribution), not of shape %s."), arg,
-      format(prod(event_shape)), format_shape(input_dims(x))))
+  if (length(event_shape) < 1L || length(dims) != length(event_shape) + 1L ||
+      any(dims[-1L] != event_shape)) {
+    expected <- if (length(event_shape) == 1L) {
+      sprintf(paste("a matrix with one row per event and %s columns (the",
+                    "event size of the distribution)"), format(event_shape))
+    } else {
+      sprintf(paste("an array with one event of shape %s per index of its",
+                    "first axis (the event shape of the distribution)"),
+              format_shape(event_shape))
+    }
+    abort_bijectors("event_size", sprintf("`%s` must be %s, not of shape %s.",
+                                          arg, expected,
+                                          format_shape(input_dims(x))))
   }
   if (dims[[1L]] < 1L) {
     abort_bijectors("empty_batch", sprintf("`%s` has no rows.", arg))

@@ -225,7 +225,7 @@ conformance_rows <- list(
                   function() array(conformance_matrix(n = 4, d = 9), c(4, 3, 3))),
   conformance_row("transform_diagonal of a chain",
                   function() tfb_transform_diagonal(tfb_chain(list(
-                    tfb_shift(c(1, 2, 3)), tfb_sigmoid()))),
+                    tfb_sigmoid(), tfb_shift(c(0.1, -0.2, 0.3))))),
                   function() array(conformance_matrix(n = 6, d = 9),
                                    c(2, 3, 3, 3))),
   conformance_row("fill_scale_tri_l", function() tfb_fill_scale_tri_l(),
