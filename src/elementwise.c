@@ -23,6 +23,7 @@ extern const elementwise_kind elementwise_kind_sigmoid;
 /* group B */
 extern const elementwise_kind elementwise_kind_sigmoid_bounded;
 /* group C */
+extern const elementwise_kind elementwise_kind_sinh_arcsinh;
 extern const elementwise_kind elementwise_kind_shift;
 extern const elementwise_kind elementwise_kind_scale;
 extern const elementwise_kind elementwise_kind_log_scale;
@@ -34,6 +35,7 @@ static const elementwise_kind *const kinds[] = {
     /* group B */
     &elementwise_kind_sigmoid_bounded,
     /* group C */
+    &elementwise_kind_sinh_arcsinh,
     &elementwise_kind_shift,
     &elementwise_kind_scale,
     &elementwise_kind_log_scale

@@ -46,6 +46,12 @@ conformance_rows <- list(
                   function() tfb_sigmoid(low = c(-3, 0, 5), high = 12),
                   conformance_matrix),
   # other elementwise kinds with parameters (group C)
+  conformance_row("sinh_arcsinh",
+                  function() tfb_sinh_arcsinh(c(0.2, -0.5, 1), c(2, 0.7, 1.3)),
+                  conformance_matrix),
+  conformance_row("sinh_arcsinh scalar",
+                  function() tfb_sinh_arcsinh(-0.3, 1.5),
+                  function() array(conformance_matrix(), c(2, 3, 3))),
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
