@@ -52,6 +52,16 @@ conformance_rows <- list(
   conformance_row("sinh_arcsinh scalar",
                   function() tfb_sinh_arcsinh(-0.3, 1.5),
                   function() array(conformance_matrix(), c(2, 3, 3))),
+  # inputs not far below the hinge, where the inverse's central
+  # differences would lose accuracy
+  conformance_row("softplus",
+                  function() tfb_softplus(c(1.5, -0.7, 1.2), c(0.5, -1, 2)),
+                  function() {
+                    set.seed(3)
+                    matrix(runif(18, -1.5, 1.5), 6, 3)
+                  }),
+  conformance_row("softplus default", function() tfb_softplus(),
+                  conformance_matrix),
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
