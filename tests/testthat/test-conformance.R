@@ -62,6 +62,13 @@ conformance_rows <- list(
                   }),
   conformance_row("softplus default", function() tfb_softplus(),
                   conformance_matrix),
+  conformance_row("power_transform", function() tfb_power_transform(0.4),
+                  function() {
+                    set.seed(4)
+                    matrix(runif(18, -1.5, 3), 6, 3)
+                  }),
+  conformance_row("power_transform 0", function() tfb_power_transform(),
+                  conformance_matrix),
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
