@@ -23,6 +23,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
     {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},
     {"C_elementwise_backward", (DL_FUNC) &C_elementwise_backward, 7},
+    {"C_lambert_w0",          (DL_FUNC) &C_lambert_w0,          1},
     {NULL, NULL, 0}
 };
 
