@@ -27,6 +27,7 @@ extern const elementwise_kind elementwise_kind_sinh_arcsinh;
 extern const elementwise_kind elementwise_kind_softplus_hinge;
 extern const elementwise_kind elementwise_kind_power_transform;
 extern const elementwise_kind elementwise_kind_lambert_w_tail;
+extern const elementwise_kind elementwise_kind_affine_scalar;
 extern const elementwise_kind elementwise_kind_shift;
 extern const elementwise_kind elementwise_kind_scale;
 extern const elementwise_kind elementwise_kind_log_scale;
@@ -42,6 +43,7 @@ static const elementwise_kind *const kinds[] = {
     &elementwise_kind_softplus_hinge,
     &elementwise_kind_power_transform,
     &elementwise_kind_lambert_w_tail,
+    &elementwise_kind_affine_scalar,
     &elementwise_kind_shift,
     &elementwise_kind_scale,
     &elementwise_kind_log_scale

@@ -76,6 +76,12 @@ conformance_rows <- list(
   conformance_row("lambert_w_tail scalar",
                   function() tfb_lambert_w_tail(0.5, 1.2, 0.3),
                   function() array(conformance_matrix(), c(2, 3, 3))),
+  conformance_row("affine_scalar", function() {
+    suppressMessages(tfb_affine_scalar(c(0.5, -1, 2), c(1.5, -0.5, 2)))
+  }, conformance_matrix),
+  conformance_row("affine_scalar scale only", function() {
+    suppressMessages(tfb_affine_scalar(scale = 0.7))
+  }, conformance_matrix),
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
