@@ -38,6 +38,15 @@ static inline double power_log_base(double x, double c)
     return log(hi) + lo / hi;
 }
 
+/* log(b) to about 3 decimal places, enough for the tiny correction
+   (1/c - p[1]) log(b): b = m 2^k, log m ~ 2 (m - 1) / (m + 1). */
+static inline double rough_log(double b)
+{
+    int k;
+    double m = frexp(b, &k);
+    return k * M_LN2 + 2.0 * (m - 1.0) / (m + 1.0);
+}
+
 static inline void power_transform_prepare(const double *theta, double *p)
 {
     double c = theta[0];
@@ -53,10 +62,14 @@ static inline double power_transform_forward(double x, const double *p)
     double hi, lo;
     if (p[0] == 0)
         return exp(x);
+    /* TFP's form where its error, about |exponent| ulps, is small */
+    double product = p[0] * x, exponent = log1p(product) / p[0];
+    if (fabs(product) < 0.5 && fabs(exponent) <= 1)
+        return exp(exponent);
     power_base(x, p[0], &hi, &lo);
     if (hi <= 0)
         return power_base_is_edge(x, p[0], hi) ? 0.0 : NAN;
-    return pow(hi, p[1]) * (1.0 + p[2] * log(hi) + p[1] * (lo / hi));
+    return pow(hi, p[1]) * (1.0 + p[2] * rough_log(hi) + p[1] * (lo / hi));
 }
 
 static inline double power_transform_inverse(double y, const double *p)

@@ -1,7 +1,7 @@
 /* tfb_softplus(): TFP's Softplus, y = c softplus(x / c) + low, with
    c = hinge_softness (1 for TFP's undivided path) and v = (y - low) / c:
    inverse c softplus_inverse(v), FLDJ -softplus(-x / c), ILDJ
-   -log(-expm1(-v)). theta = {c, low}; p = {c, low}.
+   -log(-expm1(-v)). theta = {c, low}; p = {c, low, 1/c}.
 
    Where softplus is exp(x / c) (the left tail of the map, the right tail
    of the FLDJ) or the ILDJ is exp(-v), the rounding of x / c or of v is
@@ -13,24 +13,26 @@
 #include "elementwise.h"
 #include "scalar_math.h"
 
-/* softplus(x / c), with exp(x / c) = exp(q) (1 + r), r = x / c - q. */
-static inline double softplus_quotient(double x, double c)
+/* softplus(x / c), with exp(x / c) = exp(q) (1 + r), r = x / c - q;
+   inverse_c = 1 / c. */
+static inline double softplus_quotient(double x, double c, double inverse_c)
 {
     double q = x / c;
     if (q > -SCALAR_SOFTPLUS_THRESHOLD)
         return q;
-    return log1p(exp(q) * (1.0 + fma(-q, c, x) / c));
+    return log1p(exp(q) * (1.0 + fma(-q, c, x) * inverse_c));
 }
 
 static inline void softplus_hinge_prepare(const double *theta, double *p)
 {
     p[0] = theta[0];
     p[1] = theta[1];
+    p[2] = 1.0 / theta[0];
 }
 
 static inline double softplus_hinge_forward(double x, const double *p)
 {
-    return p[0] * softplus_quotient(x, p[0]) + p[1];
+    return p[0] * softplus_quotient(x, p[0], p[2]) + p[1];
 }
 
 static inline double softplus_hinge_inverse(double y, const double *p)
@@ -40,7 +42,7 @@ static inline double softplus_hinge_inverse(double y, const double *p)
 
 static inline double softplus_hinge_fldj(double x, const double *p)
 {
-    return -softplus_quotient(-x, p[0]);
+    return -softplus_quotient(-x, p[0], p[2]);
 }
 
 /* -log(1 - exp(-v)), v = (y - low) / c = hi + lo. */
@@ -51,7 +53,7 @@ static inline double softplus_hinge_ildj(double y, const double *p)
     double v = d / p[0];
     if (v < M_LN2)
         return -log(-expm1(-v));
-    double v_lo = (fma(-v, p[0], d) + d_lo) / p[0];
+    double v_lo = (fma(-v, p[0], d) + d_lo) * p[2];
     return -log1p(-exp(-v) * (1.0 - v_lo));
 }
 
