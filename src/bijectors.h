@@ -63,6 +63,7 @@ SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
 SEXP C_elementwise_backward(SEXP kind, SEXP direction, SEXP x,
                             SEXP parameters, SEXP event_ndims,
                             SEXP grad_output, SEXP grad_log_det);
+SEXP C_lambert_w0(SEXP z);
 
 SEXP C_cumsum_along(SEXP x, SEXP dims, SEXP position, SEXP mode);
 

@@ -37,6 +37,11 @@ extern const elementwise_kind elementwise_kind_gompertz_cdf;
 extern const elementwise_kind elementwise_kind_shifted_gompertz_cdf;
 extern const elementwise_kind elementwise_kind_kumaraswamy_cdf;
 /* group C */
+extern const elementwise_kind elementwise_kind_sinh_arcsinh;
+extern const elementwise_kind elementwise_kind_softplus_hinge;
+extern const elementwise_kind elementwise_kind_power_transform;
+extern const elementwise_kind elementwise_kind_lambert_w_tail;
+extern const elementwise_kind elementwise_kind_affine_scalar;
 extern const elementwise_kind elementwise_kind_shift;
 extern const elementwise_kind elementwise_kind_scale;
 extern const elementwise_kind elementwise_kind_log_scale;
@@ -62,6 +67,11 @@ static const elementwise_kind *const kinds[] = {
     &elementwise_kind_shifted_gompertz_cdf,
     &elementwise_kind_kumaraswamy_cdf,
     /* group C */
+    &elementwise_kind_sinh_arcsinh,
+    &elementwise_kind_softplus_hinge,
+    &elementwise_kind_power_transform,
+    &elementwise_kind_lambert_w_tail,
+    &elementwise_kind_affine_scalar,
     &elementwise_kind_shift,
     &elementwise_kind_scale,
     &elementwise_kind_log_scale

@@ -37,6 +37,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_cholesky_to_inv_cholesky", (DL_FUNC) &C_cholesky_to_inv_cholesky, 3},
     {"C_cholesky_to_inv_cholesky_backward",
      (DL_FUNC) &C_cholesky_to_inv_cholesky_backward, 5},
+    {"C_lambert_w0",          (DL_FUNC) &C_lambert_w0,          1},
     {NULL, NULL, 0}
 };
 

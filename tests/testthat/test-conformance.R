@@ -149,6 +149,42 @@ conformance_rows <- list(
                   function() suppressMessages(tfb_kumaraswamy(2, 0.3)),
                   unit_matrix),
   # other elementwise kinds with parameters (group C)
+  conformance_row("sinh_arcsinh",
+                  function() tfb_sinh_arcsinh(c(0.2, -0.5, 1), c(2, 0.7, 1.3)),
+                  conformance_matrix),
+  conformance_row("sinh_arcsinh scalar",
+                  function() tfb_sinh_arcsinh(-0.3, 1.5),
+                  function() array(conformance_matrix(), c(2, 3, 3))),
+  # inputs not far below the hinge, where the inverse's central
+  # differences would lose accuracy
+  conformance_row("softplus",
+                  function() tfb_softplus(c(1.5, -0.7, 1.2), c(0.5, -1, 2)),
+                  function() {
+                    set.seed(3)
+                    matrix(runif(18, -1.5, 1.5), 6, 3)
+                  }),
+  conformance_row("softplus default", function() tfb_softplus(),
+                  conformance_matrix),
+  conformance_row("power_transform", function() tfb_power_transform(0.4),
+                  function() {
+                    set.seed(4)
+                    matrix(runif(18, -1.5, 3), 6, 3)
+                  }),
+  conformance_row("power_transform 0", function() tfb_power_transform(),
+                  conformance_matrix),
+  conformance_row("lambert_w_tail",
+                  function() tfb_lambert_w_tail(c(0.3, 1, -0.5), c(1.5, 0.8, 2),
+                                                c(0.2, 0.05, 0.4)),
+                  conformance_matrix),
+  conformance_row("lambert_w_tail scalar",
+                  function() tfb_lambert_w_tail(0.5, 1.2, 0.3),
+                  function() array(conformance_matrix(), c(2, 3, 3))),
+  conformance_row("affine_scalar", function() {
+    suppressMessages(tfb_affine_scalar(c(0.5, -1, 2), c(1.5, -0.5, 2)))
+  }, conformance_matrix),
+  conformance_row("affine_scalar scale only", function() {
+    suppressMessages(tfb_affine_scalar(scale = 0.7))
+  }, conformance_matrix),
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
