@@ -16,13 +16,15 @@
 #' `exp(-(y - low) / c)` in a tail, the quotient is carried to twice double
 #' precision, since its rounding error would be multiplied by its size.
 #'
-#' `hinge_softness` is trainable (kept non-zero); `low` is a fixed bound,
+#' A given `hinge_softness` is trainable (kept non-zero); with `NULL` the
+#' bijector has none, as in TFP, and nothing to train. `low` is a fixed bound,
 #' not trained: it is the edge of the range, and a step past any data point
 #' would leave that point outside it. Each is a number or a vector with one
 #' value per feature along the last axis of the input.
 #'
-#' @param hinge_softness A non-zero finite number or vector; `NULL` (the
-#'   default) means 1, TFP's undivided softplus (the same values).
+#' @param hinge_softness A non-zero finite number or vector (trainable);
+#'   `NULL` (the default) means TFP's plain softplus, the values of 1, with
+#'   no trainable parameter.
 #' @param low A finite number or vector: the lower bound of the range (its
 #'   upper bound for a negative `hinge_softness`); `NULL` (the default)
 #'   means 0.
@@ -46,6 +48,7 @@
 #' @export
 tfb_softplus <- function(hinge_softness = NULL, low = NULL,
                          validate_args = FALSE, name = "softplus") {
+  hinge_given <- hinge_softness
   hinge_softness <- check_elementwise_parameter(
     hinge_softness %||% 1, "hinge_softness", constraint = "nonzero")
   low <- check_elementwise_parameter(low %||% 0, "low")
@@ -54,6 +57,6 @@ tfb_softplus <- function(hinge_softness = NULL, low = NULL,
     "tfb_softplus", "softplus_hinge",
     parameters = list(hinge_softness = hinge_softness, low = low),
     constraints = c(hinge_softness = "nonzero", low = "real"),
-    trainable = c(hinge_softness = TRUE, low = FALSE),
+    trainable = c(hinge_softness = !is.null(hinge_given), low = FALSE),
     validate_args = validate_args, name = name)
 }
