@@ -180,7 +180,15 @@ conformance_rows <- list(
   conformance_row("iterated sigmoid centered",
                   function() tfb_iterated_sigmoid_centered(),
                   conformance_matrix, gradients = "inverse",
-                  free_coordinates = function(dims) seq_len(dims - 1L))
+                  free_coordinates = function(dims) seq_len(dims - 1L)),
+  # structural bijectors (structural-3)
+  conformance_row("discrete cosine transform",
+                  function() tfb_discrete_cosine_transform(),
+                  function() conformance_matrix(d = 5)),
+  conformance_row("discrete cosine transform, type 3, rank-3 input",
+                  function() tfb_discrete_cosine_transform(dct_type = 3),
+                  function() array(conformance_matrix(n = 8, d = 4),
+                                   c(2, 4, 4)))
 )
 
 for (row in conformance_rows) {
