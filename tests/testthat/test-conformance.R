@@ -188,7 +188,23 @@ conformance_rows <- list(
   conformance_row("discrete cosine transform, type 3, rank-3 input",
                   function() tfb_discrete_cosine_transform(dct_type = 3),
                   function() array(conformance_matrix(n = 8, d = 4),
-                                   c(2, 4, 4)))
+                                   c(2, 4, 4))),
+  # R functions: not trainable, so no gradients
+  conformance_row("inline exp", function() {
+    tfb_inline(forward_fn = exp, inverse_fn = log,
+               inverse_log_det_jacobian_fn = function(y) -log(y),
+               forward_min_event_ndims = 0)
+  }, conformance_matrix, gradients = character()),
+  conformance_row("inline linear map on vectors", function() {
+    matrix_a <- matrix(c(2, 0.5, 0, -1, 1.5, 0.3, 0.2, 0, 0.8), 3, 3)
+    tfb_inline(forward_fn = function(x) x %*% t(matrix_a),
+               inverse_fn = function(y) y %*% t(solve(matrix_a)),
+               forward_log_det_jacobian_fn = function(x) {
+                 log(abs(det(matrix_a)))
+               },
+               is_constant_jacobian = TRUE, inverse_min_event_ndims = 1,
+               name = "linear")
+  }, conformance_matrix, gradients = character())
 )
 
 for (row in conformance_rows) {
