@@ -217,6 +217,11 @@ tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
 log_det_call <- function(bijector, input, event_ndims, kind_log_det, arg,
                          min_field) {
   check_bijector(bijector)
+  if (length(.subset2(bijector, min_field)) != 1L) {
+    # a multipart direction (tfb_split's inverse): a list of parts and one
+    # event_ndims per part, which the kind checks
+    return(kind_log_det(bijector, input, event_ndims))
+  }
   input <- as_input_array(input, arg)
   event_ndims <- check_event_ndims(event_ndims, .subset2(bijector, min_field),
                                    length(input_dims(input)), arg)
