@@ -10,7 +10,7 @@
 #' returns `y`, `inverse_fn(y)` returns `x`, and the log-determinant
 #' functions return the **unreduced** log-determinant at the minimum event
 #' ndims: for an input of dims `d` and rank `r` with minimum event ndims `m`,
-#' one value per element of the first `r - m` dims (an array of those dims,
+#' one value per element of the first r - m dims (an array of those dims,
 #' or a vector with their product of values, in R's order), or a single
 #' number that stands for every such element. The bijector then sums it over
 #' the event dims beyond the minimum, TFP's rule.

@@ -204,7 +204,17 @@ conformance_rows <- list(
                },
                is_constant_jacobian = TRUE, inverse_min_event_ndims = 1,
                name = "linear")
-  }, conformance_matrix, gradients = character())
+  }, conformance_matrix, gradients = character()),
+  # multipart: forward gives a list of arrays
+  conformance_row("split", function() tfb_split(c(1, 3, 2)),
+                  function() conformance_matrix(d = 6), multipart = TRUE),
+  conformance_row("split along axis -2 with a -1",
+                  function() tfb_split(list(2, -1), axis = -2),
+                  function() array(conformance_matrix(n = 15, d = 2),
+                                   c(3, 5, 2)),
+                  multipart = TRUE),
+  conformance_row("split in 3 equal parts", function() tfb_split(3),
+                  function() conformance_matrix(d = 6), multipart = TRUE)
 )
 
 for (row in conformance_rows) {
