@@ -214,7 +214,17 @@ conformance_rows <- list(
                                    c(3, 5, 2)),
                   multipart = TRUE),
   conformance_row("split in 3 equal parts", function() tfb_split(3),
-                  function() conformance_matrix(d = 6), multipart = TRUE)
+                  function() conformance_matrix(d = 6), multipart = TRUE),
+  # trainable members: their gradients go through the blocks
+  conformance_row("blockwise", function() {
+    tfb_blockwise(list(tfb_exp(), tfb_shift(c(1, 2)), tfb_scale(0.5)),
+                  c(1, 2, 1))
+  }, function() conformance_matrix(d = 4)),
+  conformance_row("blockwise with a size-changing member", function() {
+    tfb_blockwise(list(tfb_sinh(), tfb_softmax_centered(),
+                       tfb_scale(log_scale = c(0.2, -0.3))), c(2, 1, 2))
+  }, function() conformance_matrix(d = 5), gradients = "inverse",
+  volume = TRUE)
 )
 
 for (row in conformance_rows) {
