@@ -231,10 +231,14 @@ log_det_call <- function(bijector, input, event_ndims, kind_log_det, arg,
 
 #' @export
 format.bijector <- function(x, ...) {
+  # a multipart direction (tfb_split's inverse) has one value per part
+  format_ndims <- function(ndims) {
+    if (length(ndims) == 1L) format(ndims) else format_shape(ndims)
+  }
   c(
     sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
-    sprintf("  forward_min_event_ndims: %d, inverse_min_event_ndims: %d",
-            .subset2(x, "forward_min_event_ndims"),
-            .subset2(x, "inverse_min_event_ndims"))
+    sprintf("  forward_min_event_ndims: %s, inverse_min_event_ndims: %s",
+            format_ndims(.subset2(x, "forward_min_event_ndims")),
+            format_ndims(.subset2(x, "inverse_min_event_ndims")))
   )
 }
