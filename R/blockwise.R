@@ -316,6 +316,19 @@ bijector_with_children.tfb_blockwise <- function(bijector, children) {
                 name = .subset2(bijector, "name"))
 }
 
+# Each member recomputes its batch-normalization statistics from its own
+# block of y, along the density direction.
+#' @export
+bijector_recompute_statistics.tfb_blockwise <- function(bijector, y) {
+  y <- as_input_array(y, "y")
+  blocks <- blockwise_blocks(y, .subset2(bijector, "inverse_block_sizes"), "y",
+                             "inverse block sizes")
+  members <- .subset2(bijector, "bijectors")
+  blockwise_join(lapply(seq_along(members), function(k) {
+    bijector_recompute_statistics(members[[k]], blocks[[k]])
+  }))
+}
+
 # ---- training --------------------------------------------------------------
 
 #' @export

@@ -352,10 +352,7 @@ object_field_names.tfb_split <- function(x) {
 #' @export
 format.tfb_split <- function(x, ...) {
   sizes <- .subset2(x, "split_sizes")
-  c(sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
-    sprintf("  forward_min_event_ndims: %d, inverse_min_event_ndims: %s",
-            .subset2(x, "forward_min_event_ndims"),
-            format_shape(.subset2(x, "inverse_min_event_ndims"))),
+  c(NextMethod(),
     sprintf("  split_sizes: %s, axis: %d",
             format_shape(ifelse(is.na(sizes), "?", sizes)),
             .subset2(x, "axis")))

@@ -199,3 +199,19 @@ test_that("in a chain and a transformed distribution, trained members", {
                class = "bijectors_error_event_size")
   expect_snapshot(print(s))
 })
+
+test_that("a batch-normalization member in a blockwise flow", {
+  layer <- layer_batch_normalization(momentum = 0.5)
+  b <- tfb_blockwise(list(tfb_batch_normalization(layer), tfb_exp()),
+                     c(2, 1))
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0, 0)), b)
+  set.seed(5)
+  y <- cbind(matrix(rnorm(20, 3, 2), 10), exp(rnorm(10)))
+  expect_length(bijectors:::bijector_batchnorm_layers(b), 1L)
+  x <- bijectors:::bijector_recompute_statistics(b, y)
+  expect_equal(as.vector(layer$moving_mean), colMeans(y[, 1:2]),
+               tolerance = 1e-12)
+  expect_equal(x[, 3], log(y[, 3]), tolerance = 1e-15)
+  expect_equal(colMeans(x[, 1:2]), c(0, 0), tolerance = 1e-8)
+})

@@ -158,4 +158,12 @@ test_that("backward passes and inside a blockwise-style flow by hand", {
   y <- b$inverse(list(exp(parts[[1]]), parts[[2]] * 2))
   expect_equal(y, cbind(exp(x[, 1:2]), x[, 3] * 2), tolerance = 1e-15)
   expect_snapshot(print(tfb_split(list(2, -1), axis = -2)))
+  # inverted, the join is the forward map; chains refuse multipart members
+  joined <- tfb_invert(b)
+  expect_identical(joined$forward(parts), x)
+  expect_identical(joined$inverse(x), parts)
+  expect_identical(joined$forward_log_det_jacobian(parts, c(1, 1)), 0)
+  expect_snapshot(print(joined))
+  expect_error(tfb_chain(list(tfb_exp(), b)), "multipart",
+               class = "bijectors_error_bijector")
 })
