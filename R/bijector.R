@@ -217,6 +217,11 @@ tfb_inverse_log_det_jacobian <- function(bijector, y, event_ndims,
 log_det_call <- function(bijector, input, event_ndims, kind_log_det, arg,
                          min_field) {
   check_bijector(bijector)
+  if (length(.subset2(bijector, min_field)) != 1L) {
+    # a multipart direction (tfb_split's inverse): a list of parts and one
+    # event_ndims per part, which the kind checks
+    return(kind_log_det(bijector, input, event_ndims))
+  }
   input <- as_input_array(input, arg)
   event_ndims <- check_event_ndims(event_ndims, .subset2(bijector, min_field),
                                    length(input_dims(input)), arg)
@@ -226,10 +231,14 @@ log_det_call <- function(bijector, input, event_ndims, kind_log_det, arg,
 
 #' @export
 format.bijector <- function(x, ...) {
+  # a multipart direction (tfb_split's inverse) has one value per part
+  format_ndims <- function(ndims) {
+    if (length(ndims) == 1L) format(ndims) else format_shape(ndims)
+  }
   c(
     sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
-    sprintf("  forward_min_event_ndims: %d, inverse_min_event_ndims: %d",
-            .subset2(x, "forward_min_event_ndims"),
-            .subset2(x, "inverse_min_event_ndims"))
+    sprintf("  forward_min_event_ndims: %s, inverse_min_event_ndims: %s",
+            format_ndims(.subset2(x, "forward_min_event_ndims")),
+            format_ndims(.subset2(x, "inverse_min_event_ndims")))
   )
 }

@@ -75,6 +75,13 @@ tfb_chain <- function(bijectors = NULL, validate_args = FALSE,
   }
   for (k in seq_along(bijectors)) {
     check_bijector(bijectors[[k]], sprintf("bijectors[[%d]]", k))
+    if (length(.subset2(bijectors[[k]], "forward_min_event_ndims")) != 1L ||
+        length(.subset2(bijectors[[k]], "inverse_min_event_ndims")) != 1L) {
+      abort_bijectors("bijector", sprintf(paste(
+        "`bijectors[[%d]]` is a multipart bijector (such as tfb_split()),",
+        "which tfb_chain() does not take; use tfb_blockwise() to apply",
+        "bijectors to blocks of the last axis."), k))
+    }
   }
   validate_args <- check_flag(validate_args, "validate_args")
   validate_event_size <- check_flag(validate_event_size,

@@ -71,13 +71,19 @@ tfb_forward_event_shape <- function(bijector, input_shape) {
   check_bijector(bijector)
   shape <- check_event_shape(input_shape, "input_shape",
                              .subset2(bijector, "forward_min_event_ndims"))
-  as.integer(bijector_forward_event_shape(bijector, shape))
+  shape <- bijector_forward_event_shape(bijector, shape)
+  # a multipart output (tfb_split) has one shape per part
+  if (is.list(shape)) lapply(shape, as.integer) else as.integer(shape)
 }
 
 #' @rdname tfb_forward_event_shape
 #' @export
 tfb_inverse_event_shape <- function(bijector, output_shape) {
   check_bijector(bijector)
+  if (length(.subset2(bijector, "inverse_min_event_ndims")) != 1L) {
+    # a multipart input (tfb_split): a list of shapes, checked by the kind
+    return(as.integer(bijector_inverse_event_shape(bijector, output_shape)))
+  }
   shape <- check_event_shape(output_shape, "output_shape",
                              .subset2(bijector, "inverse_min_event_ndims"))
   as.integer(bijector_inverse_event_shape(bijector, shape))

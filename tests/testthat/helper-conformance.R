@@ -24,6 +24,10 @@
 #   volume            TRUE for a kind whose log-det is the volume factor
 #                     0.5 * log det(t(J) J) of its non-square Jacobian J
 #                     (softmax_centered, TFP's embedding in R^K)
+#   multipart         TRUE for a kind whose forward returns a list of parts
+#                     (tfb_split): expect_multipart_conformance() runs the
+#                     checks that apply to lists (no flows: their bases
+#                     are single-part)
 #
 # References are independent of the package's arithmetic: numerical
 # Jacobians and central differences of log_prob().
@@ -32,12 +36,13 @@ conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             gradients = c("inverse", "forward"),
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
                             integer_input = TRUE, injective = TRUE,
-                            free_x = NULL, free_y = NULL, volume = FALSE) {
+                            free_x = NULL, free_y = NULL, volume = FALSE,
+                            multipart = FALSE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
        gradient_tolerance = gradient_tolerance, integer_input = integer_input,
        injective = injective, free_x = free_x, free_y = free_y,
-       volume = volume)
+       volume = volume, multipart = multipart)
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -177,7 +182,85 @@ flow_on_latent <- function(bijector, latent) {
     bijector)
 }
 
+# The checks of expect_conformance() for a multipart kind: y is a list of
+# arrays and the inverse's event_ndims one number per part. The log-det is
+# checked against the numerical Jacobian of x to the parts' values
+# concatenated (a square map).
+expect_multipart_conformance <- function(row) {
+  label <- function(what) sprintf("[%s] %s", row$name, what)
+  tol <- row$tolerance
+  b <- row$make()
+  x <- row$x()
+  y <- b$forward(x)
+  expect_true(is.list(y), label = label("forward(x) is a list"))
+  e_x <- conformance_event_ndims(x)
+  e_y <- rep(e_x, length(y))
+  fmin <- b$forward_min_event_ndims
+  imin <- b$inverse_min_event_ndims
+  expect_identical(length(imin), length(y))
+  xi <- round(x)
+  storage.mode(xi) <- "integer"
+  for (part in b$forward(xi)) expect_type(part, "double")
+  expect_equal(b$inverse(y), x, tolerance = tol,
+               label = label("inverse(forward(x))"))
+  expect_equal(b$forward(b$inverse(y)), y, tolerance = tol,
+               label = label("forward(inverse(y))"))
+  fldj <- b$forward_log_det_jacobian(x, event_ndims = e_x)
+  flat <- list(forward = function(input) {
+    unlist(lapply(b$forward(input), as.vector))
+  })
+  events <- matrix(x, nrow = dim(x)[[1L]])
+  numeric_ldj <- vapply(seq_len(nrow(events)), function(n) {
+    numerical_event_log_det(flat, array(events[n, ], dim(x)[-1L]))
+  }, numeric(1))
+  expect_equal(rep_len(as.vector(fldj), length(numeric_ldj)), numeric_ldj,
+               tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
+  expect_equal(b$inverse_log_det_jacobian(y, event_ndims = e_y), -fldj,
+               tolerance = tol, label = label("ildj(y) = -fldj(x)"))
+  at_min <- b$forward_log_det_jacobian(x, event_ndims = fmin)
+  for (e in fmin:length(dim(x))) {
+    expect_log_det_equal(
+      b$forward_log_det_jacobian(x, event_ndims = e),
+      reference_reduced_log_det(at_min, dim(x), fmin, e), tol,
+      label(sprintf("fldj reduction at event_ndims %d", e)))
+    expect_log_det_equal(
+      b$inverse_log_det_jacobian(y, event_ndims = rep(e, length(y))),
+      -reference_reduced_log_det(at_min, dim(x), fmin, e), tol,
+      label(sprintf("ildj reduction at event_ndims %d", e)))
+  }
+  before <- bijector_bytes(b)
+  expect_error(b$forward_log_det_jacobian(x, event_ndims = length(dim(x)) + 1L),
+               class = "bijectors_error_event_ndims")
+  expect_error(b$forward_log_det_jacobian(x, event_ndims = fmin - 1L),
+               class = "bijectors_error_event_ndims")
+  expect_error(b$inverse_log_det_jacobian(y, event_ndims = imin - 1L),
+               class = "bijectors_error_event_ndims")
+  expect_error(b$inverse_log_det_jacobian(y),
+               class = "bijectors_error_event_ndims")
+  expect_error(b$forward("a"), class = "bijectors_error")
+  expect_error(b$inverse(list("a", 2)), class = "bijectors_error")
+  expect_error(b$inverse(x), class = "bijectors_error")
+  expect_error(b$forward(factor(1:3)), class = "bijectors_error")
+  expect_identical(bijector_bytes(b), before,
+                   label = label("state after refused calls"))
+  for (copy in list(round_trip_rds_flow(b), unserialize(serialize(b, NULL)))) {
+    expect_identical(copy$forward(x), b$forward(x),
+                     label = label("forward after a round trip"))
+    expect_identical(copy$inverse(y), b$inverse(y),
+                     label = label("inverse after a round trip"))
+  }
+  held <- as.list(b)
+  frozen <- unserialize(serialize(atomic_parts(held), NULL))
+  invisible(b$forward(x))
+  expect_identical(atomic_parts(held), frozen,
+                   label = label("fields held by the user"))
+  invisible(b)
+}
+
 expect_conformance <- function(row) {
+  if (isTRUE(row$multipart)) {
+    return(expect_multipart_conformance(row))
+  }
   label <- function(what) sprintf("[%s] %s", row$name, what)
   tol <- row$tolerance
   b <- row$make()

@@ -285,7 +285,51 @@ conformance_rows <- list(
   conformance_row("correlation_cholesky",
                   function() tfb_correlation_cholesky(),
                   function() conformance_matrix(d = 6),
-                  gradients = character(), free_y = strictly_lower_triangle)
+                  gradients = character(), free_y = strictly_lower_triangle),
+  # structural bijectors (structural-3)
+  conformance_row("discrete cosine transform",
+                  function() tfb_discrete_cosine_transform(),
+                  function() conformance_matrix(d = 5)),
+  conformance_row("discrete cosine transform, type 3, rank-3 input",
+                  function() tfb_discrete_cosine_transform(dct_type = 3),
+                  function() array(conformance_matrix(n = 8, d = 4),
+                                   c(2, 4, 4))),
+  # R functions: not trainable, so no gradients
+  conformance_row("inline exp", function() {
+    tfb_inline(forward_fn = exp, inverse_fn = log,
+               inverse_log_det_jacobian_fn = function(y) -log(y),
+               forward_min_event_ndims = 0)
+  }, conformance_matrix, gradients = character()),
+  conformance_row("inline linear map on vectors", function() {
+    matrix_a <- matrix(c(2, 0.5, 0, -1, 1.5, 0.3, 0.2, 0, 0.8), 3, 3)
+    tfb_inline(forward_fn = function(x) x %*% t(matrix_a),
+               inverse_fn = function(y) y %*% t(solve(matrix_a)),
+               forward_log_det_jacobian_fn = function(x) {
+                 log(abs(det(matrix_a)))
+               },
+               is_constant_jacobian = TRUE, inverse_min_event_ndims = 1,
+               name = "linear")
+  }, conformance_matrix, gradients = character()),
+  # multipart: forward gives a list of arrays
+  conformance_row("split", function() tfb_split(c(1, 3, 2)),
+                  function() conformance_matrix(d = 6), multipart = TRUE),
+  conformance_row("split along axis -2 with a -1",
+                  function() tfb_split(list(2, -1), axis = -2),
+                  function() array(conformance_matrix(n = 15, d = 2),
+                                   c(3, 5, 2)),
+                  multipart = TRUE),
+  conformance_row("split in 3 equal parts", function() tfb_split(3),
+                  function() conformance_matrix(d = 6), multipart = TRUE),
+  # trainable members: their gradients go through the blocks
+  conformance_row("blockwise", function() {
+    tfb_blockwise(list(tfb_exp(), tfb_shift(c(1, 2)), tfb_scale(0.5)),
+                  c(1, 2, 1))
+  }, function() conformance_matrix(d = 4)),
+  conformance_row("blockwise with a size-changing member", function() {
+    tfb_blockwise(list(tfb_sinh(), tfb_softmax_centered(),
+                       tfb_scale(log_scale = c(0.2, -0.3))), c(2, 1, 2))
+  }, function() conformance_matrix(d = 5), gradients = "inverse",
+  volume = TRUE)
 )
 
 for (row in conformance_rows) {
