@@ -75,4 +75,9 @@ SEXP C_iterated_sigmoid_centered_backward(SEXP x, SEXP y, SEXP grad,
                                           SEXP grad_log_det, SEXP rows,
                                           SEXP size, SEXP direction);
 
+SEXP C_linear_apply(SEXP kind, SEXP values, SEXP permutation, SEXP x,
+                    SEXP flags);
+SEXP C_linear_outer(SEXP a, SEXP b, SEXP columns);
+SEXP C_linear_lu_factor(SEXP matrix);
+
 #endif

@@ -28,6 +28,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_softmax_centered_backward", (DL_FUNC) &C_softmax_centered_backward, 6},
     {"C_iterated_sigmoid_centered_map", (DL_FUNC) &C_iterated_sigmoid_centered_map, 4},
     {"C_iterated_sigmoid_centered_backward", (DL_FUNC) &C_iterated_sigmoid_centered_backward, 7},
+    {"C_linear_apply",        (DL_FUNC) &C_linear_apply,        5},
+    {"C_linear_outer",        (DL_FUNC) &C_linear_outer,        3},
+    {"C_linear_lu_factor",    (DL_FUNC) &C_linear_lu_factor,    1},
     {NULL, NULL, 0}
 };
 

@@ -180,7 +180,42 @@ conformance_rows <- list(
   conformance_row("iterated sigmoid centered",
                   function() tfb_iterated_sigmoid_centered(),
                   conformance_matrix, gradients = "inverse",
-                  free_coordinates = function(dims) seq_len(dims - 1L))
+                  free_coordinates = function(dims) seq_len(dims - 1L)),
+  # linear bijectors (linear-L1)
+  conformance_row("scale_matvec_diag",
+                  function() tfb_scale_matvec_diag(c(1.5, -0.5, 2)),
+                  conformance_matrix),
+  conformance_row("scale_matvec_tri_l", function() {
+    tfb_scale_matvec_tri_l(rbind(c(1.5, 9, 9), c(0.4, -0.8, 9),
+                                 c(-0.6, 0.3, 1.2)))
+  }, conformance_matrix),
+  conformance_row("scale_matvec_tri_l, adjoint", function() {
+    tfb_scale_matvec_tri_l(rbind(c(1.5, 0, 0), c(0.4, -0.8, 0),
+                                 c(-0.6, 0.3, 1.2)), adjoint = TRUE)
+  }, conformance_matrix),
+  conformance_row("scale_matvec_lu", function() {
+    tfb_scale_matvec_lu(rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
+                              c(-0.5, 0.2, 0.9)), permutation = c(2, 3, 1))
+  }, conformance_matrix),
+  conformance_row("matvec_lu (deprecated)", function() {
+    suppressMessages(tfb_matvec_lu(rbind(c(1.2, 0.4), c(-0.5, 0.8)),
+                                   permutation = c(2, 1)))
+  }, function() conformance_matrix(d = 2)),
+  conformance_row("scale_matvec_linear_operator, full matrix", function() {
+    tfb_scale_matvec_linear_operator(rbind(c(0.9, 0.4, -0.3),
+                                           c(0.2, -1.1, 0.5),
+                                           c(0.7, 0.1, 1.3)))
+  }, conformance_matrix),
+  conformance_row("scale_matvec_linear_operator, LU factors, adjoint",
+                  function() {
+    tfb_scale_matvec_linear_operator(list(
+      lower_upper = rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
+                          c(-0.5, 0.2, 0.9)),
+      permutation = c(3, 1, 2)), adjoint = TRUE)
+  }, conformance_matrix),
+  conformance_row("scale_matvec_linear_operator, diagonal",
+                  function() tfb_scale_matvec_linear_operator(c(1, -2, 3)),
+                  conformance_matrix)
 )
 
 for (row in conformance_rows) {
