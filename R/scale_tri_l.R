@@ -180,6 +180,9 @@ bijector_inverse.tfb_scale_tri_l <- function(bijector, y) {
   lower <- which(!is.na(source))
   out <- matrix(0, input$rows, input$m)
   out[, source[lower]] <- values[, lower]
+  if (length(input$batch) == 0L) {
+    return(as.vector(out))
+  }
   dim(out) <- c(input$batch, input$m)
   out
 }
