@@ -13,6 +13,7 @@
        W[permutation, ] = L U. */
 #include <limits.h>
 #include <math.h>
+#include <string.h>
 #include <R_ext/BLAS.h>
 #include "bijectors.h"
 
@@ -202,25 +203,11 @@ SEXP C_linear_outer(SEXP a, SEXP b, SEXP columns)
     return out;
 }
 
-/* .Call entry: the LU factorisation with partial pivoting of a square
-   matrix, as list(lower_upper, permutation) with
-   matrix[permutation, ] == L U (TFP's convention, 1-based); NULL when a
-   pivot is exactly zero (the matrix is singular). */
-SEXP C_linear_lu_factor(SEXP matrix)
+/* The kernel: a (k x k, column-major) overwritten by its LU factors with
+   partial pivoting, p (1-based) by the row order; 0 when a pivot is
+   exactly zero or not finite (a singular matrix), 1 otherwise. */
+static int lu_factor(double *a, int *p, int k)
 {
-    if (TYPEOF(matrix) != REALSXP)
-        Rf_error("the matrix must be double");
-    double root = floor(sqrt((double) XLENGTH(matrix)) + 0.5);
-    if (root * root != (double) XLENGTH(matrix) || root < 1 || root > 46340)
-        Rf_error("the matrix must be square");
-    int k = (int) root;
-    SEXP lu = PROTECT(Rf_allocMatrix(REALSXP, k, k));
-    SEXP perm = PROTECT(Rf_allocVector(INTSXP, k));
-    double *a = REAL(lu);
-    int *p = INTEGER(perm);
-    const double *source = REAL(matrix);
-    for (R_xlen_t i = 0; i < (R_xlen_t) k * k; i++)
-        a[i] = source[i];
     for (int i = 0; i < k; i++)
         p[i] = i + 1;
     for (int j = 0; j < k; j++) {
@@ -233,10 +220,8 @@ SEXP C_linear_lu_factor(SEXP matrix)
                 pivot = i;
             }
         }
-        if (largest == 0.0 || !R_FINITE(largest)) {
-            UNPROTECT(2);
-            return R_NilValue;
-        }
+        if (largest == 0.0 || !R_FINITE(largest))
+            return 0;
         if (pivot != j) {
             for (int c = 0; c < k; c++) {
                 double t = a[j + (R_xlen_t) c * k];
@@ -251,19 +236,44 @@ SEXP C_linear_lu_factor(SEXP matrix)
         for (int i = j + 1; i < k; i++)
             a[i + (R_xlen_t) j * k] /= diagonal;
         /* the trailing update, column by column (contiguous) */
+        const double *l = a + (R_xlen_t) j * k;
         for (int c = j + 1; c < k; c++) {
             double u = a[j + (R_xlen_t) c * k];
             if (u == 0.0)
                 continue;
             double *column = a + (R_xlen_t) c * k;
-            const double *l = a + (R_xlen_t) j * k;
             for (int i = j + 1; i < k; i++)
                 column[i] -= l[i] * u;
         }
     }
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(result, 0, lu);
-    SET_VECTOR_ELT(result, 1, perm);
-    UNPROTECT(3);
+    return 1;
+}
+
+/* .Call entry: the LU factorisation with partial pivoting of a square
+   matrix, as list(lower_upper, permutation) with
+   matrix[permutation, ] == L U (TFP's convention, 1-based); NULL when a
+   pivot is exactly zero (the matrix is singular). */
+SEXP C_linear_lu_factor(SEXP matrix)
+{
+    if (TYPEOF(matrix) != REALSXP)
+        Rf_error("the matrix must be double");
+    double root = floor(sqrt((double) XLENGTH(matrix)) + 0.5);
+    if (root * root != (double) XLENGTH(matrix) || root < 1 || root > 46340)
+        Rf_error("the matrix must be square");
+    int k = (int) root;
+    int nprot = 0;
+    SEXP lu = PROTECT(Rf_allocMatrix(REALSXP, k, k));
+    nprot++;
+    SEXP perm = PROTECT(Rf_allocVector(INTSXP, k));
+    nprot++;
+    memcpy(REAL(lu), REAL(matrix), sizeof(double) * (size_t) k * (size_t) k);
+    SEXP result = R_NilValue;
+    if (lu_factor(REAL(lu), INTEGER(perm), k)) {
+        result = PROTECT(Rf_allocVector(VECSXP, 2));
+        nprot++;
+        SET_VECTOR_ELT(result, 0, lu);
+        SET_VECTOR_ELT(result, 1, perm);
+    }
+    UNPROTECT(nprot);
     return result;
 }
