@@ -183,7 +183,7 @@ check_affine_vector <- function(x, arg) {
 #'   `tfprobability::tfb_affine_linear_operator()`.
 #' @examples
 #' b <- suppressMessages(tfb_affine_linear_operator(
-#'   shift = c(-1, 0, 1), scale = rbind(c(1, 0, 0), c(2, 1, 0), c(3, 2, 1))))
+#'   shift = c(-1, 0, 1), scale = c(1, 2, 3)))
 #' b$forward(c(1, 2, 3))                               # 0 4 10
 #' @export
 tfb_affine_linear_operator <- function(shift = NULL, scale = NULL,

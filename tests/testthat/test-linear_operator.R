@@ -106,3 +106,19 @@ test_that("a full matrix is trained through its LU factors", {
                c("lower_upper", "log_abs_diagonal"))
   expect_true(is.matrix(flow$bijector$scale))
 })
+
+test_that("the C entry points check their arguments again", {
+  apply_linear <- function(...) .Call(bijectors:::C_linear_apply, ...)
+  expect_error(apply_linear(0L, "a", integer(), 1, c(0L, 0L)), "double")
+  expect_error(apply_linear(5L, 1, integer(), 1, c(0L, 0L)), "kind")
+  expect_error(apply_linear(1L, c(1, 2, 3), integer(), 1, c(0L, 0L)),
+               "square")
+  expect_error(apply_linear(0L, c(1, 2), integer(), c(1, 2, 3), c(0L, 0L)),
+               "last axis")
+  expect_error(apply_linear(2L, diag(2), c(1L, 3L), c(1, 2), c(0L, 0L)),
+               "permutation")
+  expect_error(apply_linear(0L, 1, integer(), 1, 0L), "flags")
+  expect_error(.Call(bijectors:::C_linear_outer, 1, c(1, 2), 1L), "length")
+  expect_error(.Call(bijectors:::C_linear_lu_factor, 1:4), "double")
+  expect_null(.Call(bijectors:::C_linear_lu_factor, matrix(0, 2, 2)))
+})
