@@ -66,9 +66,8 @@ tfb_scale_tri_l <- function(diag_bijector = NULL, diag_shift = 1e-5,
     diag_bijector = diag_bijector,
     diag_shift = diag_shift
   )
-  deprecate_once("tfb_scale_tri_l", paste(
-    "tfb_fill_scale_tri_l() (TFP's FillScaleTriL), or tfb_scale_tri_l()'s",
-    "meaning"))
+  deprecate_once("tfb_scale_tri_l",
+                 "tfb_fill_scale_tri_l() (TFP's FillScaleTriL)")
   b
 }
 
