@@ -89,4 +89,9 @@ SEXP C_cholesky_to_inv_cholesky_backward(SEXP input, SEXP output,
                                          SEXP gradient, SEXP grad_log_det,
                                          SEXP n);
 
+SEXP C_linear_apply(SEXP kind, SEXP values, SEXP permutation, SEXP x,
+                    SEXP flags);
+SEXP C_linear_outer(SEXP a, SEXP b, SEXP columns);
+SEXP C_linear_lu_factor(SEXP matrix);
+
 #endif

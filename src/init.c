@@ -38,6 +38,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_cholesky_to_inv_cholesky_backward",
      (DL_FUNC) &C_cholesky_to_inv_cholesky_backward, 5},
     {"C_lambert_w0",          (DL_FUNC) &C_lambert_w0,          1},
+    {"C_linear_apply",        (DL_FUNC) &C_linear_apply,        5},
+    {"C_linear_outer",        (DL_FUNC) &C_linear_outer,        3},
+    {"C_linear_lu_factor",    (DL_FUNC) &C_linear_lu_factor,    1},
     {NULL, NULL, 0}
 };
 

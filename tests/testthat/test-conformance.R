@@ -87,6 +87,15 @@ cholesky_factors <- function(n = 3, N = 4, seed = 2) {
   x
 }
 
+# The lower triangles of the matrices of an event of dims `dims` (the last
+# two square; any leading axes): the free coordinates of tfb_scale_tri_l()'s
+# output.
+lower_triangle_coordinates <- function(dims) {
+  n <- dims[[length(dims)]]
+  leading <- prod(dims[seq_len(length(dims) - 2L)])
+  which(rep(lower.tri(matrix(0, n, n), diag = TRUE), each = leading))
+}
+
 conformance_rows <- list(
   conformance_row("identity", function() tfb_identity(), conformance_matrix),
   conformance_row("shift", function() tfb_shift(c(0.5, -1, 2)),
@@ -329,7 +338,67 @@ conformance_rows <- list(
     tfb_blockwise(list(tfb_sinh(), tfb_softmax_centered(),
                        tfb_scale(log_scale = c(0.2, -0.3))), c(2, 1, 2))
   }, function() conformance_matrix(d = 5), gradients = "inverse",
-  volume = TRUE)
+  volume = TRUE),
+  # linear bijectors (linear-L1)
+  conformance_row("scale_matvec_diag",
+                  function() tfb_scale_matvec_diag(c(1.5, -0.5, 2)),
+                  conformance_matrix),
+  conformance_row("scale_matvec_tri_l", function() {
+    tfb_scale_matvec_tri_l(rbind(c(1.5, 9, 9), c(0.4, -0.8, 9),
+                                 c(-0.6, 0.3, 1.2)))
+  }, conformance_matrix),
+  conformance_row("scale_matvec_tri_l, adjoint", function() {
+    tfb_scale_matvec_tri_l(rbind(c(1.5, 0, 0), c(0.4, -0.8, 0),
+                                 c(-0.6, 0.3, 1.2)), adjoint = TRUE)
+  }, conformance_matrix),
+  conformance_row("scale_matvec_lu", function() {
+    tfb_scale_matvec_lu(rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
+                              c(-0.5, 0.2, 0.9)), permutation = c(2, 3, 1))
+  }, conformance_matrix),
+  conformance_row("matvec_lu (deprecated)", function() {
+    suppressMessages(tfb_matvec_lu(rbind(c(1.2, 0.4), c(-0.5, 0.8)),
+                                   permutation = c(2, 1)))
+  }, function() conformance_matrix(d = 2)),
+  conformance_row("scale_matvec_linear_operator, full matrix", function() {
+    tfb_scale_matvec_linear_operator(rbind(c(0.9, 0.4, -0.3),
+                                           c(0.2, -1.1, 0.5),
+                                           c(0.7, 0.1, 1.3)))
+  }, conformance_matrix),
+  conformance_row("scale_matvec_linear_operator, LU factors, adjoint",
+                  function() {
+    tfb_scale_matvec_linear_operator(list(
+      lower_upper = rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
+                          c(-0.5, 0.2, 0.9)),
+      permutation = c(3, 1, 2)), adjoint = TRUE)
+  }, conformance_matrix),
+  conformance_row("scale_matvec_linear_operator, diagonal",
+                  function() tfb_scale_matvec_linear_operator(c(1, -2, 3)),
+                  conformance_matrix),
+  conformance_row("scale_tri_l (deprecated)",
+                  function() suppressMessages(tfb_scale_tri_l()),
+                  function() conformance_matrix(d = 6), gradients = character(),
+                  free_y = lower_triangle_coordinates),
+  conformance_row("scale_tri_l (deprecated), exp diagonal, no shift",
+                  function() {
+    suppressMessages(tfb_scale_tri_l(tfb_exp(), diag_shift = NULL))
+  }, function() array(conformance_matrix(n = 4, d = 3), c(2, 2, 3)),
+  gradients = character(),
+  free_y = lower_triangle_coordinates),
+  conformance_row("affine (deprecated), tril + VDV^T", function() {
+    suppressMessages(tfb_affine(
+      shift = c(1, -1, 0.5), scale_tril = rbind(c(2, 0, 0), c(1, 3, 0),
+                                                c(2, 3, 4)),
+      scale_perturb_factor = rbind(c(2, 0), c(0, 0), c(0, 1)),
+      scale_perturb_diag = c(2, 1)))
+  }, conformance_matrix),
+  conformance_row("affine (deprecated), multiplier alone",
+                  function() suppressMessages(tfb_affine(-1, 2)),
+                  conformance_matrix),
+  conformance_row("affine_linear_operator (deprecated), adjoint", function() {
+    suppressMessages(tfb_affine_linear_operator(
+      shift = c(2, 3, 1), scale = rbind(c(1, 0.5, 0), c(2, 1, 0.3),
+                                        c(3, 2, 1)), adjoint = TRUE))
+  }, conformance_matrix)
 )
 
 for (row in conformance_rows) {
