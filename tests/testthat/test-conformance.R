@@ -87,14 +87,6 @@ cholesky_factors <- function(n = 3, N = 4, seed = 2) {
   x
 }
 
-# The lower triangles of the matrices of an event of dims `dims` (the last
-# two square; any leading axes): the free coordinates of tfb_scale_tri_l()'s
-# output.
-lower_triangle_coordinates <- function(dims) {
-  n <- dims[[length(dims)]]
-  leading <- prod(dims[seq_len(length(dims) - 2L)])
-  which(rep(lower.tri(matrix(0, n, n), diag = TRUE), each = leading))
-}
 
 conformance_rows <- list(
   conformance_row("identity", function() tfb_identity(), conformance_matrix),
@@ -377,13 +369,13 @@ conformance_rows <- list(
   conformance_row("scale_tri_l (deprecated)",
                   function() suppressMessages(tfb_scale_tri_l()),
                   function() conformance_matrix(d = 6), gradients = character(),
-                  free_y = lower_triangle_coordinates),
+                  free_y = lower_triangle),
   conformance_row("scale_tri_l (deprecated), exp diagonal, no shift",
                   function() {
     suppressMessages(tfb_scale_tri_l(tfb_exp(), diag_shift = NULL))
   }, function() array(conformance_matrix(n = 4, d = 3), c(2, 2, 3)),
   gradients = character(),
-  free_y = lower_triangle_coordinates),
+  free_y = lower_triangle),
   conformance_row("affine (deprecated), tril + VDV^T", function() {
     suppressMessages(tfb_affine(
       shift = c(1, -1, 0.5), scale_tril = rbind(c(2, 0, 0), c(1, 3, 0),
