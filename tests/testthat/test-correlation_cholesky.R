@@ -147,6 +147,8 @@ test_that("correlation Cholesky factors in a transformed distribution", {
   by_hand <- vapply(seq_len(5), function(k) {
     L <- s[k, , ]
     expect_equal(rowSums(L^2), rep(1, 3))
+    expect_true(all(diag(L) > 0))
+    expect_true(all(L[upper.tri(L)] == 0))
     v <- L / diag(L)
     z <- c(v[3, 2], v[3, 1], v[2, 1])
     sum(dnorm(z, loc, scale, log = TRUE)) - sum(2:4 * log(diag(L)))

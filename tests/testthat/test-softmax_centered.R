@@ -109,6 +109,7 @@ test_that("a simplex in a transformed distribution and a chain, with gradients",
   draws <- flow$sample(6)
   expect_identical(dim(draws), c(6L, 4L))
   expect_equal(rowSums(draws), rep(1, 6), tolerance = 1e-15)
+  expect_true(all(draws > 0))
   expect_identical(dim(flow$sample(c(2, 3))), c(2L, 3L, 4L))
   lg <- loss_and_gradient(flow, y, input_gradient = TRUE)
   expect_equal(as.vector(lg$input), ref_loss_input_gradient(flow, y, h = 1e-7),
