@@ -189,7 +189,7 @@ conformance_rows <- list(
   conformance_row("permute", function() tfb_permute(c(3, 1, 2)),
                   conformance_matrix),
   conformance_row("reshape", function() tfb_reshape(c(3, 2), 6),
-                  function() conformance_matrix(d = 6), gradients = character()),
+                  function() conformance_matrix(d = 6)),
   conformance_row("invert of scale", function() tfb_invert(tfb_scale(c(2, 3, 0.5))),
                   conformance_matrix),
   conformance_row("chain", function() {
@@ -232,11 +232,10 @@ conformance_rows <- list(
                   function() array(conformance_matrix(n = 16, d = 3),
                                    c(2, 2, 3, 4))),
   conformance_row("pad", function() tfb_pad(), conformance_matrix,
-                  gradients = "inverse",
                   free_y = pad_free_coordinates(list(c(0, 1)))),
   conformance_row("pad reflect", function() {
     tfb_pad(list(c(2, 1)), mode = "reflect")
-  }, conformance_matrix, gradients = "inverse",
+  }, conformance_matrix,
   free_y = pad_free_coordinates(list(c(2, 1)))),
   conformance_row("pad of two axes, symmetric", function() {
     tfb_pad(list(c(1, 2), c(2, 0)), mode = "SYMMETRIC", axis = c(-1, -2))
@@ -244,19 +243,19 @@ conformance_rows <- list(
   free_y = pad_free_coordinates(list(c(1, 2), c(2, 0)),
                                           axis = c(-1, -2))),
   conformance_row("softmax centered", function() tfb_softmax_centered(),
-                  conformance_matrix, gradients = "inverse", volume = TRUE),
+                  conformance_matrix, volume = TRUE),
   conformance_row("iterated sigmoid centered",
                   function() tfb_iterated_sigmoid_centered(),
-                  conformance_matrix, gradients = "inverse",
+                  conformance_matrix,
                   free_y = function(dims) seq_len(dims - 1L)),
   # structural kinds on matrices: Jacobians through the free coordinates
   conformance_row("fill_triangular", function() tfb_fill_triangular(),
                   function() conformance_matrix(d = 6),
-                  gradients = character(), free_y = lower_triangle),
+                  free_y = lower_triangle),
   conformance_row("fill_triangular upper",
                   function() tfb_fill_triangular(upper = TRUE),
                   function() array(conformance_matrix(d = 10), c(2, 3, 10)),
-                  gradients = character(), free_y = upper_triangle),
+                  free_y = upper_triangle),
   conformance_row("transform_diagonal",
                   function() tfb_transform_diagonal(tfb_exp()),
                   function() array(conformance_matrix(n = 4, d = 9), c(4, 3, 3))),
@@ -267,11 +266,11 @@ conformance_rows <- list(
                                    c(2, 3, 3, 3))),
   conformance_row("fill_scale_tri_l", function() tfb_fill_scale_tri_l(),
                   function() conformance_matrix(d = 6),
-                  gradients = character(), free_y = lower_triangle),
+                  free_y = lower_triangle),
   conformance_row("fill_scale_tri_l exp",
                   function() tfb_fill_scale_tri_l(tfb_exp(), diag_shift = 0.5),
                   function() conformance_matrix(d = 10),
-                  gradients = character(), free_y = lower_triangle),
+                  free_y = lower_triangle),
   conformance_row("cholesky_outer_product",
                   function() tfb_cholesky_outer_product(), cholesky_factors,
                   free_x = lower_triangle, free_y = lower_triangle),
@@ -286,7 +285,7 @@ conformance_rows <- list(
   conformance_row("correlation_cholesky",
                   function() tfb_correlation_cholesky(),
                   function() conformance_matrix(d = 6),
-                  gradients = character(), free_y = strictly_lower_triangle),
+                  free_y = strictly_lower_triangle),
   # structural bijectors (structural-3)
   conformance_row("discrete cosine transform",
                   function() tfb_discrete_cosine_transform(),
@@ -329,7 +328,7 @@ conformance_rows <- list(
   conformance_row("blockwise with a size-changing member", function() {
     tfb_blockwise(list(tfb_sinh(), tfb_softmax_centered(),
                        tfb_scale(log_scale = c(0.2, -0.3))), c(2, 1, 2))
-  }, function() conformance_matrix(d = 5), gradients = "inverse",
+  }, function() conformance_matrix(d = 5),
   volume = TRUE),
   # linear bijectors (linear-L1)
   conformance_row("scale_matvec_diag",
