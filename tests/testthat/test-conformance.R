@@ -367,13 +367,12 @@ conformance_rows <- list(
                   conformance_matrix),
   conformance_row("scale_tri_l (deprecated)",
                   function() suppressMessages(tfb_scale_tri_l()),
-                  function() conformance_matrix(d = 6), gradients = character(),
+                  function() conformance_matrix(d = 6),
                   free_y = lower_triangle),
   conformance_row("scale_tri_l (deprecated), exp diagonal, no shift",
                   function() {
     suppressMessages(tfb_scale_tri_l(tfb_exp(), diag_shift = NULL))
   }, function() array(conformance_matrix(n = 4, d = 3), c(2, 2, 3)),
-  gradients = character(),
   free_y = lower_triangle),
   conformance_row("affine (deprecated), tril + VDV^T", function() {
     suppressMessages(tfb_affine(
