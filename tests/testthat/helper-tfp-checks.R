@@ -29,22 +29,3 @@ expect_ulps_cancelling <- function(actual, reference, scale, max_ulps = 4,
       format(inputs[must_be_finite & !is.finite(actual)][1], digits = 17)))
   invisible(errors)
 }
-
-# TFP's bijector_test_util.assert_bijective_and_finite() at event_ndims 0:
-# every value finite, both round trips, and ildj = -fldj both ways.
-expect_bijective_and_finite <- function(b, x, y, rtol = 1e-5) {
-  fx <- b$forward(x)
-  gy <- b$inverse(y)
-  values <- list(x, y, fx, gy, b$inverse(fx), b$forward(gy),
-                 b$inverse_log_det_jacobian(fx, 0),
-                 b$forward_log_det_jacobian(x, 0),
-                 b$inverse_log_det_jacobian(y, 0),
-                 b$forward_log_det_jacobian(gy, 0))
-  expect_true(all(vapply(values, function(v) all(is.finite(v)), logical(1))))
-  expect_equal(b$inverse(fx), x, tolerance = rtol)
-  expect_equal(b$forward(gy), y, tolerance = rtol)
-  expect_equal(-b$inverse_log_det_jacobian(fx, 0),
-               b$forward_log_det_jacobian(x, 0), tolerance = rtol)
-  expect_equal(-b$inverse_log_det_jacobian(y, 0),
-               b$forward_log_det_jacobian(gy, 0), tolerance = rtol)
-}
