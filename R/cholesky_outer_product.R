@@ -62,14 +62,14 @@ cholesky_outer_product_input <- function(bijector, x, arg) {
 
 cholesky_factor_of <- function(events, arg) {
   check_cholesky_result(
-    matrix_kernel_map(C_cholesky_outer_product, events, 1L), events$values,
+    matrix_kernel_map("cholesky_outer_product", events, 1L), events$values,
     arg)
 }
 
 #' @export
 bijector_forward.tfb_cholesky_outer_product <- function(bijector, x) {
   events <- cholesky_outer_product_input(bijector, x, "x")
-  matrix_events_array(matrix_kernel_map(C_cholesky_outer_product, events,
+  matrix_events_array(matrix_kernel_map("cholesky_outer_product", events,
                                         0L), events$batch, events$n)
 }
 
@@ -84,7 +84,7 @@ bijector_inverse.tfb_cholesky_outer_product <- function(bijector, y) {
 bijector_forward_log_det_jacobian.tfb_cholesky_outer_product <- function(
     bijector, x, event_ndims) {
   events <- cholesky_outer_product_input(bijector, x, "x")
-  matrix_kernel_log_det(bijector, C_cholesky_outer_product, events, 2L,
+  matrix_kernel_log_det(bijector, "cholesky_outer_product", events, 2L,
                         event_ndims, "forward_min_event_ndims", "x")
 }
 
@@ -93,7 +93,7 @@ bijector_inverse_log_det_jacobian.tfb_cholesky_outer_product <- function(
     bijector, y, event_ndims) {
   events <- matrix_events(y, "y")
   events$values <- cholesky_factor_of(events, "y")
-  -matrix_kernel_log_det(bijector, C_cholesky_outer_product, events, 2L,
+  -matrix_kernel_log_det(bijector, "cholesky_outer_product", events, 2L,
                          event_ndims, "inverse_min_event_ndims", "y")
 }
 
@@ -103,7 +103,7 @@ bijector_inverse_log_det_jacobian.tfb_cholesky_outer_product <- function(
 bijector_forward_with_cache.tfb_cholesky_outer_product <- function(
     bijector, x, event_ndims) {
   events <- cholesky_outer_product_input(bijector, x, "x")
-  output <- matrix_kernel_map(C_cholesky_outer_product, events, 0L)
+  output <- matrix_kernel_map("cholesky_outer_product", events, 0L)
   cache <- matrix_pass_cache(bijector, events, output, event_ndims,
                              "forward_min_event_ndims", "x")
   log_det <- .Call(C_cholesky_outer_product, events$values, events$n, 2L)

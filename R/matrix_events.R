@@ -96,8 +96,18 @@ check_matrix_event_ndims <- function(bijector, batch, event_ndims, min_field,
 # The Cholesky kinds call their kernel with the B x n^2 values of the
 # events and an operation code; maps return B x n^2 values, log-dets one
 # value per event.
+# `kernel` is the kind's name (literal .Call()s, so that R CMD check sees
+# every registered routine).
 matrix_kernel_map <- function(kernel, events, operation) {
-  .Call(kernel, events$values, events$n, as.integer(operation))
+  operation <- as.integer(operation)
+  switch(kernel,
+    cholesky_outer_product = .Call(C_cholesky_outer_product, events$values,
+                                   events$n, operation),
+    matrix_inverse_tri_l = .Call(C_matrix_inverse_tri_l, events$values,
+                                 events$n, operation),
+    cholesky_to_inv_cholesky = .Call(C_cholesky_to_inv_cholesky,
+                                     events$values, events$n, operation)
+  )
 }
 
 # A per-event log-det reduced over the extra event axes.
@@ -161,29 +171,55 @@ assert_diagonal <- function(events, arg, test, message) {
 
 # matrix_inverse_tri_l and cholesky_to_inv_cholesky are their own inverses,
 # and each direction's log-det is the same function of that direction's
-# input (TFP's fallback -fldj(inverse(y)) simplifies to it). `kernel` maps
-# (operation 0) or gives each event's log-det (1); `backward` takes the
-# pass's input, output, output gradient and per-event log-det gradient.
-# `check` runs the validate_args assertions on the events.
-involution_map <- function(bijector, kernel, check, input, arg) {
-  events <- matrix_events(input, arg)
-  check(bijector, events, arg)
-  matrix_events_array(matrix_kernel_map(kernel, events, 0L), events$batch,
-                      events$n)
+# input (TFP's fallback -fldj(inverse(y)) simplifies to it): one class,
+# "tfb_matrix_involution", whose `kernel` field names the C kernel, which
+# maps (operation 0) or gives each event's log-det (1).
+new_matrix_involution <- function(kind, kernel, validate_args, name) {
+  bijector <- new_bijector(
+    kind,
+    name = check_string(name, "name"),
+    forward_min_event_ndims = 2L,
+    inverse_min_event_ndims = 2L,
+    validate_args = check_flag(validate_args, "validate_args"),
+    kernel = kernel
+  )
+  class(bijector) <- c(kind, "tfb_matrix_involution", "bijector")
+  bijector
 }
 
-involution_log_det <- function(bijector, kernel, check, input, event_ndims,
-                               arg) {
+# TFP's validate_args assertions: lower triangular, and a diagonal without
+# zeros (matrix_inverse_tri_l) or positive (cholesky_to_inv_cholesky).
+involution_events <- function(bijector, input, arg) {
   events <- matrix_events(input, arg)
-  check(bijector, events, arg)
-  matrix_kernel_log_det(bijector, kernel, events, 1L, event_ndims,
-                        "forward_min_event_ndims", arg)
+  if (.subset2(bijector, "validate_args")) {
+    assert_lower_triangular(events, arg)
+    if (.subset2(bijector, "kernel") == "matrix_inverse_tri_l") {
+      assert_diagonal(events, arg, function(d) d != 0,
+                      "Input must have all diagonal entries nonzero")
+    } else {
+      assert_diagonal(events, arg, function(d) d > 0,
+                      "Input must have all positive diagonal entries")
+    }
+  }
+  events
 }
 
-involution_with_cache <- function(bijector, kernel, check, input,
-                                  event_ndims, arg) {
-  events <- matrix_events(input, arg)
-  check(bijector, events, arg)
+involution_map <- function(bijector, input, arg) {
+  events <- involution_events(bijector, input, arg)
+  matrix_events_array(
+    matrix_kernel_map(.subset2(bijector, "kernel"), events, 0L),
+    events$batch, events$n)
+}
+
+involution_log_det <- function(bijector, input, event_ndims, arg) {
+  events <- involution_events(bijector, input, arg)
+  matrix_kernel_log_det(bijector, .subset2(bijector, "kernel"), events, 1L,
+                        event_ndims, "forward_min_event_ndims", arg)
+}
+
+involution_with_cache <- function(bijector, input, event_ndims, arg) {
+  events <- involution_events(bijector, input, arg)
+  kernel <- .subset2(bijector, "kernel")
   output <- matrix_kernel_map(kernel, events, 0L)
   cache <- matrix_pass_cache(bijector, events, output, event_ndims,
                              "forward_min_event_ndims", arg)
@@ -193,11 +229,66 @@ involution_with_cache <- function(bijector, kernel, check, input,
        cache = cache)
 }
 
-involution_backward <- function(backward, cache, gradient, grad_log_det) {
+# The backward pass takes the pass's input, output, output gradient and
+# per-event log-det gradient.
+involution_backward <- function(bijector, cache, gradient, grad_log_det) {
   gradient <- matrix_backward_inputs(cache, gradient)
-  grad <- .Call(backward, cache$input, cache$output, gradient,
-                expand_grad_log_det(grad_log_det, nrow(gradient)) + 0,
-                cache$n)
+  grad_log_det <- expand_grad_log_det(grad_log_det, nrow(gradient)) + 0
+  grad <- if (.subset2(bijector, "kernel") == "matrix_inverse_tri_l") {
+    .Call(C_matrix_inverse_tri_l_backward, cache$input, cache$output,
+          gradient, grad_log_det, cache$n)
+  } else {
+    .Call(C_cholesky_to_inv_cholesky_backward, cache$input, cache$output,
+          gradient, grad_log_det, cache$n)
+  }
   list(input = matrix_events_array(grad, cache$batch, cache$n),
        parameters = list())
+}
+
+#' @export
+bijector_forward.tfb_matrix_involution <- function(bijector, x) {
+  involution_map(bijector, x, "x")
+}
+
+#' @export
+bijector_inverse.tfb_matrix_involution <- function(bijector, y) {
+  involution_map(bijector, y, "y")
+}
+
+#' @export
+bijector_forward_log_det_jacobian.tfb_matrix_involution <- function(
+    bijector, x, event_ndims) {
+  involution_log_det(bijector, x, event_ndims, "x")
+}
+
+#' @export
+bijector_inverse_log_det_jacobian.tfb_matrix_involution <- function(
+    bijector, y, event_ndims) {
+  involution_log_det(bijector, y, event_ndims, "y")
+}
+
+#' @export
+bijector_forward_with_cache.tfb_matrix_involution <- function(
+    bijector, x, event_ndims) {
+  pass <- involution_with_cache(bijector, x, event_ndims, "x")
+  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_with_cache.tfb_matrix_involution <- function(
+    bijector, y, event_ndims) {
+  pass <- involution_with_cache(bijector, y, event_ndims, "y")
+  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_matrix_involution <- function(
+    bijector, cache, grad_y, grad_log_det) {
+  involution_backward(bijector, cache, grad_y, grad_log_det)
+}
+
+#' @export
+bijector_inverse_backward.tfb_matrix_involution <- function(
+    bijector, cache, grad_x, grad_log_det) {
+  involution_backward(bijector, cache, grad_x, grad_log_det)
 }

@@ -23,7 +23,7 @@
 #'   that the input is lower triangular and that its diagonal has no zero
 #'   (errors of class `bijectors_error_domain`).
 #' @param name A string: the bijector's name.
-#' @return A bijector of class `c("tfb_matrix_inverse_tri_l", "bijector")`.
+#' @return A bijector of class `c("tfb_matrix_inverse_tri_l", "tfb_matrix_involution", "bijector")`.
 #' @family structural bijectors
 #' @seealso `tfprobability::tfb_matrix_inverse_tri_l()`;
 #'   [tfb_cholesky_to_inv_cholesky()].
@@ -36,79 +36,6 @@
 #' @export
 tfb_matrix_inverse_tri_l <- function(validate_args = FALSE,
                                      name = "matrix_inverse_tril") {
-  new_bijector(
-    "tfb_matrix_inverse_tri_l",
-    name = check_string(name, "name"),
-    forward_min_event_ndims = 2L,
-    inverse_min_event_ndims = 2L,
-    validate_args = check_flag(validate_args, "validate_args")
-  )
-}
-
-# TFP's validate_args assertions.
-matrix_inverse_tri_l_check <- function(bijector, events, arg) {
-  if (.subset2(bijector, "validate_args")) {
-    assert_lower_triangular(events, arg)
-    assert_diagonal(events, arg, function(d) d != 0,
-                    "Input must have all diagonal entries nonzero")
-  }
-  invisible()
-}
-
-#' @export
-bijector_forward.tfb_matrix_inverse_tri_l <- function(bijector, x) {
-  involution_map(bijector, C_matrix_inverse_tri_l,
-                 matrix_inverse_tri_l_check, x, "x")
-}
-
-#' @export
-bijector_inverse.tfb_matrix_inverse_tri_l <- function(bijector, y) {
-  involution_map(bijector, C_matrix_inverse_tri_l,
-                 matrix_inverse_tri_l_check, y, "y")
-}
-
-#' @export
-bijector_forward_log_det_jacobian.tfb_matrix_inverse_tri_l <- function(
-    bijector, x, event_ndims) {
-  involution_log_det(bijector, C_matrix_inverse_tri_l,
-                     matrix_inverse_tri_l_check, x, event_ndims, "x")
-}
-
-#' @export
-bijector_inverse_log_det_jacobian.tfb_matrix_inverse_tri_l <- function(
-    bijector, y, event_ndims) {
-  involution_log_det(bijector, C_matrix_inverse_tri_l,
-                     matrix_inverse_tri_l_check, y, event_ndims, "y")
-}
-
-#' @export
-bijector_forward_with_cache.tfb_matrix_inverse_tri_l <- function(
-    bijector, x, event_ndims) {
-  pass <- involution_with_cache(bijector, C_matrix_inverse_tri_l,
-                                matrix_inverse_tri_l_check, x, event_ndims,
-                                "x")
-  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
-}
-
-#' @export
-bijector_inverse_with_cache.tfb_matrix_inverse_tri_l <- function(
-    bijector, y, event_ndims) {
-  pass <- involution_with_cache(bijector, C_matrix_inverse_tri_l,
-                                matrix_inverse_tri_l_check, y, event_ndims,
-                                "y")
-  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
-}
-
-#' @export
-bijector_forward_backward.tfb_matrix_inverse_tri_l <- function(
-    bijector, cache, grad_y, grad_log_det) {
-  involution_backward(C_matrix_inverse_tri_l_backward, cache, grad_y,
-                      grad_log_det)
-}
-
-#' @export
-bijector_inverse_backward.tfb_matrix_inverse_tri_l <- function(
-    bijector, cache, grad_x, grad_log_det) {
-  involution_backward(C_matrix_inverse_tri_l_backward, cache, grad_x,
-                      grad_log_det)
+  new_matrix_involution("tfb_matrix_inverse_tri_l", "matrix_inverse_tri_l",
+                        validate_args, name)
 }

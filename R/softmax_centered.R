@@ -137,10 +137,12 @@ simplex_validate <- function(bijector, input, arg) {
 
 # The map in one direction and the log-det of each event, from C.
 simplex_map <- function(bijector, input, forward) {
-  kernel <- switch(.subset2(bijector, "kernel"),
-                   softmax_centered = C_softmax_centered_map,
-                   iterated_sigmoid_centered = C_iterated_sigmoid_centered_map)
-  result <- .Call(kernel, input$x, input$rows, as.double(input$size), forward)
+  size <- as.double(input$size)
+  result <- if (.subset2(bijector, "kernel") == "softmax_centered") {
+    .Call(C_softmax_centered_map, input$x, input$rows, size, forward)
+  } else {
+    .Call(C_iterated_sigmoid_centered_map, input$x, input$rows, size, forward)
+  }
   dims <- input$dims
   dims[[input$rank]] <- input$size - if (forward) 0 else 1
   output <- result[[1L]]
