@@ -22,11 +22,24 @@
 #' @seealso [sample_gaussian_mixture()] for a higher-dimensional data set;
 #'   [fit.tfd_transformed_distribution()]; `vignette("flow-training",
 #'   package = "bijectors")`.
+#' `two_moons_log_density()` is the log-density of the same distribution
+#' (for a data set of even size; an odd `n` puts one point more in the
+#' upper moon), the best log-likelihood a flow can reach on its samples: the
+#' Gaussian noise averaged over each half circle, an integral over the angle
+#' computed with the midpoint rule on `nodes` angles per moon (its error is
+#' far below 1e-10 in the log when the spacing `pi / nodes` is small against
+#' `noise`).
+#'
+#' @param x A matrix with two columns: points at which to evaluate the
+#'   log-density.
+#' @param nodes Whole number >= 1: the angles per half circle of the
+#'   integration rule.
 #' @examples
 #' set.seed(1)
 #' y <- sample_two_moons(500, noise = 0.05)
 #' dim(y)
 #' plot(y, asp = 1, pch = 20, cex = 0.5)
+#' mean(two_moons_log_density(y, noise = 0.05))   # the best mean log-likelihood
 #' @export
 sample_two_moons <- function(n, noise = 0.05) {
   n <- check_count(n, "n")
@@ -39,6 +52,34 @@ sample_two_moons <- function(n, noise = 0.05) {
   points <- cbind(x1 = x1, x2 = x2) +
     matrix(stats::rnorm(2L * n, sd = noise), n, 2L)
   points[sample.int(n), , drop = FALSE]
+}
+
+#' @rdname sample_two_moons
+#' @export
+two_moons_log_density <- function(x, noise = 0.05, nodes = 2000L) {
+  noise <- check_number(noise, "noise", lower = 0)
+  if (noise == 0) {
+    abort_bijectors("argument", paste(
+      "`noise` must be positive: without noise the points lie on curves",
+      "and have no density."))
+  }
+  nodes <- check_count(nodes, "nodes")
+  x <- as_input_array(x, "x")
+  if (length(dim(x)) != 2L || ncol(x) != 2L) {
+    abort_bijectors("event_size",
+                    "`x` must be a matrix with 2 columns (points of the plane).")
+  }
+  angle <- (seq_len(nodes) - 0.5) * pi / nodes
+  centers_x1 <- c(cos(angle), 1 - cos(angle))
+  centers_x2 <- c(sin(angle), 0.5 - sin(angle))
+  # log of the mean over the 2 * nodes centres of the noise density, with
+  # the largest term factored out so that far points do not underflow
+  vapply(seq_len(nrow(x)), function(i) {
+    exponent <- -((x[i, 1L] - centers_x1)^2 + (x[i, 2L] - centers_x2)^2) /
+      (2 * noise^2)
+    top <- max(exponent)
+    top + log(mean(exp(exponent - top))) - log(2 * pi * noise^2)
+  }, numeric(1))
 }
 
 #' A multivariate Gaussian mixture
