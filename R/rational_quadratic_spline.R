@@ -420,5 +420,5 @@ format.tfb_rational_quadratic_spline <- function(x, ...) {
             if (features > 1L) sprintf("one spline per feature (%d)", features)
             else "one spline for every feature",
             format(range_min, digits = 4L),
-            format_values(range_min + totals)))
+            format_values(unique(range_min + totals))))
 }

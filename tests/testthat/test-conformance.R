@@ -180,7 +180,19 @@ conformance_rows <- list(
   conformance_row("iterated sigmoid centered",
                   function() tfb_iterated_sigmoid_centered(),
                   conformance_matrix, gradients = "inverse",
-                  free_coordinates = function(dims) seq_len(dims - 1L))
+                  free_coordinates = function(dims) seq_len(dims - 1L)),
+  # linear and flows (linear-L2): a spline per feature on [-2, 3] (some
+  # inputs in the identity tails), and one spline shared by every feature
+  conformance_row("rational quadratic spline, per feature", function() {
+    tfb_rational_quadratic_spline(
+      rbind(c(1, 2, 1, 1), c(0.5, 1.5, 2, 1), c(2, 1, 1, 1)),
+      rbind(c(2, 1, 1, 1), c(1, 1, 1, 2), c(0.5, 0.5, 3, 1)),
+      rbind(c(0.5, 2, 1), c(1, 0.7, 1.5), c(3, 1, 0.4)), range_min = -2)
+  }, conformance_matrix),
+  conformance_row("rational quadratic spline, shared", function() {
+    tfb_rational_quadratic_spline(c(1, 2, 1, 1), c(2, 1, 1.5, 0.5),
+                                  c(0.5, 2, 1.2), range_min = -1.5)
+  }, conformance_matrix)
 )
 
 for (row in conformance_rows) {
