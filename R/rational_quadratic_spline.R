@@ -87,7 +87,7 @@
 #' b$forward_log_det_jacobian(x, event_ndims = 0)
 #' # one spline per column of a matrix input
 #' w <- rbind(c(1, 1), c(0.5, 1.5))
-#' s <- tfb_rational_quadratic_spline(w, w[, 2:1], knot_slopes = c(1, 2))
+#' s <- tfb_rational_quadratic_spline(w, w[, 2:1], knot_slopes = rbind(1, 2))
 #' s$forward(matrix(c(-0.5, 0.2, 0.1, 0.4), 2))
 #' @export
 tfb_rational_quadratic_spline <- function(bin_widths, bin_heights,
