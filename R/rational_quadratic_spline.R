@@ -249,7 +249,7 @@ spline_operations <- c(forward = 0L, inverse = 1L, forward_log_det = 2L,
 spline_map <- function(bijector, x, operation, event_ndims = 0L,
                        values = spline_values(bijector)) {
   .Call(C_rqs_map, x, values[[1L]], values[[2L]], values[[3L]],
-        .subset2(bijector, "rows"), .subset2(bijector, "range_min"),
+        .subset2(bijector, "rows"), FALSE, .subset2(bijector, "range_min"),
         spline_operations[[operation]], as.integer(event_ndims))
 }
 
@@ -337,7 +337,7 @@ spline_backward <- function(bijector, cache, grad_output, grad_log_det,
   storage.mode(grad_log_det) <- "double"
   values <- cache$values
   backward <- .Call(C_rqs_backward, cache$x, values[[1L]], values[[2L]],
-                    values[[3L]], .subset2(bijector, "rows"),
+                    values[[3L]], .subset2(bijector, "rows"), FALSE,
                     .subset2(bijector, "range_min"), inverse,
                     cache$event_ndims, grad_output, grad_log_det)
   shaped <- function(gradient, like) {

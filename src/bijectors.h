@@ -76,9 +76,11 @@ SEXP C_iterated_sigmoid_centered_backward(SEXP x, SEXP y, SEXP grad,
                                           SEXP size, SEXP direction);
 
 SEXP C_rqs_map(SEXP x, SEXP widths, SEXP heights, SEXP slopes, SEXP rows,
-               SEXP range_min, SEXP operation, SEXP event_ndims);
+               SEXP per_element, SEXP range_min, SEXP operation,
+               SEXP event_ndims);
 SEXP C_rqs_backward(SEXP x, SEXP widths, SEXP heights, SEXP slopes,
-                    SEXP rows, SEXP range_min, SEXP direction,
-                    SEXP event_ndims, SEXP grad_output, SEXP grad_log_det);
+                    SEXP rows, SEXP per_element, SEXP range_min,
+                    SEXP direction, SEXP event_ndims, SEXP grad_output,
+                    SEXP grad_log_det);
 
 #endif

@@ -28,8 +28,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_softmax_centered_backward", (DL_FUNC) &C_softmax_centered_backward, 6},
     {"C_iterated_sigmoid_centered_map", (DL_FUNC) &C_iterated_sigmoid_centered_map, 4},
     {"C_iterated_sigmoid_centered_backward", (DL_FUNC) &C_iterated_sigmoid_centered_backward, 7},
-    {"C_rqs_map",             (DL_FUNC) &C_rqs_map,             8},
-    {"C_rqs_backward",        (DL_FUNC) &C_rqs_backward,        10},
+    {"C_rqs_map",             (DL_FUNC) &C_rqs_map,             9},
+    {"C_rqs_backward",        (DL_FUNC) &C_rqs_backward,        11},
     {NULL, NULL, 0}
 };
 

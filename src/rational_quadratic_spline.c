@@ -172,10 +172,22 @@ static void check_parameters(SEXP widths, SEXP heights, SEXP slopes,
     p->range_min = scalar_double(range_min, "range_min");
 }
 
-/* The size of the last axis of x (its length for a vector), and the number
-   of runs: that size when some parameter has one row per feature, else 1. */
-static R_xlen_t feature_runs(SEXP x, const spline_parameters *p)
+/* The number of runs of elements that share one spline. Per element (a
+   coupling or autoregressive flow, whose network gives every element its
+   own spline): one run per element, every parameter with one row per
+   element. Otherwise the size of the last axis of x (its length for a
+   vector) when some parameter has one row per feature, else 1. */
+static R_xlen_t feature_runs(SEXP x, const spline_parameters *p,
+                             SEXP per_element)
 {
+    if (scalar_logical(per_element, "per_element")) {
+        R_xlen_t n = XLENGTH(x);
+        if (p->rows_w != n || p->rows_h != n || (p->bins > 1 &&
+                                                  p->rows_s != n))
+            Rf_error("per-element splines need one row of parameters per "
+                     "element of the input (%lld)", (long long) n);
+        return n;
+    }
     int features = p->rows_w > 1 || p->rows_h > 1 || p->rows_s > 1;
     if (!features)
         return 1;
@@ -237,11 +249,12 @@ static spline_knots alloc_knots(int K)
     return knots;
 }
 
-/* C_rqs_map(x, widths, heights, slopes, rows, range_min, operation,
-   event_ndims): one of rqs_operation. The maps keep x's shape; the
+/* C_rqs_map(x, widths, heights, slopes, rows, per_element, range_min,
+   operation, event_ndims): one of rqs_operation. The maps keep x's shape; the
    log-dets are summed over the last event_ndims axes. */
 SEXP C_rqs_map(SEXP x, SEXP widths, SEXP heights, SEXP slopes, SEXP rows,
-               SEXP range_min, SEXP operation, SEXP event_ndims)
+               SEXP per_element, SEXP range_min, SEXP operation,
+               SEXP event_ndims)
 {
     check_double_array(x, "x");
     spline_parameters p;
@@ -253,7 +266,7 @@ SEXP C_rqs_map(SEXP x, SEXP widths, SEXP heights, SEXP slopes, SEXP rows,
     if (TYPEOF(event_ndims) != INTSXP || XLENGTH(event_ndims) != 1)
         Rf_error("`event_ndims` must be a single integer");
     int op = INTEGER(operation)[0];
-    R_xlen_t runs = feature_runs(x, &p);
+    R_xlen_t runs = feature_runs(x, &p, per_element);
     R_xlen_t n = XLENGTH(x);
     R_xlen_t run_length = runs > 0 ? n / runs : 0;
     const double *in = REAL_RO(x);
@@ -302,8 +315,8 @@ typedef struct {
     double *knot_x, *width, *knot_y, *height, *slope;
 } bin_gradients;
 
-/* C_rqs_backward(x, widths, heights, slopes, rows, range_min, direction,
-   event_ndims, grad_output, grad_log_det): x is the forward-domain point
+/* C_rqs_backward(x, widths, heights, slopes, rows, per_element, range_min,
+   direction, event_ndims, grad_output, grad_log_det): x is the forward-domain point
    (the forward pass's input, the inverse pass's output). direction 0: the
    loss depends on y = f(x) and the forward log-det; 1: on x = f^-1(y) and
    the inverse log-det. grad_output is shaped like x; grad_log_det has one
@@ -311,8 +324,9 @@ typedef struct {
    list(input = , widths = , heights = , slopes = ), the parameter gradients
    shaped like the parameters (without their dims). */
 SEXP C_rqs_backward(SEXP x, SEXP widths, SEXP heights, SEXP slopes,
-                    SEXP rows, SEXP range_min, SEXP direction,
-                    SEXP event_ndims, SEXP grad_output, SEXP grad_log_det)
+                    SEXP rows, SEXP per_element, SEXP range_min,
+                    SEXP direction, SEXP event_ndims, SEXP grad_output,
+                    SEXP grad_log_det)
 {
     check_double_array(x, "x");
     check_double_array(grad_output, "grad_output");
@@ -332,7 +346,7 @@ SEXP C_rqs_backward(SEXP x, SEXP widths, SEXP heights, SEXP slopes,
     if (gl_length != 1 && gl_length != size)
         Rf_error("`grad_log_det` has %lld values, expected 1 or %lld",
                  (long long) gl_length, (long long) size);
-    R_xlen_t runs = feature_runs(x, &p);
+    R_xlen_t runs = feature_runs(x, &p, per_element);
     R_xlen_t run_length = runs > 0 ? n / runs : 0;
     int K = p.bins;
 

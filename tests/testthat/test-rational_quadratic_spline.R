@@ -5,9 +5,9 @@
 
 spline_raw_backward <- function(x, W, H, S, range_min = -1, inverse = FALSE,
                                 grad_output = 1, grad_log_det = 0) {
-  rows <- c(NROW(matrix(W, ncol = length(W))), 1L, 1L)
   .Call(bijectors:::C_rqs_backward, as.double(x), as.double(W),
-        as.double(H), as.double(S), c(1L, 1L, 1L), as.double(range_min),
+        as.double(H), as.double(S), c(1L, 1L, 1L), FALSE,
+        as.double(range_min),
         inverse, 0L, rep_len(as.double(grad_output), length(x)),
         as.double(grad_log_det))
 }
@@ -150,7 +150,7 @@ test_that("raw partials match central differences in both directions", {
     at <- if (inverse) y else x
     g <- .Call(bijectors:::C_rqs_backward, if (inverse)
       ref_spline_inverse(p$W, p$H, p$S, -1, y) else x, p$W, p$H, p$S,
-      c(1L, 1L, 1L), -1, inverse, 0L, gy, gl)
+      c(1L, 1L, 1L), FALSE, -1, inverse, 0L, gy, gl)
     expect_equal(g$input, numeric_gradient(function(v) f(p$W, p$H, p$S, v),
                                            at), tolerance = 1e-6)
     expect_equal(g$widths, numeric_gradient(function(v) f(v, p$H, p$S, at),
