@@ -192,7 +192,16 @@ conformance_rows <- list(
   conformance_row("rational quadratic spline, shared", function() {
     tfb_rational_quadratic_spline(c(1, 2, 1, 1), c(2, 1, 1.5, 0.5),
                                   c(0.5, 2, 1.2), range_min = -1.5)
-  }, conformance_matrix)
+  }, conformance_matrix),
+  # a neural spline coupling layer: real NVP with a spline template
+  conformance_row("real NVP with a spline template", function() {
+    set.seed(21)
+    tfb_real_nvp(num_masked = -1, shift_and_log_scale_fn =
+                   tfb_real_nvp_spline_template(c(4), num_bins = 3,
+                                                range_min = -2.5,
+                                                range_max = 3.5,
+                                                activation = "tanh"))
+  }, conformance_matrix, tolerance = 1e-7)
 )
 
 for (row in conformance_rows) {
