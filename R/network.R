@@ -538,7 +538,7 @@ template_build <- function(template, input_size, output_units) {
 # Network outputs per transformed unit: shift and log-scale (or the shift
 # alone); a spline template's 3K - 1 widths, heights and slopes.
 template_outputs_per_unit <- function(template) {
-  if (inherits(template, "tfb_real_nvp_spline_template")) {
+  if (is_spline_template(template)) {
     return(3L * .subset2(template, "num_bins") - 1L)
   }
   if (.subset2(template, "shift_only")) 1L else 2L
@@ -593,6 +593,10 @@ template_fields <- list(
   tfb_real_nvp_spline_template = c(
     "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
     "min_bin_height", "min_slope", "activation", "name", "use_bias",
+    "trainable", "kernel_initializer", "bias_initializer"),
+  tfb_masked_autoregressive_spline_template = c(
+    "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
+    "min_bin_height", "min_slope", "activation", "name", "use_bias",
     "trainable", "kernel_initializer", "bias_initializer")
 )
 
@@ -645,7 +649,8 @@ format.bijectors_template <- function(x, ...) {
     sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
     paste0("  ", format_template_summary(x))
   )
-  if (inherits(x, "tfb_masked_autoregressive_template")) {
+  if (inherits(x, "tfb_masked_autoregressive_template") &&
+      !is_spline_template(x)) {
     lines <- c(lines, sprintf("  log_scale clipped to [%s, %s]",
                               format(.subset2(x, "log_scale_min_clip")),
                               format(.subset2(x, "log_scale_max_clip"))))
