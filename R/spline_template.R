@@ -71,7 +71,75 @@ tfb_real_nvp_spline_template <- function(hidden_layers, num_bins = 8,
                                          ...) {
   dense <- check_template_dense_arguments(
     list(...), "tfb_real_nvp_spline_template", made = FALSE)
-  hidden_layers <- check_hidden_layers(hidden_layers, allow_empty = TRUE)
+  new_spline_template(
+    "tfb_real_nvp_spline_template",
+    check_hidden_layers(hidden_layers, allow_empty = TRUE), num_bins,
+    range_min, range_max, min_bin_width, min_bin_height, min_slope,
+    activation, name %||% "real_nvp_spline_template", dense)
+}
+
+#' Spline template of a masked autoregressive flow (neural spline MAF)
+#'
+#' A conditioner for [tfb_masked_autoregressive_flow()] that makes it a
+#' rational quadratic spline autoregressive flow (the autoregressive neural
+#' spline flow of Durkan et al. 2019), as TFP's
+#' `MaskedAutoregressiveFlow(bijector_fn = ...)` with a function returning
+#' `RationalQuadraticSpline`. Pass it as `shift_and_log_scale_fn`. The
+#' network is a MADE as in [tfb_masked_autoregressive_default_template()]
+#' (masked dense layers, each hidden layer at least `D` units), with
+#' `3K - 1` outputs per unit: for unit `i`, `K` raw widths, `K` raw heights
+#' and `K - 1` raw slopes, contiguous (MADE's masks give each unit a
+#' contiguous output block), so unit `i`'s spline depends only on the units
+#' before it. Each unit of each event goes through its own
+#' [tfb_rational_quadratic_spline()] on `[range_min, range_max]`, with the
+#' widths, heights and slopes constrained as for
+#' [tfb_real_nvp_spline_template()] (a zero network is the identity).
+#'
+#' The inverse (density) direction is one network pass, the forward
+#' direction `D` passes; both have analytic gradients (the forward one
+#' solves the implicit equation `y = g(x; MADE(y))` in `D` reverse network
+#' passes), so [fit()] trains the flow, and an inverted one (an inverse
+#' autoregressive spline flow).
+#'
+#' @inheritParams tfb_real_nvp_spline_template
+#' @inheritParams tfb_masked_autoregressive_default_template
+#' @param name String or `NULL` (`"masked_autoregressive_spline_template"`).
+#' @return A template of class `c("tfb_masked_autoregressive_spline_template",
+#'   "tfb_masked_autoregressive_template", "bijectors_template")` to pass to
+#'   [tfb_masked_autoregressive_flow()]. Fields: its arguments, `$built`,
+#'   `$input_size`, `$output_units` and `$weights` (with the MADE masks).
+#' @family networks
+#' @seealso [tfb_masked_autoregressive_flow()],
+#'   [tfb_rational_quadratic_spline()], [tfb_real_nvp_spline_template()].
+#' @examples
+#' set.seed(1)
+#' made <- tfb_masked_autoregressive_spline_template(c(8, 8), num_bins = 4)
+#' maf <- tfb_masked_autoregressive_flow(made)
+#' y <- matrix(rnorm(12), ncol = 3)
+#' x <- maf$inverse(y)
+#' all.equal(maf$forward(x), y)
+#' maf$inverse_log_det_jacobian(y, event_ndims = 1)
+#' @export
+tfb_masked_autoregressive_spline_template <- function(
+    hidden_layers, num_bins = 8, range_min = -3, range_max = 3,
+    min_bin_width = 1e-3, min_bin_height = 1e-3, min_slope = 1e-3,
+    activation = "relu", name = NULL, ...) {
+  dense <- check_template_dense_arguments(
+    list(...), "tfb_masked_autoregressive_spline_template", made = TRUE)
+  template <- new_spline_template(
+    "tfb_masked_autoregressive_spline_template",
+    check_hidden_layers(hidden_layers, allow_empty = FALSE), num_bins,
+    range_min, range_max, min_bin_width, min_bin_height, min_slope,
+    activation, name %||% "masked_autoregressive_spline_template", dense)
+  class(template) <- c("tfb_masked_autoregressive_spline_template",
+                       "tfb_masked_autoregressive_template",
+                       "bijectors_template")
+  template
+}
+
+new_spline_template <- function(kind, hidden_layers, num_bins, range_min,
+                                range_max, min_bin_width, min_bin_height,
+                                min_slope, activation, name, dense) {
   num_bins <- check_count(num_bins, "num_bins")
   range_min <- check_number(range_min, "range_min")
   range_max <- check_number(range_max, "range_max")
@@ -81,13 +149,15 @@ tfb_real_nvp_spline_template <- function(hidden_layers, num_bins = 8,
       format(range_max), format(range_min)))
   }
   interval <- range_max - range_min
-  min_bin_width <- check_number(min_bin_width, "min_bin_width", lower = 0)
-  min_bin_height <- check_number(min_bin_height, "min_bin_height", lower = 0)
-  for (arg in c("min_bin_width", "min_bin_height")) {
-    if (num_bins * get(arg) >= interval) {
+  minimums <- list(
+    min_bin_width = check_number(min_bin_width, "min_bin_width", lower = 0),
+    min_bin_height = check_number(min_bin_height, "min_bin_height",
+                                  lower = 0))
+  for (arg in names(minimums)) {
+    if (num_bins * minimums[[arg]] >= interval) {
       abort_bijectors("argument", sprintf(paste(
         "`num_bins * %s` (%s) must be smaller than `range_max - range_min`",
-        "(%s)."), arg, format(num_bins * get(arg)), format(interval)))
+        "(%s)."), arg, format(num_bins * minimums[[arg]]), format(interval)))
     }
   }
   min_slope <- check_number(min_slope, "min_slope", lower = 0)
@@ -95,16 +165,16 @@ tfb_real_nvp_spline_template <- function(hidden_layers, num_bins = 8,
     abort_bijectors("argument", sprintf(
       "`min_slope` must be in [0, 1), not %s.", format(min_slope)))
   }
-  new_template("tfb_real_nvp_spline_template", list(
+  new_template(kind, list(
     hidden_layers = hidden_layers,
     num_bins = num_bins,
     range_min = range_min,
     range_max = range_max,
-    min_bin_width = min_bin_width,
-    min_bin_height = min_bin_height,
+    min_bin_width = minimums$min_bin_width,
+    min_bin_height = minimums$min_bin_height,
     min_slope = min_slope,
     activation = check_activation(activation),
-    name = check_string(name %||% "real_nvp_spline_template", "name"),
+    name = check_string(name, "name"),
     use_bias = dense$use_bias,
     trainable = dense$trainable,
     kernel_initializer = dense$kernel_initializer,
@@ -113,7 +183,8 @@ tfb_real_nvp_spline_template <- function(hidden_layers, num_bins = 8,
 }
 
 is_spline_template <- function(fn) {
-  is_template(fn) && inherits(fn, "tfb_real_nvp_spline_template")
+  is_template(fn) && inherits(fn, c("tfb_real_nvp_spline_template",
+                                    "tfb_masked_autoregressive_spline_template"))
 }
 
 # What format_template_summary() shows of a spline template, before the
@@ -134,21 +205,48 @@ spline_template_summary <- function(template) {
 
 # ---- from network outputs to splines ----------------------------------------
 
-# The `K` columns of block `block` (0 widths, 1 heights; slopes K - 1
-# columns after both) of a rows x (3K - 1) units output, as a
-# (rows * units) x columns matrix whose row n + (j - 1) rows is unit j of
-# event n (the column-major order of the transformed block).
-spline_output_block <- function(output, rows, units, offset, columns) {
-  block <- output[, offset + seq_len(units * columns), drop = FALSE]
-  matrix(aperm(array(block, c(rows, columns, units)), c(1L, 3L, 2L)),
-         rows * units, columns)
+# Which of a network's rows x (3K - 1) units outputs feed each element's
+# spline. A coupling network gives all widths (unit by unit, K each), then
+# all heights, then all slopes (TFP's docstring: three dense heads); a MADE
+# gives unit i's 3K - 1 values together (widths, heights, slopes), since its
+# masks assign contiguous output blocks to units. The result: three matrices
+# (rows * units) x K, K, K - 1 whose row n + (j - 1) rows is unit j of row
+# n, the column-major order of the transformed values.
+spline_output_parts <- function(output, rows, units, K, made) {
+  per_unit <- 3L * K - 1L
+  columns <- c(K, K, K - 1L)
+  starts <- c(0L, K, 2L * K)
+  lapply(1:3, function(part) {
+    if (made) {
+      block <- array(output, c(rows, per_unit, units))[
+        , starts[[part]] + seq_len(columns[[part]]), , drop = FALSE]
+    } else {
+      block <- array(output[, starts[[part]] * units +
+                              seq_len(units * columns[[part]]),
+                            drop = FALSE],
+                     c(rows, columns[[part]], units))
+    }
+    matrix(aperm(block, c(1L, 3L, 2L)), rows * units, columns[[part]])
+  })
 }
 
-# The inverse: a (rows * units) x columns gradient back to rows x
-# (units * columns) output columns.
-spline_block_output <- function(block, rows, units, columns) {
-  matrix(aperm(array(block, c(rows, units, columns)), c(1L, 3L, 2L)),
-         rows, units * columns)
+# The inverse of spline_output_parts(): gradients of the three parts back to
+# a rows x (3K - 1) units gradient of the network output.
+spline_parts_output <- function(parts, rows, units, K, made) {
+  columns <- c(K, K, K - 1L)
+  blocks <- lapply(1:3, function(part) {
+    aperm(array(parts[[part]], c(rows, units, columns[[part]])),
+          c(1L, 3L, 2L))
+  })
+  if (!made) {
+    return(matrix(unlist(blocks, use.names = FALSE), rows))
+  }
+  output <- array(0, c(rows, 3L * K - 1L, units))
+  starts <- c(0L, K, 2L * K)
+  for (part in 1:3) {
+    output[, starts[[part]] + seq_len(columns[[part]]), ] <- blocks[[part]]
+  }
+  matrix(output, rows)
 }
 
 spline_row_softmax <- function(raw) {
@@ -158,17 +256,16 @@ spline_row_softmax <- function(raw) {
 
 # Widths, heights and slopes of every element's spline, with the softmax
 # probabilities and the slopes' softplus argument for the backward pass.
-spline_template_splines <- function(fn, output, rows, units) {
+spline_template_splines <- function(fn, output, rows, units, made) {
   K <- .subset2(fn, "num_bins")
   interval <- .subset2(fn, "range_max") - .subset2(fn, "range_min")
   min_w <- .subset2(fn, "min_bin_width")
   min_h <- .subset2(fn, "min_bin_height")
   min_s <- .subset2(fn, "min_slope")
-  p_w <- spline_row_softmax(spline_output_block(output, rows, units, 0L, K))
-  p_h <- spline_row_softmax(spline_output_block(output, rows, units,
-                                                units * K, K))
-  slope_input <- spline_output_block(output, rows, units, 2L * units * K,
-                                     K - 1L) + log(expm1(1 - min_s))
+  parts <- spline_output_parts(output, rows, units, K, made)
+  p_w <- spline_row_softmax(parts[[1L]])
+  p_h <- spline_row_softmax(parts[[2L]])
+  slope_input <- parts[[3L]] + log(expm1(1 - min_s))
   list(widths = min_w + (interval - K * min_w) * p_w,
        heights = min_h + (interval - K * min_h) * p_h,
        slopes = min_s + ifelse(slope_input > 30, slope_input,
@@ -177,36 +274,35 @@ spline_template_splines <- function(fn, output, rows, units) {
 }
 
 # The gradient of the network output from the gradients of the splines'
-# widths, heights and slopes.
+# widths, heights and slopes (vectors in the parts' order).
 spline_template_output_gradient <- function(fn, splines, g_w, g_h, g_s,
-                                            rows, units) {
+                                            rows, units, made) {
   K <- .subset2(fn, "num_bins")
   interval <- .subset2(fn, "range_max") - .subset2(fn, "range_min")
   softmax_back <- function(p, g, scale) {
+    g <- matrix(g, nrow(p))
     scale * p * (g - rowSums(p * g))
   }
-  a <- softmax_back(splines$p_w, g_w,
-                    interval - K * .subset2(fn, "min_bin_width"))
-  b <- softmax_back(splines$p_h, g_h,
-                    interval - K * .subset2(fn, "min_bin_height"))
-  c <- g_s * stats::plogis(splines$slope_input)
-  cbind(spline_block_output(a, rows, units, K),
-        spline_block_output(b, rows, units, K),
-        spline_block_output(c, rows, units, K - 1L))
+  spline_parts_output(list(
+    softmax_back(splines$p_w, g_w,
+                 interval - K * .subset2(fn, "min_bin_width")),
+    softmax_back(splines$p_h, g_h,
+                 interval - K * .subset2(fn, "min_bin_height")),
+    g_s * stats::plogis(splines$slope_input)), rows, units, K, made)
 }
 
-# ---- the coupling step ------------------------------------------------------
+# ---- one spline step -----------------------------------------------------------
 
-# One spline coupling step of `input` (a flow_input() list with the
-# coupling's columns): direction 1 forward, -1 inverse. Returns
-# list(output, log_det (one per row), cache).
-spline_coupling_step <- function(fn, input, first_column, units, columns,
-                                 direction) {
-  network <- template_network(fn, input$x, input$rows, first_column,
+# The network on `network_input` (columns first_column + 1, ... seen as
+# `rows` rows), then each element of `values` (rows x units) through its
+# spline: direction 1 forward, -1 inverse. Returns list(output (rows x
+# units), log_det (one per row, of this direction), cache).
+spline_step <- function(fn, network_input, rows, first_column, values,
+                        direction, made) {
+  units <- ncol(values)
+  network <- template_network(fn, network_input, rows, first_column,
                               keep_hidden = TRUE)
-  rows <- input$rows
-  splines <- spline_template_splines(fn, network$output, rows, units)
-  values <- matrix(input$x, rows)[, columns, drop = FALSE]
+  splines <- spline_template_splines(fn, network$output, rows, units, made)
   range_min <- .subset2(fn, "range_min")
   spline_rows <- rep(nrow(splines$widths), 3L)
   run <- function(v, operation) {
@@ -216,53 +312,153 @@ spline_coupling_step <- function(fn, input, first_column, units, columns,
   }
   transformed <- run(values, if (direction > 0L) "forward" else "inverse")
   point <- if (direction > 0L) as.vector(values) else transformed
-  element_log_det <- run(point, "forward_log_det")
-  log_det <- rowSums(matrix(element_log_det, rows, units))
-  if (direction < 0L) {
-    log_det <- -log_det
-  }
-  output <- input$x
-  flat <- matrix(output, rows)
-  flat[, columns] <- transformed
-  output[] <- flat
-  list(output = output, log_det = log_det,
-       cache = list(input = input, network = network, splines = splines,
-                    point = point, first_column = first_column,
-                    columns = columns, units = units, direction = direction))
+  log_det <- rowSums(matrix(run(point, "forward_log_det"), rows, units))
+  list(output = matrix(transformed, rows, units),
+       log_det = if (direction < 0L) -log_det else log_det,
+       cache = list(network_input = network_input, rows = rows,
+                    first_column = first_column, network = network,
+                    splines = splines, point = point, units = units,
+                    direction = direction, made = made))
 }
 
-spline_coupling_backward <- function(fn, cache, grad_output, grad_log_det) {
-  input <- cache$input
-  rows <- input$rows
-  units <- cache$units
+# The spline part of a step's backward pass: given dLoss/d(output) (rows x
+# units) and dLoss/d(log_det) per row, list(values = dLoss/d(values),
+# network_output = dLoss/d(network output)).
+spline_step_backward <- function(fn, cache, grad_output, grad_rows) {
   splines <- cache$splines
-  grad_flat <- matrix(as.double(grad_output), rows)
-  grad_rows <- rep_len(as.double(grad_log_det), rows)
   spline_rows <- rep(nrow(splines$widths), 3L)
   backward <- .Call(C_rqs_backward, cache$point, splines$widths,
                     splines$heights, splines$slopes, spline_rows, TRUE,
                     .subset2(fn, "range_min"), cache$direction < 0L, 0L,
-                    as.vector(grad_flat[, cache$columns, drop = FALSE]),
-                    rep(grad_rows, units))
-  K <- .subset2(fn, "num_bins")
-  shaped <- function(g, columns) matrix(g, rows * units, columns)
-  grad_network <- spline_template_output_gradient(
-    fn, splines, shaped(backward$widths, K), shaped(backward$heights, K),
-    shaped(backward$slopes, K - 1L), rows, units)
-  grad_input <- grad_flat
-  grad_input[, cache$columns] <- backward$input
-  grad_input <- array(grad_input, input_dims(input$x))
-  if (is.null(dim(input$x))) {
-    grad_input <- as.vector(grad_input)
-  }
-  network <- .Call(C_mlp_backward, input$x, as.double(rows),
+                    as.double(grad_output), rep(grad_rows, cache$units))
+  list(values = matrix(backward$input, cache$rows, cache$units),
+       network_output = spline_template_output_gradient(
+         fn, splines, backward$widths, backward$heights, backward$slopes,
+         cache$rows, cache$units, cache$made))
+}
+
+# The network's backward pass: list(input = input_gradient plus the
+# network's share, parameters = in the order of the template's slots).
+spline_network_backward <- function(fn, cache, grad_network, input_gradient) {
+  network <- .Call(C_mlp_backward, cache$network_input, as.double(cache$rows),
                    as.double(cache$first_column), .subset2(fn, "kernels"),
                    .subset2(fn, "activation_codes"), cache$network$hidden,
-                   cache$network$output, grad_network, NULL, grad_input)
+                   cache$network$output, grad_network, .subset2(fn, "masks"),
+                   input_gradient)
   layers <- length(network$kernels)
   parameters <- vector("list", 2L * layers)
   parameters[2L * seq_len(layers) - 1L] <- network$kernels
   parameters[2L * seq_len(layers)] <- network$biases
   list(input = network$input,
        parameters = parameters[template_trained_slots(fn, layers)])
+}
+
+# ---- the coupling step (tfb_real_nvp) -------------------------------------------
+
+# One spline coupling step of `input` (a flow_input() list): the columns
+# `columns` are transformed, conditioned on the others. Returns
+# list(output, log_det (one per row), cache).
+spline_coupling_step <- function(fn, input, first_column, units, columns,
+                                 direction) {
+  rows <- input$rows
+  values <- matrix(input$x, rows)[, columns, drop = FALSE]
+  step <- spline_step(fn, input$x, rows, first_column, values, direction,
+                      made = FALSE)
+  output <- input$x
+  flat <- matrix(output, rows)
+  flat[, columns] <- step$output
+  output[] <- flat
+  step$cache$columns <- columns
+  step$cache$dims <- input_dims(input$x)
+  list(output = output, log_det = step$log_det, cache = step$cache)
+}
+
+spline_coupling_backward <- function(fn, cache, grad_output, grad_log_det) {
+  rows <- cache$rows
+  grad_flat <- matrix(as.double(grad_output), rows)
+  spline <- spline_step_backward(
+    fn, cache, grad_flat[, cache$columns, drop = FALSE],
+    rep_len(as.double(grad_log_det), rows))
+  grad_input <- grad_flat
+  grad_input[, cache$columns] <- spline$values
+  grad_input <- as.vector(grad_input)
+  if (length(cache$dims) > 1L) {
+    dim(grad_input) <- cache$dims
+  }
+  spline_network_backward(fn, cache, spline$network_output, grad_input)
+}
+
+# ---- the autoregressive step (tfb_masked_autoregressive_flow) -------------------
+
+# The inverse (density) direction: one pass, x_i = g_i^-1(y_i; MADE(y)_i).
+maf_spline_inverse <- function(fn, input) {
+  rows <- input$rows
+  step <- spline_step(fn, input$x, rows, 0L, matrix(input$x, rows), -1L,
+                      made = TRUE)
+  output <- input$x
+  output[] <- step$output
+  step$cache$dims <- input_dims(input$x)
+  list(output = output, log_det = step$log_det, cache = step$cache)
+}
+
+# The forward direction: D passes, y_i = g_i(x_i; MADE(y)_i). The last
+# pass's network input is y after D - 1 passes, whose columns 1..D-1 are
+# final; column D reaches no output, so that pass is the step at the final
+# y.
+maf_spline_forward <- function(fn, input) {
+  rows <- input$rows
+  values <- matrix(input$x, rows)
+  network_input <- numeric(length(input$x))
+  for (pass in seq_len(input$event_size)) {
+    step <- spline_step(fn, network_input, rows, 0L, values, 1L, made = TRUE)
+    if (pass < input$event_size) {
+      network_input <- as.vector(step$output)
+    }
+  }
+  output <- input$x
+  output[] <- step$output
+  step$cache$dims <- input_dims(input$x)
+  list(output = output, log_det = step$log_det, cache = step$cache)
+}
+
+shape_like_input <- function(values, dims) {
+  values <- as.vector(values)
+  if (length(dims) > 1L) {
+    dim(values) <- dims
+  }
+  values
+}
+
+maf_spline_inverse_backward <- function(fn, cache, grad_x, grad_log_det) {
+  spline <- spline_step_backward(fn, cache, matrix(as.double(grad_x),
+                                                   cache$rows),
+                                 rep_len(as.double(grad_log_det), cache$rows))
+  spline_network_backward(fn, cache, spline$network_output,
+                          shape_like_input(spline$values, cache$dims))
+}
+
+# y = g(x; MADE(y)) is implicit. With the direct gradient G of y (the
+# loss's), the total one solves Y = G + J^T T(Y), where T(Y) is the
+# gradient of the network output given Y (the splines' local partials) and
+# J the network's Jacobian at y, strictly lower triangular in the units: D
+# - 1 rounds of substitution are exact (round k fixes unit D - k). Then
+# x's gradient and the weights' follow from Y.
+maf_spline_forward_backward <- function(fn, cache, grad_y, grad_log_det) {
+  rows <- cache$rows
+  direct <- matrix(as.double(grad_y), rows)
+  grad_rows <- rep_len(as.double(grad_log_det), rows)
+  total <- direct
+  zero_input <- numeric(length(direct))
+  for (round in seq_len(cache$units - 1L)) {
+    spline <- spline_step_backward(fn, cache, total, grad_rows)
+    through_network <- spline_network_backward(fn, cache,
+                                               spline$network_output,
+                                               zero_input)$input
+    total <- direct + matrix(through_network, rows)
+  }
+  spline <- spline_step_backward(fn, cache, total, grad_rows)
+  network <- spline_network_backward(fn, cache, spline$network_output,
+                                     zero_input)
+  list(input = shape_like_input(spline$values, cache$dims),
+       parameters = network$parameters)
 }

@@ -32,6 +32,13 @@ nvp <- function() {
                  tfb_real_nvp_default_template(c(4), activation = "tanh"))
 }
 
+maf_spline <- function() {
+  set.seed(22)
+  tfb_masked_autoregressive_flow(tfb_masked_autoregressive_spline_template(
+    c(6, 6), num_bins = 3, range_min = -2.5, range_max = 3.5,
+    activation = "tanh"))
+}
+
 # a batch-normalization bijector whose layer has seen data
 trained_batch_norm <- function(training) {
   layer <- layer_batch_normalization(momentum = 0.5, epsilon = 0.01)
@@ -201,7 +208,14 @@ conformance_rows <- list(
                                                 range_min = -2.5,
                                                 range_max = 3.5,
                                                 activation = "tanh"))
-  }, conformance_matrix, tolerance = 1e-7)
+  }, conformance_matrix, tolerance = 1e-7),
+  # neural spline autoregressive flows: MAF and its inverse (IAF)
+  conformance_row("masked autoregressive flow with a spline template",
+                  function() maf_spline(), conformance_matrix,
+                  tolerance = 1e-7),
+  conformance_row("inverse autoregressive flow with a spline template",
+                  function() tfb_invert(maf_spline()), conformance_matrix,
+                  tolerance = 1e-7)
 )
 
 for (row in conformance_rows) {

@@ -113,7 +113,88 @@ test_that("template arguments are checked", {
                class = "bijectors_error_argument")
   expect_error(tfb_real_nvp_spline_template(4, dropout = 0.1),
                class = "bijectors_error_unsupported")
-  # not (yet) a conditioner of the masked autoregressive flow
+  expect_error(tfb_masked_autoregressive_spline_template(integer(0)),
+               class = "bijectors_error_argument")
+  # each template serves its own flow
   expect_error(tfb_masked_autoregressive_flow(tfb_real_nvp_spline_template(4)),
                class = "bijectors_error_template")
+  expect_error(tfb_real_nvp(1, tfb_masked_autoregressive_spline_template(4)),
+               class = "bijectors_error_template")
+  # MADE's hidden layers must be as wide as the event
+  maf <- tfb_masked_autoregressive_flow(
+    tfb_masked_autoregressive_spline_template(2))
+  expect_error(maf$inverse(matrix(0, 2, 3)),
+               class = "bijectors_error_template")
+})
+
+# The inverse of a spline MAF by hand: the MADE on y (masked kernels, tanh),
+# unit i's 3K - 1 outputs together, then each element's inverse spline.
+ref_spline_maf_inverse <- function(template, y) {
+  w <- template$weights
+  h <- y
+  for (k in seq_along(w)) {
+    h <- h %*% w[[k]]$kernel + matrix(w[[k]]$bias, nrow(h), ncol(w[[k]]$kernel),
+                                      byrow = TRUE)
+    if (k < length(w)) h <- tanh(h)
+  }
+  K <- template$num_bins
+  lo <- template$range_min
+  interval <- template$range_max - lo
+  softmax <- function(a) exp(a) / sum(exp(a))
+  x <- y
+  log_det <- numeric(nrow(y))
+  for (n in seq_len(nrow(y))) {
+    for (i in seq_len(ncol(y))) {
+      out <- h[n, (i - 1) * (3 * K - 1) + seq_len(3 * K - 1)]
+      W <- template$min_bin_width +
+        (interval - K * template$min_bin_width) * softmax(out[1:K])
+      H <- template$min_bin_height +
+        (interval - K * template$min_bin_height) * softmax(out[K + 1:K])
+      S <- template$min_slope + log1p(exp(out[2 * K + seq_len(K - 1)] +
+                                            log(expm1(1 - template$min_slope))))
+      x[n, i] <- ref_spline_inverse(W, H, S, lo, y[n, i])
+      log_det[[n]] <- log_det[[n]] - ref_spline_fldj(W, H, S, lo, x[n, i])
+    }
+  }
+  list(x = x, log_det = log_det)
+}
+
+test_that("a spline MAF is the sheet's spline on a MADE's outputs", {
+  set.seed(33)
+  template <- tfb_masked_autoregressive_spline_template(
+    c(8, 8), num_bins = 4, range_min = -2, range_max = 2, activation = "tanh",
+    bias_initializer = function(shape) rnorm(shape, sd = 0.5))
+  maf <- tfb_masked_autoregressive_flow(template)
+  y <- matrix(rnorm(30), 10, 3)
+  x <- maf$inverse(y)
+  ref <- ref_spline_maf_inverse(template, y)
+  expect_equal(x, ref$x, tolerance = 1e-12)
+  expect_equal(maf$inverse_log_det_jacobian(y, event_ndims = 1), ref$log_det,
+               tolerance = 1e-12)
+  expect_equal(maf$forward(x), y, tolerance = 1e-12)
+  expect_equal(maf$forward_log_det_jacobian(x, event_ndims = 1), -ref$log_det,
+               tolerance = 1e-12)
+  # autoregressive: x[, i] depends on y[, 1:i] only
+  moved <- y
+  moved[, 3] <- moved[, 3] + 0.5
+  expect_identical(maf$inverse(moved)[, 1:2], x[, 1:2])
+  moved[, 2] <- moved[, 2] - 0.5
+  expect_identical(maf$inverse(moved)[, 1], x[, 1])
+})
+
+test_that("fit() trains spline MAF and IAF flows", {
+  set.seed(34)
+  data <- sample_two_moons(300)
+  for (invert in c(FALSE, TRUE)) {
+    maf <- tfb_masked_autoregressive_flow(
+      tfb_masked_autoregressive_spline_template(c(16, 16), num_bins = 6,
+                                                activation = "tanh"))
+    flow <- tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0)),
+      if (invert) tfb_invert(maf) else maf)
+    before <- -mean(flow$log_prob(data))
+    fit(flow, data, epochs = 8, batch_size = 50, learning_rate = 0.01,
+        verbose = FALSE)
+    expect_lt(-mean(flow$log_prob(data)), before - 0.1)
+  }
 })
