@@ -37,7 +37,10 @@
 #'   [tfb_masked_autoregressive_default_template()], or an R function of an
 #'   `N` x `D` matrix returning `list(shift, log_scale)`, two `N` x `D`
 #'   matrices (either may be `NULL`: no shift, or no scaling). A function
-#'   must itself be autoregressive for the result to be a bijection.
+#'   must itself be autoregressive for the result to be a bijection. Or a
+#'   template from [tfb_masked_autoregressive_spline_template()]: each unit
+#'   then goes through a rational quadratic spline instead of the affine
+#'   map (a neural spline flow; TFP's `bijector_fn`).
 #' @param is_constant_jacobian `TRUE` or `FALSE`, as TFP: a promise that
 #'   `log_scale` does not depend on the input. Stored; it changes no result.
 #' @param unroll_loop `TRUE` or `FALSE`; accepted for compatibility (the

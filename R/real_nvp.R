@@ -28,7 +28,9 @@
 #'   [tfb_real_nvp_default_template()], or an R function
 #'   `function(x, output_units)` of an `N` x `|d|` matrix returning
 #'   `list(shift, log_scale)`, two `N` x `output_units` matrices (either may
-#'   be `NULL`).
+#'   be `NULL`). Or a template from [tfb_real_nvp_spline_template()]: the
+#'   transformed units then go through rational quadratic splines instead
+#'   of the affine map (neural spline coupling; TFP's `bijector_fn`).
 #' @param is_constant_jacobian `TRUE` or `FALSE`, as TFP: a promise that
 #'   `log_scale` does not depend on the input. Stored; it changes no result.
 #' @param validate_args `TRUE` to check that inputs are finite.
