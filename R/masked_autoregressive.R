@@ -37,7 +37,10 @@
 #'   [tfb_masked_autoregressive_default_template()], or an R function of an
 #'   `N` x `D` matrix returning `list(shift, log_scale)`, two `N` x `D`
 #'   matrices (either may be `NULL`: no shift, or no scaling). A function
-#'   must itself be autoregressive for the result to be a bijection.
+#'   must itself be autoregressive for the result to be a bijection. Or a
+#'   template from [tfb_masked_autoregressive_spline_template()]: each unit
+#'   then goes through a rational quadratic spline instead of the affine
+#'   map (a neural spline flow; TFP's `bijector_fn`).
 #' @param is_constant_jacobian `TRUE` or `FALSE`, as TFP: a promise that
 #'   `log_scale` does not depend on the input. Stored; it changes no result.
 #' @param unroll_loop `TRUE` or `FALSE`; accepted for compatibility (the
@@ -153,6 +156,10 @@ maf_conditioner <- function(bijector, y, rows, event_size) {
 
 # One pass: list(output = x, log_det = per-row inverse log-det).
 maf_inverse_pass <- function(bijector, input) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (is_spline_template(fn)) {
+    return(maf_spline_inverse(fn, input))
+  }
   conditioned <- maf_conditioner(bijector, input$x, input$rows,
                                  input$event_size)
   affine_step(input$x, conditioned, seq_len(input$event_size), -1L)
@@ -164,6 +171,10 @@ maf_inverse_pass <- function(bijector, input) {
 # those already hold their final values. A user's function, which need not
 # be autoregressive, gets one more pass for the log-det.
 maf_forward_pass <- function(bijector, input, with_log_det) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (is_spline_template(fn)) {
+    return(maf_spline_forward(fn, input))
+  }
   x <- input$x
   y <- numeric(length(x))
   result <- NULL
@@ -276,8 +287,12 @@ bijector_inverse_with_cache.tfb_masked_autoregressive_flow <- function(
   fn <- require_template(bijector)
   input <- maf_prepare(bijector, y, "y", event_ndims, check_ndims = TRUE)
   columns <- seq_len(input$event_size)
-  step <- template_step_with_cache(fn, input, 0L, input$event_size, columns,
-                                   -1L, made = TRUE)
+  step <- if (is_spline_template(fn)) {
+    maf_spline_inverse(fn, input)
+  } else {
+    template_step_with_cache(fn, input, 0L, input$event_size, columns, -1L,
+                             made = TRUE)
+  }
   list(x = step$output,
        log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
        cache = step$cache)
@@ -286,8 +301,11 @@ bijector_inverse_with_cache.tfb_masked_autoregressive_flow <- function(
 #' @export
 bijector_inverse_backward.tfb_masked_autoregressive_flow <- function(
     bijector, cache, grad_x, grad_log_det) {
-  template_step_backward(require_template(bijector), cache, grad_x,
-                         grad_log_det)
+  fn <- require_template(bijector)
+  if (is_spline_template(fn)) {
+    return(maf_spline_inverse_backward(fn, cache, grad_x, grad_log_det))
+  }
+  template_step_backward(fn, cache, grad_x, grad_log_det)
 }
 
 # The D passes of maf_forward_pass(), the last one keeping the network's
@@ -300,6 +318,13 @@ bijector_forward_with_cache.tfb_masked_autoregressive_flow <- function(
     bijector, x, event_ndims) {
   fn <- require_template(bijector)
   input <- maf_prepare(bijector, x, "x", event_ndims, check_ndims = TRUE)
+  if (is_spline_template(fn)) {
+    step <- maf_spline_forward(fn, input)
+    return(list(y = step$output,
+                log_det = reduce_log_det(step$log_det, input$dims,
+                                         input$event_ndims),
+                cache = step$cache))
+  }
   size <- input$event_size
   columns <- seq_len(size)
   network_input <- numeric(length(input$x))
@@ -336,6 +361,9 @@ bijector_forward_and_log_det.tfb_masked_autoregressive_flow <- function(
 bijector_forward_backward.tfb_masked_autoregressive_flow <- function(
     bijector, cache, grad_y, grad_log_det) {
   fn <- require_template(bijector)
+  if (is_spline_template(fn)) {
+    return(maf_spline_forward_backward(fn, cache, grad_y, grad_log_det))
+  }
   input <- cache$input
   conditioned <- cache$conditioned
   if (!is.double(grad_y)) {

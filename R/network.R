@@ -487,14 +487,13 @@ made_check_hidden <- function(template, input_size) {
 # Draws the weights: kernels layer by layer, in order, from R's RNG.
 template_build <- function(template, input_size, output_units) {
   hidden <- .subset2(template, "hidden_layers")
-  shift_only <- .subset2(template, "shift_only")
   activation <- network_activations[[.subset2(template, "activation")]]
   made <- inherits(template, "tfb_masked_autoregressive_template")
   if (made) {
     made_check_hidden(template, input_size)
   }
   units <- c(input_size, hidden,
-             (if (shift_only) 1L else 2L) * output_units)
+             template_outputs_per_unit(template) * output_units)
   layers <- length(units) - 1L
   kernels <- vector("list", layers)
   biases <- vector("list", layers)
@@ -534,6 +533,15 @@ template_build <- function(template, input_size, output_units) {
   assign("masks", masks, envir = template)
   assign("kernels", kernels, envir = template)
   invisible(template)
+}
+
+# Network outputs per transformed unit: shift and log-scale (or the shift
+# alone); a spline template's 3K - 1 widths, heights and slopes.
+template_outputs_per_unit <- function(template) {
+  if (is_spline_template(template)) {
+    return(3L * .subset2(template, "num_bins") - 1L)
+  }
+  if (.subset2(template, "shift_only")) 1L else 2L
 }
 
 layer_names <- function(layers) {
@@ -581,7 +589,15 @@ template_fields <- list(
     "trainable", "kernel_initializer", "bias_initializer"),
   tfb_real_nvp_template = c("hidden_layers", "shift_only", "activation",
                             "name", "use_bias", "trainable",
-                            "kernel_initializer", "bias_initializer")
+                            "kernel_initializer", "bias_initializer"),
+  tfb_real_nvp_spline_template = c(
+    "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
+    "min_bin_height", "min_slope", "activation", "name", "use_bias",
+    "trainable", "kernel_initializer", "bias_initializer"),
+  tfb_masked_autoregressive_spline_template = c(
+    "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
+    "min_bin_height", "min_slope", "activation", "name", "use_bias",
+    "trainable", "kernel_initializer", "bias_initializer")
 )
 
 #' @export
@@ -617,6 +633,9 @@ format_template_summary <- function(template) {
   } else {
     "not built"
   }
+  if (is_spline_template(template)) {
+    return(c(spline_template_summary(template), built))
+  }
   c(sprintf("hidden_layers: %s; activation: %s; shift_only: %s",
             if (length(hidden)) paste(hidden, collapse = ", ") else "none",
             .subset2(template, "activation"),
@@ -630,7 +649,8 @@ format.bijectors_template <- function(x, ...) {
     sprintf("<%s> \"%s\"", class(x)[[1L]], .subset2(x, "name")),
     paste0("  ", format_template_summary(x))
   )
-  if (inherits(x, "tfb_masked_autoregressive_template")) {
+  if (inherits(x, "tfb_masked_autoregressive_template") &&
+      !is_spline_template(x)) {
     lines <- c(lines, sprintf("  log_scale clipped to [%s, %s]",
                               format(.subset2(x, "log_scale_min_clip")),
                               format(.subset2(x, "log_scale_max_clip"))))

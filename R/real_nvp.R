@@ -28,7 +28,9 @@
 #'   [tfb_real_nvp_default_template()], or an R function
 #'   `function(x, output_units)` of an `N` x `|d|` matrix returning
 #'   `list(shift, log_scale)`, two `N` x `output_units` matrices (either may
-#'   be `NULL`).
+#'   be `NULL`). Or a template from [tfb_real_nvp_spline_template()]: the
+#'   transformed units then go through rational quadratic splines instead
+#'   of the affine map (neural spline coupling; TFP's `bijector_fn`).
 #' @param is_constant_jacobian `TRUE` or `FALSE`, as TFP: a promise that
 #'   `log_scale` does not depend on the input. Stored; it changes no result.
 #' @param validate_args `TRUE` to check that inputs are finite.
@@ -65,8 +67,11 @@ tfb_real_nvp <- function(num_masked, shift_and_log_scale_fn,
       "`num_masked` must be a non-zero whole number (negative to mask the",
       "last units), not %s."), describe_value(num_masked)))
   }
-  check_shift_and_log_scale_fn(shift_and_log_scale_fn, "tfb_real_nvp_template",
-                               "tfb_real_nvp_default_template",
+  check_shift_and_log_scale_fn(shift_and_log_scale_fn,
+                               c("tfb_real_nvp_template",
+                                 "tfb_real_nvp_spline_template"),
+                               paste("tfb_real_nvp_default_template() or",
+                                     "tfb_real_nvp_spline_template"),
                                "tfb_real_nvp")
   new_bijector(
     "tfb_real_nvp",
@@ -124,6 +129,12 @@ real_nvp_prepare <- function(bijector, x, arg, event_ndims = NULL,
 }
 
 real_nvp_pass <- function(bijector, input, direction) {
+  fn <- .subset2(bijector, "shift_and_log_scale_fn")
+  if (is_spline_template(fn)) {
+    return(spline_coupling_step(fn, input, input$first_masked,
+                                input$output_units, input$transformed,
+                                direction))
+  }
   conditioned <- conditioner(.subset2(bijector, "shift_and_log_scale_fn"),
                              input$x, input$rows, input$first_masked,
                              input$masked, input$output_units, made = FALSE)
@@ -214,9 +225,14 @@ real_nvp_with_cache <- function(bijector, value, event_ndims, arg,
   fn <- require_template(bijector)
   input <- real_nvp_prepare(bijector, value, arg, event_ndims,
                             check_ndims = TRUE)
-  step <- template_step_with_cache(fn, input, input$first_masked,
-                                   input$output_units, input$transformed,
-                                   direction, made = FALSE)
+  step <- if (is_spline_template(fn)) {
+    spline_coupling_step(fn, input, input$first_masked, input$output_units,
+                         input$transformed, direction)
+  } else {
+    template_step_with_cache(fn, input, input$first_masked,
+                             input$output_units, input$transformed,
+                             direction, made = FALSE)
+  }
   list(output = step$output,
        log_det = reduce_log_det(step$log_det, input$dims, input$event_ndims),
        cache = step$cache)
@@ -232,8 +248,15 @@ bijector_inverse_with_cache.tfb_real_nvp <- function(bijector, y,
 #' @export
 bijector_inverse_backward.tfb_real_nvp <- function(bijector, cache, grad_x,
                                                    grad_log_det) {
-  template_step_backward(require_template(bijector), cache, grad_x,
-                         grad_log_det)
+  real_nvp_backward(bijector, cache, grad_x, grad_log_det)
+}
+
+real_nvp_backward <- function(bijector, cache, grad_output, grad_log_det) {
+  fn <- require_template(bijector)
+  if (is_spline_template(fn)) {
+    return(spline_coupling_backward(fn, cache, grad_output, grad_log_det))
+  }
+  template_step_backward(fn, cache, grad_output, grad_log_det)
 }
 
 #' @export
@@ -246,8 +269,7 @@ bijector_forward_with_cache.tfb_real_nvp <- function(bijector, x,
 #' @export
 bijector_forward_backward.tfb_real_nvp <- function(bijector, cache, grad_y,
                                                    grad_log_det) {
-  template_step_backward(require_template(bijector), cache, grad_y,
-                         grad_log_det)
+  real_nvp_backward(bijector, cache, grad_y, grad_log_det)
 }
 
 #' @export

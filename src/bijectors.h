@@ -94,4 +94,12 @@ SEXP C_linear_apply(SEXP kind, SEXP values, SEXP permutation, SEXP x,
 SEXP C_linear_outer(SEXP a, SEXP b, SEXP columns);
 SEXP C_linear_lu_factor(SEXP matrix);
 
+SEXP C_rqs_map(SEXP x, SEXP widths, SEXP heights, SEXP slopes, SEXP rows,
+               SEXP per_element, SEXP range_min, SEXP operation,
+               SEXP event_ndims);
+SEXP C_rqs_backward(SEXP x, SEXP widths, SEXP heights, SEXP slopes,
+                    SEXP rows, SEXP per_element, SEXP range_min,
+                    SEXP direction, SEXP event_ndims, SEXP grad_output,
+                    SEXP grad_log_det);
+
 #endif

@@ -41,6 +41,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_linear_apply",        (DL_FUNC) &C_linear_apply,        5},
     {"C_linear_outer",        (DL_FUNC) &C_linear_outer,        3},
     {"C_linear_lu_factor",    (DL_FUNC) &C_linear_lu_factor,    1},
+    {"C_rqs_map",             (DL_FUNC) &C_rqs_map,             9},
+    {"C_rqs_backward",        (DL_FUNC) &C_rqs_backward,        11},
     {NULL, NULL, 0}
 };
 

@@ -32,6 +32,13 @@ nvp <- function() {
                  tfb_real_nvp_default_template(c(4), activation = "tanh"))
 }
 
+maf_spline <- function() {
+  set.seed(22)
+  tfb_masked_autoregressive_flow(tfb_masked_autoregressive_spline_template(
+    c(6, 6), num_bins = 3, range_min = -2.5, range_max = 3.5,
+    activation = "tanh"))
+}
+
 # a batch-normalization bijector whose layer has seen data
 trained_batch_norm <- function(training) {
   layer <- layer_batch_normalization(momentum = 0.5, epsilon = 0.01)
@@ -388,7 +395,35 @@ conformance_rows <- list(
     suppressMessages(tfb_affine_linear_operator(
       shift = c(2, 3, 1), scale = rbind(c(1, 0.5, 0), c(2, 1, 0.3),
                                         c(3, 2, 1)), adjoint = TRUE))
-  }, conformance_matrix)
+  }, conformance_matrix),
+  # linear and flows (linear-L2): a spline per feature on [-2, 3] (some
+  # inputs in the identity tails), and one spline shared by every feature
+  conformance_row("rational quadratic spline, per feature", function() {
+    tfb_rational_quadratic_spline(
+      rbind(c(1, 2, 1, 1), c(0.5, 1.5, 2, 1), c(2, 1, 1, 1)),
+      rbind(c(2, 1, 1, 1), c(1, 1, 1, 2), c(0.5, 0.5, 3, 1)),
+      rbind(c(0.5, 2, 1), c(1, 0.7, 1.5), c(3, 1, 0.4)), range_min = -2)
+  }, conformance_matrix),
+  conformance_row("rational quadratic spline, shared", function() {
+    tfb_rational_quadratic_spline(c(1, 2, 1, 1), c(2, 1, 1.5, 0.5),
+                                  c(0.5, 2, 1.2), range_min = -1.5)
+  }, conformance_matrix),
+  # a neural spline coupling layer: real NVP with a spline template
+  conformance_row("real NVP with a spline template", function() {
+    set.seed(21)
+    tfb_real_nvp(num_masked = -1, shift_and_log_scale_fn =
+                   tfb_real_nvp_spline_template(c(4), num_bins = 3,
+                                                range_min = -2.5,
+                                                range_max = 3.5,
+                                                activation = "tanh"))
+  }, conformance_matrix, tolerance = 1e-7),
+  # neural spline autoregressive flows: MAF and its inverse (IAF)
+  conformance_row("masked autoregressive flow with a spline template",
+                  function() maf_spline(), conformance_matrix,
+                  tolerance = 1e-7),
+  conformance_row("inverse autoregressive flow with a spline template",
+                  function() tfb_invert(maf_spline()), conformance_matrix,
+                  tolerance = 1e-7)
 )
 
 for (row in conformance_rows) {

@@ -185,6 +185,32 @@ test_that("the elementwise entry points survive gctorture", {
   })
 })
 
+test_that("the rational quadratic spline's entry points survive gctorture", {
+  skip_on_cran()
+  # direct calls: the R wrappers would make this slow under torture
+  spline_fixture <- function() {
+    list(x = matrix(c(-0.9, 0.3, -0.4, 0.8, 1.5, -0.2), 3, 2,
+                    dimnames = list(NULL, c("a", "b"))),
+         widths = rbind(c(0.5, 1, 0.5), c(1, 0.5, 0.5)),
+         heights = c(1, 0.5, 0.5), slopes = c(0.5, 2))
+  }
+  # C_rqs_map and C_rqs_backward: per feature and per element
+  expect_torture_identical(spline_fixture, function(f) {
+    rows <- c(2L, 1L, 1L)
+    list(lapply(0:3, function(op) {
+      .Call(bijectors:::C_rqs_map, f$x, f$widths, f$heights, f$slopes, rows,
+            FALSE, -1, op, if (op >= 2L) 1L else 0L)
+    }),
+    .Call(bijectors:::C_rqs_backward, f$x, f$widths, f$heights, f$slopes,
+          rows, FALSE, -1, FALSE, 2L, f$x, 1),
+    .Call(bijectors:::C_rqs_map, c(-0.5, 0.4), f$widths, f$widths[, 3:1],
+          rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1, 0L, 0L),
+    .Call(bijectors:::C_rqs_backward, c(-0.5, 0.4), f$widths,
+          f$widths[, 3:1], rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1,
+          TRUE, 0L, c(1, 2), c(0.5, 1)))
+  })
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -194,7 +220,8 @@ test_that("every registered entry point is covered above", {
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
     "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
-    "C_adam_step", "C_elementwise_map", "C_elementwise_backward"
+    "C_adam_step", "C_elementwise_map", "C_elementwise_backward",
+    "C_rqs_map", "C_rqs_backward"
   )
   expect_setequal(registered, covered)
 })
