@@ -81,11 +81,11 @@ kinds <- list(
       -z - exp(-z) - log(2)
     }),
   kumaraswamy_cdf = list(
-    make = "tfb_kumaraswamy_cdf(concentration1 = 2, concentration0 = 3)",
+    make = "tfb_kumaraswamy_cdf(concentration1 = 1.7, concentration0 = 2.5)",
     x = uniform(0.01, 0.99), y = uniform(0.01, 0.99),
-    forward = function(x) 1 - (1 - x^2)^3,
-    inverse = function(y) (1 - (1 - y)^(1 / 3))^(1 / 2),
-    fldj = function(x) log(2) + log(3) + log(x) + 2 * log1p(-x^2)),
+    forward = function(x) 1 - (1 - x^1.7)^2.5,
+    inverse = function(y) (1 - (1 - y)^(1 / 2.5))^(1 / 1.7),
+    fldj = function(x) log(1.7) + log(2.5) + 0.7 * log(x) + 1.5 * log1p(-x^1.7)),
   lambert_w_tail = list(
     make = "tfb_lambert_w_tail(shift = 0.5, scale = 2, tailweight = 0.2)",
     x = normal, y = normal,
