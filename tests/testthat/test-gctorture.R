@@ -211,6 +211,67 @@ test_that("the rational quadratic spline's entry points survive gctorture", {
   })
 })
 
+test_that("the structural and linear kinds' entry points survive gctorture", {
+  skip_on_cran()
+  # Direct calls with arguments made outside the torture, as the kinds'
+  # R code makes them (the R wrappers would make this slow under torture).
+  ns <- asNamespace("bijectors")
+  torture_calls <- function(calls) {
+    expect_torture_identical(function() calls, function(f) {
+      lapply(f, function(call) do.call(.Call, c(list(ns[[call[[1L]]]]),
+                                                call[-1L])))
+    })
+  }
+  x <- torture_data()
+  modes <- ns$cumsum_modes
+  torture_calls(lapply(modes, function(mode) {
+    list("C_cumsum_along", x, as.double(dim(x)), 2L, mode)
+  }))
+  simplex <- ns$simplex_input(x, "x", TRUE)
+  size <- as.double(simplex$size)
+  on_simplex <- .Call(ns$C_softmax_centered_map, simplex$x, simplex$rows,
+                      size, TRUE)[[1L]]
+  ones <- rep(1, simplex$rows)
+  torture_calls(list(
+    list("C_softmax_centered_map", simplex$x, simplex$rows, size, TRUE),
+    list("C_softmax_centered_backward", on_simplex, on_simplex, ones,
+         simplex$rows, size, TRUE),
+    list("C_iterated_sigmoid_centered_map", simplex$x, simplex$rows, size,
+         TRUE),
+    list("C_iterated_sigmoid_centered_backward", simplex$x, on_simplex,
+         on_simplex, ones, simplex$rows, size, TRUE),
+    list("C_softmax_centered_backward", on_simplex, simplex$x, ones,
+         simplex$rows, size, FALSE),
+    list("C_iterated_sigmoid_centered_backward", numeric(0), on_simplex,
+         simplex$x, ones, simplex$rows, size, FALSE)))
+  events <- ns$matrix_events(array(c(1.5, 2, 0.3, -0.4, 0, 0, 1.2, 0.8),
+                                   c(2, 2, 2)), "x")
+  v <- events$values
+  n <- events$n
+  torture_calls(c(
+    lapply(0:2, function(op) list("C_cholesky_outer_product", v, n, op)),
+    lapply(0:1, function(direction) {
+      list("C_cholesky_outer_product_backward", v, v, c(1, -1), n, direction)
+    }),
+    lapply(0:1, function(op) list("C_matrix_inverse_tri_l", v, n, op)),
+    list(list("C_matrix_inverse_tri_l_backward", v, v, v, c(1, 0.5), n)),
+    lapply(0:1, function(op) list("C_cholesky_to_inv_cholesky", v, n, op)),
+    list(list("C_cholesky_to_inv_cholesky_backward", v, v, v, c(1, 0.5), n))))
+  lu <- tfb_scale_matvec_lu(rbind(c(2, 0.5), c(1, 3)), c(2, 1))
+  code <- ns$linear_kind_codes[[.subset2(lu, "operator")]]
+  torture_calls(c(
+    lapply(list(c(0L, 0L), c(1L, 0L), c(0L, 1L), c(1L, 1L)), function(flags) {
+      list("C_linear_apply", code, ns$linear_values(lu),
+           ns$linear_permutation(lu), x, flags)
+    }),
+    list(list("C_linear_outer", x, x * 2, 2L),
+         list("C_linear_lu_factor", rbind(c(1, 2), c(3, 4))))))
+  # Lambert's W, the internal entry point of tfb_lambert_w_tail()
+  expect_torture_identical(function() c(-0.2, 0, 0.5, 3, 1e10), function(z) {
+    .Call(bijectors:::C_lambert_w0, z)
+  })
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -221,6 +282,12 @@ test_that("every registered entry point is covered above", {
     "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
     "C_adam_step", "C_elementwise_map", "C_elementwise_backward",
+    "C_cumsum_along", "C_softmax_centered_map", "C_softmax_centered_backward",
+    "C_iterated_sigmoid_centered_map", "C_iterated_sigmoid_centered_backward",
+    "C_cholesky_outer_product", "C_cholesky_outer_product_backward",
+    "C_matrix_inverse_tri_l", "C_matrix_inverse_tri_l_backward",
+    "C_cholesky_to_inv_cholesky", "C_cholesky_to_inv_cholesky_backward",
+    "C_lambert_w0", "C_linear_apply", "C_linear_outer", "C_linear_lu_factor",
     "C_rqs_map", "C_rqs_backward"
   )
   expect_setequal(registered, covered)
