@@ -113,11 +113,11 @@ kinds <- list(
                forward = function(x) x * 1.5, inverse = function(y) y / 1.5,
                one = c("forward", "inverse")),
   power_transform = list(
-    make = "tfb_power_transform(power = 0.5)",
-    x = uniform(-1.9, 3), y = uniform(0.01, 3),
-    forward = function(x) (1 + 0.5 * x)^2,
-    inverse = function(y) (sqrt(y) - 1) / 0.5,
-    fldj = function(x) log1p(0.5 * x)),
+    make = "tfb_power_transform(power = 0.3)",
+    x = uniform(-3.3, 3), y = uniform(0.01, 3),
+    forward = function(x) (1 + 0.3 * x)^(1 / 0.3),
+    inverse = function(y) (y^0.3 - 1) / 0.3,
+    fldj = function(x) (1 / 0.3 - 1) * log1p(0.3 * x)),
   rayleigh_cdf = list(
     make = "tfb_rayleigh_cdf(scale = 1.5)",
     x = uniform(0.01, 4), y = uniform(0.01, 0.99),
