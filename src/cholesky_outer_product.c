@@ -33,11 +33,7 @@ SEXP C_cholesky_outer_product(SEXP values, SEXP n_, SEXP operation_)
 {
     int n = matrix_side(n_);
     R_xlen_t B = check_matrix_events(values, n, "values");
-    if (TYPEOF(operation_) != INTSXP || XLENGTH(operation_) != 1) {
-        Rf_error("operation must be one integer");
-    }
-    int operation = INTEGER(operation_)[0];
-    if (operation < 0 || operation > 2) Rf_error("unknown operation");
+    int operation = matrix_operation(operation_, 2);
     const double *in = REAL(values);
     SEXP result = PROTECT(operation == 2 ? Rf_allocVector(REALSXP, B) :
                           Rf_allocMatrix(REALSXP, (int) B, n * n));

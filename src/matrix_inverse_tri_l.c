@@ -9,11 +9,7 @@ SEXP C_matrix_inverse_tri_l(SEXP values, SEXP n_, SEXP operation_)
 {
     int n = matrix_side(n_);
     R_xlen_t B = check_matrix_events(values, n, "values");
-    if (TYPEOF(operation_) != INTSXP || XLENGTH(operation_) != 1) {
-        Rf_error("operation must be one integer");
-    }
-    int operation = INTEGER(operation_)[0];
-    if (operation < 0 || operation > 1) Rf_error("unknown operation");
+    int operation = matrix_operation(operation_, 1);
     const double *in = REAL(values);
     SEXP result = PROTECT(operation == 1 ? Rf_allocVector(REALSXP, B) :
                           Rf_allocMatrix(REALSXP, (int) B, n * n));
@@ -44,14 +40,8 @@ SEXP C_matrix_inverse_tri_l_backward(SEXP input, SEXP output, SEXP gradient,
                                      SEXP grad_log_det, SEXP n_)
 {
     int n = matrix_side(n_);
-    R_xlen_t B = check_matrix_events(input, n, "input");
-    if (check_matrix_events(output, n, "output") != B ||
-        check_matrix_events(gradient, n, "gradient") != B) {
-        Rf_error("output and gradient must have one row per event");
-    }
-    if (TYPEOF(grad_log_det) != REALSXP || XLENGTH(grad_log_det) != B) {
-        Rf_error("grad_log_det must be a double vector, one value per event");
-    }
+    R_xlen_t B = check_backward_events(input, output, gradient, grad_log_det,
+                                       n);
     const double *X_all = REAL(input), *Y_all = REAL(output);
     const double *G_all = REAL(gradient), *g_ld = REAL(grad_log_det);
     SEXP result = PROTECT(Rf_allocMatrix(REALSXP, (int) B, n * n));

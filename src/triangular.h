@@ -152,4 +152,33 @@ static inline int matrix_side(SEXP n)
     return INTEGER(n)[0];
 }
 
+/* The operation code of a matrix kernel: one integer in [0, last]. */
+static inline int matrix_operation(SEXP operation, int last)
+{
+    if (TYPEOF(operation) != INTSXP || XLENGTH(operation) != 1) {
+        Rf_error("operation must be one integer");
+    }
+    int code = INTEGER(operation)[0];
+    if (code < 0 || code > last) Rf_error("unknown operation");
+    return code;
+}
+
+/* The arrays of an involution's backward pass: input, output and gradient
+   with one row of n^2 values per event, one log-det gradient per event.
+   Returns the number of events. */
+static inline R_xlen_t check_backward_events(SEXP input, SEXP output,
+                                             SEXP gradient,
+                                             SEXP grad_log_det, int n)
+{
+    R_xlen_t B = check_matrix_events(input, n, "input");
+    if (check_matrix_events(output, n, "output") != B ||
+        check_matrix_events(gradient, n, "gradient") != B) {
+        Rf_error("output and gradient must have one row per event");
+    }
+    if (TYPEOF(grad_log_det) != REALSXP || XLENGTH(grad_log_det) != B) {
+        Rf_error("grad_log_det must be a double vector, one value per event");
+    }
+    return B;
+}
+
 #endif
