@@ -133,14 +133,8 @@ bijector_forward_event_shape.tfb_fill_triangular <- function(bijector,
 #' @export
 bijector_inverse_event_shape.tfb_fill_triangular <- function(bijector,
                                                              shape) {
-  rank <- length(shape)
-  n <- shape[[rank]]
-  if (shape[[rank - 1L]] != n) {
-    abort_bijectors("event_shape", sprintf(
-      "Matrix must be square (saw %s x %s).", format(shape[[rank - 1L]]),
-      format(n)))
-  }
-  c(shape[seq_len(rank - 2L)], as.integer(n * (n + 1) / 2))
+  n <- square_event_side(shape)
+  c(shape[seq_len(length(shape) - 2L)], as.integer(n * (n + 1) / 2))
 }
 
 # A permutation of coordinates: log-det 0, after the shape checks.

@@ -292,3 +292,15 @@ bijector_inverse_backward.tfb_matrix_involution <- function(
     bijector, cache, grad_x, grad_log_det) {
   involution_backward(bijector, cache, grad_x, grad_log_det)
 }
+
+# The side n of the square matrices of an event shape c(..., n, n).
+square_event_side <- function(shape) {
+  rank <- length(shape)
+  n <- shape[[rank]]
+  if (shape[[rank - 1L]] != n) {
+    abort_bijectors("event_shape", sprintf(
+      "Matrix must be square (saw %s x %s).", format(shape[[rank - 1L]]),
+      format(n)))
+  }
+  n
+}
