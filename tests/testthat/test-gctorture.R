@@ -33,6 +33,16 @@ expect_torture_identical <- function(setup, call, state = NULL) {
   invisible(out)
 }
 
+# Direct .Call()s of registered routines, each given as list(name,
+# arguments...), with arguments made outside the torture.
+torture_calls <- function(calls) {
+  ns <- asNamespace("bijectors")
+  expect_torture_identical(function() calls, function(f) {
+    lapply(f, function(call) do.call(.Call, c(list(ns[[call[[1L]]]]),
+                                              call[-1L])))
+  })
+}
+
 torture_data <- function() {
   matrix(c(0.5, -1, 2, 0.25, 1.5, -0.75, 3, 1), 4, 2)
 }
@@ -195,20 +205,20 @@ test_that("the rational quadratic spline's entry points survive gctorture", {
          heights = c(1, 0.5, 0.5), slopes = c(0.5, 2))
   }
   # C_rqs_map and C_rqs_backward: per feature and per element
-  expect_torture_identical(spline_fixture, function(f) {
-    rows <- c(2L, 1L, 1L)
-    list(lapply(0:3, function(op) {
-      .Call(bijectors:::C_rqs_map, f$x, f$widths, f$heights, f$slopes, rows,
-            FALSE, -1, op, if (op >= 2L) 1L else 0L)
+  f <- spline_fixture()
+  rows <- c(2L, 1L, 1L)
+  torture_calls(c(
+    lapply(0:3, function(op) {
+      list("C_rqs_map", f$x, f$widths, f$heights, f$slopes, rows, FALSE, -1,
+           op, if (op >= 2L) 1L else 0L)
     }),
-    .Call(bijectors:::C_rqs_backward, f$x, f$widths, f$heights, f$slopes,
-          rows, FALSE, -1, FALSE, 2L, f$x, 1),
-    .Call(bijectors:::C_rqs_map, c(-0.5, 0.4), f$widths, f$widths[, 3:1],
-          rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1, 0L, 0L),
-    .Call(bijectors:::C_rqs_backward, c(-0.5, 0.4), f$widths,
-          f$widths[, 3:1], rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1,
-          TRUE, 0L, c(1, 2), c(0.5, 1)))
-  })
+    list(list("C_rqs_backward", f$x, f$widths, f$heights, f$slopes, rows,
+              FALSE, -1, FALSE, 2L, f$x, 1),
+         list("C_rqs_map", c(-0.5, 0.4), f$widths, f$widths[, 3:1],
+              rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1, 0L, 0L),
+         list("C_rqs_backward", c(-0.5, 0.4), f$widths, f$widths[, 3:1],
+              rbind(f$slopes, 1), c(2L, 2L, 2L), TRUE, -1, TRUE, 0L, c(1, 2),
+              c(0.5, 1)))))
 })
 
 test_that("the structural and linear kinds' entry points survive gctorture", {
@@ -216,12 +226,6 @@ test_that("the structural and linear kinds' entry points survive gctorture", {
   # Direct calls with arguments made outside the torture, as the kinds'
   # R code makes them (the R wrappers would make this slow under torture).
   ns <- asNamespace("bijectors")
-  torture_calls <- function(calls) {
-    expect_torture_identical(function() calls, function(f) {
-      lapply(f, function(call) do.call(.Call, c(list(ns[[call[[1L]]]]),
-                                                call[-1L])))
-    })
-  }
   x <- torture_data()
   modes <- ns$cumsum_modes
   torture_calls(lapply(modes, function(mode) {
