@@ -11,13 +11,17 @@ skip_if(nzchar(Sys.getenv("BIJECTORS_VALGRIND")),
 # Runs call(fixture) on two fixtures made alike, the second under
 # gctorture; returns both results.
 torture_compare <- function(setup, call) {
+  # R's just-in-time compiler would compile closures it first meets under
+  # the torture, which takes minutes and tests nothing of ours.
+  jit_level <- compiler::enableJIT(0)
+  on.exit(compiler::enableJIT(jit_level), add = TRUE)
   set.seed(11)
   plain <- setup()
   expected <- call(plain)
   set.seed(11)
   tortured <- setup()
   gctorture(TRUE)
-  on.exit(gctorture(FALSE))
+  on.exit(gctorture(FALSE), add = TRUE)
   actual <- call(tortured)
   gctorture(FALSE)
   list(expected = expected, actual = actual, plain = plain,
@@ -33,14 +37,51 @@ expect_torture_identical <- function(setup, call, state = NULL) {
   invisible(out)
 }
 
-# Direct .Call()s of registered routines, each given as list(name,
-# arguments...), with arguments made outside the torture.
-torture_calls <- function(calls) {
+# Runs .Call()s given as list(routine, arguments...), where routine is a
+# registered routine or its name; returns their results.
+replay_calls <- function(calls) {
   ns <- asNamespace("bijectors")
-  expect_torture_identical(function() calls, function(f) {
-    lapply(f, function(call) do.call(.Call, c(list(ns[[call[[1L]]]]),
-                                              call[-1L])))
+  lapply(calls, function(call) {
+    routine <- call[[1L]]
+    if (is.character(routine)) {
+      routine <- ns[[routine]]
+    }
+    do.call(.Call, c(list(routine), call[-1L]))
   })
+}
+
+# Direct .Call()s of registered routines, with arguments made outside the
+# torture.
+torture_calls <- function(calls) {
+  expect_torture_identical(function() calls, replay_calls)
+}
+
+# The .Call()s that run(ns) makes, as list(routine, arguments...): `ns` is a
+# copy of the package's namespace whose functions record each .Call() before
+# making it. Replaying the record under torture exercises the C code with
+# the arguments the R code gives it, without the R code's own allocations,
+# which would make each test take minutes under gctorture.
+record_entry_calls <- function(run) {
+  ns <- asNamespace("bijectors")
+  recorder <- new.env(parent = ns)
+  calls <- list()
+  recorder$.Call <- function(.NAME, ...) {
+    calls[[length(calls) + 1L]] <<- list(.NAME, ...)
+    .Call(.NAME, ...)
+  }
+  for (name in ls(ns, all.names = TRUE)) {
+    f <- get(name, envir = ns, inherits = FALSE)
+    if (is.function(f) && identical(environment(f), ns)) {
+      environment(f) <- recorder
+      assign(name, f, envir = recorder)
+    }
+  }
+  run(recorder)
+  calls
+}
+
+call_names <- function(calls) {
+  vapply(calls, function(call) call[[1L]]$name, character(1))
 }
 
 torture_data <- function() {
@@ -135,35 +176,48 @@ test_that("batch-normalization entry points survive gctorture", {
 
 test_that("network, coupling and training entry points survive gctorture", {
   skip_on_cran()
-  parameters <- function(f) trainable_parameters(f$flow)
-  # C_mlp_forward, C_affine_transform (MADE inverse and forward)
-  expect_torture_identical(torture_flow, function(f) f$maf$inverse(f$y))
-  expect_torture_identical(torture_flow, function(f) f$nvp$forward(f$y))
-  expect_torture_identical(torture_flow, function(f) {
-    tfb_masked_dense(f$y, 3, kernel_initializer = "glorot_uniform")
-  })
-  # C_mlp_backward, C_affine_backward, C_bn_inverse_backward,
-  # C_bn_forward_backward: one loss and gradient through the whole flow
-  expect_torture_identical(torture_flow, function(f) {
-    loss_and_gradient(f$flow, f$y, input_gradient = TRUE)
+  # One loss and gradient through each flow, and a masked dense layer, as
+  # recorded calls. C_bn_inverse_training also updates the moving
+  # statistics: the first block runs it through its R wrapper.
+  flow <- torture_flow()
+  iaf <- torture_iaf()
+  calls <- c(
+    record_entry_calls(function(ns) {
+      ns$loss_and_gradient(flow$flow, flow$y, input_gradient = TRUE)
+    }),
+    record_entry_calls(function(ns) {
+      ns$loss_and_gradient(iaf$flow, iaf$y, input_gradient = TRUE)
+    }),
+    record_entry_calls(function(ns) {
+      ns$tfb_masked_dense(flow$y, 3, kernel_initializer = "glorot_uniform")
+    }))
+  calls <- calls[call_names(calls) != "C_bn_inverse_training"]
+  expect_true(all(c("C_mlp_forward", "C_affine_transform", "C_mlp_backward",
+                    "C_affine_backward", "C_bn_inverse_backward",
+                    "C_bn_forward_backward", "C_maf_forward_backward") %in%
+                    call_names(calls)))
+  torture_calls(calls)
+  # C_parameters_assign and C_adam_step write into the parameters' owners:
+  # each run records on a fresh flow and replays, and the parameters must
+  # end alike.
+  parameters <- function(f) trainable_parameters(f$flow$flow)
+  updating <- function() {
+    flow <- torture_flow()
+    value <- lapply(trainable_parameters(flow$flow), function(p) p * 0.5)
+    slots <- bijectors:::bijector_parameter_slots(flow$flow$bijector)
+    gradient <- loss_and_gradient(flow$flow, flow$y)$gradient
+    calls <- c(
+      record_entry_calls(function(ns) {
+        ns$`trainable_parameters<-`(flow$flow, value = value)
+      }),
+      record_entry_calls(function(ns) ns$adam_step(slots, gradient, 0.01)))
+    list(flow = flow, calls = calls)
+  }
+  out <- expect_torture_identical(updating, function(f) {
+    replay_calls(f$calls)
   }, parameters)
-  # C_maf_forward_backward (and C_mlp_forward keeping the last pass)
-  expect_torture_identical(torture_iaf, function(f) {
-    loss_and_gradient(f$flow, f$y, input_gradient = TRUE)
-  }, parameters)
-  # C_parameters_assign
-  expect_torture_identical(torture_flow, function(f) {
-    value <- lapply(trainable_parameters(f$flow), function(p) p * 0.5)
-    trainable_parameters(f$flow) <- value
-    trainable_parameters(f$flow)
-  })
-  # C_adam_step, through the internal optimizer step
-  expect_torture_identical(torture_flow, function(f) {
-    slots <- bijectors:::bijector_parameter_slots(f$flow$bijector)
-    gradient <- loss_and_gradient(f$flow, f$y)$gradient
-    bijectors:::adam_step(slots, gradient, 0.01)
-    trainable_parameters(f$flow)
-  })
+  expect_setequal(call_names(out$plain$calls),
+                  c("C_parameters_assign", "C_adam_step"))
 })
 
 test_that("the elementwise entry points survive gctorture", {
