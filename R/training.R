@@ -135,28 +135,38 @@ slot_indices <- function(slots) {
 
 # A template or layer used by two members of a flow gives two slots for one
 # array: it is listed once, under its first name, and gets the sum of the
-# gradients of its uses.
-slot_key <- function(slot) {
-  paste(format.default(slot$owner), slot$field, slot$index)
+# gradients of its uses. slot_first_use() gives, for each slot, the position
+# of the first slot of the same array (owners are environments, compared by
+# identity; only slots with the same field and index can share an array).
+slot_first_use <- function(slots) {
+  keys <- paste(slot_fields(slots), slot_indices(slots))
+  first_use <- seq_along(slots)
+  for (k in which(duplicated(keys))) {
+    for (j in which(keys[seq_len(k - 1L)] == keys[[k]])) {
+      if (identical(slots[[j]]$owner, slots[[k]]$owner)) {
+        first_use[[k]] <- first_use[[j]]
+        break
+      }
+    }
+  }
+  first_use
 }
 
 unique_slots <- function(slots) {
-  slots[!duplicated(vapply(slots, slot_key, character(1)))]
+  slots[slot_first_use(slots) == seq_along(slots)]
 }
 
 sum_shared_gradients <- function(slots, gradients) {
-  keys <- vapply(slots, slot_key, character(1))
-  first <- !duplicated(keys)
+  first_use <- slot_first_use(slots)
+  first <- first_use == seq_along(slots)
   if (all(first)) {
     return(gradients)
   }
-  summed <- gradients[first]
-  unique_keys <- keys[first]
   for (k in which(!first)) {
-    j <- match(keys[[k]], unique_keys)
-    summed[[j]] <- summed[[j]] + gradients[[k]]
+    j <- first_use[[k]]
+    gradients[[j]] <- gradients[[j]] + gradients[[k]]
   }
-  summed
+  gradients[first]
 }
 
 parameter_slots_of <- function(x, arg = "x") {
