@@ -4,8 +4,10 @@
 # Usage, from anywhere: bash tools/run-tests.sh [--quick]
 #
 # --quick runs every test file but the slow robustness ones (gctorture and
-# the adversarial input table), for development: under a minute. CI and the
-# README's command run everything.
+# the adversarial input table), reusing the compiled objects of the last
+# quick run where the sources have not changed, for development: under a
+# minute. CI and the README's command run everything, compiled afresh.
+# Test files run in parallel, one R process per core (up to 4).
 #
 # Steps: install any missing dependencies, install the package from a copy of
 # the source tree into a throw-away library (so no build droppings land in the
@@ -42,14 +44,46 @@ tar -C "$repo_root" \
   -cf - . | tar -C "$source_copy" -xf -
 rm -f "$source_copy"/src/*.o "$source_copy"/src/*.so "$source_copy"/src/*.dll
 
-echo "run-tests: installing bijectors into a temporary library"
-if ! R CMD INSTALL --no-multiarch --library="$test_library" "$source_copy" \
+# The quick run keeps the compiled objects between runs (outside the tree),
+# and reuses one only when it is newer than its .c file, every header and
+# the Makevars; a full run always compiles from scratch.
+object_cache=""
+install_options=()
+if [ "$quick" -eq 1 ]; then
+  install_options=(--no-docs --no-html)
+  repo_key=$(printf '%s' "$repo_root" | cksum | cut -d ' ' -f 1)
+  object_cache="${TMPDIR:-/tmp}/bijectors-quick-objects-$(id -u)-$repo_key"
+  mkdir -p "$object_cache"
+  for object in "$object_cache"/*.o; do
+    [ -e "$object" ] || continue
+    c_file="$source_copy/src/$(basename "${object%.o}").c"
+    [ -f "$c_file" ] && [ "$object" -nt "$c_file" ] || continue
+    stale=0
+    for dependency in "$source_copy"/src/*.h "$source_copy"/src/Makevars*; do
+      if [ -e "$dependency" ] && [ ! "$object" -nt "$dependency" ]; then
+        stale=1
+        break
+      fi
+    done
+    [ "$stale" -eq 0 ] && cp -p "$object" "$source_copy/src/"
+  done
+fi
+
+echo "run-tests: installing bijectors into a temporary library ($(date +%T))"
+if ! MAKEFLAGS="-j$(nproc 2>/dev/null || echo 1)" R CMD INSTALL \
+  --no-multiarch "${install_options[@]}" --library="$test_library" \
+  "$source_copy" \
   >"$work_dir/install.log" 2>&1; then
   cat "$work_dir/install.log"
   echo "run-tests: R CMD INSTALL failed" >&2
   exit 1
 fi
+if [ -n "$object_cache" ]; then
+  rm -f "$object_cache"/*.o
+  cp -p "$source_copy"/src/*.o "$object_cache/" 2>/dev/null || true
+fi
 
+echo "run-tests: installed ($(date +%T))"
 export NOT_CRAN=true
 export BIJECTORS_TEST_LIBRARY="$test_library"
 
@@ -70,6 +104,9 @@ if [ "$quick" -eq 1 ]; then
   echo "run-tests: quick run, leaving out ${slow_files[*]}"
 fi
 export BIJECTORS_TEST_RESULTS="$work_dir/results"
+# One test process per core, up to 4 (tools/run-testthat.R).
+cores=$(nproc 2>/dev/null || echo 1)
+export BIJECTORS_TEST_JOBS=$(( cores < 4 ? cores : 4 ))
 Rscript --vanilla tools/run-testthat.R || true
 if [ ! -s "$BIJECTORS_TEST_RESULTS" ]; then
   echo "run-tests: the test run did not finish" >&2

@@ -91,10 +91,19 @@ test_that("tfb_lambert_w_tail() defaults to the identity and checks its argument
                    c("real", "positive", "nonnegative"))
 })
 
-# W0 to the precision of z by Newton's method on w e^w = z, from above the
-# root (log1p(z) for z >= 0, z for z < 0), until the steps vanish.
+# W0 to the precision of z by Newton's method on w e^w = z, until the steps
+# vanish. It starts at log1p(z) for 0 <= z <= 3, at z for z < 0 (both above
+# the root), and for z > 3 at the asymptotic log z - log log z +
+# log log z / log z (within a few percent: a handful of steps instead of
+# the hundreds that log1p(z) takes near the largest doubles).
 mp_lambert_w0 <- function(z) {
   w <- if (all(Rmpfr::asNumeric(z) >= 0)) log1p(z) else z
+  large <- Rmpfr::asNumeric(z) > 3
+  if (any(large)) {
+    l1 <- log(z[large])
+    l2 <- log(l1)
+    w[large] <- l1 - l2 + l2 / l1
+  }
   bits <- min(Rmpfr::getPrec(z))
   tolerance <- Rmpfr::mpfr(2, bits)^(10 - bits)
   for (k in seq_len(200)) {
