@@ -250,7 +250,12 @@ spline_parts_output <- function(parts, rows, units, K, made) {
 }
 
 spline_row_softmax <- function(raw) {
-  e <- exp(raw - apply(raw, 1L, max))
+  # the row maxima by columns (apply() over rows was a quarter of a step)
+  row_max <- raw[, 1L]
+  for (j in seq_len(ncol(raw))[-1L]) {
+    row_max <- pmax(row_max, raw[, j])
+  }
+  e <- exp(raw - row_max)
   e / rowSums(e)
 }
 
