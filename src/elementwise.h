@@ -29,7 +29,7 @@
 #include "bijectors.h"
 
 #define ELEMENTWISE_MAX_PARAMETERS 4
-#define ELEMENTWISE_MAX_CONSTANTS 8
+#define ELEMENTWISE_MAX_CONSTANTS 16
 
 /* How the log-det depends on the input: varying with x (reduced over the
    event), constant in x (TFP's is_constant_jacobian: shaped like the

@@ -9,9 +9,18 @@
    e^(sign(u) u) = E^e e^(sign(u) b) with E = exp(asinh(sign(u) v)) =
    |v| + sqrt(1 + v^2) (or its reciprocal), whose error does not grow with
    |u|; the log-dets likewise write log cosh(u) - log sqrt(1 + v^2) without
-   its large cancelling terms. Same values, a few ulps everywhere. */
+   its large cancelling terms. Same values, a few ulps everywhere.
+
+   Speed: the maps decide |u| <= 1 on the input against thresholds from
+   prepare(), so that neither branch calls asinh(). For |u| <= 1, asinh is
+   log of E = |v| + sqrt(1 + v^2) carried as a double-double, and sinh a
+   Taylor polynomial; for |u| > 1, c sinh(u) = k+ E^(+-e) - k- E^(-+e) has
+   no cancellation. p[8..13] = {forward thresholds on x, inverse thresholds
+   on v = y/m, 1/t and its rounding error}. */
 #include "elementwise.h"
 #include "scalar_math.h"
+#include "exact_product.h"
+#include <float.h>
 
 /* asinh(2) = log(2 + sqrt(5)) as an unevaluated sum hi + lo. */
 #define ASINH2_HI 1.4436354751788103
@@ -21,6 +30,37 @@
 static inline double sa_hypot1(double v)
 {
     return v > 1e8 ? v : sqrt(fma(v, v, 1.0));
+}
+
+/* asinh(a) for a >= 0: log(E) + E_lo / E with E + E_lo = a + sqrt(1 + a^2)
+   to about 2^-100, so that E's rounding does not swamp small results. */
+static inline double sa_asinh_abs(double a)
+{
+    if (a > 1e8)
+        return log(a) + M_LN2;
+    double sq = a * a, sq_lo = product_error(a, a, sq), q = 1.0 + sq;
+    double q_lo = (sq > 1.0 ? (sq - q) + 1.0 : (1.0 - q) + sq) + sq_lo;
+    /* q - r^2: q - fl(r^2) is exact (Sterbenz) */
+    double r = sqrt(q), rr = r * r;
+    double r_lo = ((q - rr) - product_error(r, r, rr) + q_lo) / (2.0 * r);
+    double e = r + a, e_lo = (a - (e - r)) + r_lo;
+    return log(e) + e_lo / e;
+}
+
+/* sinh(u) for |u| <= 1 (and a little beyond): Taylor to u^19, whose
+   remainder is below 1e-19 relative. */
+static inline double sa_sinh_small(double u)
+{
+    double u2 = u * u;
+    double c = 1.0 / 355687428096000.0 + u2 * (1.0 / 121645100408832000.0);
+    c = 1.0 / 1307674368000.0 + u2 * c;
+    c = 1.0 / 6227020800.0 + u2 * c;
+    c = 1.0 / 39916800.0 + u2 * c;
+    c = 1.0 / 362880.0 + u2 * c;
+    c = 1.0 / 5040.0 + u2 * c;
+    c = 1.0 / 120.0 + u2 * c;
+    c = 1.0 / 6.0 + u2 * c;
+    return u + u * u2 * c;
 }
 
 /* E^e for E = exp(asinh(w)) = |w| + sqrt(1 + w^2) (or its reciprocal for
@@ -85,9 +125,18 @@ static inline void sinh_arcsinh_prepare(const double *theta, double *p)
     p[5] = 0.5 * m * (exp(-ts) * (1.0 - ts_lo));
     p[6] = 0.5 * exp(-s);
     p[7] = 0.5 * exp(s);
+    /* |u| <= 1 between these (the Taylor branch); finite, so that
+       infinite inputs take the general path */
+    p[8] = fmax(sinh(-1.0 / t - s), -DBL_MAX);
+    p[9] = fmin(sinh(1.0 / t - s), DBL_MAX);
+    p[10] = fmax(sinh(t * (s - 1.0)), -DBL_MAX);
+    p[11] = fmin(sinh(t * (s + 1.0)), DBL_MAX);
+    p[12] = 1.0 / t;
+    p[13] = fma(-t, p[12], 1.0) / t;
 }
 
-static inline double sinh_arcsinh_forward(double x, const double *p)
+/* The maps as before this file's fast paths: |u| > 1 where E^e overflows. */
+static inline double sa_forward_general(double x, const double *p)
 {
     double u = (asinh(x) + p[0]) * p[1];
     if (fabs(u) <= 1)
@@ -100,17 +149,50 @@ static inline double sinh_arcsinh_forward(double x, const double *p)
 /* y / m overflows only for |y| near the largest doubles (m < 1): there
    E^e = (2 |y| / m)^e is taken in two factors (and the
    fallback of sa_combine() does not apply). */
-static inline double sinh_arcsinh_inverse(double y, const double *p)
+static inline double sa_inverse_general(double y, const double *p)
 {
     double v = y / p[2], u = asinh(v) / p[1] - p[0];
     if (fabs(u) <= 1)
         return sinh(u);
-    double e = 1.0 / p[1], e_lo = fma(-p[1], e, 1.0) / p[1];
+    double e = p[12], e_lo = p[13];
     double w = u > 0 ? v : -v;
     double power = isinf(v) ? pow(fabs(y), e) * pow(2.0 / p[2], e) :
         sa_power(w, e, e_lo);
     return u > 0 ? sa_combine(power, w, e, p[6], p[7]) :
         -sa_combine(power, w, e, p[7], p[6]);
+}
+
+/* For |u| > 1, c sinh(u) = k_plus E^(sign(v) e) - k_minus E^(-sign(v) e);
+   NaN when that overflows (or v is not finite), for the general path. */
+static inline double sa_tail(double v, double power, double k_plus,
+                             double k_minus)
+{
+    double c1 = v >= 0 ? k_plus : -k_minus, c2 = v >= 0 ? k_minus : -k_plus;
+    return power < INFINITY ? c1 * power - c2 / power : NAN;
+}
+
+static inline double sinh_arcsinh_forward(double x, const double *p)
+{
+    if (x >= p[8] && x <= p[9]) {
+        double u = (copysign(sa_asinh_abs(fabs(x)), x) + p[0]) * p[1];
+        return p[2] * sa_sinh_small(u);
+    }
+    double a = fabs(x), y = sa_tail(x, pow(a + sa_hypot1(a), p[1]), p[4],
+                                    p[5]);
+    return isnan(y) ? sa_forward_general(x, p) : y;
+}
+
+static inline double sinh_arcsinh_inverse(double y, const double *p)
+{
+    double v = y / p[2];
+    if (v >= p[10] && v <= p[11])
+        return sa_sinh_small(copysign(sa_asinh_abs(fabs(v)), v) / p[1] -
+                             p[0]);
+    double a = fabs(v), e = a + sa_hypot1(a), power = pow(e, p[12]);
+    if (p[13] != 0)
+        power *= 1.0 + p[13] * log(e);
+    double x = sa_tail(v, power, p[6], p[7]);
+    return isnan(x) ? sa_inverse_general(y, p) : x;
 }
 
 static inline double sinh_arcsinh_fldj(double x, const double *p)
