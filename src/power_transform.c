@@ -1,18 +1,36 @@
 /* tfb_power_transform(): TFP's PowerTransform, y = (1 + c x)^(1/c) for
    c > 0 and exp(x) for c = 0 (then every function is tfb_exp()'s). theta =
-   {c}; p = {c, 1/c, the rounding error of 1/c, (1 - c)/c, c - 1}.
+   {c}; p = {c, 1/c, the rounding error of 1/c, (1 - c)/c, c - 1, c in
+   two halves of 26 bits}.
 
    TFP's exp(log1p(c x) / c) and expm1(c log y) / c lose |log y| rounding
    errors of their exponent (hundreds of ulps for large y), and log1p(c x)
    the rounding of c x near x = -1/c. Here 1 + c x and 1/c are carried to
    double-double precision into pow(), and the inverse is
    (y^c - 1) / c where |c log y| > 1/2: the same values, a few ulps. */
+#include <stdint.h>
+#include <string.h>
 #include "elementwise.h"
 
-/* 1 + c x = *hi + *lo exactly (two-product and two-sum). */
-static inline void power_base(double x, double c, double *hi, double *lo)
+/* c x = product + *lo exactly, by Dekker's two-product with c split in
+   prepare (p[5] + p[6]): a few flops instead of a call to fma(). x is
+   split only where x * 2^27 cannot overflow; beyond, c x is far from -1
+   and its rounding error is negligible next to 1 + c x. */
+static inline double power_product(double x, const double *p, double *lo)
 {
-    double product = c * x, product_lo = fma(c, x, -product);
+    double product = p[0] * x;
+    double t = 134217729.0 * x, x_hi = t - (t - x), x_lo = x - x_hi;
+    double error = ((p[5] * x_hi - product) + p[5] * x_lo + p[6] * x_hi) +
+        p[6] * x_lo;
+    *lo = fabs(x) < 0x1p900 ? error : 0.0;
+    return product;
+}
+
+/* 1 + c x = *hi + *lo exactly (two-product and two-sum). */
+static inline void power_base(double x, const double *p, double *hi,
+                              double *lo)
+{
+    double product_lo, product = power_product(x, p, &product_lo);
     double sum = 1.0 + product, back = sum - 1.0;
     double error = ((1.0 - (sum - back)) + (product - back)) + product_lo;
     *hi = sum + error;   /* renormalised: near x = -1/c, error ~ sum */
@@ -27,24 +45,37 @@ static inline int power_base_is_edge(double x, double c, double hi)
 }
 
 /* log(1 + c x) */
-static inline double power_log_base(double x, double c)
+static inline double power_log_base(double x, const double *p)
 {
-    double hi, lo;
+    double hi, lo, c = p[0];
     if (fabs(c * x) < 0.5)
         return log1p(c * x);
-    power_base(x, c, &hi, &lo);
+    power_base(x, p, &hi, &lo);
     if (hi <= 0)
         return power_base_is_edge(x, c, hi) ? -INFINITY : NAN;
     return log(hi) + lo / hi;
 }
 
-/* log(b) to about 3 decimal places, enough for the tiny correction
-   (1/c - p[1]) log(b): b = m 2^k, log m ~ 2 (m - 1) / (m + 1). */
+/* log(b) to within 0.007, enough for the tiny correction (1/c - p[1])
+   log(b): b = (1 + f) 2^k from the bits, log1p(f) by a least-squares
+   quadratic on [0, 1) (no libm call, no division). k is made a double by
+   the bits of 2^52 + k (int-to-double conversion is slow). For b > 0. */
 static inline double rough_log(double b)
 {
-    int k;
-    double m = frexp(b, &k);
-    return k * M_LN2 + 2.0 * (m - 1.0) / (m + 1.0);
+    uint64_t bits, k_bits;
+    double k, m, scaled = 0;
+    if (b < 0x1p-1022) {   /* subnormal: scale to a normal number first */
+        b *= 0x1p54;
+        scaled = 54;
+    }
+    memcpy(&bits, &b, sizeof bits);
+    k_bits = 0x4330000000000000ULL | (bits >> 52);
+    memcpy(&k, &k_bits, sizeof k);
+    k -= 0x1p52 + 1023 + scaled;
+    bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+    memcpy(&m, &bits, sizeof m);
+    double f = m - 1.0;
+    return k * M_LN2 + (0.0062584686 + f * (0.9157441736 - 0.2335087034 * f));
 }
 
 static inline void power_transform_prepare(const double *theta, double *p)
@@ -55,21 +86,36 @@ static inline void power_transform_prepare(const double *theta, double *p)
     p[2] = c == 0 ? 0 : fma(-c, p[1], 1.0) / c;
     p[3] = c == 0 ? 0 : (1.0 - c) / c;
     p[4] = c - 1.0;
+    double t = 134217729.0 * c;   /* Veltkamp's split, c = p[5] + p[6] */
+    p[5] = t - (t - c);
+    p[6] = c - p[5];
 }
 
-static inline double power_transform_forward(double x, const double *p)
+/* Near x = -1/c, where 1 + c x is tiny: hi + lo renormalised. */
+static inline double power_forward_edge(double x, const double *p)
 {
     double hi, lo;
-    if (p[0] == 0)
-        return exp(x);
-    /* TFP's form where its error, about |exponent| ulps, is small */
-    double product = p[0] * x, exponent = log1p(product) / p[0];
-    if (fabs(product) < 0.5 && fabs(exponent) <= 1)
-        return exp(exponent);
-    power_base(x, p[0], &hi, &lo);
+    power_base(x, p, &hi, &lo);
     if (hi <= 0)
         return power_base_is_edge(x, p[0], hi) ? 0.0 : NAN;
     return pow(hi, p[1]) * (1.0 + p[2] * rough_log(hi) + p[1] * (lo / hi));
+}
+
+/* pow() of the rounded 1 + c x at once (it is the long dependency), with
+   its rounding error and that of 1/c corrected to first order in
+   parallel: no log1p, and no branch but the edge's (the second-order term
+   of the correction is below 2^-53 while |error| < 2^-40 sum). */
+static inline double power_transform_forward(double x, const double *p)
+{
+    if (p[0] == 0)
+        return exp(x);
+    double product_lo, product = power_product(x, p, &product_lo);
+    double sum = 1.0 + product, back = sum - 1.0;
+    double error = ((1.0 - (sum - back)) + (product - back)) + product_lo;
+    if (!(fabs(error) < 0x1p-40 * sum))   /* also sum <= 0 and NaN */
+        return power_forward_edge(x, p);
+    return pow(sum, p[1]) *
+        (1.0 + p[2] * rough_log(sum) + p[1] * (error / sum));
 }
 
 static inline double power_transform_inverse(double y, const double *p)
@@ -82,7 +128,7 @@ static inline double power_transform_inverse(double y, const double *p)
 
 static inline double power_transform_fldj(double x, const double *p)
 {
-    return p[0] == 0 ? x : p[3] * power_log_base(x, p[0]);
+    return p[0] == 0 ? x : p[3] * power_log_base(x, p);
 }
 
 static inline double power_transform_ildj(double y, const double *p)
@@ -111,7 +157,7 @@ static inline void power_transform_dforward_dparams(double x, const double *p,
         d[0] = -0.5 * x * x * exp(x);
         return;
     }
-    double b = 1.0 + p[0] * x, l = power_log_base(x, p[0]);
+    double b = 1.0 + p[0] * x, l = power_log_base(x, p);
     d[0] = power_transform_forward(x, p) * (x / (p[0] * b) - l * p[1] * p[1]);
 }
 
@@ -122,7 +168,7 @@ static inline void power_transform_dfldj_dparams(double x, const double *p,
         d[0] = -x - 0.5 * x * x;
         return;
     }
-    double b = 1.0 + p[0] * x, l = power_log_base(x, p[0]);
+    double b = 1.0 + p[0] * x, l = power_log_base(x, p);
     d[0] = p[3] * x / b - l * p[1] * p[1];
 }
 
