@@ -13,7 +13,7 @@ static inline void rayleigh_cdf_prepare(const double *theta, double *p)
 }
 
 /* -expm1(-z) for 0 <= z <= log 2: Taylor to z^16, remainder below 0.1 ulp;
-   expm1() itself costs three exp()s. */
+   cheaper here than a call to expm1(). */
 static inline double rayleigh_one_minus_exp_small(double z)
 {
     double c = -1.0 / 20922789888000.0;
