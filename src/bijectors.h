@@ -102,4 +102,8 @@ SEXP C_rqs_backward(SEXP x, SEXP widths, SEXP heights, SEXP slopes,
                     SEXP direction, SEXP event_ndims, SEXP grad_output,
                     SEXP grad_log_det);
 
+SEXP C_dormand_prince_solve(SEXP fn, SEXP rho, SEXP initial_time,
+                            SEXP initial_state, SEXP solution_times,
+                            SEXP controls);
+
 #endif

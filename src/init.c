@@ -43,6 +43,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_linear_lu_factor",    (DL_FUNC) &C_linear_lu_factor,    1},
     {"C_rqs_map",             (DL_FUNC) &C_rqs_map,             9},
     {"C_rqs_backward",        (DL_FUNC) &C_rqs_backward,        11},
+    {"C_dormand_prince_solve", (DL_FUNC) &C_dormand_prince_solve, 6},
     {NULL, NULL, 0}
 };
 
