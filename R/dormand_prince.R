@@ -118,9 +118,15 @@ dormand_prince_solve <- function(ode_fn, initial_time, initial_state,
     }
     as.double(value)
   }
-  out <- .Call(C_dormand_prince_solve, derivative, environment(),
-               initial_time, as.vector(initial_state),
-               as.double(solution_times), controls)
+  # the solver's own failures (too many steps, a step size that
+  # underflows) and those of `ode_fn` come back as classed errors
+  out <- tryCatch(
+    .Call(C_dormand_prince_solve, derivative, environment(), initial_time,
+          as.vector(initial_state), as.double(solution_times), controls),
+    error = function(e) {
+      if (inherits(e, "bijectors_error")) stop(e)
+      abort_bijectors("ode", conditionMessage(e), parent = e)
+    })
   list(times = as.vector(solution_times),
        states = lapply(out$states, function(state) {
          dim(state) <- dims
