@@ -317,6 +317,18 @@ conformance_rows <- list(
                is_constant_jacobian = TRUE, inverse_min_event_ndims = 1,
                name = "linear")
   }, conformance_matrix, gradients = character()),
+  # a continuous flow with R dynamics (not trainable either), solved
+  # tightly so that round trips and log-dets are checked at 1e-7
+  conformance_row("ffjord, nonlinear time-dependent dynamics", function() {
+    weights <- rbind(c(0.6, -0.4, 0.3), c(0.2, -0.5, -0.6),
+                     c(-0.5, 0.7, 0.4))
+    tfb_ffjord(function(t, z) {
+      tanh(z %*% weights + matrix(c(0.1, -0.2, 0.3) * t, nrow(z), 3,
+                                  byrow = TRUE)) - 0.3 * z
+    }, ode_solve_fn = ode_dormand_prince(rtol = 1e-10, atol = 1e-12),
+    trace_augmentation_fn = trace_jacobian_exact, initial_time = 0.5,
+    final_time = 1.5)
+  }, conformance_matrix, gradients = character(), tolerance = 1e-7),
   # multipart: forward gives a list of arrays
   conformance_row("split", function() tfb_split(c(1, 3, 2)),
                   function() conformance_matrix(d = 6), multipart = TRUE),
