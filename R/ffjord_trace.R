@@ -79,6 +79,7 @@ central_difference_step <- function(z) {
 #' b <- tfb_ffjord(f, trace_augmentation_fn = function(ode_fn, shape, dtype) {
 #'   trace_jacobian_hutchinson(ode_fn, shape, dtype, num_samples = 16)
 #' })
+#' b$forward_log_det_jacobian(matrix(1, 2, 3), event_ndims = 1) # near 6
 #' @export
 trace_jacobian_exact <- function(ode_fn, state_shape, dtype = NULL) {
   check_trace_arguments(ode_fn, state_shape, dtype)
