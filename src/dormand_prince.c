@@ -6,10 +6,12 @@
    every attempt. One departure: steps are shortened to land exactly on each
    solution time (TFP steps past it and interpolates at 4th order).
 
-   The derivative is an R function of (time, state) called back for every
-   stage; the state it receives is a fresh vector, so it may keep or modify
-   it without touching the solver's own memory. */
-#include "bijectors.h"
+   The system is an ode_system (dormand_prince.h): an R function of (time,
+   state) called back for every stage by the .Call entry here, or dynamics
+   written in C (src/ffjord_network.c). An R function receives a fresh
+   vector as the state, so it may keep or modify it without touching the
+   solver's own memory. */
+#include "dormand_prince.h"
 #include <math.h>
 #include <string.h>
 
@@ -33,35 +35,42 @@ static const double dp_e[7] = {71.0 / 57600.0, 0.0, -71.0 / 16695.0,
                                71.0 / 1920.0, -17253.0 / 339200.0,
                                22.0 / 525.0, -1.0 / 40.0};
 
+/* The R function of the .Call entry as an ode_system. */
 typedef struct {
     SEXP fn;         /* the R function of (time, state) */
     SEXP rho;        /* where to evaluate the call */
-    R_xlen_t n;      /* length of the state */
-    long evaluations;
-} ode_callback;
+} r_dynamics;
 
-/* derivative <- fn(time, state), checked to be a double vector of length n
-   with finite values (a non-finite value makes the step fail, so that the
-   controller shrinks it; see dp_error_ratio()). */
-static void ode_evaluate(ode_callback *cb, double time, const double *state,
-                         double *derivative)
+/* derivative <- fn(time, state), checked to be a double vector of length n.
+   A non-finite value makes the step fail, so that the controller shrinks
+   it (see dp_integrate()). */
+static void r_dynamics_evaluate(void *context, double time,
+                                const double *state, R_xlen_t n,
+                                double *derivative)
 {
+    r_dynamics *dynamics = (r_dynamics *) context;
     SEXP time_value = PROTECT(Rf_ScalarReal(time));
-    SEXP state_value = PROTECT(Rf_allocVector(REALSXP, cb->n));
-    if (cb->n > 0)
-        memcpy(REAL(state_value), state, (size_t) cb->n * sizeof(double));
-    SEXP call = PROTECT(Rf_lang3(cb->fn, time_value, state_value));
-    SEXP result = PROTECT(R_forceAndCall(call, 2, cb->rho));
-    if (TYPEOF(result) != REALSXP || XLENGTH(result) != cb->n) {
+    SEXP state_value = PROTECT(Rf_allocVector(REALSXP, n));
+    if (n > 0)
+        memcpy(REAL(state_value), state, (size_t) n * sizeof(double));
+    SEXP call = PROTECT(Rf_lang3(dynamics->fn, time_value, state_value));
+    SEXP result = PROTECT(R_forceAndCall(call, 2, dynamics->rho));
+    if (TYPEOF(result) != REALSXP || XLENGTH(result) != n) {
         Rf_error("`ode_fn` must return a double vector of length %.0f (the "
                  "state's), but returned a %s vector of length %.0f.",
-                 (double) cb->n, Rf_type2char(TYPEOF(result)),
+                 (double) n, Rf_type2char(TYPEOF(result)),
                  (double) Rf_xlength(result));
     }
-    if (cb->n > 0)
-        memcpy(derivative, REAL(result), (size_t) cb->n * sizeof(double));
-    cb->evaluations++;
+    if (n > 0)
+        memcpy(derivative, REAL(result), (size_t) n * sizeof(double));
     UNPROTECT(4);
+}
+
+static void system_evaluate(ode_system *system, double time,
+                            const double *state, double *derivative)
+{
+    system->evaluate(system->context, time, state, system->n, derivative);
+    system->evaluations++;
 }
 
 /* TFP's error ratio: the root mean square of (err / tol)^2. NaN when any
@@ -83,37 +92,70 @@ static double dp_error_ratio(const double *y0, const double *y1,
     return sqrt((sum[0] + sum[1] + sum[2] + sum[3]) / (double) n);
 }
 
-typedef struct {
-    double rtol, atol, first_step, safety, min_factor, max_factor;
-    double max_num_steps; /* attempts; <= 0 means no limit */
-} dp_controls;
-
-/* Integrates y (length n, updated in place) from *time to target. `k` holds
-   7 stage vectors, k[0] = f(*time, y) on entry and on exit (FSAL);
-   `trial` and `error` are scratch of length n. *step is the step size to
-   try next, updated. Counts attempts in *attempts and rejections in
-   *rejected. */
-static void dp_integrate(ode_callback *cb, const dp_controls *ctl,
-                         double *time, double target, double *y, double **k,
-                         double *trial, double *error, double *step,
-                         double *attempts, double *rejected)
+static double control_value(SEXP controls, int index, const char *what)
 {
-    R_xlen_t n = cb->n;
-    while (*time < target) {
+    double value = REAL(controls)[index];
+    if (!R_FINITE(value) || !(value > 0.0))
+        Rf_error("`%s` must be a positive number, not %g.", what, value);
+    return value;
+}
+
+dp_controls dp_read_controls(SEXP controls)
+{
+    if (TYPEOF(controls) != REALSXP || XLENGTH(controls) != 7)
+        Rf_error("`controls` must be a double vector of length 7.");
+    dp_controls ctl;
+    ctl.rtol = control_value(controls, 0, "rtol");
+    ctl.atol = control_value(controls, 1, "atol");
+    ctl.first_step = control_value(controls, 2, "first_step_size");
+    ctl.safety = control_value(controls, 3, "safety_factor");
+    ctl.min_factor = control_value(controls, 4, "min_step_size_factor");
+    ctl.max_factor = control_value(controls, 5, "max_step_size_factor");
+    ctl.max_num_steps = REAL(controls)[6];
+    if (ISNAN(ctl.max_num_steps))
+        Rf_error("`max_num_steps` must be a number.");
+    return ctl;
+}
+
+void dp_start(ode_system *system, const dp_controls *controls,
+              dp_workspace *work, double time, const double *initial_state)
+{
+    size_t count = (size_t) (system->n > 0 ? system->n : 1);
+    work->y = (double *) R_alloc(count, sizeof(double));
+    work->trial = (double *) R_alloc(count, sizeof(double));
+    work->error = (double *) R_alloc(count, sizeof(double));
+    for (int s = 0; s < 7; s++)
+        work->k[s] = (double *) R_alloc(count, sizeof(double));
+    if (system->n > 0)
+        memcpy(work->y, initial_state, (size_t) system->n * sizeof(double));
+    work->time = time;
+    work->step = controls->first_step;
+    work->attempts = 0.0;
+    work->rejected = 0.0;
+    system_evaluate(system, time, work->y, work->k[0]);
+}
+
+void dp_integrate(ode_system *system, const dp_controls *ctl,
+                  dp_workspace *work, double target)
+{
+    R_xlen_t n = system->n;
+    double *y = work->y, *trial = work->trial, *error = work->error;
+    double **k = work->k;
+    while (work->time < target) {
         R_CheckUserInterrupt();
-        if (ctl->max_num_steps > 0 && *attempts >= ctl->max_num_steps) {
+        if (ctl->max_num_steps > 0 && work->attempts >= ctl->max_num_steps) {
             Rf_error("The Dormand-Prince solver exceeded `max_num_steps` "
                      "(%.0f) at time %g before reaching %g.",
-                     ctl->max_num_steps, *time, target);
+                     ctl->max_num_steps, work->time, target);
         }
-        double h = *step;
-        int lands = (*time + h >= target);
+        double h = work->step;
+        int lands = (work->time + h >= target);
         if (lands)
-            h = target - *time;
-        if (!(*time + h > *time)) {
+            h = target - work->time;
+        if (!(work->time + h > work->time)) {
             Rf_error("The Dormand-Prince solver's step size underflowed "
                      "(%g) at time %g: the dynamics are too stiff or not "
-                     "finite there.", h, *time);
+                     "finite there.", h, work->time);
         }
         for (int s = 1; s < 7; s++) {
             for (R_xlen_t i = 0; i < n; i++) {
@@ -124,8 +166,8 @@ static void dp_integrate(ode_callback *cb, const dp_controls *ctl,
             }
             /* stages at c = 1 sit exactly on the target when landing */
             double stage_time = (dp_c[s] == 1.0 && lands) ? target :
-                *time + dp_c[s] * h;
-            ode_evaluate(cb, stage_time, trial, k[s]);
+                work->time + dp_c[s] * h;
+            system_evaluate(system, stage_time, trial, k[s]);
         }
         /* trial now holds the 5th-order solution (stage 7's point) */
         for (R_xlen_t i = 0; i < n; i++) {
@@ -136,7 +178,7 @@ static void dp_integrate(ode_callback *cb, const dp_controls *ctl,
         }
         double ratio = dp_error_ratio(y, trial, error, n, ctl->rtol,
                                       ctl->atol);
-        (*attempts)++;
+        work->attempts++;
         double factor;
         if (ISNAN(ratio)) {
             factor = ctl->min_factor;
@@ -147,20 +189,12 @@ static void dp_integrate(ode_callback *cb, const dp_controls *ctl,
         if (!ISNAN(ratio) && ratio <= 1.0) {
             memcpy(y, trial, (size_t) n * sizeof(double));
             memcpy(k[0], k[6], (size_t) n * sizeof(double));
-            *time = lands ? target : *time + h;
+            work->time = lands ? target : work->time + h;
         } else {
-            (*rejected)++;
+            work->rejected++;
         }
-        *step = h * factor;
+        work->step = h * factor;
     }
-}
-
-static double control_value(SEXP controls, int index, const char *what)
-{
-    double value = REAL(controls)[index];
-    if (!R_FINITE(value) || !(value > 0.0))
-        Rf_error("`%s` must be a positive number, not %g.", what, value);
-    return value;
 }
 
 /* .Call entry: solve y' = fn(t, y), y(initial_time) = initial_state, and
@@ -184,18 +218,7 @@ SEXP C_dormand_prince_solve(SEXP fn, SEXP rho, SEXP initial_time,
         Rf_error("`initial_state` must be a double vector.");
     if (TYPEOF(solution_times) != REALSXP || XLENGTH(solution_times) < 1)
         Rf_error("`solution_times` must be a non-empty double vector.");
-    if (TYPEOF(controls) != REALSXP || XLENGTH(controls) != 7)
-        Rf_error("`controls` must be a double vector of length 7.");
-    dp_controls ctl;
-    ctl.rtol = control_value(controls, 0, "rtol");
-    ctl.atol = control_value(controls, 1, "atol");
-    ctl.first_step = control_value(controls, 2, "first_step_size");
-    ctl.safety = control_value(controls, 3, "safety_factor");
-    ctl.min_factor = control_value(controls, 4, "min_step_size_factor");
-    ctl.max_factor = control_value(controls, 5, "max_step_size_factor");
-    ctl.max_num_steps = REAL(controls)[6];
-    if (ISNAN(ctl.max_num_steps))
-        Rf_error("`max_num_steps` must be a number.");
+    dp_controls ctl = dp_read_controls(controls);
     R_xlen_t count = XLENGTH(solution_times);
     const double *targets = REAL(solution_times);
     for (R_xlen_t j = 0; j < count; j++) {
@@ -206,35 +229,25 @@ SEXP C_dormand_prince_solve(SEXP fn, SEXP rho, SEXP initial_time,
     }
 
     R_xlen_t n = XLENGTH(initial_state);
-    ode_callback cb = {fn, rho, n, 0};
-    size_t bytes = (size_t) (n > 0 ? n : 1);
-    double *y = (double *) R_alloc(bytes, sizeof(double));
-    double *trial = (double *) R_alloc(bytes, sizeof(double));
-    double *error = (double *) R_alloc(bytes, sizeof(double));
-    double *k[7];
-    for (int s = 0; s < 7; s++)
-        k[s] = (double *) R_alloc(bytes, sizeof(double));
-    if (n > 0)
-        memcpy(y, REAL(initial_state), (size_t) n * sizeof(double));
-
+    r_dynamics dynamics = {fn, rho};
+    ode_system system = {r_dynamics_evaluate, &dynamics, n, 0.0};
+    dp_workspace work;
     SEXP states = PROTECT(Rf_allocVector(VECSXP, count));
-    ode_evaluate(&cb, time, y, k[0]);
-    double step = ctl.first_step, attempts = 0.0, rejected = 0.0;
+    dp_start(&system, &ctl, &work, time, REAL(initial_state));
     for (R_xlen_t j = 0; j < count; j++) {
-        dp_integrate(&cb, &ctl, &time, targets[j], y, k, trial, error, &step,
-                     &attempts, &rejected);
+        dp_integrate(&system, &ctl, &work, targets[j]);
         SEXP state = Rf_allocVector(REALSXP, n);
         SET_VECTOR_ELT(states, j, state);
         if (n > 0)
-            memcpy(REAL(state), y, (size_t) n * sizeof(double));
+            memcpy(REAL(state), work.y, (size_t) n * sizeof(double));
     }
 
     SEXP result = PROTECT(Rf_allocVector(VECSXP, 4));
     SEXP names = PROTECT(Rf_allocVector(STRSXP, 4));
     SET_VECTOR_ELT(result, 0, states);
-    SET_VECTOR_ELT(result, 1, Rf_ScalarReal(attempts));
-    SET_VECTOR_ELT(result, 2, Rf_ScalarReal(rejected));
-    SET_VECTOR_ELT(result, 3, Rf_ScalarReal((double) cb.evaluations));
+    SET_VECTOR_ELT(result, 1, Rf_ScalarReal(work.attempts));
+    SET_VECTOR_ELT(result, 2, Rf_ScalarReal(work.rejected));
+    SET_VECTOR_ELT(result, 3, Rf_ScalarReal(system.evaluations));
     SET_STRING_ELT(names, 0, Rf_mkChar("states"));
     SET_STRING_ELT(names, 1, Rf_mkChar("num_steps"));
     SET_STRING_ELT(names, 2, Rf_mkChar("num_rejected_steps"));
