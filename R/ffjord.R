@@ -40,7 +40,9 @@
 #' Gaussian draw per call of `forward()` or `inverse()`, fixed across the
 #' solver's steps, at 2 evaluations per sample. When the trace is known in
 #' closed form, pass your own `trace_augmentation_fn` (the contract is on
-#' [trace_jacobian_exact()]'s page).
+#' [trace_jacobian_exact()]'s page). With a network template as dynamics,
+#' both built-in estimators use the network's exact derivatives instead of
+#' differences (Hutchinson's with one sample).
 #'
 #' **Solver.** `ode_solve_fn = NULL` uses [ode_dormand_prince()] with TFP's
 #' settings (rtol 1e-3, atol 1e-6), in C. Any function
@@ -65,7 +67,9 @@
 #' trainable: [fit()] cannot run through R dynamics.
 #'
 #' @param state_time_derivative_fn A function of `(time, state)` returning
-#'   the time derivative of the state, numbers shaped like `state`.
+#'   the time derivative of the state, numbers shaped like `state`; or a
+#'   network template from [tfb_ffjord_default_template()], whose dynamics
+#'   and exact derivatives run in C (events in the rows of a matrix).
 #' @param ode_solve_fn `NULL` (the default [ode_dormand_prince()] solver)
 #'   or a solver function with the contract described in Details.
 #' @param trace_augmentation_fn A function of `(ode_fn, state_shape, dtype)`
@@ -108,10 +112,12 @@ tfb_ffjord <- function(state_time_derivative_fn, ode_solve_fn = NULL,
                        validate_args = FALSE, dtype = NULL,
                        name = "ffjord") {
   if (missing(state_time_derivative_fn) ||
-      !is.function(state_time_derivative_fn)) {
+      !(is.function(state_time_derivative_fn) ||
+        is_ffjord_template(state_time_derivative_fn))) {
     abort_bijectors("argument", sprintf(paste(
-      "`state_time_derivative_fn` must be a function of (time, state), not",
-      "%s."), if (missing(state_time_derivative_fn)) "missing" else
+      "`state_time_derivative_fn` must be a function of (time, state) or a",
+      "template from tfb_ffjord_default_template(), not %s."),
+      if (missing(state_time_derivative_fn)) "missing" else
         describe_value(state_time_derivative_fn)))
   }
   if (!is.null(ode_solve_fn) && !is.function(ode_solve_fn)) {
@@ -143,6 +149,12 @@ tfb_ffjord <- function(state_time_derivative_fn, ode_solve_fn = NULL,
     dynamics = state_time_derivative_fn,
     ode_solve_fn = ode_solve_fn %||% ode_dormand_prince(),
     trace_augmentation_fn = trace_augmentation_fn,
+    # the package's own estimators run in C with a network template
+    trace_mode = if (identical(trace_augmentation_fn, trace_jacobian_exact)) {
+      "exact"
+    } else if (identical(trace_augmentation_fn, trace_jacobian_hutchinson)) {
+      "hutchinson"
+    } else "function",
     initial_time = initial_time,
     final_time = final_time
   )
@@ -152,8 +164,7 @@ tfb_ffjord <- function(state_time_derivative_fn, ode_solve_fn = NULL,
 # errors and results checked. `reverse` gives the inverse's dynamics,
 # -f(t0 + t1 - s, z) at solver time s in [t0, t1] (the true time runs from
 # t1 back to t0).
-ffjord_dynamics <- function(bijector, dims, reverse) {
-  f <- .subset2(bijector, "dynamics")
+ffjord_dynamics <- function(bijector, f, dims, reverse) {
   t0 <- .subset2(bijector, "initial_time")
   t1 <- .subset2(bijector, "final_time")
   size <- prod(dims)
@@ -189,9 +200,15 @@ with_dims <- function(values, dims) {
 ffjord_solve <- function(bijector, input, reverse) {
   dims <- input_dims(input)
   size <- length(input)
-  dynamics <- ffjord_dynamics(bijector, dims, reverse)
-  augmented <- .subset2(bijector, "trace_augmentation_fn")(
-    dynamics, dims, "float64")
+  template <- .subset2(bijector, "dynamics")
+  if (is_template(template)) {
+    rows <- ffjord_template_rows(template, dims, if (reverse) "y" else "x")
+    if (.subset2(bijector, "trace_mode") != "function" &&
+        inherits(.subset2(bijector, "ode_solve_fn"), "bijectors_ode_solver")) {
+      return(ffjord_network_solve(bijector, input, rows, reverse))
+    }
+  }
+  augmented <- ffjord_augmented(bijector, dims, reverse)
   if (!is.function(augmented)) {
     abort_bijectors("ffjord", sprintf(paste(
       "`trace_augmentation_fn` must return a function of (time, state),",
@@ -217,6 +234,38 @@ ffjord_solve <- function(bijector, input, reverse) {
   final <- ffjord_final_state(result, 2 * size)
   list(output = with_dims(final[state_positions], dim(input)),
        log_det = with_dims(final[size + state_positions], dims))
+}
+
+# The augmented dynamics (derivative and trace terms) for a solver in R:
+# from the trace function over R dynamics, or, for a network template with
+# one of the package's estimators, from the network's derivatives in C.
+ffjord_augmented <- function(bijector, dims, reverse) {
+  dynamics <- .subset2(bijector, "dynamics")
+  mode <- .subset2(bijector, "trace_mode")
+  if (is_template(dynamics)) {
+    rows <- ffjord_template_rows(dynamics, dims, "x")
+    if (mode != "function") {
+      size <- prod(dims)
+      noise <- if (mode == "hutchinson") stats::rnorm(size) else NULL
+      t0 <- .subset2(bijector, "initial_time")
+      t1 <- .subset2(bijector, "final_time")
+      sign <- if (reverse) -1 else 1
+      return(function(time, state) {
+        out <- ffjord_network_derivative(
+          dynamics, state, rows, if (reverse) t0 + t1 - time else time,
+          noise, with_trace = TRUE)
+        list(with_dims(sign * out[seq_len(size)], dims),
+             with_dims(sign * out[size + seq_len(size)], dims))
+      })
+    }
+    network <- function(time, state) {
+      with_dims(ffjord_network_derivative(dynamics, state, rows, time, NULL,
+                                          with_trace = FALSE), dims)
+    }
+    dynamics <- network
+  }
+  .subset2(bijector, "trace_augmentation_fn")(
+    ffjord_dynamics(bijector, dynamics, dims, reverse), dims, "float64")
 }
 
 # The last state of a solver's result: `states` as a list of states or an
@@ -301,14 +350,138 @@ bijector_inverse_and_log_det.tfb_ffjord <- function(bijector, y,
   list(x = solved$output, log_det = solved$log_det)
 }
 
+# ---- network templates ---------------------------------------------------
+
+#' Default network template of an FFJORD flow
+#'
+#' The dynamics of [tfb_ffjord()] as a fully connected network that runs in
+#' C: for events of `D` values (the rows of an `N x D` input),
+#' \eqn{f(t, z) = \mathrm{MLP}([z, t])}{f(t, z) = MLP(c(z, t))}, a network
+#' with `D + 1` inputs (the state, then the time as an extra column),
+#' hidden layers of `hidden_layers` units with the activation, and `D`
+#' linear outputs. This is the package's template, not a TFP function (TFP
+#' takes any Keras model); FFJORD's paper uses similar small networks with
+#' the time concatenated to each layer's input.
+#'
+#' With this template, `trace_jacobian_exact` and `trace_jacobian_hutchinson`
+#' (one noise sample) use the network's exact derivatives in forward mode,
+#' and with the default solver the whole solve runs in C: the exact trace
+#' costs `D` tangent passes per evaluation, Hutchinson's one. Another
+#' `trace_augmentation_fn` or `ode_solve_fn` sees the network as an R
+#' function of `(time, state)`.
+#'
+#' The weights are drawn when the bijector first sees data (the event size
+#' `D` is then known), with R's random number generator: glorot-uniform
+#' kernels and zero biases unless `kernel_initializer` or `bias_initializer`
+#' is given (see [tfb_real_nvp_default_template()] for the dense-layer
+#' arguments in `...`). A template serves one event size. Training FFJORD
+#' flows is not supported yet: [fit()] refuses them.
+#'
+#' @inheritParams tfb_real_nvp_default_template
+#' @param hidden_layers Numeric vector or list of whole numbers >= 1: the
+#'   units of each hidden layer (may be empty: linear dynamics in `z` and
+#'   `t`).
+#' @param activation String: the hidden layers' activation (`"tanh"`), one
+#'   of `"relu"`, `"tanh"`, `"sigmoid"`, `"elu"`, `"softplus"` or
+#'   `"linear"`.
+#' @param name String or `NULL` (`"ffjord_default_template"`).
+#' @return A template of class `c("tfb_ffjord_template",
+#'   "bijectors_template")`, with the fields of
+#'   [tfb_real_nvp_default_template()]'s but `shift_only`.
+#' @family networks
+#' @family continuous flows
+#' @seealso [tfb_ffjord()].
+#' @examples
+#' set.seed(1)
+#' template <- tfb_ffjord_default_template(c(8, 8))
+#' b <- tfb_ffjord(template, trace_augmentation_fn = trace_jacobian_exact)
+#' x <- matrix(rnorm(6), 3, 2)
+#' y <- b$forward(x)            # builds the network for events of size 2
+#' max(abs(b$inverse(y) - x))
+#' b$forward_log_det_jacobian(x, event_ndims = 1)
+#' template
+#' @export
+tfb_ffjord_default_template <- function(hidden_layers, activation = "tanh",
+                                        name = NULL, ...) {
+  dense <- check_template_dense_arguments(
+    list(...), "tfb_ffjord_default_template", made = FALSE)
+  new_template("tfb_ffjord_template", list(
+    hidden_layers = check_hidden_layers(hidden_layers, allow_empty = TRUE),
+    shift_only = TRUE,
+    activation = check_activation(activation),
+    name = check_string(name %||% "ffjord_default_template", "name"),
+    use_bias = dense$use_bias,
+    trainable = dense$trainable,
+    kernel_initializer = dense$kernel_initializer,
+    bias_initializer = dense$bias_initializer
+  ))
+}
+
+is_ffjord_template <- function(x) {
+  is_template(x) && inherits(x, "tfb_ffjord_template")
+}
+
+# The rows (events) of an input for a network template, which is built for
+# its event size on first use: events are the last dim of a matrix, or a
+# vector (one event).
+ffjord_template_rows <- function(template, dims, arg) {
+  if (length(dims) > 2L) {
+    abort_bijectors("input", sprintf(paste(
+      "`%s` must be a matrix (events in rows) or a vector (one event) for a",
+      "network template's dynamics, not an array of rank %d."), arg,
+      length(dims)))
+  }
+  size <- dims[[length(dims)]]
+  rows <- if (length(dims) == 2L) dims[[1L]] else 1L
+  if (size < 1L || rows < 1L) {
+    abort_bijectors("input", sprintf(
+      "`%s` must hold at least one event of at least one value.", arg))
+  }
+  if (!template_check_size(template, size + 1L, size, arg)) {
+    template_build(template, size + 1L, size)
+  }
+  rows
+}
+
+ffjord_network_derivative <- function(template, state, rows, time, noise,
+                                      with_trace) {
+  .Call(C_ffjord_network_derivative, as.double(state), as.double(rows),
+        .subset2(template, "kernels"), .subset2(template, "biases"),
+        .subset2(template, "activation_codes"), as.double(time), noise,
+        with_trace)
+}
+
+# The whole solve in C: the network, its trace terms and the solver.
+ffjord_network_solve <- function(bijector, input, rows, reverse) {
+  template <- .subset2(bijector, "dynamics")
+  noise <- if (.subset2(bijector, "trace_mode") == "hutchinson") {
+    stats::rnorm(length(input))
+  }
+  out <- tryCatch(
+    .Call(C_ffjord_network_solve, as.vector(input), as.double(rows),
+          .subset2(template, "kernels"), .subset2(template, "biases"),
+          .subset2(template, "activation_codes"),
+          c(.subset2(bijector, "initial_time"),
+            .subset2(bijector, "final_time")),
+          reverse, noise, attr(.subset2(bijector, "ode_solve_fn"),
+                               "controls")),
+    error = function(e) {
+      if (inherits(e, "bijectors_error")) stop(e)
+      abort_bijectors("ode", conditionMessage(e), parent = e)
+    })
+  list(output = with_dims(out$output, dim(input)),
+       log_det = with_dims(out$log_det, input_dims(input)))
+}
+
 # ---- training ------------------------------------------------------------
 
 ffjord_no_gradient <- function(bijector) {
   abort_bijectors("unsupported", sprintf(paste(
-    "tfb_ffjord() bijectors with R dynamics (here \"%s\") are not trainable",
-    "and have no backward pass: the package cannot differentiate an R",
-    "function through the ODE solver, so fit() and loss_and_gradient()",
-    "cannot run through them."), .subset2(bijector, "name")))
+    "tfb_ffjord() bijectors (here \"%s\") are not trainable and have no",
+    "backward pass: the package cannot differentiate R dynamics, and",
+    "gradients through the solver for network templates are not written",
+    "yet, so fit() and loss_and_gradient() cannot run through them."),
+    .subset2(bijector, "name")))
 }
 
 #' @export
@@ -334,6 +507,10 @@ format.tfb_ffjord <- function(x, ...) {
   c(NextMethod(),
     sprintf("  time: [%s, %s]", format(.subset2(x, "initial_time")),
             format(.subset2(x, "final_time"))),
+    sprintf("  dynamics: %s", if (is_template(.subset2(x, "dynamics")))
+      sprintf("network template \"%s\"", .subset2(.subset2(x, "dynamics"),
+                                                 "name")) else
+      "an R function"),
     sprintf("  ode_solve_fn: %s", if (inherits(solver, "bijectors_ode_solver"))
       "Dormand-Prince 5(4)" else "a user function"))
 }

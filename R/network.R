@@ -594,6 +594,9 @@ template_fields <- list(
     "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
     "min_bin_height", "min_slope", "activation", "name", "use_bias",
     "trainable", "kernel_initializer", "bias_initializer"),
+  tfb_ffjord_template = c("hidden_layers", "activation", "name", "use_bias",
+                          "trainable", "kernel_initializer",
+                          "bias_initializer"),
   tfb_masked_autoregressive_spline_template = c(
     "hidden_layers", "num_bins", "range_min", "range_max", "min_bin_width",
     "min_bin_height", "min_slope", "activation", "name", "use_bias",
@@ -635,6 +638,12 @@ format_template_summary <- function(template) {
   }
   if (is_spline_template(template)) {
     return(c(spline_template_summary(template), built))
+  }
+  if (inherits(template, "tfb_ffjord_template")) {
+    return(c(sprintf("hidden_layers: %s; activation: %s",
+                     if (length(hidden)) paste(hidden, collapse = ", ") else
+                       "none", .subset2(template, "activation")),
+             built))
   }
   c(sprintf("hidden_layers: %s; activation: %s; shift_only: %s",
             if (length(hidden)) paste(hidden, collapse = ", ") else "none",

@@ -106,4 +106,11 @@ SEXP C_dormand_prince_solve(SEXP fn, SEXP rho, SEXP initial_time,
                             SEXP initial_state, SEXP solution_times,
                             SEXP controls);
 
+SEXP C_ffjord_network_derivative(SEXP state, SEXP rows, SEXP kernels,
+                                 SEXP biases, SEXP activations, SEXP time,
+                                 SEXP noise, SEXP with_trace);
+SEXP C_ffjord_network_solve(SEXP state, SEXP rows, SEXP kernels, SEXP biases,
+                            SEXP activations, SEXP times, SEXP reverse,
+                            SEXP noise, SEXP controls);
+
 #endif

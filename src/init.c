@@ -44,6 +44,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_rqs_map",             (DL_FUNC) &C_rqs_map,             9},
     {"C_rqs_backward",        (DL_FUNC) &C_rqs_backward,        11},
     {"C_dormand_prince_solve", (DL_FUNC) &C_dormand_prince_solve, 6},
+    {"C_ffjord_network_derivative",
+     (DL_FUNC) &C_ffjord_network_derivative, 8},
+    {"C_ffjord_network_solve", (DL_FUNC) &C_ffjord_network_solve, 9},
     {NULL, NULL, 0}
 };
 

@@ -95,10 +95,10 @@ static void dense_product(const double *input, int n, int ld, int n_in,
 /* A whole MLP. `input` is n rows with leading dimension ld; layer k maps
    units[k] to units[k + 1] columns. hidden[k] (k < layers - 1) receives the
    output of hidden layer k; out the output of the last layer. */
-static void mlp_forward(const double *input, int n, int ld, int layers,
-                        const int *units, const double *const *kernels,
-                        const double *const *biases, const int *activations,
-                        double *const *hidden, double *out)
+void mlp_forward(const double *input, int n, int ld, int layers,
+                 const int *units, const double *const *kernels,
+                 const double *const *biases, const int *activations,
+                 double *const *hidden, double *out)
 {
     const double *layer_input = input;
     int layer_ld = ld;
@@ -115,8 +115,8 @@ static void mlp_forward(const double *input, int n, int ld, int layers,
 
 /* delta *= activation'(pre-activation), written with the layer's output
    `out` (after the activation), over `count` values. */
-static void multiply_activation_derivative(double *delta, const double *out,
-                                           R_xlen_t count, int activation)
+void multiply_activation_derivative(double *delta, const double *out,
+                                    R_xlen_t count, int activation)
 {
     switch (activation) {
     case ACTIVATION_RELU:
@@ -257,8 +257,8 @@ static void matrix_dims(SEXP x, const char *what, int index, int *rows,
    and `activations` (one known code per layer), and returns the number of
    layers with the units of each (units[0] inputs, units[k] outputs of
    layer k) and pointers to the kernels, in R_alloc'd arrays. */
-static int network_layers(SEXP kernels, SEXP activations, int **units_out,
-                          const double ***kernel_out)
+int network_layers(SEXP kernels, SEXP activations, int **units_out,
+                   const double ***kernel_out)
 {
     if (TYPEOF(kernels) != VECSXP)
         Rf_error("`kernels` must be a list");

@@ -24,6 +24,24 @@ typedef struct {
     const double *const *masks;
 } network_trace;
 
+/* The layers of a network, checked: returns their number, with units[0]
+   inputs and units[k] outputs of layer k and the kernels' data (R_alloc'd
+   arrays pointing into `kernels`). */
+int network_layers(SEXP kernels, SEXP activations, int **units_out,
+                   const double ***kernel_out);
+
+/* The whole MLP on n rows of `input` (leading dimension ld): hidden[k]
+   receives hidden layer k's output (after its activation), out the last
+   layer's. */
+void mlp_forward(const double *input, int n, int ld, int layers,
+                 const int *units, const double *const *kernels,
+                 const double *const *biases, const int *activations,
+                 double *const *hidden, double *out);
+
+/* delta *= activation'(pre-activation), from the layer's output `out`. */
+void multiply_activation_derivative(double *delta, const double *out,
+                                    R_xlen_t count, int activation);
+
 network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
                                   SEXP hidden, SEXP output, SEXP masks);
 

@@ -97,3 +97,35 @@ hutchinson_with <- function(num_samples, seed = NULL) {
                               num_samples = num_samples, seed = seed)
   }
 }
+
+# A template's network in plain R from its $weights: f(t, z) = MLP(c(z, t))
+# row by row, with the activation of the hidden layers.
+reference_ffjord_network <- function(template) {
+  weights <- template$weights
+  activation <- switch(template$activation,
+    linear = identity, relu = function(v) pmax(v, 0), tanh = tanh,
+    sigmoid = stats::plogis, elu = function(v) ifelse(v > 0, v, expm1(v)),
+    softplus = function(v) log1p(exp(v)))
+  function(t, z) {
+    z <- matrix(z, ncol = nrow(weights[[1]]$kernel) - 1L)
+    h <- cbind(z, t)
+    for (k in seq_along(weights)) {
+      h <- h %*% weights[[k]]$kernel +
+        matrix(weights[[k]]$bias, nrow(h), length(weights[[k]]$bias),
+               byrow = TRUE)
+      if (k < length(weights)) h <- activation(h)
+    }
+    h
+  }
+}
+
+# The Jacobian of one event's dynamics by central differences (step 1e-6).
+numerical_event_jacobian <- function(f, t, z_row, h = 1e-6) {
+  vapply(seq_along(z_row), function(j) {
+    up <- z_row
+    down <- z_row
+    up[j] <- up[j] + h
+    down[j] <- down[j] - h
+    (f(t, matrix(up, 1)) - f(t, matrix(down, 1))) / (2 * h)
+  }, numeric(length(z_row)))
+}
