@@ -258,11 +258,11 @@ ffjord_augmented <- function(bijector, dims, reverse) {
              with_dims(sign * out[size + seq_len(size)], dims))
       })
     }
-    network <- function(time, state) {
-      with_dims(ffjord_network_derivative(dynamics, state, rows, time, NULL,
+    template <- dynamics
+    dynamics <- function(time, state) {
+      with_dims(ffjord_network_derivative(template, state, rows, time, NULL,
                                           with_trace = FALSE), dims)
     }
-    dynamics <- network
   }
   .subset2(bijector, "trace_augmentation_fn")(
     ffjord_dynamics(bijector, dynamics, dims, reverse), dims, "float64")
