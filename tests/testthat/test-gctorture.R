@@ -330,6 +330,32 @@ test_that("the structural and linear kinds' entry points survive gctorture", {
   })
 })
 
+test_that("the ODE solver and FFJORD's network entry points survive gctorture", {
+  ns <- asNamespace("bijectors")
+  controls <- c(1e-2, 1e-4, 1e-2, 0.9, 0.1, 10, 0)
+  decay <- function(t, y) -y
+  torture_calls(list(
+    list("C_dormand_prince_solve", decay, environment(), 0, c(1, 2),
+         c(0.5, 1), controls)))
+  set.seed(3)
+  template <- tfb_ffjord_default_template(3)
+  invisible(tfb_ffjord(template)$forward(torture_data()))
+  network <- list(get("kernels", envir = template),
+                  get("biases", envir = template),
+                  get("activation_codes", envir = template))
+  x <- torture_data()
+  noise <- as.double(seq_along(x)) / 8 - 0.5
+  torture_calls(list(
+    c(list("C_ffjord_network_derivative", x, 4), network,
+      list(0.5, NULL, TRUE)),
+    c(list("C_ffjord_network_derivative", x, 4), network,
+      list(0.5, noise, FALSE)),
+    c(list("C_ffjord_network_solve", x, 4), network,
+      list(c(0, 1), FALSE, NULL, controls)),
+    c(list("C_ffjord_network_solve", x, 4), network,
+      list(c(0.5, 1), TRUE, noise, controls))))
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -346,7 +372,8 @@ test_that("every registered entry point is covered above", {
     "C_matrix_inverse_tri_l", "C_matrix_inverse_tri_l_backward",
     "C_cholesky_to_inv_cholesky", "C_cholesky_to_inv_cholesky_backward",
     "C_lambert_w0", "C_linear_apply", "C_linear_outer", "C_linear_lu_factor",
-    "C_rqs_map", "C_rqs_backward"
+    "C_rqs_map", "C_rqs_backward", "C_dormand_prince_solve",
+    "C_ffjord_network_derivative", "C_ffjord_network_solve"
   )
   expect_setequal(registered, covered)
 })
