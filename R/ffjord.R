@@ -64,7 +64,10 @@
 #' package's lands on it (see [ode_dormand_prince()]). `dtype` is accepted
 #' and changes nothing: all arithmetic is in double precision. There are
 #' no condition arguments (close over them instead). The bijector is not
-#' trainable: [fit()] cannot run through R dynamics.
+#' trainable: [fit()] refuses it, with R dynamics (which the package cannot
+#' differentiate) and, for now, with a network template too (TFP trains
+#' through the solver by the adjoint method). `initial_time < final_time`
+#' is required.
 #'
 #' @param state_time_derivative_fn A function of `(time, state)` returning
 #'   the time derivative of the state, numbers shaped like `state`; or a
