@@ -211,7 +211,8 @@ ffjord_solve <- function(bijector, input, reverse) {
       return(ffjord_network_solve(bijector, input, rows, reverse))
     }
   }
-  augmented <- ffjord_augmented(bijector, dims, reverse)
+  augmented <- ffjord_user_call(ffjord_augmented(bijector, dims, reverse),
+                                "trace_augmentation_fn")
   if (!is.function(augmented)) {
     abort_bijectors("ffjord", sprintf(paste(
       "`trace_augmentation_fn` must return a function of (time, state),",
@@ -219,7 +220,9 @@ ffjord_solve <- function(bijector, input, reverse) {
   }
   state_positions <- seq_len(size)
   ode_fn <- function(time, state) {
-    out <- augmented(time, with_dims(state[state_positions], dims))
+    out <- ffjord_user_call(
+      augmented(time, with_dims(state[state_positions], dims)),
+      "trace_augmentation_fn")
     if (!is.list(out) || length(out) != 2L ||
         length(out[[1L]]) != size || length(out[[2L]]) != size ||
         !is.numeric(out[[1L]]) || !is.numeric(out[[2L]])) {
@@ -232,8 +235,8 @@ ffjord_solve <- function(bijector, input, reverse) {
   }
   t0 <- .subset2(bijector, "initial_time")
   t1 <- .subset2(bijector, "final_time")
-  result <- .subset2(bijector, "ode_solve_fn")(
-    ode_fn, t0, c(as.vector(input), numeric(size)), t1)
+  result <- ffjord_user_call(.subset2(bijector, "ode_solve_fn")(
+    ode_fn, t0, c(as.vector(input), numeric(size)), t1), "ode_solve_fn")
   final <- ffjord_final_state(result, 2 * size)
   list(output = with_dims(final[state_positions], dim(input)),
        log_det = with_dims(final[size + state_positions], dims))
@@ -269,6 +272,16 @@ ffjord_augmented <- function(bijector, dims, reverse) {
   }
   .subset2(bijector, "trace_augmentation_fn")(
     ffjord_dynamics(bijector, dynamics, dims, reverse), dims, "float64")
+}
+
+# Evaluates `expr`, a call of the user's function `fn_arg`: its errors come
+# back classed, naming it (the package's own errors pass unchanged).
+ffjord_user_call <- function(expr, fn_arg) {
+  tryCatch(expr, error = function(e) {
+    if (inherits(e, "bijectors_error")) stop(e)
+    abort_bijectors("ffjord", sprintf("`%s` failed: %s", fn_arg,
+                                      conditionMessage(e)), parent = e)
+  })
 }
 
 # The last state of a solver's result: `states` as a list of states or an

@@ -279,6 +279,14 @@ test_that("bad arguments and bad dynamics give classed errors", {
     function(time, state) list(-state)
   })
   expect_error(bad_terms$forward(x), class = "bijectors_error_ffjord")
+  failing_solver <- tfb_ffjord(f, ode_solve_fn = function(...) stop("oops"))
+  expect_error(failing_solver$forward(x), "`ode_solve_fn` failed: oops",
+               class = "bijectors_error_ffjord")
+  failing_trace <- tfb_ffjord(f, trace_augmentation_fn = function(...) {
+    function(time, state) stop("no trace")
+  })
+  expect_error(failing_trace$forward(x), "no trace",
+               class = "bijectors_error_ffjord")
   bad_solver <- tfb_ffjord(f, ode_solve_fn = function(...) list(states = 1))
   expect_error(bad_solver$forward(x), class = "bijectors_error_ffjord")
   b <- tfb_ffjord(f, trace_augmentation_fn = trace_jacobian_exact)
