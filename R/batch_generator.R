@@ -88,7 +88,12 @@ check_generator_batch <- function(distribution, batch, stream, where,
 #' The file is read with base R's connections ([file()] and [scan()]); no
 #' package is needed. Every field must be a number (no quotes, no missing
 #' values other than `NA`, which [fit()][fit.tfd_transformed_distribution()]
-#' then refuses). The rows are not shuffled: for stochastic gradient
+#' then refuses). Numbers are read back as written: [write.csv()] writes 15
+#' significant digits, so a file written by it holds the data rounded to
+#' those; write `sprintf("%.17g", x)` for an exact copy. The file stays open
+#' between calls during a pass; a generator left in the middle of a pass
+#' (for instance by `steps_per_epoch`) keeps it open until the generator is
+#' garbage collected, when R closes it with a warning. The rows are not shuffled: for stochastic gradient
 #' descent, write the file in a random order once (or shuffle within each
 #' batch, which changes nothing for the gradient of a mean), or write your
 #' own generator that reads blocks in a random order. A last batch of a

@@ -45,24 +45,55 @@
 #' flow$bijector$bijectors[[2]]$batchnorm$moving_mean
 #' @export
 recompute_batch_statistics <- function(distribution, x) {
-  if (inherits(distribution, "bijector")) {
-    x <- as_input_array(x, "x")
-    if (!.Call(C_all_finite, x)) {
-      abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
-    }
-    with_statistics_rollback(distribution,
-                             bijector_recompute_statistics(distribution, x),
-                             layers = object_batchnorm_layers(distribution))
-    return(invisible(distribution))
+  is_distribution <- !inherits(distribution, "bijector")
+  if (is_distribution) {
+    check_trainable_distribution_object(distribution)
   }
-  x <- check_training_data(distribution, x)
+  bijector <- if (is_distribution) .subset2(distribution, "bijector") else
+    distribution
+  if (is_batch_generator(x)) {
+    stream <- new_batch_stream(x, "x")
+    next_pass <- function() {
+      statistics_blocks(generator_rows(stream, distribution, is_distribution))
+    }
+  } else {
+    x <- if (is_distribution) check_training_data(distribution, x) else
+      check_finite_input(x)
+    if (!is_distribution && length(dim(x)) < 2L) {
+      # a vector has no rows to read in blocks: one pass as it is
+      with_statistics_rollback(
+        distribution,
+        bijector_statistics_pass(bijector, x, statistics_layer_count(bijector)),
+        layers = object_batchnorm_layers(distribution))
+      return(invisible(distribution))
+    }
+    next_pass <- function() statistics_blocks(matrix_rows(x))
+  }
   # Layer after layer: if a later one refuses its input, the earlier ones
   # are put back too.
   with_statistics_rollback(
     distribution,
-    bijector_recompute_statistics(.subset2(distribution, "bijector"), x),
+    recompute_over_passes(bijector, next_pass, is_batch_generator(x)),
     layers = object_batchnorm_layers(distribution))
   invisible(distribution)
+}
+
+check_trainable_distribution_object <- function(distribution) {
+  if (!inherits(distribution, "tfd_transformed_distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`distribution` must be a transformed distribution",
+      "(tfd_transformed_distribution()) or a bijector, not %s."),
+      describe_value(distribution)))
+  }
+  invisible(distribution)
+}
+
+check_finite_input <- function(x) {
+  x <- as_input_array(x, "x")
+  if (!.Call(C_all_finite, x)) {
+    abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
+  }
+  x
 }
 
 #' Evaluation and training views of a flow
