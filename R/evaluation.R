@@ -22,11 +22,35 @@
 #' Batch normalization inside [tfb_invert()] runs in its forward direction
 #' when the flow computes densities; it keeps its statistics.
 #'
+#' **Data larger than memory.** `x` may be a generator function, as for
+#' [fit()][fit.tfd_transformed_distribution()]: each call returns the next
+#' batch of rows, `NULL` at the end of the data, and the next call starts
+#' again from the first row ([batches_from_csv()] reads a file so). Since
+#' the statistics of a layer depend on the final statistics of the layers
+#' before it, the data are read once per batch-normalization layer (a flow
+#' with three layers reads its source three times), and one batch of rows
+#' at a time is held, regrouped in blocks of 4096 rows.
+#'
+#' **The same numbers either way.** From a matrix the rows are processed in
+#' the same way: blocks of 4096 rows go through the flow, one pass per
+#' layer, and each layer merges the moments of its input block after block
+#' (per-block two-pass moments about the feature's first value, merged with
+#' the update of Chan, Golub and LeVeque). The blocks are those of the rows
+#' in order, whatever batches a generator returns them in, so the
+#' statistics from a generator are identical, to the bit, to those from the
+#' matrix of the same rows. The mean and variance are as accurate as a
+#' two-pass computation over all the rows. After the last layer the whole
+#' flow is evaluated once on the first block, so that a flow that cannot
+#' evaluate its data is an error here and changes nothing.
+#'
 #' @param distribution A [tfd_transformed_distribution()] (or a bijector,
 #'   whose inverse is then taken as the density direction).
 #' @param x A numeric matrix or data frame, one event per row (for a
 #'   distribution, as many columns as its event size), without `NA`, `NaN`
-#'   or `Inf`: usually the whole training set.
+#'   or `Inf`: usually the whole training set. Or a generator function
+#'   returning such matrices and `NULL` at the end of a pass; its batches
+#'   are checked as they come (errors of class `bijectors_error_generator`
+#'   and the specific class), and any error leaves every layer as it was.
 #' @return `distribution`, invisibly; its layers are modified in place.
 #' @family training
 #' @seealso [evaluation_mode()], [fit.tfd_transformed_distribution()];
@@ -43,6 +67,23 @@
 #' recompute_batch_statistics(flow, y)
 #' # the layer sees y - c(1, -1) (y is centred): its mean is c(-1, 1)
 #' flow$bijector$bijectors[[2]]$batchnorm$moving_mean
+#'
+#' # the same from batches of 30 rows, as from a file
+#' next_rows <- local({
+#'   start <- 1
+#'   function() {
+#'     if (start > nrow(y)) {
+#'       start <<- 1
+#'       return(NULL)
+#'     }
+#'     rows <- start:min(start + 29, nrow(y))
+#'     start <<- start + 30
+#'     y[rows, ]
+#'   }
+#' })
+#' before <- get_weights(flow$bijector$bijectors[[2]]$batchnorm)
+#' recompute_batch_statistics(flow, next_rows)
+#' identical(get_weights(flow$bijector$bijectors[[2]]$batchnorm), before)
 #' @export
 recompute_batch_statistics <- function(distribution, x) {
   is_distribution <- !inherits(distribution, "bijector")
