@@ -95,8 +95,10 @@ generics::fit
 #' normalization, has a single row, stops training with an error of class
 #' `bijectors_error_generator` and the specific class, such as
 #' `bijectors_error_event_size`, carrying the history like a divergence;
-#' the steps before it stand), and an error inside the generator is
-#' re-raised with the same class. `fit()` draws no random numbers of its own
+#' the steps before it stand, and with `patience` the best epoch is
+#' restored), and an error inside the generator becomes an error of class
+#' `bijectors_error_generator` (the original is its `parent`) handled the
+#' same way. `fit()` draws no random numbers of its own
 #' for a generator beyond those of creating the networks on the first
 #' batch, so a generator that draws its order with [sample()] makes the fit
 #' reproducible under [set.seed()], and one that yields the batches

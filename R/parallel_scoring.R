@@ -19,9 +19,9 @@
 #' **How the model travels.** Each future gets the distribution and its own
 #' chunk, serialized with [serialize()] as any R object: the package keeps
 #' every parameter and running statistic in plain R vectors (the C-side
-#' pointers are caches rebuilt on first use, see [saveRDS()] support in
-#' [tfb_batch_normalization()]), so the copy in a worker computes exactly
-#' what the original does. Each worker must have `bijectors` installed (the
+#' pointers are caches, rebuilt on first use after [unserialize()] or
+#' [readRDS()]), so the copy in a worker computes exactly what the original
+#' does. Each worker must have `bijectors` installed (the
 #' same version). Only the chunks assigned to a worker are sent to it, not
 #' the whole data set; the model is sent once per future.
 #'
