@@ -973,40 +973,15 @@ SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
     return result;
 }
 
-/* C_bn_moments(y, dims, axes): list(mean, variance), the per-feature mean
-   and biased variance over the reduction axes, or NULL if y holds NA, NaN
-   or Inf. */
-SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes)
-{
-    check_double_array(y, "y");
-    bn_layout layout;
-    layout_from_dims(dims, axes, XLENGTH(y), &layout);
-    R_xlen_t features = layout.features;
-    if (features < 1 || layout.total / features < 1)
-        Rf_error("the batch must have at least one row");
-    double *mean = (double *) R_alloc((size_t) features, sizeof(double));
-    double *variance = (double *) R_alloc((size_t) features, sizeof(double));
-    if (moments_by_feature(REAL_RO(y), &layout, mean, variance))
-        return R_NilValue;
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
-    SET_VECTOR_ELT(result, 0, double_vector(mean, features));
-    SET_VECTOR_ELT(result, 1, double_vector(variance, features));
-    SET_STRING_ELT(names, 0, Rf_mkChar("mean"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("variance"));
-    Rf_setAttrib(result, R_NamesSymbol, names);
-    UNPROTECT(2);
-    return result;
-}
-
 /* C_bn_moments_update(y, dims, axes, totals): the running moments of a data
    set that arrives in blocks. `totals` is NULL for the first block, or what
    the previous call returned: list(shift, count, mean, m2), per feature,
    of y - shift (shift: the first value of each feature in the first
    block). The block's moments are merged in (Chan et al.), in fresh
    vectors; the mean is shift + mean and the biased variance m2 / count.
-   NULL if y holds NA, NaN or Inf. One block gives what C_bn_moments gives;
-   the same blocks give the same bits however the data were read. */
+   NULL if y holds NA, NaN or Inf. A single block gives exactly the moments
+   the layer's training pass takes of a batch (moments_by_feature); the
+   same blocks give the same bits however the data were read. */
 SEXP C_bn_moments_update(SEXP y, SEXP dims, SEXP axes, SEXP totals)
 {
     check_double_array(y, "y");

@@ -384,3 +384,28 @@ test_that("recompute_batch_statistics() refuses a bad generator and changes noth
                class = "bijectors_error_generator")
   expect_identical(get_weights(layer), before)
 })
+
+test_that("block moments merge to the moments of all the rows", {
+  update <- function(...) .Call(bijectors:::C_bn_moments_update, ...)
+  set.seed(41)
+  x <- cbind(rnorm(300, 1e6, 1), runif(300), rexp(300))
+  first <- x[1:120, ]
+  second <- x[121:300, ]
+  totals <- update(first, dim(first), 2L, NULL)
+  expect_identical(totals$shift, x[1, ])
+  totals <- update(second, dim(second), 2L, totals)
+  expect_identical(totals$count, c(300, 300, 300))
+  # plain R, two passes in long double about the exact column means
+  expect_equal(totals$shift + totals$mean, colMeans(x), tolerance = 1e-15)
+  expect_equal(totals$m2 / totals$count,
+               colMeans(sweep(x, 2, colMeans(x))^2), tolerance = 1e-12)
+  # a block with NA gives NULL; running totals of the wrong size are refused
+  bad <- second
+  bad[5, 2] <- NA
+  expect_null(update(bad, dim(bad), 2L, totals))
+  short <- lapply(totals, function(v) v[1:2])
+  expect_error(update(second, dim(second), 2L, short), "features")
+  expect_error(update(second, dim(second), 2L, list(1, 2)), "4 vectors")
+  expect_error(update(second, dim(second), 2L, unname(as.list(letters[1:4]))),
+               "features")
+})
