@@ -78,10 +78,10 @@
 #' if (requireNamespace("future.apply", quietly = TRUE)) {
 #'   # in this process (the default plan); the same code runs on workers
 #'   lp <- tfd_log_prob_parallel(scoring, y, chunk_size = 500)
-#'   identical(lp, tfd_log_prob(scoring, y))
+#'   print(identical(lp, tfd_log_prob(scoring, y)))
 #'   set.seed(2)
 #'   draws <- tfd_sample_parallel(scoring, 1000, chunk_size = 250)
-#'   dim(draws)
+#'   print(dim(draws))
 #' }
 #' \dontrun{
 #' # Two machines with two R processes each (ssh access, bijectors installed)
