@@ -38,8 +38,10 @@
 #' the update of Chan, Golub and LeVeque). The blocks are those of the rows
 #' in order, whatever batches a generator returns them in, so the
 #' statistics from a generator are identical, to the bit, to those from the
-#' matrix of the same rows. The mean and variance are as accurate as a
-#' two-pass computation over all the rows. After the last layer the whole
+#' matrix of the same rows (a generator that returns the rows in another
+#' order, or another order at each pass, gives them up to rounding). The
+#' mean and variance are as accurate as a two-pass computation over all
+#' the rows. After the last layer the whole
 #' flow is evaluated once on the first block, so that a flow that cannot
 #' evaluate its data is an error here and changes nothing.
 #'
