@@ -649,16 +649,24 @@ bijector_with_mode.tfb_batch_normalization <- function(bijector, training) {
                           name = .subset2(bijector, "name"))
 }
 
-# Inside a pass of recompute_batch_statistics() (R/evaluation.R), the
+# Inside a pass of recompute_batch_statistics() (R/statistics_passes.R), the
 # layers met before the pass's target have their new statistics and run in
 # evaluation mode; the target merges the moments of its input for this
 # block into the pass's running totals and ends the traversal of the block.
 #' @export
 bijector_recompute_statistics.tfb_batch_normalization <- function(bijector,
                                                                   y) {
-  pass <- statistics_pass_current()
+  pass <- statistics_pass_state$current
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, y, "y")
+  if (is.null(pass)) {
+    # Called on its own, outside the passes: the statistics of all of y,
+    # then the evaluation output, as one pass over data held whole.
+    pass <- new_statistics_pass(1L)
+    with_statistics_pass(pass, bijector_recompute_statistics(bijector, y))
+    bn_finish_statistics_pass(pass)
+    return(bn_inverse_evaluation(layer, input))
+  }
   pass$seen <- pass$seen + 1L
   if (pass$seen < pass$target) {
     return(bn_inverse_evaluation(layer, input))

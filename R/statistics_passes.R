@@ -100,16 +100,6 @@ new_statistics_pass <- function(target) {
   pass
 }
 
-statistics_pass_current <- function() {
-  pass <- statistics_pass_state$current
-  if (is.null(pass)) {
-    abort_bijectors("internal", paste(
-      "Internal error: batch-normalization statistics recomputed outside",
-      "recompute_batch_statistics()."))
-  }
-  pass
-}
-
 # Runs the traversal of one block with `pass` as the current pass, until
 # the target layer ends it.
 with_statistics_pass <- function(pass, expr) {
