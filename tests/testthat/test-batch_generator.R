@@ -240,6 +240,21 @@ test_that("an interrupt between generator steps returns the complete epochs", {
   expect_identical(h$steps, 6L)
 })
 
+test_that("the progress bar runs from a generator, its total set after an epoch", {
+  x <- generator_data(40)
+  withr::local_options(cli.progress_show_after = 0, cli.dynamic = FALSE)
+  h <- NULL
+  shown <- capture.output(
+    h <- fit(generator_flow(), batches_like_fit(x, 10), epochs = 3,
+             verbose = TRUE),
+    type = "message")
+  expect_s3_class(h, "bijectors_history")
+  expect_identical(h$steps, 12L)
+  # before the first epoch ends: a step count; then a bar to 100%
+  expect_true(any(grepl("Epoch 1/3 .* step [0-9]", shown)))
+  expect_true(any(grepl("Epoch 3/3 .*100%", shown)))
+})
+
 test_that("verbose = 2 prints one line per epoch from a generator", {
   x <- generator_data(40)
   expect_output(
