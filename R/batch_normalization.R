@@ -649,50 +649,70 @@ bijector_with_mode.tfb_batch_normalization <- function(bijector, training) {
                           name = .subset2(bijector, "name"))
 }
 
-# Sets the layer's running statistics to the mean and biased variance of y
-# (over all of it), then returns the evaluation-mode inverse of y.
+# Inside a pass of recompute_batch_statistics() (R/statistics_passes.R), the
+# layers met before the pass's target have their new statistics and run in
+# evaluation mode; the target merges the moments of its input for this
+# block into the pass's running totals and ends the traversal of the block.
 #' @export
 bijector_recompute_statistics.tfb_batch_normalization <- function(bijector,
                                                                   y) {
+  pass <- statistics_pass_state$current
   layer <- .subset2(bijector, "batchnorm")
   input <- bn_input(layer, y, "y")
+  if (is.null(pass)) {
+    # Called on its own, outside the passes: the statistics of all of y,
+    # then the evaluation output, as one pass over data held whole.
+    pass <- new_statistics_pass(1L)
+    with_statistics_pass(pass, bijector_recompute_statistics(bijector, y))
+    bn_finish_statistics_pass(pass)
+    return(bn_inverse_evaluation(layer, input))
+  }
+  pass$seen <- pass$seen + 1L
+  if (pass$seen < pass$target) {
+    return(bn_inverse_evaluation(layer, input))
+  }
   if (length(input$y) == 0L) {
     abort_bijectors("empty_batch", paste(
       "`y` has no rows: the batch statistics of an empty data set are",
       "undefined."))
   }
-  built_now <- is.null(.subset2(layer, "state"))
-  bn_build_and_validate(bijector, layer, input, "y")
-  moments <- .Call(C_bn_moments, input$y, input$dims, input$axes)
-  if (is.null(moments)) {
-    if (built_now) {
-      bn_unbuild(layer)
-    }
+  if (is.null(pass$totals)) {
+    bn_build_and_validate(bijector, layer, input, "y")
+    pass$layer <- layer
+  }
+  totals <- .Call(C_bn_moments_update, input$y, input$dims, input$axes,
+                  pass$totals)
+  if (is.null(totals)) {
     abort_bijectors("nonfinite", paste(
       "`y` contains NA, NaN or Inf values; the running statistics were not",
       "changed."))
   }
-  if (!all(is.finite(moments$mean)) || !all(is.finite(moments$variance))) {
-    if (built_now) {
-      bn_unbuild(layer)
-    }
+  pass$totals <- totals
+  statistics_target_reached()
+}
+
+# The statistics a pass gathered, checked and set as the layer's running
+# statistics.
+bn_finish_statistics_pass <- function(pass) {
+  layer <- pass$layer
+  totals <- pass$totals
+  mean <- totals$mean + totals$shift
+  variance <- totals$m2 / totals$count
+  if (!all(is.finite(mean)) || !all(is.finite(variance))) {
     abort_bijectors("overflow", paste(
       "The mean or variance of `y` overflows double precision (values",
       "beyond about 1e154 in magnitude); the running statistics were not",
       "changed. Rescale the data."))
   }
-  if (.subset2(layer, "epsilon") == 0 && any(moments$variance == 0)) {
-    if (built_now) {
-      bn_unbuild(layer)
-    }
+  if (.subset2(layer, "epsilon") == 0 && any(variance == 0)) {
     abort_bijectors("zero_variance", sprintf(paste(
       "The input of layer \"%s\" has a feature with zero variance over `y`",
       "(a constant feature) and the layer's `epsilon` is 0, so every",
       "evaluation would divide by 0. The running statistics were not",
       "changed: use `epsilon > 0`."), .subset2(layer, "name")))
   }
-  bn_set_moving_statistics(layer, moments$mean, moments$variance)
-  bn_inverse_evaluation(layer, input)
+  bn_set_moving_statistics(layer, mean, variance)
+  invisible(layer)
 }
 
 # Copies new running statistics into a built layer, checked as

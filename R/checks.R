@@ -253,7 +253,8 @@ check_fit_dots <- function(dots) {
     abort_bijectors("argument", sprintf(paste(
       "fit() got unknown arguments (%s). Its arguments are `x`, `epochs`,",
       "`batch_size`, `validation_split`, `validation_data`, `shuffle`,",
-      "`verbose`, `learning_rate` and `patience`."), given))
+      "`verbose`, `learning_rate`, `patience` and `steps_per_epoch`."),
+      given))
   }
   invisible()
 }

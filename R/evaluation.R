@@ -22,11 +22,37 @@
 #' Batch normalization inside [tfb_invert()] runs in its forward direction
 #' when the flow computes densities; it keeps its statistics.
 #'
+#' **Data larger than memory.** `x` may be a generator function, as for
+#' [fit()][fit.tfd_transformed_distribution()]: each call returns the next
+#' batch of rows, `NULL` at the end of the data, and the next call starts
+#' again from the first row ([batches_from_csv()] reads a file so). Since
+#' the statistics of a layer depend on the final statistics of the layers
+#' before it, the data are read once per batch-normalization layer (a flow
+#' with three layers reads its source three times), and one batch of rows
+#' at a time is held, regrouped in blocks of 4096 rows.
+#'
+#' **The same numbers either way.** From a matrix the rows are processed in
+#' the same way: blocks of 4096 rows go through the flow, one pass per
+#' layer, and each layer merges the moments of its input block after block
+#' (per-block two-pass moments about the feature's first value, merged with
+#' the update of Chan, Golub and LeVeque). The blocks are those of the rows
+#' in order, whatever batches a generator returns them in, so the
+#' statistics from a generator are identical, to the bit, to those from the
+#' matrix of the same rows (a generator that returns the rows in another
+#' order, or another order at each pass, gives them up to rounding). The
+#' mean and variance are as accurate as a two-pass computation over all
+#' the rows. After the last layer the whole
+#' flow is evaluated once on the first block, so that a flow that cannot
+#' evaluate its data is an error here and changes nothing.
+#'
 #' @param distribution A [tfd_transformed_distribution()] (or a bijector,
 #'   whose inverse is then taken as the density direction).
 #' @param x A numeric matrix or data frame, one event per row (for a
 #'   distribution, as many columns as its event size), without `NA`, `NaN`
-#'   or `Inf`: usually the whole training set.
+#'   or `Inf`: usually the whole training set. Or a generator function
+#'   returning such matrices and `NULL` at the end of a pass; its batches
+#'   are checked as they come (errors of class `bijectors_error_generator`
+#'   and the specific class), and any error leaves every layer as it was.
 #' @return `distribution`, invisibly; its layers are modified in place.
 #' @family training
 #' @seealso [evaluation_mode()], [fit.tfd_transformed_distribution()];
@@ -43,26 +69,74 @@
 #' recompute_batch_statistics(flow, y)
 #' # the layer sees y - c(1, -1) (y is centred): its mean is c(-1, 1)
 #' flow$bijector$bijectors[[2]]$batchnorm$moving_mean
+#'
+#' # the same from batches of 30 rows, as from a file
+#' next_rows <- local({
+#'   start <- 1
+#'   function() {
+#'     if (start > nrow(y)) {
+#'       start <<- 1
+#'       return(NULL)
+#'     }
+#'     rows <- start:min(start + 29, nrow(y))
+#'     start <<- start + 30
+#'     y[rows, ]
+#'   }
+#' })
+#' before <- get_weights(flow$bijector$bijectors[[2]]$batchnorm)
+#' recompute_batch_statistics(flow, next_rows)
+#' identical(get_weights(flow$bijector$bijectors[[2]]$batchnorm), before)
 #' @export
 recompute_batch_statistics <- function(distribution, x) {
-  if (inherits(distribution, "bijector")) {
-    x <- as_input_array(x, "x")
-    if (!.Call(C_all_finite, x)) {
-      abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
-    }
-    with_statistics_rollback(distribution,
-                             bijector_recompute_statistics(distribution, x),
-                             layers = object_batchnorm_layers(distribution))
-    return(invisible(distribution))
+  is_distribution <- !inherits(distribution, "bijector")
+  if (is_distribution) {
+    check_trainable_distribution_object(distribution)
   }
-  x <- check_training_data(distribution, x)
+  bijector <- if (is_distribution) .subset2(distribution, "bijector") else
+    distribution
+  if (is_batch_generator(x)) {
+    stream <- new_batch_stream(x, "x")
+    next_pass <- function() {
+      statistics_blocks(generator_rows(stream, distribution, is_distribution))
+    }
+  } else {
+    x <- if (is_distribution) check_training_data(distribution, x) else
+      check_finite_input(x)
+    if (!is_distribution && length(dim(x)) < 2L) {
+      # a vector has no rows to read in blocks: one pass as it is
+      with_statistics_rollback(
+        distribution,
+        bijector_statistics_pass(bijector, x, statistics_layer_count(bijector)),
+        layers = object_batchnorm_layers(distribution))
+      return(invisible(distribution))
+    }
+    next_pass <- function() statistics_blocks(matrix_rows(x))
+  }
   # Layer after layer: if a later one refuses its input, the earlier ones
   # are put back too.
   with_statistics_rollback(
     distribution,
-    bijector_recompute_statistics(.subset2(distribution, "bijector"), x),
+    recompute_over_passes(bijector, next_pass, is_batch_generator(x)),
     layers = object_batchnorm_layers(distribution))
   invisible(distribution)
+}
+
+check_trainable_distribution_object <- function(distribution) {
+  if (!inherits(distribution, "tfd_transformed_distribution")) {
+    abort_bijectors("distribution", sprintf(paste(
+      "`distribution` must be a transformed distribution",
+      "(tfd_transformed_distribution()) or a bijector, not %s."),
+      describe_value(distribution)))
+  }
+  invisible(distribution)
+}
+
+check_finite_input <- function(x) {
+  x <- as_input_array(x, "x")
+  if (!.Call(C_all_finite, x)) {
+    abort_bijectors("nonfinite", "`x` contains NA, NaN or Inf values.")
+  }
+  x
 }
 
 #' Evaluation and training views of a flow

@@ -72,6 +72,40 @@ generics::fit
 #' numbers is an error of class `bijectors_error_gamma_constraint`, raised
 #' before the step changes anything.
 #'
+#' **Training from a generator.** `x` may also be a function of no
+#' arguments that returns the next training batch (a numeric matrix, one
+#' event per row) at each call, and `NULL` at the end of a pass over the
+#' data, as keras' generators do; the next call then starts a new pass. See
+#' [batches_from_csv()] for one that reads a file from disk, so that data
+#' larger than memory can be trained on (only one batch is held at a time).
+#' The generator decides the batches and their order: `batch_size`,
+#' `shuffle` and `validation_split` cannot be given with it (an error). An
+#' epoch ends when the generator returns `NULL`, or, with `steps_per_epoch
+#' = s`, after `s` batches, whichever comes first; in the second case the
+#' next epoch continues the generator where it stopped (for an endless
+#' generator, `steps_per_epoch` is how an epoch is defined), and a `NULL`
+#' met as the very first value of an epoch, which ends a pass that the
+#' previous epoch cut exactly at its end, is skipped once. `validation_data`
+#' may be a generator too; it is read for one whole pass (until `NULL`)
+#' after each epoch, and its loss is the mean over all its rows. Everything
+#' else is as with a matrix: the first batch of each generator is drawn and
+#' checked before training starts, every later batch is checked before its
+#' step (a batch that is not a numeric matrix with the event size as its
+#' number of columns, holds non-finite values, or, with batch
+#' normalization, has a single row, stops training with an error of class
+#' `bijectors_error_generator` and the specific class, such as
+#' `bijectors_error_event_size`, carrying the history like a divergence;
+#' the steps before it stand, and with `patience` the best epoch is
+#' restored), and an error inside the generator becomes an error of class
+#' `bijectors_error_generator` (the original is its `parent`) handled the
+#' same way. `fit()` draws no random numbers of its own
+#' for a generator beyond those of creating the networks on the first
+#' batch, so a generator that draws its order with [sample()] makes the fit
+#' reproducible under [set.seed()], and one that yields the batches
+#' `fit()` would cut from a matrix gives the same parameters to the bit
+#' (see the examples). The history records the steps and rows of the last
+#' complete epoch.
+#'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
 #' [evaluation_mode()], as in `vignette("flow-training", package =
@@ -80,7 +114,9 @@ generics::fit
 #' @param object A [tfd_transformed_distribution()] whose base distribution
 #'   is [tfd_multivariate_normal_diag()].
 #' @param x A numeric matrix or numeric data frame: one event per row, as
-#'   many columns as the event size of `object`.
+#'   many columns as the event size of `object`; or a generator: a function
+#'   of no arguments returning the next batch as such a matrix, or `NULL` at
+#'   the end of a pass (see "Training from a generator").
 #' @param epochs Whole number >= 1: the number of passes over the training
 #'   rows.
 #' @param batch_size Whole number >= 1: the rows per step (default 32, as
@@ -88,7 +124,8 @@ generics::fit
 #' @param validation_split Number in \[0, 1): the fraction of the rows of
 #'   `x`, taken from the end, held out for validation.
 #' @param validation_data `NULL`, or a numeric matrix or data frame like `x`
-#'   to validate on (then `validation_split` is ignored).
+#'   to validate on (then `validation_split` is ignored), or a generator
+#'   that returns `NULL` after its last batch.
 #' @param shuffle `TRUE` to visit the training rows in a new random order
 #'   each epoch, `FALSE` to keep their order.
 #' @param verbose `TRUE` (or 1) for a progress bar, `FALSE` (or 0) for
@@ -100,6 +137,9 @@ generics::fit
 #' @param patience `NULL` for no early stopping, or a whole number >= 0: the
 #'   number of epochs without improvement after which training stops (keras'
 #'   `callback_early_stopping(patience = , restore_best_weights = TRUE)`).
+#' @param steps_per_epoch `NULL`, or, only when `x` is a generator, a whole
+#'   number >= 1: the most batches in an epoch (an epoch also ends when the
+#'   generator returns `NULL`).
 #' @param ... Not used; other arguments are an error.
 #' @return A [bijectors_history] object, invisibly (as keras): per-epoch
 #'   training loss and validation loss in nats per event, with `print()`
@@ -129,19 +169,68 @@ generics::fit
 #' history
 #' recompute_batch_statistics(flow, y[1:300, ])
 #' mean(evaluation_mode(flow)$log_prob(y[301:400, ]))   # nats per point
+#'
+#' # The same training from a generator that yields the rows in the order
+#' # fit() visits them with shuffle = TRUE: a new sample.int() per pass.
+#' flow_a <- tfd_transformed_distribution(
+#'   tfd_multivariate_normal_diag(loc = c(0, 0)),
+#'   tfb_chain(list(tfb_shift(c(0, 0)), tfb_scale(c(1, 1)))))
+#' flow_b <- deep_copy(flow_a)
+#' rows_in_order <- function(x, batch_size) {
+#'   order <- NULL
+#'   step <- 0
+#'   function() {
+#'     if (is.null(order)) order <<- sample.int(nrow(x))
+#'     if (step * batch_size >= nrow(x)) {
+#'       order <<- NULL
+#'       step <<- 0
+#'       return(NULL)                      # end of the pass
+#'     }
+#'     rows <- order[(step * batch_size + 1):min((step + 1) * batch_size,
+#'                                               nrow(x))]
+#'     step <<- step + 1
+#'     x[rows, , drop = FALSE]
+#'   }
+#' }
+#' set.seed(2)
+#' fit(flow_a, y, epochs = 2, batch_size = 100, learning_rate = 0.05,
+#'     verbose = FALSE)
+#' set.seed(2)
+#' fit(flow_b, rows_in_order(y, 100), epochs = 2, learning_rate = 0.05,
+#'     verbose = FALSE)
+#' identical(trainable_parameters(flow_a), trainable_parameters(flow_b))
 #' @method fit tfd_transformed_distribution
 #' @export
 fit.tfd_transformed_distribution <- function(
     object, x, epochs = 10L, batch_size = 32L, validation_split = 0,
     validation_data = NULL, shuffle = TRUE,
     verbose = getOption("bijectors.fit_verbose", interactive()),
-    learning_rate = 1e-3, patience = NULL, ...) {
+    learning_rate = 1e-3, patience = NULL, steps_per_epoch = NULL, ...) {
   check_fit_dots(list(...))
+  from_generator <- is_batch_generator(x)
+  if (from_generator) {
+    check_generator_settings(missing(batch_size), missing(shuffle),
+                             validation_split)
+  } else if (!is.null(steps_per_epoch)) {
+    abort_bijectors("argument", paste(
+      "`steps_per_epoch` is for training from a generator function; with a",
+      "matrix `x` an epoch is one pass over its rows (set `batch_size`)."))
+  }
   settings <- check_fit_settings(epochs, batch_size, validation_split,
                                  shuffle, verbose, learning_rate, patience)
+  if (from_generator) {
+    settings$steps_per_epoch <- if (is.null(steps_per_epoch)) NA_integer_ else
+      check_count(steps_per_epoch, "steps_per_epoch")
+    settings$batch_size <- NA_integer_
+    settings$shuffle <- NA
+  }
   # The base first: no data can make an unsupported base trainable.
   check_trainable_distribution(object, "object")
-  data <- split_fit_data(object, x, validation_data, validation_split)
+  data <- if (from_generator) {
+    generator_fit_data(object, x, validation_data)
+  } else {
+    split_fit_data(object, x, validation_data, validation_split)
+  }
   rm(x)
   run <- new_fit_run(object, data, settings)
   check_fit_batches(run, split = is.null(validation_data) &&
@@ -150,19 +239,7 @@ fit.tfd_transformed_distribution <- function(
   settings <- run$settings
   fit_frame <- environment()
   if (settings$verbose == 1L) {
-    progress <- cli::cli_progress_bar(
-      name = "fit", total = settings$epochs * settings$steps_per_epoch,
-      clear = FALSE,
-      format = paste0(
-        "Epoch {run$epoch}/{settings$epochs} | loss ",
-        "{format_loss(run$progress_loss)}{run$progress_val} {cli::pb_bar} ",
-        "{cli::pb_percent} | ETA {cli::pb_eta}"),
-      format_done = paste0(
-        "Epoch {run$epoch}/{settings$epochs} | loss ",
-        "{format_loss(run$progress_loss)}{run$progress_val} {cli::pb_bar} ",
-        "100% | {cli::pb_elapsed}"),
-      .envir = fit_frame
-    )
+    progress <- new_fit_progress(run, fit_frame)
     run$on_step <- function() {
       cli::cli_progress_update(id = progress, .envir = fit_frame)
     }
@@ -171,7 +248,8 @@ fit.tfd_transformed_distribution <- function(
     fit_epochs(run)
     "completed"
   }, interrupt = function(condition) "interrupted",
-  bijectors_error_diverged = function(condition) condition)
+  bijectors_error_diverged = function(condition) condition,
+  bijectors_error_generator = function(condition) condition)
   if (settings$verbose == 1L) {
     cli::cli_progress_done(id = progress, .envir = fit_frame)
   }
@@ -180,14 +258,17 @@ fit.tfd_transformed_distribution <- function(
   history <- finish_fit(run, stopped = !identical(outcome, "completed"),
                         interrupted = interrupted)
   if (is.list(outcome)) {
-    # Divergence: the history so far travels with the error.
+    # Divergence or a bad batch from a generator: the history so far
+    # travels with the error.
     outcome$history <- history
     stop(outcome)
   }
   if (interrupted) {
     cli::cli_inform(c("!" = paste0(
       "Training interrupted in epoch ", run$epoch, " (at step ",
-      run$step_in_epoch, " of ", settings$steps_per_epoch,
+      run$step_in_epoch,
+      if (is.na(run$settings$steps_per_epoch)) "" else
+        paste(" of", run$settings$steps_per_epoch),
       "); returning the history of the ", length(run$losses),
       " complete epoch", if (length(run$losses) == 1L) "" else "s", ".",
       if (history$restored) paste0(" The parameters of epoch ",
@@ -257,7 +338,8 @@ split_fit_data <- function(object, x, validation_data, validation_split) {
 # needs batches of at least two rows: batch_size >= 2 and at least two
 # training rows (a trailing single row joins the batch before it).
 check_fit_batches <- function(run, split, validation_split) {
-  if (length(run$layers) == 0L) {
+  # a generator's batches are checked one by one as they come
+  if (length(run$layers) == 0L || is.environment(run$training)) {
     return(invisible())
   }
   if (run$settings$batch_size < 2L) {
@@ -294,12 +376,26 @@ new_fit_run <- function(object, data, settings) {
   run$layers <- bijector_batchnorm_layers(bijector)
   run$all_slots <- bijector_parameter_slots(bijector)
   run$slots <- NULL
-  training_rows <- nrow(data$training)
-  run$settings <- c(settings, list(
-    steps_per_epoch = batch_count(training_rows, settings$batch_size),
-    training_rows = training_rows,
-    validation_rows = if (is.null(data$validation)) 0L else
-      nrow(data$validation)))
+  if (is.environment(data$training)) {
+    # From a generator, the rows and steps of an epoch are known once it
+    # has ended (unless steps_per_epoch fixes the steps).
+    run$settings <- c(settings, list(
+      training_rows = NA_integer_,
+      validation_rows = if (is.null(data$validation)) 0L else
+        if (is.environment(data$validation)) NA_integer_ else
+          nrow(data$validation)))
+  } else {
+    training_rows <- nrow(data$training)
+    run$settings <- c(settings, list(
+      steps_per_epoch = batch_count(training_rows, settings$batch_size),
+      training_rows = training_rows,
+      validation_rows = if (is.null(data$validation)) 0L else
+        nrow(data$validation)))
+  }
+  run$min_batch_rows <- if (length(run$layers) > 0L) 2L else 1L
+  run$step_limit <- settings$steps_per_epoch %||% NA_integer_
+  run$pass_ended <- TRUE
+  run$on_total <- NULL
   run$losses <- numeric(0)
   run$val_losses <- if (is.null(data$validation)) NULL else numeric(0)
   run$best_loss <- Inf
@@ -321,13 +417,21 @@ fit_epochs <- function(run) {
   settings <- run$settings
   for (epoch in seq_len(settings$epochs)) {
     run$epoch <- epoch
-    batches <- epoch_batches(settings$training_rows, settings$batch_size,
-                             settings$shuffle)
+    next_batch <- if (is.environment(run$training)) {
+      generator_epoch(run)
+    } else {
+      matrix_epoch(run)
+    }
     epoch_sum <- 0
     epoch_rows <- 0L
-    for (step_in_epoch in seq_along(batches)) {
-      run$step_in_epoch <- step_in_epoch
-      batch <- batch_rows(run$training, batches[[step_in_epoch]])
+    step_in_epoch <- 0L
+    repeat {
+      run$step_in_epoch <- step_in_epoch + 1L
+      batch <- next_batch()
+      if (is.null(batch)) {
+        break
+      }
+      step_in_epoch <- step_in_epoch + 1L
       loss <- fit_step(run, batch)
       epoch_sum <- epoch_sum + loss * nrow(batch)
       epoch_rows <- epoch_rows + nrow(batch)
@@ -336,11 +440,28 @@ fit_epochs <- function(run) {
         run$on_step()
       }
     }
+    run$step_in_epoch <- step_in_epoch
+    if (is.environment(run$training)) {
+      note_generator_epoch(run, step_in_epoch, epoch_rows)
+    }
     if (end_epoch(run, epoch_sum / epoch_rows)) {
       break
     }
   }
   invisible(run)
+}
+
+# The batches of one epoch over a matrix: a function returning the next
+# one, or NULL after the last. The order is drawn when the epoch starts.
+matrix_epoch <- function(run) {
+  settings <- run$settings
+  batches <- epoch_batches(settings$training_rows, settings$batch_size,
+                           settings$shuffle)
+  k <- 0L
+  function() {
+    k <<- k + 1L
+    if (k > length(batches)) NULL else batch_rows(run$training, batches[[k]])
+  }
 }
 
 # One optimizer step, applied whole or not at all: the loss pass (which
@@ -503,7 +624,11 @@ end_epoch <- function(run, loss) {
   run$losses <- c(run$losses, loss)
   monitored <- loss
   if (!is.null(run$validation)) {
-    val_loss <- -mean(distribution_log_prob(run$evaluation, run$validation))
+    val_loss <- if (is.environment(run$validation)) {
+      generator_validation_loss(run)
+    } else {
+      -mean(distribution_log_prob(run$evaluation, run$validation))
+    }
     run$val_losses <- c(run$val_losses, val_loss)
     monitored <- val_loss
     run$progress_val <- paste(" | val_loss", format_loss(val_loss))

@@ -80,16 +80,24 @@ NULL
 format.bijectors_history <- function(x, ...) {
   settings <- x$settings
   epochs <- length(x$loss)
+  steps <- settings$steps_per_epoch
+  batches <- if (is.na(settings$batch_size)) "batches from a generator" else
+    sprintf("batch_size %d", settings$batch_size)
   lines <- sprintf(
-    "<bijectors_history> %d epoch%s of %d step%s (batch_size %d, learning_rate %s), %s s",
-    epochs, if (epochs == 1L) "" else "s", settings$steps_per_epoch,
-    if (settings$steps_per_epoch == 1L) "" else "s", settings$batch_size,
-    format(settings$learning_rate), formatC(x$seconds, digits = 2L,
-                                            format = "f"))
+    "<bijectors_history> %d epoch%s%s (%s, learning_rate %s), %s s",
+    epochs, if (epochs == 1L) "" else "s",
+    if (is.na(steps)) "" else
+      sprintf(" of %d step%s", steps, if (steps == 1L) "" else "s"),
+    batches, format(settings$learning_rate),
+    formatC(x$seconds, digits = 2L, format = "f"))
+  validation_rows <- settings$validation_rows
   lines <- c(lines, sprintf(
-    "  data: %d training rows%s", settings$training_rows,
-    if (settings$validation_rows > 0L)
-      sprintf(", %d validation rows", settings$validation_rows) else ""))
+    "  data: %s training rows%s",
+    if (is.na(settings$training_rows)) "?" else settings$training_rows,
+    if (is.na(validation_rows) || validation_rows > 0L)
+      sprintf(", %s validation rows",
+              if (is.na(validation_rows)) "?" else validation_rows) else
+        ""))
   if (epochs > 0L) {
     final <- sprintf("  final epoch: loss %s", format_loss(x$loss[[epochs]]))
     if (!is.null(x$val_loss)) {

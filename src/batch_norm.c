@@ -370,6 +370,17 @@ static void first_values(const double *y, const bn_layout *layout,
     }
 }
 
+/* Merges the moments of y - shift into the running (count, mean, m2) per
+   feature. Returns 1 if y holds NA, NaN or Inf. */
+static int moments_accumulate(const double *y, const bn_layout *layout,
+                              const double *shift, double *count,
+                              double *mean, double *m2)
+{
+    return layout->stride[0] == 0 && layout->size[0] >= CHUNK ?
+        moments_long_runs(y, layout, shift, count, mean, m2) :
+        moments_grouped(y, layout, shift, count, mean, m2);
+}
+
 /* Per-feature mean and biased variance over the reduction axes.
    Returns 1, with the outputs undefined, if y holds NA, NaN or Inf. */
 static int moments_by_feature(const double *y, const bn_layout *layout,
@@ -382,10 +393,7 @@ static int moments_by_feature(const double *y, const bn_layout *layout,
     memset(mean, 0, (size_t) features * sizeof(double));
     memset(variance, 0, (size_t) features * sizeof(double));
     first_values(y, layout, shift);
-    int bad = layout->stride[0] == 0 && layout->size[0] >= CHUNK ?
-        moments_long_runs(y, layout, shift, count, mean, variance) :
-        moments_grouped(y, layout, shift, count, mean, variance);
-    if (bad)
+    if (moments_accumulate(y, layout, shift, count, mean, variance))
         return 1;
     for (R_xlen_t f = 0; f < features; f++) {
         mean[f] += shift[f];
@@ -965,10 +973,16 @@ SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
     return result;
 }
 
-/* C_bn_moments(y, dims, axes): list(mean, variance), the per-feature mean
-   and biased variance over the reduction axes, or NULL if y holds NA, NaN
-   or Inf. */
-SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes)
+/* C_bn_moments_update(y, dims, axes, totals): the running moments of a data
+   set that arrives in blocks. `totals` is NULL for the first block, or what
+   the previous call returned: list(shift, count, mean, m2), per feature,
+   of y - shift (shift: the first value of each feature in the first
+   block). The block's moments are merged in (Chan et al.), in fresh
+   vectors; the mean is shift + mean and the biased variance m2 / count.
+   NULL if y holds NA, NaN or Inf. A single block gives exactly the moments
+   the layer's training pass takes of a batch (moments_by_feature); the
+   same blocks give the same bits however the data were read. */
+SEXP C_bn_moments_update(SEXP y, SEXP dims, SEXP axes, SEXP totals)
 {
     check_double_array(y, "y");
     bn_layout layout;
@@ -976,16 +990,39 @@ SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes)
     R_xlen_t features = layout.features;
     if (features < 1 || layout.total / features < 1)
         Rf_error("the batch must have at least one row");
-    double *mean = (double *) R_alloc((size_t) features, sizeof(double));
-    double *variance = (double *) R_alloc((size_t) features, sizeof(double));
-    if (moments_by_feature(REAL_RO(y), &layout, mean, variance))
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 4));
+    for (int k = 0; k < 4; k++)
+        SET_VECTOR_ELT(result, k, Rf_allocVector(REALSXP, features));
+    double *shift = REAL(VECTOR_ELT(result, 0));
+    double *count = REAL(VECTOR_ELT(result, 1));
+    double *mean = REAL(VECTOR_ELT(result, 2));
+    double *m2 = REAL(VECTOR_ELT(result, 3));
+    if (Rf_isNull(totals)) {
+        first_values(REAL_RO(y), &layout, shift);
+        memset(count, 0, (size_t) features * sizeof(double));
+        memset(mean, 0, (size_t) features * sizeof(double));
+        memset(m2, 0, (size_t) features * sizeof(double));
+    } else {
+        if (TYPEOF(totals) != VECSXP || XLENGTH(totals) != 4)
+            Rf_error("internal error: `totals` must be a list of 4 vectors");
+        double *to[4] = { shift, count, mean, m2 };
+        for (int k = 0; k < 4; k++) {
+            SEXP part = VECTOR_ELT(totals, k);
+            if (TYPEOF(part) != REALSXP || XLENGTH(part) != features)
+                Rf_error("internal error: the running moments have %lld "
+                         "features, the block %lld",
+                         (long long) XLENGTH(part), (long long) features);
+            memcpy(to[k], REAL_RO(part), (size_t) features * sizeof(double));
+        }
+    }
+    if (moments_accumulate(REAL_RO(y), &layout, shift, count, mean, m2)) {
+        UNPROTECT(1);
         return R_NilValue;
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
-    SET_VECTOR_ELT(result, 0, double_vector(mean, features));
-    SET_VECTOR_ELT(result, 1, double_vector(variance, features));
-    SET_STRING_ELT(names, 0, Rf_mkChar("mean"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("variance"));
+    }
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 4));
+    const char *labels[4] = { "shift", "count", "mean", "m2" };
+    for (int k = 0; k < 4; k++)
+        SET_STRING_ELT(names, k, Rf_mkChar(labels[k]));
     Rf_setAttrib(result, R_NamesSymbol, names);
     UNPROTECT(2);
     return result;

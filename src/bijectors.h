@@ -34,7 +34,7 @@ SEXP C_bn_inverse_backward(SEXP pointer, SEXP y, SEXP grad_x, SEXP dims,
 SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
                            SEXP axes, SEXP mean, SEXP variance, SEXP settings,
                            SEXP flags);
-SEXP C_bn_moments(SEXP y, SEXP dims, SEXP axes);
+SEXP C_bn_moments_update(SEXP y, SEXP dims, SEXP axes, SEXP totals);
 SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
                    SEXP biases, SEXP activations, SEXP keep_hidden);
 SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,

@@ -13,7 +13,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
     {"C_bn_inverse_backward", (DL_FUNC) &C_bn_inverse_backward, 9},
     {"C_bn_forward_backward", (DL_FUNC) &C_bn_forward_backward, 9},
-    {"C_bn_moments",          (DL_FUNC) &C_bn_moments,          3},
+    {"C_bn_moments_update",   (DL_FUNC) &C_bn_moments_update,   4},
     {"C_mlp_forward",         (DL_FUNC) &C_mlp_forward,         7},
     {"C_affine_transform",    (DL_FUNC) &C_affine_transform,    7},
     {"C_mlp_backward",        (DL_FUNC) &C_mlp_backward,        10},

@@ -167,11 +167,18 @@ test_that("batch-normalization entry points survive gctorture", {
       list(y = torture_data(), b = b)
     },
     function(f) f$b$inverse(f$y), weights)
-  # C_bn_moments (recompute_batch_statistics)
+  # C_bn_moments_update (recompute_batch_statistics)
   expect_torture_identical(built, function(f) {
     recompute_batch_statistics(f$b, f$y)
     get_weights(f$b)
   })
+  # ... directly, a first block and a second merged into its totals
+  y <- torture_data()
+  totals <- .Call(bijectors:::C_bn_moments_update, y, dim(y), 2L, NULL)
+  torture_calls(list(
+    list("C_bn_moments_update", y, dim(y), 2L, NULL),
+    list("C_bn_moments_update", y * 3, dim(y), 2L, totals)
+  ))
 })
 
 test_that("network, coupling and training entry points survive gctorture", {
@@ -363,7 +370,7 @@ test_that("every registered entry point is covered above", {
     "C_copy_double", "C_all_finite", "C_bn_pointer_current", "C_bn_state_new",
     "C_bn_pointer_new", "C_bn_inverse_training", "C_bn_transform",
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
-    "C_bn_moments", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
+    "C_bn_moments_update", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
     "C_adam_step", "C_elementwise_map", "C_elementwise_backward",
     "C_cumsum_along", "C_softmax_centered_map", "C_softmax_centered_backward",
