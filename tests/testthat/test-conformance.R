@@ -353,6 +353,14 @@ conformance_rows <- list(
     tfb_scale_matvec_lu(rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
                               c(-0.5, 0.2, 0.9)), permutation = c(2, 3, 1))
   }, conformance_matrix),
+  # ActNorm initialises on the harness's first call (a forward one) and is
+  # an ordinary per-channel affine map afterwards
+  conformance_row("activation_normalization", function() {
+    tfb_activation_normalization(3)
+  }, function() {
+    set.seed(31)
+    array(rnorm(4 * 2 * 2 * 3, mean = 1, sd = 2), c(4, 2, 2, 3))
+  }),
   conformance_row("matvec_lu (deprecated)", function() {
     suppressMessages(tfb_matvec_lu(rbind(c(1.2, 0.4), c(-0.5, 0.8)),
                                    permutation = c(2, 1)))
