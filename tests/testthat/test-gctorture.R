@@ -330,6 +330,26 @@ test_that("the structural and linear kinds' entry points survive gctorture", {
   })
 })
 
+test_that("the convolutional network entry points survive gctorture", {
+  skip_on_cran()
+  set.seed(3)
+  x <- array(rnorm(2 * 3 * 2 * 2), c(2, 3, 2, 2))
+  kernels <- list(array(rnorm(3 * 3 * 2 * 3), c(3, 3, 2, 3)),
+                  array(rnorm(1 * 1 * 3 * 2), c(1, 1, 3, 2)))
+  biases <- list(rnorm(3), rnorm(2))
+  codes <- c(1L, 0L)
+  run <- .Call(bijectors:::C_conv_network_forward, x, kernels, biases, codes,
+               TRUE)
+  grad <- array(rnorm(2 * 3 * 2 * 2), c(2, 3, 2, 2))
+  torture_calls(list(
+    list("C_conv_network_forward", x, kernels, biases, codes, TRUE),
+    list("C_conv_network_forward", x, kernels, biases, codes, FALSE),
+    list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
+         run$output, grad, TRUE),
+    list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
+         run$output, grad, FALSE)))
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -346,7 +366,8 @@ test_that("every registered entry point is covered above", {
     "C_matrix_inverse_tri_l", "C_matrix_inverse_tri_l_backward",
     "C_cholesky_to_inv_cholesky", "C_cholesky_to_inv_cholesky_backward",
     "C_lambert_w0", "C_linear_apply", "C_linear_outer", "C_linear_lu_factor",
-    "C_rqs_map", "C_rqs_backward"
+    "C_rqs_map", "C_rqs_backward", "C_conv_network_forward",
+    "C_conv_network_backward"
   )
   expect_setequal(registered, covered)
 })

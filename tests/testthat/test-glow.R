@@ -248,3 +248,21 @@ test_that("a failed call leaves every ActNorm as it was; the state saves", {
 test_that("it prints its structure", {
   expect_snapshot(tfp_test_glow())
 })
+
+test_that("a flow of images samples TFP's shapes and its log_prob adds up", {
+  set.seed(5)
+  glow <- tfb_glow(c(8, 8, 2), 2, 1, function(s) glow_default_network(s, 8),
+                   grab_after_block = c(0.5, 0.5))
+  flow <- tfd_transformed_distribution(
+    tfd_sample_distribution(tfd_normal(0, 1), 128), glow)
+  expect_equal(dim(flow$sample()), c(8, 8, 2))
+  expect_equal(dim(flow$sample(1)), c(1, 8, 8, 2))
+  expect_equal(dim(flow$sample(c(1, 1))), c(1, 1, 8, 8, 2))
+  randomise_glow_networks(glow)
+  x <- array(rnorm(3 * 8 * 8 * 2), c(3, 8, 8, 2))
+  z <- glow$inverse(x)
+  expect_equal(flow$log_prob(x),
+               rowSums(dnorm(z, log = TRUE)) +
+                 glow$inverse_log_det_jacobian(x, event_ndims = 3),
+               tolerance = 1e-12)
+})
