@@ -47,6 +47,12 @@
 #' affine coupling of the grabbed channels on those that continue, with
 #' `scale = exp(o + 2)`.
 #'
+#' Every network weight, 1x1 convolution (its LU factors, with the
+#' log-absolute diagonal trained as for [tfb_scale_matvec_lu()]) and ActNorm
+#' scale and shift is a trainable parameter, with analytic gradients in both
+#' directions (the convolutions' backward passes in C), so [fit()] trains a
+#' Glow flow.
+#'
 #' Log-dets: `forward_log_det_jacobian(z, event_ndims)` takes
 #' `event_ndims >= 1` (latent vectors); `inverse_log_det_jacobian(x,
 #' event_ndims)` takes `event_ndims >= 3` (images). Any leading batch dims
@@ -79,10 +85,8 @@
 #'   construction (the 1x1 convolutions and the he-normal network weights),
 #'   restoring the generator's state afterwards; `NULL` uses the current
 #'   state. Values differ from TFP's, whose generator is TensorFlow's.
-#' * Networks returning bijectors (allowed by TFP) and gradients through
-#'   the flow (for [fit()]) are not implemented yet: such networks are
-#'   refused, and a gradient request gives an error of class
-#'   `bijectors_error_unsupported`.
+#' * Networks returning bijectors (allowed by TFP) are not supported yet
+#'   (error of class `bijectors_error_unsupported`).
 #'
 #' @param output_shape Three whole numbers `c(H, W, C)`: the shape of the
 #'   images, channels last.
@@ -370,33 +374,47 @@ log_sigmoid <- function(v) {
 
 # The coupling's RealNVP map: "forward" is x1 * scale + shift, "inverse"
 # its inverse, with the scale and shift from the network on the masked
-# channels.
-glow_coupling_map <- function(op, x, direction) {
+# channels. With `keep`, the result has `cache`, what
+# glow_coupling_backward() needs.
+glow_coupling_map <- function(op, x, direction, keep = FALSE) {
   n <- dim(x)[[1L]]
   masked <- seq_len(op$masked)
   transformed <- op$masked + seq_len(op$transformed)
-  out <- glow_network_forward(op$network, x[, , , masked, drop = FALSE])
+  conditioner <- x[, , , masked, drop = FALSE]
+  run <- glow_network_forward(op$network, conditioner, keep_hidden = keep)
+  out <- if (keep) run$output else run
   part <- x[, , , transformed, drop = FALSE]
   t <- op$transformed
+  log_scale <- NULL
+  scale <- NULL
   if (op$affine) {
     pre <- out[, , , seq_len(t), drop = FALSE] + 2
     shift <- out[, , , t + seq_len(t), drop = FALSE]
     log_scale <- if (op$scale_fn == "sigmoid") log_sigmoid(pre) else pre
     scale <- exp(log_scale)
     if (direction == "forward") {
-      part <- part * scale + shift
+      result <- part * scale + shift
       log_det <- per_image_sum(log_scale, n)
     } else {
-      part <- (part - shift) / scale
+      result <- (part - shift) / scale
       log_det <- -per_image_sum(log_scale, n)
     }
   } else {
     shift <- out[, , , seq_len(t), drop = FALSE]
-    part <- if (direction == "forward") part + shift else part - shift
+    result <- if (direction == "forward") part + shift else part - shift
     log_det <- numeric(n)
   }
-  x[, , , transformed] <- part
-  list(x = x, log_det = log_det)
+  x[, , , transformed] <- result
+  value <- list(x = x, log_det = log_det)
+  if (keep) {
+    # the transformed channels before (forward) or after (inverse) the map
+    # are the ones the log-scale's gradient needs
+    value$cache <- list(conditioner = conditioner, run = run,
+                        scale = scale, pre = if (op$affine) pre,
+                        original = if (direction == "forward") part else
+                          result)
+  }
+  value
 }
 
 # The 1x1 convolution: y = W x over the channels at every pixel
@@ -660,9 +678,8 @@ bijector_changes_shape.tfb_glow <- function(bijector) {
   TRUE
 }
 
-# The trainable arrays, level by level (coarsest first) and step by step:
-# listed so that trainable_parameters() shows them; gradients through the
-# flow are not implemented yet (the default methods refuse them).
+# The trainable arrays, level by level (coarsest first) and step by step;
+# R/glow_training.R returns their gradients in this order.
 #' @export
 bijector_parameter_slots.tfb_glow <- function(bijector) {
   slots <- list()
