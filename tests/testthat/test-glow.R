@@ -258,6 +258,33 @@ test_that("gradients of every parameter and the input match central differences"
   expect_flow_gradients(flow, images, tolerance = 1e-6)
 })
 
+test_that("fit() lowers the loss; deep_copy() gives an independent flow", {
+  set.seed(22)
+  glow <- tfb_glow(c(4, 4, 1), 2, 1, function(s) glow_default_network(s, 4),
+                   grab_after_block = c(0.5, 0.5))
+  flow <- tfd_transformed_distribution(
+    tfd_sample_distribution(tfd_normal(0, 1), 16), glow)
+  # smooth images: a random ramp plus a little noise
+  images <- array(0, c(32, 4, 4, 1))
+  for (k in 1:32) {
+    images[k, , , 1] <- outer(1:4, 1:4, function(i, j) {
+      rnorm(1) * i + rnorm(1) * j
+    }) / 4 + rnorm(16, sd = 0.1)
+  }
+  copy <- deep_copy(glow)
+  copy_parameters <- trainable_parameters(copy)
+  before <- -mean(flow$log_prob(images))
+  history <- fit(flow, images, epochs = 30, batch_size = 32,
+                 learning_rate = 0.01, verbose = FALSE)
+  after <- -mean(flow$log_prob(images))
+  expect_lt(after, before - 5)
+  # the copy kept its own (uninitialised) state
+  expect_false(any(vapply(bijectors:::glow_actnorms(copy), function(layer) {
+    layer$initialized
+  }, logical(1))))
+  expect_identical(trainable_parameters(copy), copy_parameters)
+})
+
 test_that("it prints its structure", {
   expect_snapshot(tfp_test_glow())
 })
