@@ -237,12 +237,16 @@ glow_network_input <- function(template, x, arg) {
   list(x = x, dims = dims)
 }
 
+# The most values (2^22 doubles, 32 MB) an im2col chunk of src/conv2d.c
+# may hold: the convolutions build it a few image columns at a time.
+conv_scratch_limit <- 2^22
+
 # The network's output for checked images `x` (dim c(N, H, W, C)); with
 # keep_hidden, list(output, hidden) for glow_network_backward().
 glow_network_forward <- function(template, x, keep_hidden = FALSE) {
   .Call(C_conv_network_forward, x, .subset2(template, "kernels"),
         .subset2(template, "biases"), .subset2(template, "activation_codes"),
-        keep_hidden)
+        keep_hidden, conv_scratch_limit)
 }
 
 # The reverse pass of glow_network_forward(template, x, TRUE), whose
@@ -253,7 +257,7 @@ glow_network_backward <- function(template, x, run, grad_output,
   back <- .Call(C_conv_network_backward, x, .subset2(template, "kernels"),
                 .subset2(template, "biases"),
                 .subset2(template, "activation_codes"), run$hidden,
-                run$output, grad_output, want_input)
+                run$output, grad_output, want_input, conv_scratch_limit)
   layers <- length(back$kernels)
   parameters <- vector("list", 2L * layers)
   parameters[2L * seq_len(layers) - 1L] <- back$kernels

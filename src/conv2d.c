@@ -17,10 +17,14 @@
    is then one dgemm, im2col %*% kernel. The backward pass takes the kernel
    gradient as im2col^T %*% delta and the input gradient as
    col2im(delta %*% kernel^T), col2im adding each column back where im2col
-   took it. A 1x1 kernel needs no im2col: the input is its own matrix. */
+   took it. A 1x1 kernel needs no im2col: the input is its own matrix.
+   The im2col matrix is built a few image columns at a time (the rows of
+   one image column are contiguous in both layouts), so that its size stays
+   bounded whatever the batch. */
 
 #define USE_FC_LEN_T
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 #include "network.h"
 #include <R_ext/BLAS.h>
@@ -28,9 +32,12 @@
 #define FCONE
 #endif
 
-/* The geometry of one layer. */
+/* The geometry of one layer; `chunk` is the number of image columns whose
+   im2col rows are built at a time, so that the scratch stays within the
+   limit the caller gives (a 3x3 layer of 400 filters on a batch of 64
+   32x32 images would otherwise need an im2col of 1.9 GB). */
 typedef struct {
-    int n, h, w, c_in, c_out, kh, kw;
+    int n, h, w, c_in, c_out, kh, kw, chunk;
 } conv_shape;
 
 static R_xlen_t conv_pixels(const conv_shape *s)
@@ -53,13 +60,16 @@ static void valid_range(int shift, int size, int *first, int *last)
         *last = *first;
 }
 
-/* col ((N*H*W) x (kh*kw*c_in)) = im2col(input). For a fixed kernel column
-   and image column w, the valid rows are one contiguous run of N * rows
-   values in both arrays, so each run is one memcpy. */
-static void im2col(const double *input, const conv_shape *s, double *col)
+/* The im2col rows of the pixels in image columns [w0, w1): col is
+   (N*H*(w1 - w0)) x (kh*kw*c_in). For a fixed kernel column and image
+   column w, the valid rows are one contiguous run of N * rows values in
+   both arrays, so each run is one memcpy. */
+static void im2col(const double *input, const conv_shape *s, int w0, int w1,
+                   double *col)
 {
     R_xlen_t pixels = conv_pixels(s);
     R_xlen_t plane = (R_xlen_t) s->n * s->h;    /* one image column */
+    R_xlen_t rows = plane * (w1 - w0);
     int ph = (s->kh - 1) / 2, pw = (s->kw - 1) / 2;
     for (int ci = 0; ci < s->c_in; ci++) {
         const double *channel = input + ci * pixels;
@@ -67,11 +77,11 @@ static void im2col(const double *input, const conv_shape *s, double *col)
             for (int di = 0; di < s->kh; di++) {
                 R_xlen_t column = di + (R_xlen_t) s->kh * dj +
                     (R_xlen_t) s->kh * s->kw * ci;
-                double *out = col + column * pixels;
+                double *out = col + column * rows;
                 int h0, h1;
                 valid_range(di - ph, s->h, &h0, &h1);
-                for (int w = 0; w < s->w; w++) {
-                    double *dest = out + w * plane;
+                for (int w = w0; w < w1; w++) {
+                    double *dest = out + (w - w0) * plane;
                     int source_w = w + dj - pw;
                     if (source_w < 0 || source_w >= s->w || h1 == h0) {
                         memset(dest, 0, (size_t) plane * sizeof(double));
@@ -92,12 +102,14 @@ static void im2col(const double *input, const conv_shape *s, double *col)
     }
 }
 
-/* grad_input += col2im(dcol): the adjoint of im2col. */
-static void col2im_add(const double *dcol, const conv_shape *s,
-                       double *grad_input)
+/* grad_input += col2im(dcol) for the pixels in image columns [w0, w1): the
+   adjoint of im2col(). */
+static void col2im_add(const double *dcol, const conv_shape *s, int w0,
+                       int w1, double *grad_input)
 {
     R_xlen_t pixels = conv_pixels(s);
     R_xlen_t plane = (R_xlen_t) s->n * s->h;
+    R_xlen_t rows = plane * (w1 - w0);
     int ph = (s->kh - 1) / 2, pw = (s->kw - 1) / 2;
     for (int ci = 0; ci < s->c_in; ci++) {
         double *channel = grad_input + ci * pixels;
@@ -105,15 +117,16 @@ static void col2im_add(const double *dcol, const conv_shape *s,
             for (int di = 0; di < s->kh; di++) {
                 R_xlen_t column = di + (R_xlen_t) s->kh * dj +
                     (R_xlen_t) s->kh * s->kw * ci;
-                const double *in = dcol + column * pixels;
+                const double *in = dcol + column * rows;
                 int h0, h1;
                 valid_range(di - ph, s->h, &h0, &h1);
                 R_xlen_t run = (R_xlen_t) (h1 - h0) * s->n;
-                for (int w = 0; w < s->w; w++) {
+                for (int w = w0; w < w1; w++) {
                     int source_w = w + dj - pw;
                     if (source_w < 0 || source_w >= s->w)
                         continue;
-                    const double *src = in + w * plane + (R_xlen_t) h0 * s->n;
+                    const double *src = in + (w - w0) * plane +
+                        (R_xlen_t) h0 * s->n;
                     double *dest = channel + source_w * plane +
                         (R_xlen_t) (h0 + di - ph) * s->n;
                     for (R_xlen_t i = 0; i < run; i++)
@@ -125,21 +138,30 @@ static void col2im_add(const double *dcol, const conv_shape *s,
 }
 
 /* out ((N*H*W) x c_out) = activation(conv(input, kernel) + bias). `col` is
-   scratch of (N*H*W) x (kh*kw*c_in) values (unused for 1x1 kernels). */
+   scratch of N*H*chunk x (kh*kw*c_in) values (unused for 1x1 kernels). */
 static void conv_layer_forward(const double *input, const conv_shape *s,
                                const double *kernel, const double *bias,
                                int activation, double *col, double *out)
 {
     const double one = 1.0, zero = 0.0;
-    int rows = (int) conv_pixels(s), inner = (int) conv_patch(s);
-    const double *matrix = input;
-    if (s->kh > 1 || s->kw > 1) {
-        im2col(input, s, col);
-        matrix = col;
+    int pixels = (int) conv_pixels(s), inner = (int) conv_patch(s);
+    if (s->kh == 1 && s->kw == 1) {
+        F77_CALL(dgemm)("N", "N", &pixels, &s->c_out, &inner, &one, input,
+                        &pixels, kernel, &inner, &zero, out, &pixels
+                        FCONE FCONE);
+    } else {
+        int plane = s->n * s->h;
+        for (int w0 = 0; w0 < s->w; w0 += s->chunk) {
+            int w1 = w0 + s->chunk < s->w ? w0 + s->chunk : s->w;
+            int rows = plane * (w1 - w0);
+            im2col(input, s, w0, w1, col);
+            F77_CALL(dgemm)("N", "N", &rows, &s->c_out, &inner, &one, col,
+                            &rows, kernel, &inner, &zero,
+                            out + (R_xlen_t) w0 * plane, &pixels
+                            FCONE FCONE);
+        }
     }
-    F77_CALL(dgemm)("N", "N", &rows, &s->c_out, &inner, &one, matrix, &rows,
-                    kernel, &inner, &zero, out, &rows FCONE FCONE);
-    add_bias_and_activate(out, rows, s->c_out, bias, activation);
+    add_bias_and_activate(out, pixels, s->c_out, bias, activation);
 }
 
 /* The reverse pass of one layer. `delta` holds dLoss/d(out) and is turned
@@ -155,29 +177,37 @@ static void conv_layer_backward(const double *input, const conv_shape *s,
                                 double *grad_input)
 {
     const double one = 1.0, zero = 0.0;
-    int rows = (int) conv_pixels(s), inner = (int) conv_patch(s);
-    int one_by_one = s->kh == 1 && s->kw == 1;
-    multiply_activation_derivative(delta, out, (R_xlen_t) rows * s->c_out,
+    int pixels = (int) conv_pixels(s), inner = (int) conv_patch(s);
+    multiply_activation_derivative(delta, out, (R_xlen_t) pixels * s->c_out,
                                    activation);
-    const double *matrix = input;
-    if (!one_by_one) {
-        im2col(input, s, col);
-        matrix = col;
-    }
-    F77_CALL(dgemm)("T", "N", &inner, &s->c_out, &rows, &one, matrix, &rows,
-                    delta, &rows, &zero, grad_kernel, &inner FCONE FCONE);
-    column_sums(delta, rows, s->c_out, grad_bias);
-    if (!grad_input)
-        return;
-    if (one_by_one) {
-        F77_CALL(dgemm)("N", "T", &rows, &inner, &s->c_out, &one, delta,
-                        &rows, kernel, &inner, &one, grad_input, &rows
+    column_sums(delta, pixels, s->c_out, grad_bias);
+    if (s->kh == 1 && s->kw == 1) {
+        F77_CALL(dgemm)("T", "N", &inner, &s->c_out, &pixels, &one, input,
+                        &pixels, delta, &pixels, &zero, grad_kernel, &inner
                         FCONE FCONE);
+        if (grad_input)
+            F77_CALL(dgemm)("N", "T", &pixels, &inner, &s->c_out, &one,
+                            delta, &pixels, kernel, &inner, &one, grad_input,
+                            &pixels FCONE FCONE);
         return;
     }
-    F77_CALL(dgemm)("N", "T", &rows, &inner, &s->c_out, &one, delta, &rows,
-                    kernel, &inner, &zero, dcol, &rows FCONE FCONE);
-    col2im_add(dcol, s, grad_input);
+    int plane = s->n * s->h;
+    for (int w0 = 0; w0 < s->w; w0 += s->chunk) {
+        int w1 = w0 + s->chunk < s->w ? w0 + s->chunk : s->w;
+        int rows = plane * (w1 - w0);
+        const double *chunk_delta = delta + (R_xlen_t) w0 * plane;
+        const double *beta = w0 == 0 ? &zero : &one;
+        im2col(input, s, w0, w1, col);
+        F77_CALL(dgemm)("T", "N", &inner, &s->c_out, &rows, &one, col, &rows,
+                        chunk_delta, &pixels, beta, grad_kernel, &inner
+                        FCONE FCONE);
+        if (grad_input) {
+            F77_CALL(dgemm)("N", "T", &rows, &inner, &s->c_out, &one,
+                            chunk_delta, &pixels, kernel, &inner, &zero,
+                            dcol, &rows FCONE FCONE);
+            col2im_add(dcol, s, w0, w1, grad_input);
+        }
+    }
 }
 
 /* ---- argument checks ---------------------------------------------------- */
@@ -207,11 +237,14 @@ static void image_dims(SEXP x, const char *what, int dims[4])
 /* The layers of a network on images of dims `dims`: per layer its shape
    (kernels are double arrays c(kh, kw, c_in, c_out) with odd kh and kw and
    c_in the previous layer's c_out), biases of length c_out and known
-   activation codes. Returns the layer count; arrays are R_alloc'd. Sets
-   *widest to the largest scratch any layer's im2col needs and
+   activation codes. Returns the layer count; arrays are R_alloc'd. Each
+   layer's im2col is built `chunk` image columns at a time, as many as keep
+   it within scratch_limit values (at least one). Sets *widest to the
+   largest scratch any layer's im2col chunk needs and
    *widest_out to the largest layer output. */
 static int conv_network_layers(const int dims[4], SEXP kernels, SEXP biases,
-                               SEXP activations, conv_shape **shapes_out,
+                               SEXP activations, double scratch_limit,
+                               conv_shape **shapes_out,
                                const double ***kernel_out,
                                const double ***bias_out,
                                double *widest, double *widest_out)
@@ -265,12 +298,18 @@ static int conv_network_layers(const int dims[4], SEXP kernels, SEXP biases,
         if (patch > INT_MAX || pixels * patch > (double) R_XLEN_T_MAX ||
             pixels * kd[3] > (double) R_XLEN_T_MAX)
             Rf_error("layer %d is too large", k + 1);
-        if (pixels * patch > *widest)
-            *widest = pixels * patch;
+        /* image columns per im2col chunk: as many as the limit allows, at
+           least one */
+        double column_values = (double) dims[0] * dims[1] * patch;
+        double columns = floor(scratch_limit / column_values);
+        int chunk = columns < 1 ? 1 : (columns > dims[2] ? dims[2] :
+                                       (int) columns);
+        if ((kd[0] > 1 || kd[1] > 1) && column_values * chunk > *widest)
+            *widest = column_values * chunk;
         if (pixels * kd[3] > *widest_out)
             *widest_out = pixels * kd[3];
         shapes[k] = (conv_shape) {dims[0], dims[1], dims[2], kd[2], kd[3],
-                                  kd[0], kd[1]};
+                                  kd[0], kd[1], chunk};
         kernel[k] = REAL_RO(kernel_k);
         bias[k] = REAL_RO(bias_k);
         channels = kd[3];
@@ -279,6 +318,15 @@ static int conv_network_layers(const int dims[4], SEXP kernels, SEXP biases,
     *kernel_out = kernel;
     *bias_out = bias;
     return layers;
+}
+
+/* The most values an im2col chunk may hold, a number >= 1. */
+static double checked_scratch_limit(SEXP x)
+{
+    double limit = scalar_double(x, "scratch_limit");
+    if (!(limit >= 1))
+        Rf_error("`scratch_limit` must be a number >= 1");
+    return limit;
 }
 
 static SEXP image_array(const int dims[3], int channels)
@@ -297,22 +345,26 @@ static SEXP image_array(const int dims[3], int channels)
 
 /* ---- .Call entries ------------------------------------------------------ */
 
-/* C_conv_network_forward(input, kernels, biases, activations, keep_hidden):
-   the network on the images `input` (dim c(N, H, W, C)). Returns the output
+/* C_conv_network_forward(input, kernels, biases, activations, keep_hidden,
+   scratch_limit): the network on the images `input` (dim c(N, H, W, C)),
+   with im2col chunks of at most scratch_limit values (or one image column
+   if that is more). Returns the output
    images (dim c(N, H, W, c_out of the last layer)), or with keep_hidden
    list(output = , hidden = list(<each hidden layer's output images>)). */
 SEXP C_conv_network_forward(SEXP input, SEXP kernels, SEXP biases,
-                            SEXP activations, SEXP keep_hidden)
+                            SEXP activations, SEXP keep_hidden,
+                            SEXP scratch_limit)
 {
     int nprot = 0;
     int dims[4];
     image_dims(input, "input", dims);
     int keep = scalar_logical(keep_hidden, "keep_hidden");
+    double limit = checked_scratch_limit(scratch_limit);
     conv_shape *shapes;
     const double **kernel, **bias;
     double widest, widest_out;
     int layers = conv_network_layers(dims, kernels, biases, activations,
-                                     &shapes, &kernel, &bias, &widest,
+                                     limit, &shapes, &kernel, &bias, &widest,
                                      &widest_out);
     const int *activation = INTEGER_RO(activations);
     double *col = (double *) R_alloc((size_t) widest, sizeof(double));
@@ -373,24 +425,26 @@ static const double *checked_layer_output(SEXP x, const char *what, int k,
 }
 
 /* C_conv_network_backward(input, kernels, biases, activations, hidden,
-   output, grad_output, want_input): the reverse pass of
-   C_conv_network_forward(input, kernels, biases, activations, TRUE), whose
+   output, grad_output, want_input, scratch_limit): the reverse pass of
+   C_conv_network_forward(input, kernels, biases, activations, TRUE, ...), whose
    result gave `hidden` and `output`; grad_output is dLoss/d(output).
    Returns list(kernels = <gradients shaped like the kernels>, biases = ,
    input = dLoss/d(input) or NULL when want_input is FALSE). */
 SEXP C_conv_network_backward(SEXP input, SEXP kernels, SEXP biases,
                              SEXP activations, SEXP hidden, SEXP output,
-                             SEXP grad_output, SEXP want_input)
+                             SEXP grad_output, SEXP want_input,
+                             SEXP scratch_limit)
 {
     int nprot = 0;
     int dims[4];
     image_dims(input, "input", dims);
     int with_input = scalar_logical(want_input, "want_input");
+    double limit = checked_scratch_limit(scratch_limit);
     conv_shape *shapes;
     const double **kernel, **bias;
     double widest, widest_out;
     int layers = conv_network_layers(dims, kernels, biases, activations,
-                                     &shapes, &kernel, &bias, &widest,
+                                     limit, &shapes, &kernel, &bias, &widest,
                                      &widest_out);
     const int *activation = INTEGER_RO(activations);
     if (TYPEOF(hidden) != VECSXP || XLENGTH(hidden) != layers - 1)

@@ -7,18 +7,21 @@ activation_codes <- function(layers) {
   unname(bijectors:::network_activations[names])
 }
 
-conv_forward <- function(x, layers, keep = FALSE) {
+# `limit`: the scratch limit of the im2col chunks (1: one image column at
+# a time).
+conv_forward <- function(x, layers, keep = FALSE, limit = 2^22) {
   .Call(bijectors:::C_conv_network_forward, x,
         lapply(layers, `[[`, "kernel"), lapply(layers, `[[`, "bias"),
-        activation_codes(layers), keep)
+        activation_codes(layers), keep, limit)
 }
 
-conv_backward <- function(x, layers, grad_output, want_input = TRUE) {
-  run <- conv_forward(x, layers, keep = TRUE)
+conv_backward <- function(x, layers, grad_output, want_input = TRUE,
+                          limit = 2^22) {
+  run <- conv_forward(x, layers, keep = TRUE, limit = limit)
   .Call(bijectors:::C_conv_network_backward, x,
         lapply(layers, `[[`, "kernel"), lapply(layers, `[[`, "bias"),
         activation_codes(layers), run$hidden, run$output,
-        grad_output, want_input)
+        grad_output, want_input, limit)
 }
 
 random_layer <- function(kh, kw, c_in, c_out, activation = "linear") {
@@ -103,6 +106,26 @@ test_that("gradients of input, kernels and biases match central differences", {
   expect_null(conv_backward(x, layers, weight, want_input = FALSE)$input)
 })
 
+test_that("im2col in chunks of image columns gives the same results", {
+  set.seed(15)
+  x <- array(rnorm(2 * 3 * 5 * 2), c(2, 3, 5, 2))
+  layers <- list(random_layer(3, 3, 2, 3, "tanh"),
+                 random_layer(1, 1, 3, 3, "relu"),
+                 random_layer(5, 3, 3, 2))
+  weight <- array(rnorm(2 * 3 * 5 * 2), c(2, 3, 5, 2))
+  whole <- conv_backward(x, layers, weight)
+  expected <- reference_conv_network(x, layers)
+  # limits of one image column (chunks of 1), of two columns (a last chunk
+  # of 1), and below one column (still one column)
+  for (limit in c(2 * 3 * 27, 2 * 2 * 3 * 27, 1)) {
+    expect_equal(conv_forward(x, layers, limit = limit), expected,
+                 tolerance = 1e-12, info = limit)
+    chunked <- conv_backward(x, layers, weight, limit = limit)
+    expect_equal(chunked, whole, tolerance = 1e-12, info = limit)
+  }
+  expect_error(conv_forward(x, layers, limit = 0), "scratch_limit")
+})
+
 test_that("the C entries refuse malformed arguments", {
   x <- array(0, c(1, 2, 2, 2))
   good <- random_layer(3, 3, 2, 1)
@@ -118,5 +141,5 @@ test_that("the C entries refuse malformed arguments", {
   expect_error(.Call(bijectors:::C_conv_network_backward, x,
                      list(random_layer(3, 3, 2, 1)$kernel, good$kernel),
                      list(0, 0), c(0L, 0L), run$hidden, run$output,
-                     array(0, c(1, 2, 2, 2)), TRUE), "grad_output")
+                     array(0, c(1, 2, 2, 2)), TRUE, 2^22), "grad_output")
 })

@@ -339,15 +339,15 @@ test_that("the convolutional network entry points survive gctorture", {
   biases <- list(rnorm(3), rnorm(2))
   codes <- c(1L, 0L)
   run <- .Call(bijectors:::C_conv_network_forward, x, kernels, biases, codes,
-               TRUE)
+               TRUE, 2^22)
   grad <- array(rnorm(2 * 3 * 2 * 2), c(2, 3, 2, 2))
   torture_calls(list(
-    list("C_conv_network_forward", x, kernels, biases, codes, TRUE),
-    list("C_conv_network_forward", x, kernels, biases, codes, FALSE),
+    list("C_conv_network_forward", x, kernels, biases, codes, TRUE, 2^22),
+    list("C_conv_network_forward", x, kernels, biases, codes, FALSE, 1),
     list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
-         run$output, grad, TRUE),
+         run$output, grad, TRUE, 2^22),
     list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
-         run$output, grad, FALSE)))
+         run$output, grad, FALSE, 1)))
 })
 
 test_that("every registered entry point is covered above", {
