@@ -54,6 +54,14 @@ SEXP C_maf_forward_backward(SEXP x, SEXP network_input, SEXP kernels,
                             SEXP clip_gradient, SEXP grad_y,
                             SEXP grad_log_det);
 
+SEXP C_conv_network_forward(SEXP input, SEXP kernels, SEXP biases,
+                            SEXP activations, SEXP keep_hidden,
+                            SEXP scratch_limit);
+SEXP C_conv_network_backward(SEXP input, SEXP kernels, SEXP biases,
+                             SEXP activations, SEXP hidden, SEXP output,
+                             SEXP grad_output, SEXP want_input,
+                             SEXP scratch_limit);
+
 SEXP C_parameters_assign(SEXP owners, SEXP fields, SEXP indices, SEXP values);
 SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
                  SEXP constraints, SEXP settings);

@@ -19,6 +19,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_mlp_backward",        (DL_FUNC) &C_mlp_backward,        10},
     {"C_affine_backward",     (DL_FUNC) &C_affine_backward,     10},
     {"C_maf_forward_backward", (DL_FUNC) &C_maf_forward_backward, 14},
+    {"C_conv_network_forward", (DL_FUNC) &C_conv_network_forward, 6},
+    {"C_conv_network_backward", (DL_FUNC) &C_conv_network_backward, 9},
     {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
     {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},

@@ -27,13 +27,13 @@ enum {
     ACTIVATION_SIGMOID = 3,
     ACTIVATION_ELU = 4,
     ACTIVATION_SOFTPLUS = 5,
-    N_ACTIVATIONS = 6
+    N_ACTIVATIONS = NETWORK_ACTIVATION_COUNT
 };
 
 /* ---- kernels ------------------------------------------------------------ */
 
 /* out[, j] = activation(out[, j] + bias[j]) for an n x units matrix. */
-static void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
+void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
                                   const double *bias, int activation)
 {
     for (R_xlen_t j = 0; j < units; j++) {
@@ -148,7 +148,7 @@ void multiply_activation_derivative(double *delta, const double *out,
 }
 
 /* Column sums of an n x units matrix, four accumulators per column. */
-static void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
+void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
                         double *out)
 {
     for (R_xlen_t j = 0; j < units; j++) {

@@ -63,4 +63,19 @@ void network_backward(const network_trace *trace, const double *input,
                       double *const *grad_kernels, double *const *grad_biases,
                       double *grad_input, int ld_grad);
 
+/* The number of activation codes (0 .. count - 1) of R/network.R. */
+#define NETWORK_ACTIVATION_COUNT 6
+
+/* Layer arithmetic shared with the convolutional networks (src/conv2d.c).
+   add_bias_and_activate(): out[, j] = activation(out[, j] + bias[j]) for an
+   n x units matrix; activation codes as in R/network.R.
+   multiply_activation_derivative(): delta *= activation'(pre-activation),
+   written with the layer's output `out`, over `count` values.
+   column_sums(): the column sums of an n x units matrix. */
+void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
+                           const double *bias, int activation);
+void multiply_activation_derivative(double *delta, const double *out,
+                                    R_xlen_t count, int activation);
+void column_sums(const double *x, R_xlen_t n, R_xlen_t units, double *out);
+
 #endif

@@ -372,6 +372,32 @@ conformance_rows <- list(
     tfb_scale_matvec_lu(rbind(c(1.4, 0.5, -0.3), c(0.3, -1.1, 0.6),
                               c(-0.5, 0.2, 0.9)), permutation = c(2, 3, 1))
   }, conformance_matrix),
+  # ActNorm initialises on the harness's first call (a forward one) and is
+  # an ordinary per-channel affine map afterwards
+  conformance_row("activation_normalization", function() {
+    tfb_activation_normalization(3)
+  }, function() {
+    set.seed(31)
+    array(rnorm(4 * 2 * 2 * 3, mean = 1, sd = 2), c(4, 2, 2, 3))
+  }),
+  # Glow on 4 x 4 x 1 images (latents of 16): two levels, an exit, random
+  # network weights so that the couplings are not linear
+  conformance_row("glow", function() {
+    set.seed(32)
+    glow <- tfb_glow(c(4, 4, 1), num_glow_blocks = 2, num_steps_per_block = 1,
+                     coupling_bijector_fn = function(input_shape) {
+                       glow_default_network(input_shape, num_hidden = 4)
+                     })
+    params <- trainable_parameters(glow)
+    for (name in grep("/(coupling|exit)/", names(params), value = TRUE)) {
+      params[[name]][] <- rnorm(length(params[[name]]), sd = 0.2)
+    }
+    trainable_parameters(glow) <- params
+    glow
+  }, function() {
+    set.seed(33)
+    matrix(rnorm(3 * 16), 3, 16)
+  }, tolerance = 1e-7),
   conformance_row("matvec_lu (deprecated)", function() {
     suppressMessages(tfb_matvec_lu(rbind(c(1.2, 0.4), c(-0.5, 0.8)),
                                    permutation = c(2, 1)))

@@ -363,6 +363,26 @@ test_that("the ODE solver and FFJORD's network entry points survive gctorture", 
       list(c(0.5, 1), TRUE, noise, controls))))
 })
 
+test_that("the convolutional network entry points survive gctorture", {
+  skip_on_cran()
+  set.seed(3)
+  x <- array(rnorm(2 * 3 * 2 * 2), c(2, 3, 2, 2))
+  kernels <- list(array(rnorm(3 * 3 * 2 * 3), c(3, 3, 2, 3)),
+                  array(rnorm(1 * 1 * 3 * 2), c(1, 1, 3, 2)))
+  biases <- list(rnorm(3), rnorm(2))
+  codes <- c(1L, 0L)
+  run <- .Call(bijectors:::C_conv_network_forward, x, kernels, biases, codes,
+               TRUE, 2^22)
+  grad <- array(rnorm(2 * 3 * 2 * 2), c(2, 3, 2, 2))
+  torture_calls(list(
+    list("C_conv_network_forward", x, kernels, biases, codes, TRUE, 2^22),
+    list("C_conv_network_forward", x, kernels, biases, codes, FALSE, 1),
+    list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
+         run$output, grad, TRUE, 2^22),
+    list("C_conv_network_backward", x, kernels, biases, codes, run$hidden,
+         run$output, grad, FALSE, 1)))
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -380,7 +400,8 @@ test_that("every registered entry point is covered above", {
     "C_cholesky_to_inv_cholesky", "C_cholesky_to_inv_cholesky_backward",
     "C_lambert_w0", "C_linear_apply", "C_linear_outer", "C_linear_lu_factor",
     "C_rqs_map", "C_rqs_backward", "C_dormand_prince_solve",
-    "C_ffjord_network_derivative", "C_ffjord_network_solve"
+    "C_ffjord_network_derivative", "C_ffjord_network_solve",
+    "C_conv_network_forward", "C_conv_network_backward"
   )
   expect_setequal(registered, covered)
 })
