@@ -38,11 +38,13 @@ object_field_names.bijector <- function(x) {
 object_method.bijector <- function(x, name) {
   bijector <- x
   switch(name,
+    # the bodies of tfb_forward() and tfb_inverse(), one call shorter:
+    # these are the methods users call in loops
     forward = function(x, name = "forward") {
-      tfb_forward(bijector, x, name)
+      with_statistics_rollback(bijector, bijector_forward(bijector, x))
     },
     inverse = function(y, name = "inverse") {
-      tfb_inverse(bijector, y, name)
+      with_statistics_rollback(bijector, bijector_inverse(bijector, y))
     },
     forward_log_det_jacobian = function(x, event_ndims,
                                         name = "forward_log_det_jacobian") {

@@ -142,7 +142,10 @@ check_chain_dims <- function(bijector, dims, arg, inverse) {
   for (k in order) {
     member <- members[[k]]
     check_event_constraints(member, dims, arg)
-    bijector_check_dims(member, dims, arg)
+    # scalar maps keep every shape: nothing to carry through
+    if (inherits(member, "tfb_elementwise")) {
+      next
+    }
     min_ndims <- .subset2(member, if (inverse) "inverse_min_event_ndims" else
       "forward_min_event_ndims")
     dims <- map_event_dims(member, dims, min_ndims, forward = !inverse)
@@ -494,7 +497,10 @@ check_event_constraints <- function(bijector, dims, arg) {
         constraint_source(constraint), format(constraint$size)))
     }
   }
-  bijector_check_dims(bijector, dims, arg)
+  # elementwise kinds have no members and no checks of their own
+  if (!inherits(bijector, "tfb_elementwise")) {
+    bijector_check_dims(bijector, dims, arg)
+  }
   invisible()
 }
 

@@ -105,8 +105,9 @@ object_batchnorm_layers <- function(object) {
 # before writing), so a call on it alone is its own transaction, and
 # snapshots would only cost time on every call.
 statistics_at_risk <- function(object) {
-  # the common leaf first, without the children generic's dispatch
-  if (inherits(object, "tfb_elementwise")) {
+  # the common leaves first, without the children generic's dispatch (a
+  # lone batch normalization keeps its own statistics consistent)
+  if (inherits(object, c("tfb_elementwise", "tfb_batch_normalization"))) {
     return(list())
   }
   if (inherits(object, "tfd_transformed_distribution")) {
@@ -121,6 +122,9 @@ statistics_at_risk <- function(object) {
 }
 
 training_batchnorm_layers <- function(bijector) {
+  if (inherits(bijector, "tfb_elementwise")) {
+    return(list())
+  }
   if (inherits(bijector, "tfb_batch_normalization")) {
     return(if (.subset2(bijector, "training"))
       list(.subset2(bijector, "batchnorm")) else list())

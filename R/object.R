@@ -148,10 +148,15 @@ print.bijectors_summary <- function(x, ...) {
 # generic lookup.
 #' @export
 `$.bijector` <- function(x, name) {
-  if (is.character(name) && length(name) == 1L && name %in% bijector_methods) {
-    return(object_method.bijector(x, name))
+  if (!is.character(name) || length(name) != 1L || is.na(name)) {
+    return(object_get(x, name))
   }
-  object_get(x, name)
+  # switch() matches a string faster than %in% (bijector_methods)
+  switch(name,
+    forward = , inverse = , forward_log_det_jacobian = ,
+    inverse_log_det_jacobian = , forward_event_shape = ,
+    inverse_event_shape = object_method.bijector(x, name),
+    object_get(x, name))
 }
 #' @export
 `[[.bijector` <- function(x, i, ...) object_get(x, i)

@@ -63,6 +63,14 @@ tfb_permute <- function(permutation, axis = -1L, validate_args = FALSE,
   )
 }
 
+# The permutation that undoes `permutation` (what order() gives, without
+# its sort: this runs on every inverse call).
+inverse_permutation <- function(permutation) {
+  undo <- integer(length(permutation))
+  undo[permutation] <- seq_along(permutation)
+  undo
+}
+
 # Gathers `index` along the permuted axis, keeping dim and dimnames.
 permute_apply <- function(bijector, x, arg, index) {
   x <- as_input_array(x, arg)
@@ -85,6 +93,13 @@ permute_apply <- function(bijector, x, arg, index) {
     names(out) <- names(x)
     return(out)
   }
+  # the common cases without building a call
+  if (rank == 2L) {
+    out <- if (position == 2L) x[, index, drop = FALSE] else
+      x[index, , drop = FALSE]
+    dimnames(out) <- dimnames(x)
+    return(out)
+  }
   subscripts <- rep(list(quote(expr = )), rank)
   subscripts[[position]] <- index
   out <- do.call(`[`, c(list(x), subscripts, list(drop = FALSE)))
@@ -99,7 +114,8 @@ bijector_forward.tfb_permute <- function(bijector, x) {
 
 #' @export
 bijector_inverse.tfb_permute <- function(bijector, y) {
-  permute_apply(bijector, y, "y", order(.subset2(bijector, "permutation")))
+  permute_apply(bijector, y, "y",
+                inverse_permutation(.subset2(bijector, "permutation")))
 }
 
 permute_log_det <- function(bijector, x, event_ndims, arg) {
@@ -169,7 +185,8 @@ bijector_forward_with_cache.tfb_permute <- function(bijector, x,
 bijector_forward_backward.tfb_permute <- function(bijector, cache, grad_y,
                                                   grad_log_det) {
   list(input = permute_apply(bijector, grad_y, "grad_y",
-                             order(.subset2(bijector, "permutation"))),
+                             inverse_permutation(
+                               .subset2(bijector, "permutation"))),
        parameters = list())
 }
 

@@ -207,3 +207,33 @@ test_that("summary(), as.list() and [[ of every object kind", {
   expect_error(parts$layer[[1]], "field or method \\(a string\\)",
                class = "bijectors_error_field")
 })
+
+test_that("every bijector method is reached by `$` and gives the function's result", {
+  b <- tfb_chain(list(tfb_shift(1), tfb_scale(2)))
+  for (method in bijectors:::bijector_methods) {
+    expect_true(is.function(eval(call("$", b, method))), info = method)
+  }
+  y <- matrix(c(1, -2, 3.5, 0.25), 2, 2)
+  expect_identical(b$inverse(y), (y - 1) / 2)
+  expect_identical(b$forward(y), 2 * y + 1)
+  expect_equal(b$forward_log_det_jacobian(y, event_ndims = 1),
+               2 * log(2))
+  expect_identical(b$forward_event_shape(c(3L, 2L)), c(3L, 2L))
+  # a field read through `$` and a name that is neither
+  expect_identical(b$name, "chain_of_shift_of_scale")
+  expect_error(b$no_such_thing, class = "bijectors_error_field")
+})
+
+test_that("the permutation's inverse undoes it on every axis layout", {
+  set.seed(7)
+  for (d in c(1L, 2L, 5L, 9L)) {
+    p <- sample.int(d)
+    b <- tfb_permute(p)
+    x <- matrix(rnorm(3 * d), 3, d)
+    expect_identical(b$forward(x), x[, p, drop = FALSE])
+    expect_identical(b$inverse(b$forward(x)), x)
+    rows <- tfb_permute(p, axis = -2)
+    z <- matrix(rnorm(2 * d), d, 2)
+    expect_identical(rows$inverse(z), z[order(p), , drop = FALSE])
+  }
+})
