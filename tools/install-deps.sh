@@ -55,3 +55,37 @@ for tool in "${system_tools[@]}"; do
     apt_install "$tool"
   fi
 done
+
+# OpenBLAS. R's matrix products go through the system BLAS; Debian's default
+# is the reference one, several times slower than OpenBLAS for the products
+# a flow's networks do. When R uses the reference BLAS, install OpenBLAS and
+# make it the system's choice (it then serves every program that uses the
+# system BLAS, not only R). BIJECTORS_OPENBLAS=no keeps the reference BLAS.
+# Undo: apt-get remove libopenblas0-pthread (or update-alternatives --config
+# libblas.so.3-<arch> and liblapack.so.3-<arch>).
+r_blas=$(Rscript -e 'cat(extSoftVersion()[["BLAS"]])' 2>/dev/null || true)
+case "${BIJECTORS_OPENBLAS:-yes}" in
+  no|NO|No|false|FALSE|0)
+    case "$r_blas" in
+      */blas/libblas*) echo "install-deps: keeping the reference BLAS (BIJECTORS_OPENBLAS=no)" ;;
+    esac
+    ;;
+  *)
+    case "$r_blas" in
+      */blas/libblas*)
+        if command -v apt-get >/dev/null 2>&1 && command -v update-alternatives >/dev/null 2>&1; then
+          echo "install-deps: R uses the reference BLAS ($r_blas);"
+          echo "install-deps: installing OpenBLAS (libopenblas0-pthread) as the system BLAS,"
+          echo "install-deps: for every program on this machine (BIJECTORS_OPENBLAS=no to keep the reference BLAS)"
+          apt_install libopenblas0-pthread
+          # a selection made by hand earlier would keep the reference BLAS
+          for alternative in $(update-alternatives --get-selections |
+                                 awk '/^lib(blas|lapack)\.so\.3/ { print $1 }'); do
+            update-alternatives --quiet --auto "$alternative"
+          done
+          echo "install-deps: R's BLAS is now $(Rscript -e 'cat(extSoftVersion()[["BLAS"]])')"
+        fi
+        ;;
+    esac
+    ;;
+esac
