@@ -375,7 +375,9 @@ new_fit_run <- function(object, data, settings) {
   bijector <- .subset2(object, "bijector")
   run$layers <- bijector_batchnorm_layers(bijector)
   run$all_slots <- bijector_parameter_slots(bijector)
+  run$all_bookkeeping <- slot_bookkeeping(run$all_slots)
   run$slots <- NULL
+  run$adam_arguments <- NULL
   if (is.environment(data$training)) {
     # From a generator, the rows and steps of an epoch are known once it
     # has ended (unless steps_per_epoch fixes the steps).
@@ -481,7 +483,8 @@ fit_step <- function(run, batch) {
 fit_step_update <- function(run, batch) {
   object <- run$object
   result <- tryCatch(
-    loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots),
+    loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots,
+                                run$all_bookkeeping),
     bijectors_error_nonfinite = function(condition) {
       diverged_inside(condition, batch, run)
     },
@@ -494,7 +497,10 @@ fit_step_update <- function(run, batch) {
   if (!step_is_finite(result)) {
     abort_diverged(run, "the loss or its gradient is not finite")
   }
-  run$slots <- run$slots %||% parameter_slots_of(object)
+  if (is.null(run$slots)) {
+    run$slots <- parameter_slots_of(object)
+    run$adam_arguments <- adam_arguments(run$slots)
+  }
   list(loss = result$loss, gradient = result$gradient,
        gammas = constrained_gammas(run, result$gradient))
 }
@@ -504,7 +510,8 @@ fit_step_update <- function(run, batch) {
 commit_fit_step <- function(run, update) {
   if (length(run$slots) > 0L) {
     tryCatch(
-      adam_step(run$slots, update$gradient, run$settings$learning_rate),
+      adam_step(run$slots, update$gradient, run$settings$learning_rate,
+                arguments = run$adam_arguments),
       bijectors_error_diverged = function(condition) {
         abort_diverged(run, sub("; nothing was changed.*$", "",
                                 conditionMessage(condition)),

@@ -156,9 +156,20 @@ unique_slots <- function(slots) {
   slots[slot_first_use(slots) == seq_along(slots)]
 }
 
-sum_shared_gradients <- function(slots, gradients) {
+# What the steps of a fit need of its list of slots and does not depend on
+# the data: which slots share an array, and the gradient's names. fit()
+# computes it once, for all its steps; a single call computes it there.
+slot_bookkeeping <- function(slots) {
   first_use <- slot_first_use(slots)
   first <- first_use == seq_along(slots)
+  list(first_use = first_use, first = first,
+       names = vapply(slots[first], function(slot) slot$name, character(1)))
+}
+
+sum_shared_gradients <- function(slots, gradients,
+                                 bookkeeping = slot_bookkeeping(slots)) {
+  first_use <- bookkeeping$first_use
+  first <- bookkeeping$first
   if (all(first)) {
     return(gradients)
   }
@@ -408,9 +419,10 @@ loss_and_gradient <- function(distribution, x, input_gradient = FALSE) {
     distribution, loss_and_gradient_unchecked(distribution, x, input_gradient))
 }
 
-# `slots`: the bijector's parameter slots, when the caller (fit()) has them.
+# `slots`: the bijector's parameter slots, and `bookkeeping` their
+# slot_bookkeeping(), when the caller (fit()) has them.
 loss_and_gradient_unchecked <- function(distribution, x, input_gradient,
-                                        slots = NULL) {
+                                        slots = NULL, bookkeeping = NULL) {
   bijector <- .subset2(distribution, "bijector")
   event_ndims <- length(.subset2(distribution, "event_shape"))
   pass <- bijector_inverse_with_cache(bijector, x, event_ndims)
@@ -423,9 +435,9 @@ loss_and_gradient_unchecked <- function(distribution, x, input_gradient,
   backward <- bijector_inverse_backward(bijector, pass$cache,
                                         -base$gradient / events, grad_log_det)
   slots <- slots %||% bijector_parameter_slots(bijector)
-  gradient <- sum_shared_gradients(slots, backward$parameters)
-  names(gradient) <- vapply(unique_slots(slots), function(slot) slot$name,
-                            character(1))
+  bookkeeping <- bookkeeping %||% slot_bookkeeping(slots)
+  gradient <- sum_shared_gradients(slots, backward$parameters, bookkeeping)
+  names(gradient) <- bookkeeping$names
   result <- list(loss = loss, gradient = gradient)
   if (input_gradient) {
     result$input <- backward$input
@@ -435,19 +447,27 @@ loss_and_gradient_unchecked <- function(distribution, x, input_gradient,
 
 # ---- Adam -------------------------------------------------------------------
 
+# Where adam_step() finds each slot's array and its domain; fit() computes
+# it once for all its steps.
+adam_arguments <- function(slots) {
+  list(owners = slot_owners(slots), fields = slot_fields(slots),
+       indices = slot_indices(slots),
+       constraints = unname(constraint_codes[vapply(slots, function(slot) {
+         slot$constraint
+       }, character(1))]))
+}
+
 # One Adam step on every slot. Adam's moments and step counts live beside
 # each parameter, in its owner (src/parameters.c), so that any object that
 # holds the parameters (a view, a new distribution around a saved bijector)
 # continues the same optimizer. A step that would take a parameter out of
 # its domain writes nothing and is refused.
 adam_step <- function(slots, gradients, learning_rate, beta_1 = 0.9,
-                      beta_2 = 0.999, epsilon = 1e-7) {
-  constraints <- constraint_codes[vapply(slots, function(slot) {
-    slot$constraint
-  }, character(1))]
-  refused <- .Call(C_adam_step, slot_owners(slots), slot_fields(slots),
-                   slot_indices(slots), unname(gradients),
-                   unname(constraints),
+                      beta_2 = 0.999, epsilon = 1e-7,
+                      arguments = adam_arguments(slots)) {
+  refused <- .Call(C_adam_step, arguments$owners, arguments$fields,
+                   arguments$indices, unname(gradients),
+                   arguments$constraints,
                    c(learning_rate, beta_1, beta_2, epsilon))
   if (!is.null(refused)) {
     slot <- slots[[refused]]
