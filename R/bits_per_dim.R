@@ -54,13 +54,12 @@ dequantize <- function(x, levels = 256L) {
 
 #' Bits per dimension of images under a flow
 #'
-#' The figure image flows are compared by: the negative log-likelihood of
-#' each image in bits, divided by its number of values `D` (pixels times
-#' channels). For a distribution with a density `p` over dequantised images
-#' on the unit scale ([dequantize()]), whose bins have width `1 / levels`,
-#' it is
-#' \deqn{-\log p(x) / (D \log 2) + \log_2(\mathrm{levels}),}{-log p(x) / (D
-#' log 2) + log2(levels),}
+#' The score image flows are usually compared by: the negative
+#' log-likelihood of each image in bits, divided by its number of values
+#' `D` (pixels times channels). For a distribution with a density `p` over
+#' dequantised images on the unit scale ([dequantize()]), whose bins have
+#' width `1 / L` for `L = levels`, it is
+#' \deqn{-\log p(x) / (D \log 2) + \log_2 L,}{-log p(x) / (D log 2) + log2(L),}
 #' an upper bound (in expectation over the dequantisation noise) of the
 #' bits per dimension of the discrete images: 8 bits per dimension is the
 #' uniform distribution over 8-bit images, lower is better. The density
