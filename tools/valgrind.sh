@@ -121,6 +121,11 @@ fi
 
 export NOT_CRAN=true
 export BIJECTORS_VALGRIND=true
+# With OpenBLAS as the system BLAS (tools/install-deps.sh), keep it to its
+# AVX2 kernels, which valgrind emulates (it stops at AVX-512 instructions),
+# and to one thread; both are ignored by the reference BLAS.
+export OPENBLAS_CORETYPE=Haswell
+export OPENBLAS_NUM_THREADS=1
 export BIJECTORS_TEST_LIBRARY="$test_library"
 export BIJECTORS_TEST_DIR="$source_copy/tests/testthat"
 export BIJECTORS_TEST_FILES="${files[*]+"${files[*]}"}"
