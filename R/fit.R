@@ -500,6 +500,8 @@ fit_step_update <- function(run, batch) {
   if (is.null(run$slots)) {
     run$slots <- parameter_slots_of(object)
     run$adam_arguments <- adam_arguments(run$slots)
+    run$gamma_slots <- vapply(run$layers, gamma_slot_position, integer(1),
+                              slots = run$slots)
   }
   list(loss = result$loss, gradient = result$gradient,
        gammas = constrained_gammas(run, result$gradient))
@@ -526,22 +528,27 @@ commit_fit_step <- function(run, update) {
   invisible()
 }
 
-# The gamma each constrained layer will hold after this step: Adam applied
-# to copies of its gamma and moments, then the layer's constraint, checked.
+# The gamma each constrained layer will hold after this step: Adam's step
+# previewed (computed, nothing written), then the layer's constraint, checked.
 # list(list(layer = , value = ), ...).
 constrained_gammas <- function(run, gradient) {
   gammas <- list()
-  for (layer in run$layers) {
+  for (j in seq_along(run$layers)) {
+    layer <- run$layers[[j]]
     if (is.null(.subset2(layer, "gamma_constraint")) ||
         !.subset2(layer, "scale") || is.null(.subset2(layer, "state"))) {
       next
     }
-    k <- gamma_slot_position(run$slots, layer)
-    gamma <- if (is.na(k)) {
-      .Call(C_copy_double, .subset2(.subset2(layer, "state"), "gamma"))
-    } else {
-      adam_preview(run$slots[[k]], gradient[[k]],
-                   run$settings$learning_rate)
+    # Adam's step on gamma, previewed (a step it would refuse is left to
+    # the real step to refuse)
+    k <- run$gamma_slots[[j]]
+    gamma <- if (!is.na(k)) {
+      adam_step(run$slots[k], gradient[k], run$settings$learning_rate,
+                arguments = lapply(run$adam_arguments, `[`, k),
+                preview = TRUE)[[1L]]
+    }
+    if (is.null(gamma)) {
+      gamma <- .Call(C_copy_double, .subset2(.subset2(layer, "state"), "gamma"))
     }
     gammas[[length(gammas) + 1L]] <- list(
       layer = layer, value = bn_constrained_gamma(layer, gamma))
@@ -558,32 +565,6 @@ gamma_slot_position <- function(slots, layer) {
     }
   }
   NA_integer_
-}
-
-# What adam_step() would make of one parameter, computed on copies of it,
-# its moments and its step count in a scratch owner (the same code, so the
-# same bits), changing nothing. A step out of the parameter's domain is
-# left to the real step to refuse.
-adam_preview <- function(slot, gradient, learning_rate) {
-  scratch <- new.env(parent = emptyenv())
-  copy_element <- function(field) {
-    values <- .subset2(slot$owner, field)
-    value <- if (length(values) >= slot$index) values[[slot$index]]
-    list(if (is.double(value)) .Call(C_copy_double, value))
-  }
-  scratch$value <- copy_element(slot$field)
-  scratch$adam_m_value <- copy_element(paste0("adam_m_", slot$field))
-  scratch$adam_v_value <- copy_element(paste0("adam_v_", slot$field))
-  counts <- .subset2(slot$owner, paste0("adam_steps_", slot$field))
-  if (length(counts) >= slot$index) {
-    scratch$adam_steps_value <- as.double(counts[[slot$index]])
-  }
-  tryCatch(
-    adam_step(list(parameter_slot(slot$name, scratch, "value", 1L,
-                                  constraint = slot$constraint)),
-              list(gradient), learning_rate),
-    bijectors_error_diverged = function(condition) NULL)
-  scratch$value[[1L]]
 }
 
 # A batch refused from inside the flow during a step: the data were checked

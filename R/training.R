@@ -462,13 +462,18 @@ adam_arguments <- function(slots) {
 # holds the parameters (a view, a new distribution around a saved bijector)
 # continues the same optimizer. A step that would take a parameter out of
 # its domain writes nothing and is refused.
+# With `preview = TRUE` it writes nothing and returns the new values of the
+# parameters (a list), or NULL where the real step would refuse.
 adam_step <- function(slots, gradients, learning_rate, beta_1 = 0.9,
                       beta_2 = 0.999, epsilon = 1e-7,
-                      arguments = adam_arguments(slots)) {
+                      arguments = adam_arguments(slots), preview = FALSE) {
   refused <- .Call(C_adam_step, arguments$owners, arguments$fields,
                    arguments$indices, unname(gradients),
                    arguments$constraints,
-                   c(learning_rate, beta_1, beta_2, epsilon))
+                   c(learning_rate, beta_1, beta_2, epsilon), preview)
+  if (preview) {
+    return(if (is.list(refused)) refused)
+  }
   if (!is.null(refused)) {
     slot <- slots[[refused]]
     abort_bijectors("diverged", sprintf(paste(

@@ -64,7 +64,7 @@ SEXP C_conv_network_backward(SEXP input, SEXP kernels, SEXP biases,
 
 SEXP C_parameters_assign(SEXP owners, SEXP fields, SEXP indices, SEXP values);
 SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
-                 SEXP constraints, SEXP settings);
+                 SEXP constraints, SEXP settings, SEXP preview);
 
 SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
                        SEXP parameters, SEXP event_ndims);

@@ -22,7 +22,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_conv_network_forward", (DL_FUNC) &C_conv_network_forward, 6},
     {"C_conv_network_backward", (DL_FUNC) &C_conv_network_backward, 9},
     {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
-    {"C_adam_step",           (DL_FUNC) &C_adam_step,           6},
+    {"C_adam_step",           (DL_FUNC) &C_adam_step,           7},
     {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},
     {"C_elementwise_backward", (DL_FUNC) &C_elementwise_backward, 7},
     {"C_cumsum_along",        (DL_FUNC) &C_cumsum_along,        4},

@@ -172,9 +172,11 @@ static int satisfies(int constraint, double value)
    step count, settings = c(learning_rate, beta_1, beta_2, epsilon). The new
    values are computed before anything is written; if one leaves its
    parameter's domain (`constraints`, codes as above) nothing is written and
-   the 1-based number of that slot is returned, otherwise NULL. */
+   the 1-based number of that slot is returned, otherwise NULL. With
+   `preview` TRUE nothing is ever written: the new parameters come back as a
+   list of fresh vectors (what the step would write, bit for bit). */
 SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
-                 SEXP constraints, SEXP settings)
+                 SEXP constraints, SEXP settings, SEXP preview)
 {
     check_slot_lists(owners, fields, indices, gradients);
     R_xlen_t slots = XLENGTH(owners);
@@ -187,6 +189,9 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
     if (!(rate > 0) || !(beta_1 >= 0 && beta_1 < 1) ||
         !(beta_2 >= 0 && beta_2 < 1) || !(eps >= 0))
         Rf_error("internal error: invalid Adam settings");
+    if (TYPEOF(preview) != LGLSXP || XLENGTH(preview) != 1 ||
+        LOGICAL(preview)[0] == NA_LOGICAL)
+        Rf_error("internal error: `preview` must be TRUE or FALSE");
 
     /* Checks first: an error changes nothing. */
     R_xlen_t total = 0;
@@ -252,6 +257,21 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
                 return Rf_ScalarInteger((int) s + 1);
         }
         next += 3 * n;
+    }
+
+    if (LOGICAL(preview)[0]) {
+        SEXP values = PROTECT(Rf_allocVector(VECSXP, slots));
+        next = scratch;
+        for (R_xlen_t s = 0; s < slots; s++) {
+            R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
+            SEXP value = Rf_allocVector(REALSXP, n);
+            SET_VECTOR_ELT(values, s, value);
+            if (n > 0)
+                memcpy(REAL(value), next, (size_t) n * sizeof(double));
+            next += 3 * n;
+        }
+        UNPROTECT(1);
+        return values;
     }
 
     /* Then private vectors to write into (this may allocate, which changes

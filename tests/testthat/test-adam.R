@@ -140,3 +140,28 @@ test_that("a refused step in fit() also puts the running statistics back", {
   expect_s3_class(error$history, "bijectors_history")
   expect_identical(flow_state(flow), before)
 })
+
+test_that("a previewed step writes nothing and gives what the step writes", {
+  y <- adam_data()
+  flow <- adam_flow()
+  set.seed(3)
+  fit(flow, y, epochs = 1, batch_size = 50, learning_rate = 0.01,
+      verbose = FALSE)
+  slots <- bijectors:::parameter_slots_of(flow)
+  lg <- loss_and_gradient(flow, y[1:50, ])
+  before <- flow_state(flow)
+  preview <- bijectors:::adam_step(slots, lg$gradient, learning_rate = 0.01,
+                                   preview = TRUE)
+  expect_identical(flow_state(flow), before)
+  expect_length(preview, length(slots))
+  bijectors:::adam_step(slots, lg$gradient, learning_rate = 0.01)
+  after <- trainable_parameters(flow)
+  expect_identical(unname(lapply(after, as.vector)),
+                   lapply(preview, as.vector))
+  # a step the real step refuses previews as NULL, and writes nothing
+  state <- flow_state(flow)
+  huge <- lapply(lg$gradient, function(g) g * 0 + 1)
+  expect_null(bijectors:::adam_step(slots, huge, learning_rate = 1e6,
+                                    preview = TRUE))
+  expect_identical(flow_state(flow), state)
+})

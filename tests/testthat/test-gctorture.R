@@ -217,6 +217,9 @@ test_that("network, coupling and training entry points survive gctorture", {
       record_entry_calls(function(ns) {
         ns$`trainable_parameters<-`(flow$flow, value = value)
       }),
+      record_entry_calls(function(ns) {
+        ns$adam_step(slots, gradient, 0.01, preview = TRUE)
+      }),
       record_entry_calls(function(ns) ns$adam_step(slots, gradient, 0.01)))
     list(flow = flow, calls = calls)
   }
