@@ -467,8 +467,11 @@ ffjord_network_derivative <- function(template, state, rows, time, noise,
         with_trace)
 }
 
-# The whole solve in C: the network, its trace terms and the solver.
-ffjord_network_solve <- function(bijector, input, rows, reverse) {
+# The whole solve in C: the network, its trace terms and the solver. With
+# `record`, also the accepted steps (`tape`) and the noise, for a backward
+# pass.
+ffjord_network_solve <- function(bijector, input, rows, reverse,
+                                 record = FALSE) {
   template <- .subset2(bijector, "dynamics")
   noise <- if (.subset2(bijector, "trace_mode") == "hutchinson") {
     stats::rnorm(length(input))
@@ -477,39 +480,121 @@ ffjord_network_solve <- function(bijector, input, rows, reverse) {
     .Call(C_ffjord_network_solve, as.vector(input), as.double(rows),
           .subset2(template, "kernels"), .subset2(template, "biases"),
           .subset2(template, "activation_codes"),
-          c(.subset2(bijector, "initial_time"),
-            .subset2(bijector, "final_time")),
-          reverse, noise, attr(.subset2(bijector, "ode_solve_fn"),
-                               "controls")),
+          ffjord_times(bijector), reverse, noise,
+          attr(.subset2(bijector, "ode_solve_fn"), "controls"), record),
     error = function(e) {
       if (inherits(e, "bijectors_error")) stop(e)
       abort_bijectors("ode", conditionMessage(e), parent = e)
     })
   list(output = with_dims(out$output, dim(input)),
-       log_det = with_dims(out$log_det, input_dims(input)))
+       log_det = with_dims(out$log_det, input_dims(input)),
+       tape = out$tape, noise = noise)
+}
+
+ffjord_times <- function(bijector) {
+  c(.subset2(bijector, "initial_time"), .subset2(bijector, "final_time"))
 }
 
 # ---- training ------------------------------------------------------------
 
-ffjord_no_gradient <- function(bijector) {
-  abort_bijectors("unsupported", sprintf(paste(
-    "tfb_ffjord() bijectors (here \"%s\") are not trainable and have no",
-    "backward pass: the package cannot differentiate R dynamics, and",
-    "gradients through the solver for network templates are not written",
-    "yet, so fit() and loss_and_gradient() cannot run through them."),
-    .subset2(bijector, "name")))
+# Gradients go through the solver's accepted steps in C (discretise-then-
+# optimise, src/ffjord_network.c), so training needs dynamics the package
+# can differentiate: a network template, with one of the package's trace
+# estimators and its own Dormand-Prince solver.
+ffjord_trainable_template <- function(bijector) {
+  template <- .subset2(bijector, "dynamics")
+  why <- if (!is_template(template)) {
+    paste("its dynamics are an R function, which the package cannot",
+          "differentiate; use a tfb_ffjord_default_template() to train")
+  } else if (.subset2(bijector, "trace_mode") == "function") {
+    paste("its `trace_augmentation_fn` is a user function; use",
+          "trace_jacobian_exact or trace_jacobian_hutchinson to train")
+  } else if (!inherits(.subset2(bijector, "ode_solve_fn"),
+                       "bijectors_ode_solver")) {
+    paste("its `ode_solve_fn` is a user function; use ode_dormand_prince()",
+          "(any tolerances) to train")
+  }
+  if (!is.null(why)) {
+    abort_bijectors("unsupported", sprintf(paste(
+      "The tfb_ffjord() bijector \"%s\" has no backward pass, so fit() and",
+      "loss_and_gradient() cannot run through it: %s."),
+      .subset2(bijector, "name"), why))
+  }
+  template
+}
+
+#' @export
+bijector_parameter_slots.tfb_ffjord <- function(bijector) {
+  template <- .subset2(bijector, "dynamics")
+  if (!is_template(template)) {
+    return(list())
+  }
+  template_parameter_slots(template)
+}
+
+# One recorded solve: the output, the reduced log-det, and the cache of the
+# backward pass (the tape of accepted steps and the Hutchinson noise).
+ffjord_with_cache <- function(bijector, value, event_ndims, reverse) {
+  arg <- if (reverse) "y" else "x"
+  template <- ffjord_trainable_template(bijector)
+  input <- as_input_array(value, arg)
+  dims <- input_dims(input)
+  event_ndims <- check_event_ndims(event_ndims, 0L, length(dims), arg)
+  rows <- ffjord_template_rows(template, dims, arg)
+  solved <- ffjord_network_solve(bijector, input, rows, reverse,
+                                 record = TRUE)
+  list(output = solved$output,
+       log_det = ffjord_reduce(solved$log_det, dims, event_ndims),
+       cache = list(tape = solved$tape, noise = solved$noise, rows = rows,
+                    dim = dim(input), size = length(input)))
+}
+
+# The reverse pass: the reduced log-det's gradient reaches each of its
+# per-element terms unchanged (ffjord_reduce() sums element j into batch
+# position (j - 1) %% prod(batch dims) + 1, so rep_len() spreads it back).
+ffjord_backward <- function(bijector, cache, grad_output, grad_log_det,
+                            reverse) {
+  template <- ffjord_trainable_template(bijector)
+  out <- .Call(C_ffjord_network_backward, cache$tape, as.double(cache$rows),
+               .subset2(template, "kernels"), .subset2(template, "biases"),
+               .subset2(template, "activation_codes"),
+               ffjord_times(bijector), reverse, cache$noise,
+               as.double(grad_output),
+               rep_len(as.double(grad_log_det), cache$size))
+  layers <- length(out$kernels)
+  parameters <- vector("list", 2L * layers)
+  parameters[2L * seq_len(layers) - 1L] <- out$kernels
+  parameters[2L * seq_len(layers)] <- out$biases
+  input <- out$input
+  if (!is.null(cache$dim)) dim(input) <- cache$dim
+  list(input = input,
+       parameters = parameters[template_trained_slots(template, layers)])
 }
 
 #' @export
 bijector_forward_with_cache.tfb_ffjord <- function(bijector, x,
                                                    event_ndims) {
-  ffjord_no_gradient(bijector)
+  pass <- ffjord_with_cache(bijector, x, event_ndims, reverse = FALSE)
+  list(y = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_forward_backward.tfb_ffjord <- function(bijector, cache, grad_y,
+                                                 grad_log_det) {
+  ffjord_backward(bijector, cache, grad_y, grad_log_det, reverse = FALSE)
 }
 
 #' @export
 bijector_inverse_with_cache.tfb_ffjord <- function(bijector, y,
                                                    event_ndims) {
-  ffjord_no_gradient(bijector)
+  pass <- ffjord_with_cache(bijector, y, event_ndims, reverse = TRUE)
+  list(x = pass$output, log_det = pass$log_det, cache = pass$cache)
+}
+
+#' @export
+bijector_inverse_backward.tfb_ffjord <- function(bijector, cache, grad_x,
+                                                 grad_log_det) {
+  ffjord_backward(bijector, cache, grad_x, grad_log_det, reverse = TRUE)
 }
 
 #' @export
