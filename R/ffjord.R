@@ -2,9 +2,11 @@
 # normalizing flow. The forward map solves dz/dt = f(t, z) from
 # initial_time to final_time; its log-det solves d(l)/dt = tr(df/dz) along
 # with it, one value per element of z (TFP's per-element trace terms,
-# which the event_ndims rule sums). The dynamics are an R function; the
-# trace terms come from trace_jacobian_exact() or
-# trace_jacobian_hutchinson() (R/ffjord_trace.R).
+# which the event_ndims rule sums). The dynamics are an R function or a
+# network template (run in C, src/ffjord_network.c); the trace terms come
+# from trace_jacobian_exact() or trace_jacobian_hutchinson()
+# (R/ffjord_trace.R). With a network template the bijector trains: the
+# backward pass differentiates the solver's recorded steps in C.
 
 #' Continuous normalizing flow (FFJORD)
 #'

@@ -4,7 +4,8 @@
    ODE come from forward-mode derivatives of the network (no differences):
    exactly, one tangent per event dimension (the Jacobian's diagonal), or by
    Hutchinson's estimator, one tangent per noise sample, eps * (J eps). The
-   solver is the Dormand-Prince of src/dormand_prince.c. */
+   solver is the Dormand-Prince of src/dormand_prince.c; a recorded solve
+   keeps its accepted steps for the backward pass at the end of this file. */
 #define USE_FC_LEN_T
 #include <limits.h>
 #include <string.h>
