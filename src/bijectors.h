@@ -119,6 +119,10 @@ SEXP C_ffjord_network_derivative(SEXP state, SEXP rows, SEXP kernels,
                                  SEXP noise, SEXP with_trace);
 SEXP C_ffjord_network_solve(SEXP state, SEXP rows, SEXP kernels, SEXP biases,
                             SEXP activations, SEXP times, SEXP reverse,
-                            SEXP noise, SEXP controls);
+                            SEXP noise, SEXP controls, SEXP record);
+SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
+                               SEXP biases, SEXP activations, SEXP times,
+                               SEXP reverse, SEXP noise, SEXP grad_output,
+                               SEXP grad_log_det);
 
 #endif

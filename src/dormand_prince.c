@@ -16,9 +16,9 @@
 #include <string.h>
 
 /* Dormand and Prince (1980), Butcher tableau of RK5(4)7M. */
-static const double dp_c[7] = {0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0,
+const double dp_c[7] = {0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0,
                                8.0 / 9.0, 1.0, 1.0};
-static const double dp_a[7][6] = {
+const double dp_a[7][6] = {
     {0.0, 0.0, 0.0, 0.0, 0.0, 0.0},
     {1.0 / 5.0, 0.0, 0.0, 0.0, 0.0, 0.0},
     {3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0},
@@ -100,6 +100,52 @@ static double control_value(SEXP controls, int index, const char *what)
     return value;
 }
 
+void dp_tape_start(dp_tape *tape, R_xlen_t recorded)
+{
+    tape->recorded = recorded;
+    tape->count = 0;
+    tape->capacity = 0;
+    tape->pending = (double *) R_alloc((size_t) (6 * recorded),
+                                       sizeof(double));
+    tape->times = tape->steps = tape->ends = tape->states = NULL;
+}
+
+/* Appends the pending attempt as an accepted step; R_alloc'd storage
+   doubles when full (the old blocks are freed with the .Call). */
+static void dp_tape_accept(dp_tape *tape, double time, double step,
+                           double end)
+{
+    R_xlen_t block = 6 * tape->recorded;
+    if (tape->count == tape->capacity) {
+        R_xlen_t capacity = tape->capacity ? 2 * tape->capacity : 16;
+        double *times = (double *) R_alloc((size_t) capacity, sizeof(double));
+        double *steps = (double *) R_alloc((size_t) capacity, sizeof(double));
+        double *ends = (double *) R_alloc((size_t) capacity, sizeof(double));
+        double *states = (double *) R_alloc((size_t) (capacity * block),
+                                            sizeof(double));
+        if (tape->count > 0) {
+            size_t count = (size_t) tape->count;
+            memcpy(times, tape->times, count * sizeof(double));
+            memcpy(steps, tape->steps, count * sizeof(double));
+            memcpy(ends, tape->ends, count * sizeof(double));
+            memcpy(states, tape->states, count * (size_t) block *
+                   sizeof(double));
+        }
+        tape->times = times;
+        tape->steps = steps;
+        tape->ends = ends;
+        tape->states = states;
+        tape->capacity = capacity;
+    }
+    R_xlen_t at = tape->count;
+    tape->times[at] = time;
+    tape->steps[at] = step;
+    tape->ends[at] = end;
+    memcpy(tape->states + at * block, tape->pending,
+           (size_t) block * sizeof(double));
+    tape->count++;
+}
+
 dp_controls dp_read_controls(SEXP controls)
 {
     if (TYPEOF(controls) != REALSXP || XLENGTH(controls) != 7)
@@ -132,6 +178,7 @@ void dp_start(ode_system *system, const dp_controls *controls,
     work->step = controls->first_step;
     work->attempts = 0.0;
     work->rejected = 0.0;
+    work->tape = NULL;
     system_evaluate(system, time, work->y, work->k[0]);
 }
 
@@ -157,6 +204,10 @@ void dp_integrate(ode_system *system, const dp_controls *ctl,
                      "(%g) at time %g: the dynamics are too stiff or not "
                      "finite there.", h, work->time);
         }
+        dp_tape *tape = work->tape;
+        if (tape)
+            memcpy(tape->pending, y, (size_t) tape->recorded *
+                   sizeof(double));
         for (int s = 1; s < 7; s++) {
             for (R_xlen_t i = 0; i < n; i++) {
                 double increment = 0.0;
@@ -164,6 +215,9 @@ void dp_integrate(ode_system *system, const dp_controls *ctl,
                     increment += dp_a[s][j] * k[j][i];
                 trial[i] = y[i] + h * increment;
             }
+            if (tape && s < 6)
+                memcpy(tape->pending + s * tape->recorded, trial,
+                       (size_t) tape->recorded * sizeof(double));
             /* stages at c = 1 sit exactly on the target when landing */
             double stage_time = (dp_c[s] == 1.0 && lands) ? target :
                 work->time + dp_c[s] * h;
@@ -187,6 +241,9 @@ void dp_integrate(ode_system *system, const dp_controls *ctl,
             factor = fmin(ctl->max_factor, fmax(ctl->min_factor, factor));
         }
         if (!ISNAN(ratio) && ratio <= 1.0) {
+            if (tape)
+                dp_tape_accept(tape, work->time, h,
+                               lands ? target : work->time + h);
             memcpy(y, trial, (size_t) n * sizeof(double));
             memcpy(k[0], k[6], (size_t) n * sizeof(double));
             work->time = lands ? target : work->time + h;

@@ -22,13 +22,35 @@ typedef struct {
     double max_num_steps;
 } dp_controls;
 
+/* A record of the accepted steps, for a backward pass through them: per
+   step its start time, its size, the time of its stages at c = 1 (the
+   target when the step landed on it, else time + step) and the first
+   `recorded` values of its stage states Y_0 (the step's start) .. Y_5.
+   Rejected attempts leave no trace. Grown by doubling, R_alloc'd. */
+typedef struct {
+    R_xlen_t recorded, count, capacity;
+    double *pending;              /* 6 x recorded: the current attempt */
+    double *times, *steps, *ends; /* count each */
+    double *states;               /* count x 6 x recorded */
+} dp_tape;
+
 /* The solver's state between solution times: the current time, the state
    y, the stages k[0..6] (k[0] = f(time, y)), scratch, the next step size
-   and the counts of attempted and rejected steps. R_alloc'd. */
+   and the counts of attempted and rejected steps; tape NULL or where the
+   accepted steps are recorded. R_alloc'd. */
 typedef struct {
     double time, step, attempts, rejected;
     double *y, *trial, *error, *k[7];
+    dp_tape *tape;
 } dp_workspace;
+
+/* The Dormand-Prince tableau: stage times c, stage weights a (row 6 holds
+   the 5th-order weights of the new state, FSAL), as the solver uses them. */
+extern const double dp_c[7];
+extern const double dp_a[7][6];
+
+/* An empty tape recording the first `recorded` values of each stage. */
+void dp_tape_start(dp_tape *tape, R_xlen_t recorded);
 
 /* Reads c(rtol, atol, first_step_size, safety_factor, min_step_size_factor,
    max_step_size_factor, max_num_steps) from a double vector, checked. */

@@ -48,7 +48,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_dormand_prince_solve", (DL_FUNC) &C_dormand_prince_solve, 6},
     {"C_ffjord_network_derivative",
      (DL_FUNC) &C_ffjord_network_derivative, 8},
-    {"C_ffjord_network_solve", (DL_FUNC) &C_ffjord_network_solve, 9},
+    {"C_ffjord_network_solve", (DL_FUNC) &C_ffjord_network_solve, 10},
+    {"C_ffjord_network_backward",
+     (DL_FUNC) &C_ffjord_network_backward, 10},
     {NULL, NULL, 0}
 };
 

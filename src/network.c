@@ -147,6 +147,41 @@ void multiply_activation_derivative(double *delta, const double *out,
     }
 }
 
+/* x *= activation''(pre-activation), written with the layer's output `out`
+   as multiply_activation_derivative() does: what the exact derivatives of
+   FFJORD's trace terms need (src/ffjord_network.c). relu's is 0 (its kink
+   is a set of measure zero), linear's 0. */
+void multiply_activation_second_derivative(double *x, const double *out,
+                                           R_xlen_t count, int activation)
+{
+    switch (activation) {
+    case ACTIVATION_TANH:
+        for (R_xlen_t i = 0; i < count; i++)
+            x[i] *= -2.0 * out[i] * (1.0 - out[i] * out[i]);
+        break;
+    case ACTIVATION_SIGMOID:
+        for (R_xlen_t i = 0; i < count; i++)
+            x[i] *= out[i] * (1.0 - out[i]) * (1.0 - 2.0 * out[i]);
+        break;
+    case ACTIVATION_ELU:
+        /* exp(v) = out + 1 for v <= 0 */
+        for (R_xlen_t i = 0; i < count; i++)
+            x[i] = out[i] > 0 ? 0.0 : x[i] * (out[i] + 1.0);
+        break;
+    case ACTIVATION_SOFTPLUS:
+        /* sigmoid' = s (1 - s), s = sigmoid(v) = 1 - exp(-softplus) */
+        for (R_xlen_t i = 0; i < count; i++) {
+            double s = -expm1(-out[i]);
+            x[i] *= s * exp(-out[i]);
+        }
+        break;
+    default:                /* linear, relu */
+        for (R_xlen_t i = 0; i < count; i++)
+            x[i] = 0.0;
+        break;
+    }
+}
+
 /* Column sums of an n x units matrix, four accumulators per column. */
 void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
                         double *out)
@@ -174,7 +209,9 @@ void column_sums(const double *x, R_xlen_t n, R_xlen_t units,
    are non-NULL) and dLoss/d(bias k), unless grad_kernels is NULL (an
    input-gradient-only pass skips one dgemm per layer); when grad_input is
    non-NULL, ADDS dLoss/d(input) into it (n rows, leading dimension
-   ld_grad). */
+   ld_grad). `extra` NULL, or per layer NULL or n x units[k + 1] gradients
+   with respect to the layer's pre-activation from elsewhere (added to the
+   ones from above). */
 static void mlp_backward(const double *input, int n, int ld, int layers,
                          const int *units, const double *const *kernels,
                          const int *activations, const double *const *hidden,
@@ -182,7 +219,7 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
                          double *delta, double *scratch,
                          double *const *grad_kernels,
                          double *const *grad_biases, double *grad_input,
-                         int ld_grad)
+                         int ld_grad, const double *const *extra)
 {
     const double one = 1.0, zero = 0.0;
     double *current = delta, *next = scratch;
@@ -191,6 +228,11 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
         const double *layer_out = k == layers - 1 ? output : hidden[k];
         multiply_activation_derivative(current, layer_out,
                                        (R_xlen_t) n * n_out, activations[k]);
+        if (extra && extra[k]) {
+            R_xlen_t count = (R_xlen_t) n * n_out;
+            for (R_xlen_t i = 0; i < count; i++)
+                current[i] += extra[k][i];
+        }
         if (grad_kernels) {
             const double *layer_in = k == 0 ? input : hidden[k - 1];
             int layer_ld = k == 0 ? ld : n;
@@ -474,7 +516,20 @@ void network_backward(const network_trace *trace, const double *input,
     mlp_backward(input, trace->n, ld, trace->layers, trace->units,
                  trace->kernels, trace->activations, trace->hidden,
                  trace->output, trace->masks, delta, scratch, grad_kernels,
-                 grad_biases, grad_input, ld_grad);
+                 grad_biases, grad_input, ld_grad, NULL);
+}
+
+/* See network.h. */
+void network_backward_injected(const network_trace *trace,
+                               const double *input, int ld, double *delta,
+                               double *scratch, double *const *grad_kernels,
+                               double *const *grad_biases, double *grad_input,
+                               int ld_grad, const double *const *extra)
+{
+    mlp_backward(input, trace->n, ld, trace->layers, trace->units,
+                 trace->kernels, trace->activations, trace->hidden,
+                 trace->output, trace->masks, delta, scratch, grad_kernels,
+                 grad_biases, grad_input, ld_grad, extra);
 }
 
 /* C_mlp_backward(input, rows, first_column, kernels, activations, hidden,

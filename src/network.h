@@ -63,6 +63,20 @@ void network_backward(const network_trace *trace, const double *input,
                       double *const *grad_kernels, double *const *grad_biases,
                       double *grad_input, int ld_grad);
 
+/* network_backward() with, in `extra` (NULL, or per layer NULL or an n x
+   units[k + 1] matrix), gradients with respect to each layer's
+   pre-activation that come from elsewhere than the output: added to the
+   ones the pass sends down. */
+void network_backward_injected(const network_trace *trace,
+                               const double *input, int ld, double *delta,
+                               double *scratch, double *const *grad_kernels,
+                               double *const *grad_biases, double *grad_input,
+                               int ld_grad, const double *const *extra);
+
+/* x *= activation''(pre-activation), from the layer's output `out`. */
+void multiply_activation_second_derivative(double *x, const double *out,
+                                           R_xlen_t count, int activation);
+
 /* The number of activation codes (0 .. count - 1) of R/network.R. */
 #define NETWORK_ACTIVATION_COUNT 6
 

@@ -153,10 +153,21 @@ test_that("templates: errors, event sizes, fields, printing and saving", {
   path <- tempfile(fileext = ".rds")
   saveRDS(b, path)
   expect_identical(readRDS(path)$forward(x), y)
-  flow <- tfd_transformed_distribution(
-    tfd_multivariate_normal_diag(loc = c(0, 0), scale_diag = c(1, 1)), b)
-  expect_error(fit(flow, y, epochs = 1, verbose = FALSE),
-               class = "bijectors_error_unsupported")
+  # trainable only with the package's trace estimators and solver
+  base <- tfd_multivariate_normal_diag(loc = c(0, 0), scale_diag = c(1, 1))
+  own_solver <- tfb_ffjord(template, ode_solve_fn = function(ode_fn, t0,
+                                                             state, times) {
+    list(states = list(state))
+  }, trace_augmentation_fn = trace_jacobian_exact)
+  expect_error(fit(tfd_transformed_distribution(base, own_solver), y,
+                   epochs = 1, verbose = FALSE),
+               "ode_dormand_prince", class = "bijectors_error_unsupported")
+  own_trace <- tfb_ffjord(template, trace_augmentation_fn = function(...) {
+    trace_jacobian_exact(...)
+  })
+  expect_error(fit(tfd_transformed_distribution(base, own_trace), y,
+                   epochs = 1, verbose = FALSE),
+               "trace_augmentation_fn", class = "bijectors_error_unsupported")
 })
 
 test_that("the C entry points check what they are given", {
@@ -167,7 +178,7 @@ test_that("the C entry points check what they are given", {
   solve <- function(state = c(1, 2, 3, 4), rows = 2, times = c(0, 1),
                     noise = NULL, k = kernels, b = biases) {
     .Call(bijectors:::C_ffjord_network_solve, state, rows, k, b, codes,
-          times, FALSE, noise, c(1e-3, 1e-6, 1e-3, 0.9, 0.1, 10, 0))
+          times, FALSE, noise, c(1e-3, 1e-6, 1e-3, 0.9, 0.1, 10, 0), FALSE)
   }
   expect_length(solve()$output, 4L)
   expect_error(solve(state = 1:4), "double")

@@ -361,9 +361,19 @@ test_that("the ODE solver and FFJORD's network entry points survive gctorture", 
     c(list("C_ffjord_network_derivative", x, 4), network,
       list(0.5, noise, FALSE)),
     c(list("C_ffjord_network_solve", x, 4), network,
-      list(c(0, 1), FALSE, NULL, controls)),
+      list(c(0, 1), FALSE, NULL, controls, FALSE)),
     c(list("C_ffjord_network_solve", x, 4), network,
-      list(c(0.5, 1), TRUE, noise, controls))))
+      list(c(0.5, 1), TRUE, noise, controls, TRUE))))
+  # the backward pass of recorded solves (exact trace and Hutchinson's)
+  exact <- do.call(.Call, c(list(ns$C_ffjord_network_solve, x, 4), network,
+                            list(c(0, 1), FALSE, NULL, controls, TRUE)))
+  noisy <- do.call(.Call, c(list(ns$C_ffjord_network_solve, x, 4), network,
+                            list(c(0.5, 1), TRUE, noise, controls, TRUE)))
+  torture_calls(list(
+    c(list("C_ffjord_network_backward", exact$tape, 4), network,
+      list(c(0, 1), FALSE, NULL, x / 2, rep(0.3, length(x)))),
+    c(list("C_ffjord_network_backward", noisy$tape, 4), network,
+      list(c(0.5, 1), TRUE, noise, x / 2, rep(0.3, length(x))))))
 })
 
 test_that("the convolutional network entry points survive gctorture", {
@@ -404,6 +414,7 @@ test_that("every registered entry point is covered above", {
     "C_lambert_w0", "C_linear_apply", "C_linear_outer", "C_linear_lu_factor",
     "C_rqs_map", "C_rqs_backward", "C_dormand_prince_solve",
     "C_ffjord_network_derivative", "C_ffjord_network_solve",
+    "C_ffjord_network_backward",
     "C_conv_network_forward", "C_conv_network_backward"
   )
   expect_setequal(registered, covered)
