@@ -1,6 +1,7 @@
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 #include "bijectors.h"
+#include "gemm.h"
 
 static const R_CallMethodDef call_methods[] = {
     {"C_copy_double",         (DL_FUNC) &C_copy_double,         1},
@@ -49,6 +50,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_ffjord_network_derivative",
      (DL_FUNC) &C_ffjord_network_derivative, 8},
     {"C_ffjord_network_solve", (DL_FUNC) &C_ffjord_network_solve, 9},
+    {"C_gemm_test",           (DL_FUNC) &C_gemm_test,           10},
+    {"C_gemm_kernel",         (DL_FUNC) &C_gemm_kernel,         0},
     {NULL, NULL, 0}
 };
 
@@ -57,4 +60,12 @@ void attribute_visible R_init_bijectors(DllInfo *dll)
     R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
     R_useDynamicSymbols(dll, FALSE);
     R_forceSymbols(dll, TRUE);
+}
+
+/* bj_dgemm's packing buffer is kept between calls; give it back when the
+   package is unloaded. */
+void attribute_visible R_unload_bijectors(DllInfo *dll)
+{
+    (void) dll;
+    bj_dgemm_release();
 }

@@ -1,0 +1,457 @@
+/* A small-matrix dgemm (see gemm.h), organised as in Goto and van de
+   Geijn's "Anatomy of high-performance matrix multiplication": op(B) is
+   copied in blocks of KC rows x NC columns into panels NR columns wide, op(A)
+   in blocks of MC x KC into panels MR rows tall, both zero-padded to whole
+   panels, and a register-blocked micro-kernel multiplies one A panel by one
+   B panel into an MR x NR tile of C. Packing makes every operand contiguous
+   whatever the transposition, so one micro-kernel serves all cases.
+
+   Two micro-kernels: 8 x 6 with AVX2 and FMA intrinsics (twelve 4-wide
+   accumulators), compiled for that target only and chosen at run time when
+   the CPU has both, and a portable 4 x 4 one in plain C that gcc -O2
+   vectorises with SSE2 (or whatever the target has). R builds packages with
+   no -march flag, so the AVX2 code is reached only through the target
+   attribute and the run-time check. */
+
+#define USE_FC_LEN_T
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bijectors.h"
+#include "gemm.h"
+#include <R_ext/BLAS.h>
+#ifndef FCONE
+#define FCONE
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define BJ_GEMM_X86 1
+#include <immintrin.h>
+#endif
+
+/* Block sizes: a KC x NR panel of B (12 KB) stays in L1 while the A block
+   (MC x KC, 256 KB) streams from L2. MC and NC are multiples of every MR and
+   NR below. */
+#define KC 256
+#define MC 120
+#define NC 480
+#define MR_MAX 8
+#define NR_MAX 6
+
+/* A micro-kernel: tile = alpha * a %*% b over kc steps, a packed MR wide and
+   b packed NR wide; then c = tile (beta == 0, c not read) or
+   c = beta * c + tile. */
+typedef void (*micro_kernel)(int kc, const double *a, const double *b,
+                             double *c, R_xlen_t ldc, double alpha,
+                             double beta);
+
+/* ---- portable micro-kernel --------------------------------------------- */
+
+#define PMR 4
+#define PNR 4
+
+static void kernel_portable(int kc, const double *restrict a,
+                            const double *restrict b, double *restrict c,
+                            R_xlen_t ldc, double alpha, double beta)
+{
+    double acc[PNR][PMR] = {{0}};
+    for (int p = 0; p < kc; p++) {
+        for (int j = 0; j < PNR; j++) {
+            double bj = b[j];
+            for (int i = 0; i < PMR; i++)
+                acc[j][i] += a[i] * bj;
+        }
+        a += PMR;
+        b += PNR;
+    }
+    for (int j = 0; j < PNR; j++) {
+        double *cj = c + j * ldc;
+        if (beta == 0.0)
+            for (int i = 0; i < PMR; i++)
+                cj[i] = alpha * acc[j][i];
+        else
+            for (int i = 0; i < PMR; i++)
+                cj[i] = beta * cj[i] + alpha * acc[j][i];
+    }
+}
+
+/* ---- AVX2 + FMA micro-kernel ------------------------------------------- */
+
+#ifdef BJ_GEMM_X86
+#define AMR 8
+#define ANR 6
+
+__attribute__((target("avx2,fma")))
+static void kernel_avx2(int kc, const double *a, const double *b, double *c,
+                        R_xlen_t ldc, double alpha, double beta)
+{
+    __m256d c00 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd();
+    __m256d c01 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+    __m256d c02 = _mm256_setzero_pd(), c12 = _mm256_setzero_pd();
+    __m256d c03 = _mm256_setzero_pd(), c13 = _mm256_setzero_pd();
+    __m256d c04 = _mm256_setzero_pd(), c14 = _mm256_setzero_pd();
+    __m256d c05 = _mm256_setzero_pd(), c15 = _mm256_setzero_pd();
+    for (int p = 0; p < kc; p++) {
+        __m256d a0 = _mm256_loadu_pd(a), a1 = _mm256_loadu_pd(a + 4);
+        __m256d bj;
+        bj = _mm256_broadcast_sd(b);
+        c00 = _mm256_fmadd_pd(a0, bj, c00);
+        c10 = _mm256_fmadd_pd(a1, bj, c10);
+        bj = _mm256_broadcast_sd(b + 1);
+        c01 = _mm256_fmadd_pd(a0, bj, c01);
+        c11 = _mm256_fmadd_pd(a1, bj, c11);
+        bj = _mm256_broadcast_sd(b + 2);
+        c02 = _mm256_fmadd_pd(a0, bj, c02);
+        c12 = _mm256_fmadd_pd(a1, bj, c12);
+        bj = _mm256_broadcast_sd(b + 3);
+        c03 = _mm256_fmadd_pd(a0, bj, c03);
+        c13 = _mm256_fmadd_pd(a1, bj, c13);
+        bj = _mm256_broadcast_sd(b + 4);
+        c04 = _mm256_fmadd_pd(a0, bj, c04);
+        c14 = _mm256_fmadd_pd(a1, bj, c14);
+        bj = _mm256_broadcast_sd(b + 5);
+        c05 = _mm256_fmadd_pd(a0, bj, c05);
+        c15 = _mm256_fmadd_pd(a1, bj, c15);
+        a += AMR;
+        b += ANR;
+    }
+    __m256d top[ANR] = {c00, c01, c02, c03, c04, c05};
+    __m256d bottom[ANR] = {c10, c11, c12, c13, c14, c15};
+    __m256d va = _mm256_set1_pd(alpha);
+    if (beta == 0.0) {
+        for (int j = 0; j < ANR; j++) {
+            _mm256_storeu_pd(c + j * ldc, _mm256_mul_pd(va, top[j]));
+            _mm256_storeu_pd(c + j * ldc + 4, _mm256_mul_pd(va, bottom[j]));
+        }
+    } else {
+        __m256d vb = _mm256_set1_pd(beta);
+        for (int j = 0; j < ANR; j++) {
+            double *cj = c + j * ldc;
+            _mm256_storeu_pd(cj, _mm256_add_pd(
+                _mm256_mul_pd(vb, _mm256_loadu_pd(cj)),
+                _mm256_mul_pd(va, top[j])));
+            _mm256_storeu_pd(cj + 4, _mm256_add_pd(
+                _mm256_mul_pd(vb, _mm256_loadu_pd(cj + 4)),
+                _mm256_mul_pd(va, bottom[j])));
+        }
+    }
+}
+#endif
+
+/* ---- the kernel in use, chosen once ------------------------------------ */
+
+static micro_kernel kernel;
+static int kernel_mr, kernel_nr;
+static const char *kernel_name;
+
+static void choose_kernel(void)
+{
+#ifdef BJ_GEMM_X86
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernel = kernel_avx2;
+        kernel_mr = AMR;
+        kernel_nr = ANR;
+        kernel_name = "avx2-fma";
+        return;
+    }
+#endif
+    kernel = kernel_portable;
+    kernel_mr = PMR;
+    kernel_nr = PNR;
+    kernel_name = "portable";
+}
+
+const char *bj_dgemm_kernel_name(void)
+{
+    if (!kernel)
+        choose_kernel();
+    return kernel_name;
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* op(A)[i0 + (0..mc-1), p0 + (0..kc-1)] into panels mr rows tall:
+   panel r holds, for each p, rows r*mr .. r*mr + mr - 1 (zero past mc). */
+static void pack_a(int trans, int mc, int kc, const double *A, R_xlen_t lda,
+                   int i0, int p0, int mr, double *dst)
+{
+    for (int i = 0; i < mc; i += mr) {
+        int rows = mc - i < mr ? mc - i : mr;
+        if (!trans) {
+            const double *src = A + (i0 + i) + (R_xlen_t) p0 * lda;
+            for (int p = 0; p < kc; p++) {
+                const double *col = src + p * lda;
+                int ii = 0;
+                for (; ii < rows; ii++)
+                    dst[ii] = col[ii];
+                for (; ii < mr; ii++)
+                    dst[ii] = 0.0;
+                dst += mr;
+            }
+        } else {
+            /* op(A)[i, p] = A[p, i]: row i of op(A) is column i of A */
+            for (int ii = 0; ii < mr; ii++) {
+                if (ii < rows) {
+                    const double *col = A + p0 + (R_xlen_t) (i0 + i + ii) * lda;
+                    for (int p = 0; p < kc; p++)
+                        dst[p * mr + ii] = col[p];
+                } else {
+                    for (int p = 0; p < kc; p++)
+                        dst[p * mr + ii] = 0.0;
+                }
+            }
+            dst += (R_xlen_t) kc * mr;
+        }
+    }
+}
+
+/* op(B)[p0 + (0..kc-1), j0 + (0..nc-1)] into panels nr columns wide:
+   panel s holds, for each p, columns s*nr .. s*nr + nr - 1 (zero past nc). */
+static void pack_b(int trans, int kc, int nc, const double *B, R_xlen_t ldb,
+                   int p0, int j0, int nr, double *dst)
+{
+    for (int j = 0; j < nc; j += nr) {
+        int cols = nc - j < nr ? nc - j : nr;
+        if (!trans) {
+            for (int jj = 0; jj < nr; jj++) {
+                if (jj < cols) {
+                    const double *col = B + p0 + (R_xlen_t) (j0 + j + jj) * ldb;
+                    for (int p = 0; p < kc; p++)
+                        dst[p * nr + jj] = col[p];
+                } else {
+                    for (int p = 0; p < kc; p++)
+                        dst[p * nr + jj] = 0.0;
+                }
+            }
+        } else {
+            /* op(B)[p, j] = B[j, p]: contiguous along j */
+            const double *src = B + (j0 + j) + (R_xlen_t) p0 * ldb;
+            for (int p = 0; p < kc; p++) {
+                const double *col = src + p * ldb;
+                int jj = 0;
+                for (; jj < cols; jj++)
+                    dst[p * nr + jj] = col[jj];
+                for (; jj < nr; jj++)
+                    dst[p * nr + jj] = 0.0;
+            }
+        }
+        dst += (R_xlen_t) kc * nr;
+    }
+}
+
+/* ---- scratch ------------------------------------------------------------ */
+
+/* One buffer for the packed blocks, kept between calls (it is at most
+   (MC + NC) * KC doubles, under 1.2 MB) and aligned to 64 bytes. */
+static void *scratch_raw;
+static size_t scratch_doubles;
+
+static double *scratch(size_t doubles)
+{
+    if (doubles > scratch_doubles) {
+        free(scratch_raw);
+        scratch_raw = NULL;
+        scratch_doubles = 0;
+        scratch_raw = malloc(doubles * sizeof(double) + 64);
+        if (!scratch_raw)
+            Rf_error("bj_dgemm: cannot allocate %.0f bytes of scratch",
+                     (double) doubles * sizeof(double) + 64);
+        scratch_doubles = doubles;
+    }
+    uintptr_t address = (uintptr_t) scratch_raw;
+    return (double *) ((address + 63) & ~(uintptr_t) 63);
+}
+
+void bj_dgemm_release(void)
+{
+    free(scratch_raw);
+    scratch_raw = NULL;
+    scratch_doubles = 0;
+}
+
+/* ---- the product -------------------------------------------------------- */
+
+static int is_trans(char t)
+{
+    return t == 'T' || t == 't' || t == 'C' || t == 'c';
+}
+
+/* C[, 0..n-1] (m rows) = beta * C, not reading C when beta == 0. */
+static void scale_c(int m, int n, double beta, double *C, R_xlen_t ldc)
+{
+    for (int j = 0; j < n; j++) {
+        double *cj = C + j * ldc;
+        if (beta == 0.0)
+            for (int i = 0; i < m; i++)
+                cj[i] = 0.0;
+        else
+            for (int i = 0; i < m; i++)
+                cj[i] *= beta;
+    }
+}
+
+void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
+              const double *A, int lda, const double *B, int ldb,
+              double beta, double *C, int ldc)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (alpha == 0.0 || k <= 0) {
+        if (beta != 1.0)
+            scale_c(m, n, beta, C, ldc);
+        return;
+    }
+    if (!kernel)
+        choose_kernel();
+    const int mr = kernel_mr, nr = kernel_nr;
+    const int ta = is_trans(transa), tb = is_trans(transb);
+    const int kc_max = k < KC ? k : KC;
+    const int mc_max = m < MC ? m : MC;
+    const int nc_max = n < NC ? n : NC;
+    size_t a_size = (size_t) kc_max * (size_t) ((mc_max + mr - 1) / mr * mr);
+    size_t b_size = (size_t) kc_max * (size_t) ((nc_max + nr - 1) / nr * nr);
+    /* b first, a after it at a 64-byte boundary */
+    size_t b_round = (b_size + 7) / 8 * 8;
+    double *b_pack = scratch(b_round + a_size);
+    double *a_pack = b_pack + b_round;
+    double tile[MR_MAX * NR_MAX];
+
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            /* the first block of k applies beta, the next ones add */
+            double beta_block = pc == 0 ? beta : 1.0;
+            pack_b(tb, kc, nc, B, ldb, pc, jc, nr, b_pack);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                pack_a(ta, mc, kc, A, lda, ic, pc, mr, a_pack);
+                for (int jr = 0; jr < nc; jr += nr) {
+                    int cols = nc - jr < nr ? nc - jr : nr;
+                    const double *bp = b_pack + (R_xlen_t) jr * kc;
+                    for (int ir = 0; ir < mc; ir += mr) {
+                        int rows = mc - ir < mr ? mc - ir : mr;
+                        const double *ap = a_pack + (R_xlen_t) ir * kc;
+                        double *cp = C + (ic + ir) + (R_xlen_t) (jc + jr) * ldc;
+                        if (rows == mr && cols == nr) {
+                            kernel(kc, ap, bp, cp, ldc, alpha, beta_block);
+                            continue;
+                        }
+                        /* an edge tile: through a full tile, then only
+                           its rows x cols part into C */
+                        kernel(kc, ap, bp, tile, mr, alpha, 0.0);
+                        for (int j = 0; j < cols; j++) {
+                            double *cj = cp + j * (R_xlen_t) ldc;
+                            const double *tj = tile + j * mr;
+                            if (beta_block == 0.0)
+                                for (int i = 0; i < rows; i++)
+                                    cj[i] = tj[i];
+                            else
+                                for (int i = 0; i < rows; i++)
+                                    cj[i] = beta_block * cj[i] + tj[i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void bj_dgemm_system(char transa, char transb, int m, int n, int k,
+                     double alpha, const double *A, int lda, const double *B,
+                     int ldb, double beta, double *C, int ldc)
+{
+    char ta[2] = {transa, 0}, tb[2] = {transb, 0};
+    F77_CALL(dgemm)(ta, tb, &m, &n, &k, &alpha, A, &lda, B, &ldb, &beta, C,
+                    &ldc FCONE FCONE);
+}
+
+/* ---- .Call entry for the tests and bench/gemm.R ------------------------- */
+
+/* The stored length a column-major matrix of rows x cols with leading
+   dimension ld needs, as a double (no overflow). */
+static double needed_length(int rows, int cols, int ld)
+{
+    if (rows == 0 || cols == 0)
+        return 0;
+    return (double) ld * (cols - 1) + rows;
+}
+
+static void check_operand(SEXP x, const char *what, int rows, int cols,
+                          int ld)
+{
+    if (TYPEOF(x) != REALSXP)
+        Rf_error("`%s` must be a double vector, not of type %s", what,
+                 Rf_type2char(TYPEOF(x)));
+    if (ld < (rows > 1 ? rows : 1))
+        Rf_error("the leading dimension of `%s` must be at least %d, not %d",
+                 what, rows > 1 ? rows : 1, ld);
+    if ((double) XLENGTH(x) < needed_length(rows, cols, ld))
+        Rf_error("`%s` has %.0f values; a %d x %d matrix with leading "
+                 "dimension %d needs %.0f", what, (double) XLENGTH(x), rows,
+                 cols, ld, needed_length(rows, cols, ld));
+}
+
+/* C_gemm_test(which, trans, dims, lds, alpha, beta, A, B, C, repeats):
+   a copy of C after `repeats` calls (at least 1) of
+   C = alpha op(A) op(B) + beta C, by bj_dgemm (which = 0) or the system
+   BLAS's dgemm (which = 1); trans = c(transa, transb), dims = c(m, n, k),
+   lds = c(lda, ldb, ldc). Only for the tests and the benchmark: the
+   repeats time the products without R's call overhead. */
+SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
+                 SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats)
+{
+    if (TYPEOF(which) != INTSXP || XLENGTH(which) != 1 ||
+        (INTEGER(which)[0] != 0 && INTEGER(which)[0] != 1))
+        Rf_error("`which` must be 0L (bj_dgemm) or 1L (system BLAS)");
+    if (TYPEOF(trans) != STRSXP || XLENGTH(trans) != 2)
+        Rf_error("`trans` must be a character vector of length 2");
+    char t[2];
+    for (int i = 0; i < 2; i++) {
+        SEXP s = STRING_ELT(trans, i);
+        const char *c = s == NA_STRING ? "" : CHAR(s);
+        if (strlen(c) != 1 || !(c[0] == 'N' || c[0] == 'T' || c[0] == 'n' ||
+                                c[0] == 't'))
+            Rf_error("`trans` must hold \"N\" or \"T\", twice");
+        t[i] = c[0];
+    }
+    if (TYPEOF(dims) != INTSXP || XLENGTH(dims) != 3 ||
+        TYPEOF(lds) != INTSXP || XLENGTH(lds) != 3)
+        Rf_error("`dims` and `lds` must be integer vectors of length 3");
+    const int *d = INTEGER(dims), *ld = INTEGER(lds);
+    for (int i = 0; i < 3; i++) {
+        if (d[i] == NA_INTEGER || d[i] < 0)
+            Rf_error("`dims` must be whole numbers >= 0");
+        if (ld[i] == NA_INTEGER)
+            Rf_error("`lds` must not be NA");
+    }
+    int m = d[0], n = d[1], k = d[2];
+    int ta = is_trans(t[0]), tb = is_trans(t[1]);
+    double a = scalar_double(alpha, "alpha"), b = scalar_double(beta, "beta");
+    check_operand(A, "A", ta ? k : m, ta ? m : k, ld[0]);
+    check_operand(B, "B", tb ? n : k, tb ? k : n, ld[1]);
+    check_operand(C, "C", m, n, ld[2]);
+    if (TYPEOF(repeats) != INTSXP || XLENGTH(repeats) != 1 ||
+        INTEGER(repeats)[0] == NA_INTEGER || INTEGER(repeats)[0] < 1)
+        Rf_error("`repeats` must be a whole number >= 1");
+    int times = INTEGER(repeats)[0];
+    SEXP out = PROTECT(copy_double_vector(C));
+    const double *pa = REAL_RO(A), *pb = REAL_RO(B);
+    double *pc = REAL(out);
+    for (int r = 0; r < times; r++) {
+        if (INTEGER(which)[0] == 0)
+            bj_dgemm(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b, pc,
+                     ld[2]);
+        else
+            bj_dgemm_system(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b,
+                            pc, ld[2]);
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* C_gemm_kernel(): the micro-kernel's name. */
+SEXP C_gemm_kernel(void)
+{
+    return Rf_mkString(bj_dgemm_kernel_name());
+}
