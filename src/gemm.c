@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "bijectors.h"
 #include "gemm.h"
 #include <R_ext/BLAS.h>
@@ -140,7 +141,7 @@ static void kernel_avx2(int kc, const double *a, const double *b, double *c,
 
 /* ---- the kernel in use, chosen once ------------------------------------ */
 
-static micro_kernel kernel;
+static micro_kernel chosen_kernel;
 static int kernel_mr, kernel_nr;
 static const char *kernel_name;
 
@@ -148,14 +149,14 @@ static void choose_kernel(void)
 {
 #ifdef BJ_GEMM_X86
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        kernel = kernel_avx2;
+        chosen_kernel = kernel_avx2;
         kernel_mr = AMR;
         kernel_nr = ANR;
         kernel_name = "avx2-fma";
         return;
     }
 #endif
-    kernel = kernel_portable;
+    chosen_kernel = kernel_portable;
     kernel_mr = PMR;
     kernel_nr = PNR;
     kernel_name = "portable";
@@ -163,7 +164,7 @@ static void choose_kernel(void)
 
 const char *bj_dgemm_kernel_name(void)
 {
-    if (!kernel)
+    if (!chosen_kernel)
         choose_kernel();
     return kernel_name;
 }
@@ -290,9 +291,11 @@ static void scale_c(int m, int n, double beta, double *C, R_xlen_t ldc)
     }
 }
 
-void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
-              const double *A, int lda, const double *B, int ldb,
-              double beta, double *C, int ldc)
+/* bj_dgemm() with a given micro-kernel (mr x nr). */
+static void gemm_with(micro_kernel kernel, int mr, int nr, char transa,
+                      char transb, int m, int n, int k, double alpha,
+                      const double *A, int lda, const double *B, int ldb,
+                      double beta, double *C, int ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -301,9 +304,6 @@ void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
             scale_c(m, n, beta, C, ldc);
         return;
     }
-    if (!kernel)
-        choose_kernel();
-    const int mr = kernel_mr, nr = kernel_nr;
     const int ta = is_trans(transa), tb = is_trans(transb);
     const int kc_max = k < KC ? k : KC;
     const int mc_max = m < MC ? m : MC;
@@ -357,6 +357,16 @@ void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
     }
 }
 
+void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
+              const double *A, int lda, const double *B, int ldb,
+              double beta, double *C, int ldc)
+{
+    if (!chosen_kernel)
+        choose_kernel();
+    gemm_with(chosen_kernel, kernel_mr, kernel_nr, transa, transb, m, n, k,
+              alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void bj_dgemm_system(char transa, char transb, int m, int n, int k,
                      double alpha, const double *A, int lda, const double *B,
                      int ldb, double beta, double *C, int ldc)
@@ -364,6 +374,113 @@ void bj_dgemm_system(char transa, char transb, int m, int n, int k,
     char ta[2] = {transa, 0}, tb[2] = {transb, 0};
     F77_CALL(dgemm)(ta, tb, &m, &n, &k, &alpha, A, &lda, B, &ldb, &beta, C,
                     &ldc FCONE FCONE);
+}
+
+/* ---- the package's choice: bj_dgemm or the system BLAS ----------------- */
+
+/* GEMM_AUTO until the first product decides; R sets it from the option
+   bijectors.gemm (R/gemm.R). */
+enum { GEMM_AUTO = 0, GEMM_OWN = 1, GEMM_SYSTEM = 2 };
+static int gemm_mode = GEMM_AUTO;
+
+/* CPU seconds for `rounds` of the network's three product shapes (256 x 64
+   by 64 x 64 forward, its two backward products) by one backend. */
+static double time_backend(int own, int rounds, const double *x,
+                           const double *w, double *y, double *g, double *z)
+{
+    clock_t start = clock();
+    for (int r = 0; r < rounds; r++) {
+        if (own) {
+            bj_dgemm('N', 'N', 256, 64, 64, 1.0, x, 256, w, 64, 0.0, y, 256);
+            bj_dgemm('T', 'N', 64, 64, 256, 1.0, x, 256, y, 256, 0.0, g, 64);
+            bj_dgemm('N', 'T', 256, 64, 64, 1.0, y, 256, w, 64, 0.0, z, 256);
+        } else {
+            bj_dgemm_system('N', 'N', 256, 64, 64, 1.0, x, 256, w, 64, 0.0, y,
+                            256);
+            bj_dgemm_system('T', 'N', 64, 64, 256, 1.0, x, 256, y, 256, 0.0,
+                            g, 64);
+            bj_dgemm_system('N', 'T', 256, 64, 64, 1.0, y, 256, w, 64, 0.0,
+                            z, 256);
+        }
+    }
+    return (double) (clock() - start) / CLOCKS_PER_SEC;
+}
+
+/* "auto": time both backends on the networks' shapes, interleaved, three
+   times each, and keep the faster by its best time (a shared machine's
+   noise only ever adds). About 10 ms with the reference BLAS, once. */
+static void calibrate(void)
+{
+    size_t sizes[5] = {256 * 64, 64 * 64, 256 * 64, 64 * 64, 256 * 64};
+    double *x = malloc((sizes[0] + sizes[1] + sizes[2] + sizes[3] +
+                        sizes[4]) * sizeof(double));
+    if (!x) {
+        gemm_mode = GEMM_OWN;
+        return;
+    }
+    double *w = x + sizes[0], *y = w + sizes[1], *g = y + sizes[2];
+    double *z = g + sizes[3];
+    for (size_t i = 0; i < sizes[0]; i++)
+        x[i] = (double) (i % 17) / 17.0 - 0.5;
+    for (size_t i = 0; i < sizes[1]; i++)
+        w[i] = (double) (i % 13) / 104.0 - 0.06;
+    double best_own = 1e300, best_system = 1e300;
+    for (int trial = 0; trial < 3; trial++) {
+        double t = time_backend(1, 8, x, w, y, g, z);
+        if (t < best_own)
+            best_own = t;
+        t = time_backend(0, 8, x, w, y, g, z);
+        if (t < best_system)
+            best_system = t;
+    }
+    free(x);
+    gemm_mode = best_system < best_own ? GEMM_SYSTEM : GEMM_OWN;
+}
+
+void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
+             const double *A, int lda, const double *B, int ldb, double beta,
+             double *C, int ldc)
+{
+    if (gemm_mode == GEMM_AUTO)
+        calibrate();
+    if (gemm_mode == GEMM_SYSTEM)
+        bj_dgemm_system(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta,
+                        C, ldc);
+    else
+        bj_dgemm(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                 ldc);
+}
+
+/* C_gemm_backend(mode): mode "auto", "bijectors" or "blas" sets the choice
+   (auto decides again at the next product); NULL leaves it. Returns the
+   choice in force as "auto" (not decided yet), "bijectors" or "blas". */
+SEXP C_gemm_backend(SEXP mode)
+{
+    if (mode != R_NilValue) {
+        if (TYPEOF(mode) != STRSXP || XLENGTH(mode) != 1 ||
+            STRING_ELT(mode, 0) == NA_STRING)
+            Rf_error("`mode` must be \"auto\", \"bijectors\" or \"blas\"");
+        const char *s = CHAR(STRING_ELT(mode, 0));
+        if (strcmp(s, "auto") == 0)
+            gemm_mode = GEMM_AUTO;
+        else if (strcmp(s, "bijectors") == 0)
+            gemm_mode = GEMM_OWN;
+        else if (strcmp(s, "blas") == 0)
+            gemm_mode = GEMM_SYSTEM;
+        else
+            Rf_error("`mode` must be \"auto\", \"bijectors\" or \"blas\", "
+                     "not \"%s\"", s);
+    }
+    static const char *names[3] = {"auto", "bijectors", "blas"};
+    return Rf_mkString(names[gemm_mode]);
+}
+
+/* C_gemm_calibrate(): decides "auto" now (for the benchmark) and returns
+   the choice. */
+SEXP C_gemm_calibrate(void)
+{
+    calibrate();
+    return C_gemm_backend(R_NilValue);
 }
 
 /* ---- .Call entry for the tests and bench/gemm.R ------------------------- */
@@ -394,16 +511,18 @@ static void check_operand(SEXP x, const char *what, int rows, int cols,
 
 /* C_gemm_test(which, trans, dims, lds, alpha, beta, A, B, C, repeats):
    a copy of C after `repeats` calls (at least 1) of
-   C = alpha op(A) op(B) + beta C, by bj_dgemm (which = 0) or the system
-   BLAS's dgemm (which = 1); trans = c(transa, transb), dims = c(m, n, k),
+   C = alpha op(A) op(B) + beta C, by bj_dgemm (which = 0), the system
+   BLAS's dgemm (which = 1) or bj_dgemm with the portable micro-kernel
+   whatever the CPU (which = 2); trans = c(transa, transb), dims = c(m, n, k),
    lds = c(lda, ldb, ldc). Only for the tests and the benchmark: the
    repeats time the products without R's call overhead. */
 SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
                  SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats)
 {
     if (TYPEOF(which) != INTSXP || XLENGTH(which) != 1 ||
-        (INTEGER(which)[0] != 0 && INTEGER(which)[0] != 1))
-        Rf_error("`which` must be 0L (bj_dgemm) or 1L (system BLAS)");
+        INTEGER(which)[0] < 0 || INTEGER(which)[0] > 2)
+        Rf_error("`which` must be 0L (bj_dgemm), 1L (system BLAS) or 2L "
+                 "(bj_dgemm, portable kernel)");
     if (TYPEOF(trans) != STRSXP || XLENGTH(trans) != 2)
         Rf_error("`trans` must be a character vector of length 2");
     char t[2];
@@ -442,6 +561,9 @@ SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
         if (INTEGER(which)[0] == 0)
             bj_dgemm(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b, pc,
                      ld[2]);
+        else if (INTEGER(which)[0] == 2)
+            gemm_with(kernel_portable, PMR, PNR, t[0], t[1], m, n, k, a, pa,
+                      ld[0], pb, ld[1], b, pc, ld[2]);
         else
             bj_dgemm_system(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b,
                             pc, ld[2]);

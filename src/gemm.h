@@ -29,6 +29,13 @@ void bj_dgemm_system(char transa, char transb, int m, int n, int k,
 /* The micro-kernel in use: "avx2-fma" or "portable". */
 const char *bj_dgemm_kernel_name(void);
 
+/* What the package's kernels call: bj_dgemm() or the system BLAS, as the
+   option bijectors.gemm says ("auto": whichever was faster on the networks'
+   shapes when first used in the session). */
+void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
+             const double *A, int lda, const double *B, int ldb, double beta,
+             double *C, int ldc);
+
 /* Frees the packing buffer (R_unload_bijectors). */
 void bj_dgemm_release(void);
 
