@@ -52,7 +52,10 @@ test_that("products of small integers are exact", {
   set.seed(2002)
   ints <- function(count) sample(-8:8, count, replace = TRUE)
   shapes <- rbind(c(1, 1, 1), c(3, 7, 9), c(9, 17, 3), c(63, 65, 17),
-                  c(65, 63, 257), c(257, 9, 300), c(121, 7, 5), c(9, 500, 3))
+                  c(65, 63, 257), c(257, 9, 300), c(121, 7, 5), c(9, 500, 3),
+                  # in-place and narrow column panels: 4, 6 + 4, 6 + 6 + 4
+                  c(17, 4, 9), c(9, 10, 65), c(256, 16, 64), c(64, 16, 256),
+                  c(256, 8, 64), c(8, 64, 256))
   for (which in kernels) for (ta in c("N", "T")) for (tb in c("N", "T")) {
     for (row in seq_len(nrow(shapes))) {
       m <- shapes[row, 1]; n <- shapes[row, 2]; k <- shapes[row, 3]
@@ -75,7 +78,8 @@ test_that("products of small integers are exact", {
 test_that("larger leading dimensions are honoured and only C's block is written", {
   set.seed(2003)
   for (which in kernels) for (ta in c("N", "T")) for (tb in c("N", "T")) {
-    for (shape in list(c(7, 9, 17), c(65, 3, 63), c(17, 13, 1))) {
+    for (shape in list(c(7, 9, 17), c(65, 3, 63), c(17, 13, 1), c(9, 10, 17),
+                       c(300, 4, 7), c(11, 12, 260))) {
       m <- shape[1]; n <- shape[2]; k <- shape[3]
       opa <- filled(m, k); opb <- filled(k, n)
       sa <- stored(opa, ta); sb <- stored(opb, tb)
