@@ -56,29 +56,41 @@ typedef void (*micro_kernel)(int kc, const double *a, R_xlen_t as,
 #define PMR 4
 #define PNR 4
 
+/* Written out in scalars so that the 16 accumulators live in registers
+   (an accumulator array stays in memory at -O2); gcc pairs them into SSE2
+   vectors where it can. */
+#define P_STEP(j) do { \
+        double bv = bpp[j * bj]; \
+        c0##j += a0 * bv; c1##j += a1 * bv; \
+        c2##j += a2 * bv; c3##j += a3 * bv; \
+    } while (0)
+#define P_STORE(j) do { \
+        double *cj = c + j * ldc; \
+        if (beta == 0.0) { \
+            cj[0] = alpha * c0##j; cj[1] = alpha * c1##j; \
+            cj[2] = alpha * c2##j; cj[3] = alpha * c3##j; \
+        } else { \
+            cj[0] = beta * cj[0] + alpha * c0##j; \
+            cj[1] = beta * cj[1] + alpha * c1##j; \
+            cj[2] = beta * cj[2] + alpha * c2##j; \
+            cj[3] = beta * cj[3] + alpha * c3##j; \
+        } \
+    } while (0)
+
 static void kernel_portable(int kc, const double *restrict a, R_xlen_t as,
                             const double *restrict b, R_xlen_t bp,
                             R_xlen_t bj, double *restrict c, R_xlen_t ldc,
                             double alpha, double beta)
 {
-    double acc[PNR][PMR] = {{0}};
+    double c00 = 0, c10 = 0, c20 = 0, c30 = 0, c01 = 0, c11 = 0, c21 = 0,
+        c31 = 0, c02 = 0, c12 = 0, c22 = 0, c32 = 0, c03 = 0, c13 = 0,
+        c23 = 0, c33 = 0;
     for (int p = 0; p < kc; p++) {
         const double *ap = a + p * as, *bpp = b + p * bp;
-        for (int j = 0; j < PNR; j++) {
-            double bv = bpp[j * bj];
-            for (int i = 0; i < PMR; i++)
-                acc[j][i] += ap[i] * bv;
-        }
+        double a0 = ap[0], a1 = ap[1], a2 = ap[2], a3 = ap[3];
+        P_STEP(0); P_STEP(1); P_STEP(2); P_STEP(3);
     }
-    for (int j = 0; j < PNR; j++) {
-        double *cj = c + j * ldc;
-        if (beta == 0.0)
-            for (int i = 0; i < PMR; i++)
-                cj[i] = alpha * acc[j][i];
-        else
-            for (int i = 0; i < PMR; i++)
-                cj[i] = beta * cj[i] + alpha * acc[j][i];
-    }
+    P_STORE(0); P_STORE(1); P_STORE(2); P_STORE(3);
 }
 
 /* ---- AVX2 + FMA micro-kernels: 8 x 6, and 8 x 4 for narrow edges -------- */
