@@ -351,6 +351,66 @@ static void run_tile(const kernel_set *ks, int w, int kc, const double *a,
     }
 }
 
+/* A narrow product (n <= 16, m > n) as C^T = op(B)^T op(A)^T: the n
+   columns become the micro-kernel's rows, so that 8 or 16 columns fill
+   whole tiles, op(B)^T (small) is the packed operand and op(A) is read in
+   place; the tiles go into C transposed. */
+static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
+                        int k, double alpha, const double *A, R_xlen_t lda,
+                        const double *B, R_xlen_t ldb, double beta,
+                        double *C, R_xlen_t ldc)
+{
+    const int mr = ks->mr;
+    const int n_round = (n + mr - 1) / mr * mr;
+    size_t a_size = (size_t) k * (size_t) n_round;
+    size_t a_round = (a_size + 7) / 8 * 8;
+    double *a_buf = scratch(a_round + (size_t) k * NR_MAX);
+    double *b_edge = a_buf + a_round;
+    double tile[MR_MAX * NR_MAX];
+    /* op(B)^T[i, p] = op(B)[p, i] */
+    pack_a(!tb, n, k, B, ldb, 0, 0, mr, a_buf);
+    int jr = 0;
+    while (jr < m) {
+        int rest = m - jr;
+        int w = ks->narrow && rest <= ks->narrow_nr ? ks->narrow_nr : ks->nr;
+        int cols = rest < w ? rest : w;
+        /* op(A)^T[p, j] = op(A)[j, p] */
+        const double *b;
+        R_xlen_t bp, bj;
+        if (cols < w) {
+            pack_b(!ta, k, cols, A, lda, 0, jr, w, b_edge);
+            b = b_edge;
+            bp = w;
+            bj = 1;
+        } else if (ta) {
+            b = A + jr * lda;
+            bp = 1;
+            bj = lda;
+        } else {
+            b = A + jr;
+            bp = lda;
+            bj = 1;
+        }
+        micro_kernel kernel = w == ks->nr ? ks->full : ks->narrow;
+        for (int ir = 0; ir < n; ir += mr) {
+            int rows = n - ir < mr ? n - ir : mr;
+            kernel(k, a_buf + (R_xlen_t) ir * k, mr, b, bp, bj, tile, mr,
+                   alpha, 0.0);
+            /* tile[i, j] is C[jr + j, ir + i] */
+            for (int i = 0; i < rows; i++) {
+                double *ci = C + jr + (ir + i) * ldc;
+                if (beta == 0.0)
+                    for (int j = 0; j < cols; j++)
+                        ci[j] = tile[i + j * mr];
+                else
+                    for (int j = 0; j < cols; j++)
+                        ci[j] = beta * ci[j] + tile[i + j * mr];
+            }
+        }
+        jr += cols;
+    }
+}
+
 /* Products whose k fits one block and whose op(A) fits L2 (at most 64K
    values): no blocking; op(A) is packed whole (in place, a leading
    dimension that is a power of two would map its columns onto a few cache
@@ -412,6 +472,10 @@ static void gemm_with(const kernel_set *ks, char transa, char transb, int m,
         return;
     }
     const int ta = is_trans(transa), tb = is_trans(transb);
+    if (k <= KC && n <= 16 && m > n && (double) n * k <= 65536) {
+        gemm_narrow(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     if (k <= KC && (double) m * k <= 65536) {
         gemm_small(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
