@@ -11,6 +11,19 @@
 #' positions in `dim(x)`, negative axes count from the end (`-1` is the last),
 #' whereas Python counts from 0.
 #'
+#' @section Matrix products:
+#' The networks of the flows (dense, convolutional, FFJORD) multiply their
+#' small matrices with the package's own packed, register-blocked `dgemm`
+#' (with an AVX2 and FMA kernel on CPUs that have them) or with the system
+#' BLAS, as `options(bijectors.gemm = )` says: `"bijectors"` (the default:
+#' the same results whatever BLAS the system has, and several times faster
+#' than the reference BLAS on these shapes), `"blas"`, or `"auto"` (the
+#' faster of the two on the networks' shapes, timed once per session at the
+#' first product, so that the choice can differ from one session to the
+#' next). The option is read when the package is loaded and at the start of
+#' every [fit()]. The two differ only in the last bits of the results
+#' (another summation order).
+#'
 #' @seealso [tfb_batch_normalization()], [layer_batch_normalization()],
 #'   `vignette("batch-normalization", package = "bijectors")`
 #' @keywords internal

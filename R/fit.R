@@ -207,6 +207,7 @@ fit.tfd_transformed_distribution <- function(
     verbose = getOption("bijectors.fit_verbose", interactive()),
     learning_rate = 1e-3, patience = NULL, steps_per_epoch = NULL, ...) {
   check_fit_dots(list(...))
+  gemm_apply_option()
   from_generator <- is_batch_generator(x)
   if (from_generator) {
     check_generator_settings(missing(batch_size), missing(shuffle),

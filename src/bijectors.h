@@ -16,6 +16,11 @@ SEXP owned_list_binding(SEXP owner, SEXP symbol);
 SEXP owned_double_element(SEXP container, R_xlen_t index);
 
 /* .Call entry points */
+SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
+                 SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats);
+SEXP C_gemm_kernel(void);
+SEXP C_gemm_backend(SEXP mode);
+SEXP C_gemm_calibrate(void);
 SEXP C_copy_double(SEXP x);
 SEXP C_all_finite(SEXP x);
 SEXP C_bn_state_new(SEXP gamma, SEXP beta, SEXP moving_mean, SEXP moving_variance);

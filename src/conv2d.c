@@ -22,15 +22,11 @@
    one image column are contiguous in both layouts), so that its size stays
    bounded whatever the batch. */
 
-#define USE_FC_LEN_T
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 #include "network.h"
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "gemm.h"
 
 /* The geometry of one layer; `chunk` is the number of image columns whose
    im2col rows are built at a time, so that the scratch stays within the
@@ -146,19 +142,16 @@ static void conv_layer_forward(const double *input, const conv_shape *s,
     const double one = 1.0, zero = 0.0;
     int pixels = (int) conv_pixels(s), inner = (int) conv_patch(s);
     if (s->kh == 1 && s->kw == 1) {
-        F77_CALL(dgemm)("N", "N", &pixels, &s->c_out, &inner, &one, input,
-                        &pixels, kernel, &inner, &zero, out, &pixels
-                        FCONE FCONE);
+        bj_gemm('N', 'N', pixels, s->c_out, inner, one, input, pixels, kernel,
+                inner, zero, out, pixels);
     } else {
         int plane = s->n * s->h;
         for (int w0 = 0; w0 < s->w; w0 += s->chunk) {
             int w1 = w0 + s->chunk < s->w ? w0 + s->chunk : s->w;
             int rows = plane * (w1 - w0);
             im2col(input, s, w0, w1, col);
-            F77_CALL(dgemm)("N", "N", &rows, &s->c_out, &inner, &one, col,
-                            &rows, kernel, &inner, &zero,
-                            out + (R_xlen_t) w0 * plane, &pixels
-                            FCONE FCONE);
+            bj_gemm('N', 'N', rows, s->c_out, inner, one, col, rows, kernel,
+                    inner, zero, out + (R_xlen_t) w0 * plane, pixels);
         }
     }
     add_bias_and_activate(out, pixels, s->c_out, bias, activation);
@@ -182,13 +175,11 @@ static void conv_layer_backward(const double *input, const conv_shape *s,
                                    activation);
     column_sums(delta, pixels, s->c_out, grad_bias);
     if (s->kh == 1 && s->kw == 1) {
-        F77_CALL(dgemm)("T", "N", &inner, &s->c_out, &pixels, &one, input,
-                        &pixels, delta, &pixels, &zero, grad_kernel, &inner
-                        FCONE FCONE);
+        bj_gemm('T', 'N', inner, s->c_out, pixels, one, input, pixels, delta,
+                pixels, zero, grad_kernel, inner);
         if (grad_input)
-            F77_CALL(dgemm)("N", "T", &pixels, &inner, &s->c_out, &one,
-                            delta, &pixels, kernel, &inner, &one, grad_input,
-                            &pixels FCONE FCONE);
+            bj_gemm('N', 'T', pixels, inner, s->c_out, one, delta, pixels,
+                    kernel, inner, one, grad_input, pixels);
         return;
     }
     int plane = s->n * s->h;
@@ -198,13 +189,11 @@ static void conv_layer_backward(const double *input, const conv_shape *s,
         const double *chunk_delta = delta + (R_xlen_t) w0 * plane;
         const double *beta = w0 == 0 ? &zero : &one;
         im2col(input, s, w0, w1, col);
-        F77_CALL(dgemm)("T", "N", &inner, &s->c_out, &rows, &one, col, &rows,
-                        chunk_delta, &pixels, beta, grad_kernel, &inner
-                        FCONE FCONE);
+        bj_gemm('T', 'N', inner, s->c_out, rows, one, col, rows, chunk_delta,
+                pixels, *beta, grad_kernel, inner);
         if (grad_input) {
-            F77_CALL(dgemm)("N", "T", &rows, &inner, &s->c_out, &one,
-                            chunk_delta, &pixels, kernel, &inner, &zero,
-                            dcol, &rows FCONE FCONE);
+            bj_gemm('N', 'T', rows, inner, s->c_out, one, chunk_delta, pixels,
+                    kernel, inner, zero, dcol, rows);
             col2im_add(dcol, s, w0, w1, grad_input);
         }
     }

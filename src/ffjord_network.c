@@ -11,10 +11,7 @@
 #include <string.h>
 #include "network.h"
 #include "dormand_prince.h"
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "gemm.h"
 
 typedef struct {
     int rows, size;            /* events, and values per event (D) */
@@ -41,8 +38,8 @@ static void first_layer_tangent(const network_dynamics *d,
 {
     const double one = 1.0, zero = 0.0;
     int n = d->rows, inner = d->size, m = d->units[1], ld = d->units[0];
-    F77_CALL(dgemm)("N", "N", &n, &m, &inner, &one, direction, &n,
-                    d->kernels[0], &ld, &zero, d->tangent, &n FCONE FCONE);
+    bj_gemm('N', 'N', n, m, inner, one, direction, n, d->kernels[0], ld, zero,
+            d->tangent, n);
 }
 
 /* Carries the first layer's pre-activation tangent (in d->tangent) through
@@ -62,9 +59,8 @@ static const double *propagate_tangent(network_dynamics *d)
         if (k == d->layers - 1)
             break;
         int inner = d->units[k + 1], m = d->units[k + 2];
-        F77_CALL(dgemm)("N", "N", &n, &m, &inner, &one, current, &n,
-                        d->kernels[k + 1], &inner, &zero, other, &n
-                        FCONE FCONE);
+        bj_gemm('N', 'N', n, m, inner, one, current, n, d->kernels[k + 1],
+                inner, zero, other, n);
         double *swap = current;
         current = other;
         other = swap;

@@ -1,6 +1,7 @@
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 #include "bijectors.h"
+#include "gemm.h"
 
 static const R_CallMethodDef call_methods[] = {
     {"C_copy_double",         (DL_FUNC) &C_copy_double,         1},
@@ -51,6 +52,10 @@ static const R_CallMethodDef call_methods[] = {
     {"C_ffjord_network_solve", (DL_FUNC) &C_ffjord_network_solve, 10},
     {"C_ffjord_network_backward",
      (DL_FUNC) &C_ffjord_network_backward, 10},
+    {"C_gemm_test",           (DL_FUNC) &C_gemm_test,           10},
+    {"C_gemm_kernel",         (DL_FUNC) &C_gemm_kernel,         0},
+    {"C_gemm_backend",        (DL_FUNC) &C_gemm_backend,        1},
+    {"C_gemm_calibrate",      (DL_FUNC) &C_gemm_calibrate,      0},
     {NULL, NULL, 0}
 };
 
@@ -59,4 +64,12 @@ void attribute_visible R_init_bijectors(DllInfo *dll)
     R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
     R_useDynamicSymbols(dll, FALSE);
     R_forceSymbols(dll, TRUE);
+}
+
+/* bj_dgemm's packing buffer is kept between calls; give it back when the
+   package is unloaded. */
+void attribute_visible R_unload_bijectors(DllInfo *dll)
+{
+    (void) dll;
+    bj_dgemm_release();
 }

@@ -1,6 +1,6 @@
 /* Multilayer perceptrons for the networks of the flows (MADE, Real NVP):
-   dense layers as one BLAS dgemm each, then the bias and the activation in
-   one pass over the layer's output. Masked kernels arrive already multiplied
+   dense layers as one matrix product each (bj_gemm(), gemm.h), then the
+   bias and the activation in one pass over the layer's output. Masked kernels arrive already multiplied
    by their mask, so a masked layer is an ordinary dense layer here.
 
    The kernel mlp_forward() works on plain pointers and can keep every hidden
@@ -9,15 +9,11 @@
    mlp_backward() is the reverse pass: two dgemm per layer (kernel gradient
    and the gradient sent down), the activation derivative in one pass. */
 
-#define USE_FC_LEN_T
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 #include "network.h"
-#include <R_ext/BLAS.h>
-#ifndef FCONE
-#define FCONE
-#endif
+#include "gemm.h"
 
 /* Activation codes, shared with R/network.R (network_activations). */
 enum {
@@ -88,8 +84,8 @@ static void dense_product(const double *input, int n, int ld, int n_in,
                           const double *kernel, int n_out, double *out)
 {
     const double one = 1.0, zero = 0.0;
-    F77_CALL(dgemm)("N", "N", &n, &n_out, &n_in, &one, input, &ld,
-                    kernel, &n_in, &zero, out, &n FCONE FCONE);
+    bj_gemm('N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in, zero, out,
+            n);
 }
 
 /* A whole MLP. `input` is n rows with leading dimension ld; layer k maps
@@ -237,9 +233,8 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
             const double *layer_in = k == 0 ? input : hidden[k - 1];
             int layer_ld = k == 0 ? ld : n;
             /* dLoss/dW_k = input_k^T delta_k */
-            F77_CALL(dgemm)("T", "N", &n_in, &n_out, &n, &one, layer_in,
-                            &layer_ld, current, &n, &zero, grad_kernels[k],
-                            &n_in FCONE FCONE);
+            bj_gemm('T', 'N', n_in, n_out, n, one, layer_in, layer_ld, current,
+                    n, zero, grad_kernels[k], n_in);
             if (masks && masks[k]) {
                 R_xlen_t size = (R_xlen_t) n_in * n_out;
                 for (R_xlen_t i = 0; i < size; i++)
@@ -249,15 +244,14 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
         }
         /* dLoss/d(input_k) = delta_k W_k^T */
         if (k > 0) {
-            F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, current, &n,
-                            kernels[k], &n_in, &zero, next, &n FCONE FCONE);
+            bj_gemm('N', 'T', n, n_in, n_out, one, current, n, kernels[k],
+                    n_in, zero, next, n);
             double *swap = current;
             current = next;
             next = swap;
         } else if (grad_input) {
-            F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, current, &n,
-                            kernels[k], &n_in, &one, grad_input, &ld_grad
-                            FCONE FCONE);
+            bj_gemm('N', 'T', n, n_in, n_out, one, current, n, kernels[k],
+                    n_in, one, grad_input, ld_grad);
         }
     }
 }
