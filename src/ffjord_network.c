@@ -6,7 +6,6 @@
    Hutchinson's estimator, one tangent per noise sample, eps * (J eps). The
    solver is the Dormand-Prince of src/dormand_prince.c; a recorded solve
    keeps its accepted steps for the backward pass at the end of this file. */
-#define USE_FC_LEN_T
 #include <limits.h>
 #include <string.h>
 #include "network.h"
@@ -414,9 +413,8 @@ static void tangent_forward(network_vjp *v)
         multiply_activation_derivative(v->tangent_out[k], d->hidden[k],
                                        cells, d->activations[k]);
         int inner = d->units[k + 1], m = d->units[k + 2];
-        F77_CALL(dgemm)("N", "N", &n, &m, &inner, &one, v->tangent_out[k],
-                        &n, d->kernels[k + 1], &inner, &zero,
-                        v->tangent_pre[k + 1], &n FCONE FCONE);
+        bj_gemm('N', 'N', n, m, inner, one, v->tangent_out[k], n,
+                d->kernels[k + 1], inner, zero, v->tangent_pre[k + 1], n);
     }
 }
 
@@ -448,11 +446,10 @@ static const double *tangent_backward(network_vjp *v)
         if (k == 0)
             break;
         /* kernel k: tdot_k = adot_{k-1} W_k */
-        F77_CALL(dgemm)("T", "N", &n_in, &n_out, &n, &one,
-                        v->tangent_out[k - 1], &n, q, &n, &one,
-                        v->grad_kernels[k], &n_in FCONE FCONE);
-        F77_CALL(dgemm)("N", "T", &n, &n_in, &n_out, &one, q, &n,
-                        d->kernels[k], &n_in, &zero, rho, &n FCONE FCONE);
+        bj_gemm('T', 'N', n_in, n_out, n, one, v->tangent_out[k - 1], n, q, n,
+                one, v->grad_kernels[k], n_in);
+        bj_gemm('N', 'T', n, n_in, n_out, one, q, n, d->kernels[k], n_in, zero,
+                rho, n);
     }
     return q;
 }
@@ -510,16 +507,15 @@ static void augmented_vjp(network_vjp *v, double s, const double *state,
         double scale = sign / d->samples;
         for (int sample = 0; sample < d->samples; sample++) {
             const double *noise = d->noise + (R_xlen_t) sample * values;
-            F77_CALL(dgemm)("N", "N", &n, &units[1], &size, &one, noise, &n,
-                            d->kernels[0], &ld, &zero,
-                            v->tangent_pre[0], &n FCONE FCONE);
+            bj_gemm('N', 'N', n, units[1], size, one, noise, n, d->kernels[0],
+                    ld, zero, v->tangent_pre[0], n);
             tangent_forward(v);
             for (R_xlen_t i = 0; i < values; i++)
                 v->rho[i] = scale * cot_trace[i] * noise[i];
             const double *q = tangent_backward(v);
             /* the first D rows of the first kernel: noise^T q */
-            F77_CALL(dgemm)("T", "N", &size, &units[1], &n, &one, noise, &n,
-                            q, &n, &one, grad_first, &ld FCONE FCONE);
+            bj_gemm('T', 'N', size, units[1], n, one, noise, n, q, n, one,
+                    grad_first, ld);
         }
     }
     for (R_xlen_t i = 0; i < values; i++)

@@ -168,6 +168,9 @@ test_that("options(bijectors.gemm = ) chooses the product, checked", {
     bijectors:::gemm_apply_option()
   })
   expect_identical(bijectors:::gemm_apply_option(), "blas")
+  # unset: the package's own product, whatever the BLAS
+  options(bijectors.gemm = NULL)
+  expect_identical(bijectors:::gemm_apply_option(), "bijectors")
   options(bijectors.gemm = "bijectors")
   expect_identical(bijectors:::gemm_apply_option(), "bijectors")
   options(bijectors.gemm = "fast")
