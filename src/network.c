@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include "network.h"
 #include "gemm.h"
@@ -37,9 +38,12 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
         double b = bias[j];
         switch (activation) {
         case ACTIVATION_RELU:
+            /* a select, not a branch: the sign of v is a coin flip that
+               a branch predictor keeps losing (NaN stays NaN) */
             for (R_xlen_t i = 0; i < n; i++) {
                 double v = column[i] + b;
-                column[i] = v > 0 ? v : (ISNAN(v) ? v : 0.0);
+                double positive = v > 0 ? v : 0.0;
+                column[i] = v != v ? v : positive;
             }
             break;
         case ACTIVATION_TANH:
@@ -116,9 +120,14 @@ void multiply_activation_derivative(double *delta, const double *out,
 {
     switch (activation) {
     case ACTIVATION_RELU:
-        for (R_xlen_t i = 0; i < count; i++)
-            if (!(out[i] > 0))
-                delta[i] = 0.0;
+        /* delta's bits masked to +0 where out <= 0, without a branch (see
+           add_bias_and_activate()) */
+        for (R_xlen_t i = 0; i < count; i++) {
+            uint64_t bits;
+            memcpy(&bits, delta + i, sizeof bits);
+            bits &= -(uint64_t) (out[i] > 0);
+            memcpy(delta + i, &bits, sizeof bits);
+        }
         break;
     case ACTIVATION_TANH:
         for (R_xlen_t i = 0; i < count; i++)
@@ -130,8 +139,7 @@ void multiply_activation_derivative(double *delta, const double *out,
         break;
     case ACTIVATION_ELU:
         for (R_xlen_t i = 0; i < count; i++)
-            if (!(out[i] > 0))
-                delta[i] *= out[i] + 1.0;
+            delta[i] *= out[i] > 0 ? 1.0 : out[i] + 1.0;
         break;
     case ACTIVATION_SOFTPLUS:
         /* softplus' = sigmoid = 1 - exp(-softplus) */

@@ -546,3 +546,12 @@ test_that("tfprobability-style template calls work verbatim", {
   expect_length(flow$log_prob(y), 2)
   expect_true(all(is.finite(flow$log_prob(y))))
 })
+
+test_that("relu keeps NaN and sends -Inf to 0, as pmax() does not and does", {
+  x <- matrix(c(NaN, -Inf, Inf, -2, 0, 3), 6, 1)
+  out <- tfb_masked_dense(x, units = 1, num_blocks = 1, exclusive = FALSE,
+                          kernel_initializer = function(shape) 1,
+                          activation = "relu")
+  expect_identical(is.nan(out[, 1]), c(TRUE, FALSE, FALSE, FALSE, FALSE, FALSE))
+  expect_identical(out[-1, 1], c(0, Inf, 0, 0, 3))
+})
