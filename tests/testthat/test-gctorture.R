@@ -396,6 +396,35 @@ test_that("the convolutional network entry points survive gctorture", {
          run$output, grad, FALSE, 1)))
 })
 
+test_that("the matrix product's entry points survive gctorture", {
+  skip_on_cran()
+  set.seed(29)
+  A <- matrix(rnorm(5 * 3), 5, 3)
+  B <- matrix(rnorm(3 * 4), 3, 4)
+  C <- matrix(rnorm(5 * 4), 5, 4)
+  product <- function(which, trans, a, b) {
+    list("C_gemm_test", which, trans, c(5L, 4L, 3L),
+         c(nrow(a), nrow(b), 5L), 1.5, 0.5, a, b, C, 2L)
+  }
+  torture_calls(list(
+    product(0L, c("N", "N"), A, B), product(2L, c("N", "N"), A, B),
+    product(1L, c("N", "N"), A, B), product(0L, c("T", "T"), t(A), t(B)),
+    list("C_gemm_kernel"), list("C_gemm_backend", NULL)))
+  # the calibration and a change of backend have no value to compare (a
+  # timing decides the first), so they only have to survive
+  old <- options(bijectors.gemm = "auto")
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  gctorture(TRUE)
+  chosen <- .Call(bijectors:::C_gemm_calibrate)
+  set_back <- .Call(bijectors:::C_gemm_backend, "bijectors")
+  gctorture(FALSE)
+  expect_true(chosen %in% c("bijectors", "blas"))
+  expect_identical(set_back, "bijectors")
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -415,7 +444,8 @@ test_that("every registered entry point is covered above", {
     "C_rqs_map", "C_rqs_backward", "C_dormand_prince_solve",
     "C_ffjord_network_derivative", "C_ffjord_network_solve",
     "C_ffjord_network_backward",
-    "C_conv_network_forward", "C_conv_network_backward"
+    "C_conv_network_forward", "C_conv_network_backward",
+    "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate"
   )
   expect_setequal(registered, covered)
 })
