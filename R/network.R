@@ -1042,7 +1042,9 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #' @param exclusive `TRUE` or `FALSE`: whether block `k` of the output is cut
 #'   off from input block `k` too.
 #' @param kernel_initializer `NULL` (glorot normal), one of
-#'   `"glorot_normal"`, `"glorot_uniform"`, `"zeros"`, `"ones"`, a number
+#'   `"glorot_normal"`, `"glorot_uniform"`, `"uniform_fan_in"` (PyTorch's
+#'   `nn.Linear`: uniform on `+-1 / sqrt(n_in)`, for the bias too),
+#'   `"zeros"`, `"ones"`, a number
 #'   (every weight that value, Keras' constant initializer), a function of
 #'   the kernel's shape `c(n_in, units)` returning that many numbers (in
 #'   column-major order), or an `n_in` x `units` numeric matrix: the kernel

@@ -6,6 +6,9 @@
 #                        k %% (D-1) + 1, shift and log-scale as two halves) or
 #                        TFP's masked_dense() blocks (the package's; hidden block
 #                        1 sees no input, outputs interleaved shift_i, log_scale_i)
+#                        or (equal) TFP AutoregressiveNetwork's degrees, spread
+#                        evenly over 1..D-1, outputs interleaved (the package's
+#                        default, hidden_degrees = "equal")
 #   --init kaiming|glorot_normal|glorot_uniform
 #                        nn.Linear's default (kernel and bias U(+-1/sqrt(fan_in)))
 #                        or TFP's masked_dense() default (truncated-normal
@@ -13,6 +16,7 @@
 #   --clip zero|pass     gradient of the log-scale clip [-5, 3]: torch's clamp
 #                        (0 outside) or TFP's clip_by_value_preserve_gradient
 #   --adam-eps E         Adam's epsilon (torch 1e-8, Keras and the package 1e-7)
+#   --record N           steps: write the gradients of the first N steps only
 #   --gamma-constraint   after each step gamma = relu(gamma) + 1e-6, the
 #                        constraint of TFP's (and the package's) default layer
 # Two commands:
@@ -37,7 +41,7 @@ p.add_argument("arg")
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--hidden", type=int, default=64)
 p.add_argument("--blocks", type=int, default=5)
-p.add_argument("--masks", choices=["torch", "tfp"], default="torch")
+p.add_argument("--masks", choices=["torch", "tfp", "equal"], default="torch")
 p.add_argument("--init", choices=["kaiming", "glorot_normal", "glorot_uniform"],
                default="kaiming")
 p.add_argument("--clip", choices=["zero", "pass"], default="zero")
@@ -45,6 +49,7 @@ p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--adam-eps", type=float, default=1e-8)
 p.add_argument("--batch", type=int, default=256)
 p.add_argument("--gamma-constraint", action="store_true")
+p.add_argument("--record", type=int, default=1000)
 a = p.parse_args()
 
 torch.set_num_threads(1)
@@ -80,6 +85,17 @@ def tfp_mask(n_in, n_out, exclusive):
         col += d_in; row += d_out
     return m
 
+def equal_masks():
+    # TFP's AutoregressiveNetwork, hidden_degrees="equal", in (out, in) layout
+    prev = torch.arange(1, D + 1); out = []
+    for units in (H, H):
+        low = min(int(prev.min()), D - 1)
+        deg = torch.clamp(torch.ceil(torch.arange(1, units + 1) * (D - 1) / (units + 1)), min=low).long()
+        out.append((prev[None, :] <= deg[:, None]).to(dtype)); prev = deg
+    deg_out = torch.arange(1, D + 1).repeat_interleave(2)
+    out.append((prev[None, :] < deg_out[:, None]).to(dtype))
+    return out
+
 def glorot_normal_(w):
     # a normal truncated at 2 sd (redrawn), scaled to sd sqrt(2/(fan_in+fan_out))
     fan_out, fan_in = w.shape
@@ -97,6 +113,8 @@ class MADE(torch.nn.Module):
         s.l1 = torch.nn.Linear(D, H); s.l2 = torch.nn.Linear(H, H); s.l3 = torch.nn.Linear(H, 2 * D)
         if a.masks == "torch":
             s.m1, s.m2, s.m3 = torch_masks()
+        elif a.masks == "equal":
+            s.m1, s.m2, s.m3 = equal_masks()
         else:
             s.m1, s.m2, s.m3 = tfp_mask(D, H, True), tfp_mask(H, H, False), tfp_mask(H, 2 * D, False)
         for l in (s.l1, s.l2, s.l3):
@@ -213,11 +231,16 @@ if a.command == "steps":
             for r in rows: wb.writerow([k, int(r) + 1])
             loss = step(rows)
             ws.writerow([k, "loss", 1, repr(loss.item())])
-            for name, t, m in named_package_parameters():
+            for name, t, m in (named_package_parameters() if k <= a.record else []):
                 g = t.grad if m is None else t.grad * m
                 for i, v in enumerate(g.detach().reshape(-1).tolist()):
                     ws.writerow([k, name, i + 1, repr(v)])
             update()
+    # the test log-likelihood after the N steps, batch statistics from the
+    # whole training set
+    flow.recompute_statistics(train)
+    with torch.no_grad():
+        print(repr(flow.log_prob(read(f"{a.dir}/test.csv")).mean().item()))
 else:
     test = read(f"{a.dir}/test.csv")
     report = sorted(int(e) for e in a.arg.split(","))

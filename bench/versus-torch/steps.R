@@ -2,13 +2,16 @@
 #
 # Run from the repository root with the package installed and Debian's
 # python3-torch (apt-get install python3-torch):
-#   Rscript bench/versus-torch/steps.R [steps] [clip]
+#   Rscript bench/versus-torch/steps.R [steps] [clip] [masks] [seed]
 # (steps = 200 by default; clip = "pass" (TFP's clip_by_value_preserve_gradient,
 # the package's log_scale_clip_gradient = FALSE) or "zero" (tf.clip_by_value /
-# torch's clamp, log_scale_clip_gradient = TRUE)).
+# torch's clamp, log_scale_clip_gradient = TRUE); masks = "equal" (the
+# template's default hidden_degrees, with torch's nn.Linear initialisation)
+# or "blocks" (TFP's masks, with TFP's glorot-normal initialisation); seed
+# (default 1) draws the data, torch's initial weights and the minibatches).
 #
-# flow.py builds the torch flow with TFP's MADE masks and output layout and
-# writes its initial weights and N minibatches of the two-moons training
+# flow.py builds the torch flow with the package's MADE masks and output
+# layout and writes its initial weights and N minibatches of the two-moons training
 # set; the package's flow gets exactly those weights through
 # `trainable_parameters<-`, and both take the same N steps of Adam
 # (learning rate 1e-3, epsilon 1e-7 on both sides, gamma constrained to
@@ -38,15 +41,22 @@ arguments <- commandArgs(trailingOnly = TRUE)
 n_steps <- if (length(arguments) >= 1L) as.integer(arguments[[1L]]) else 200L
 clip <- if (length(arguments) >= 2L) arguments[[2L]] else "pass"
 stopifnot(clip %in% c("pass", "zero"))
+masks <- if (length(arguments) >= 3L) arguments[[3L]] else "equal"
+seed <- if (length(arguments) >= 4L) as.integer(arguments[[4L]]) else 1L
+stopifnot(masks %in% c("equal", "blocks"))
 
 dir <- tempfile("versus-torch-")
 dir.create(dir)
-data <- write_two_moons(dir, seed = 1)
-invisible(run_python(c("steps", dir, n_steps, "--masks", "tfp", "--init",
-                       "glorot_normal", "--clip", clip, "--adam-eps", "1e-7",
-                       "--gamma-constraint", "--seed", "1")))
+data <- write_two_moons(dir, seed = seed)
+torch_test <- run_python(c("steps", dir, n_steps, "--masks",
+                           if (masks == "blocks") "tfp" else "equal", "--init",
+                           if (masks == "blocks") "glorot_normal" else "kaiming",
+                           "--clip", clip, "--adam-eps", "1e-7",
+                           "--gamma-constraint", "--seed", seed,
+                           "--record", min(n_steps, 200L)))
 
-flow <- package_flow(log_scale_clip_gradient = clip == "zero")
+flow <- package_flow(log_scale_clip_gradient = clip == "zero",
+                     hidden_degrees = masks)
 invisible(flow$log_prob(data$train[1:256, ]))   # builds the networks
 
 # torch's initial weights, in the order of trainable_parameters()
@@ -81,15 +91,20 @@ shown <- shown[shown <= n_steps]
 rows_out <- list()
 for (step in seq_len(n_steps)) {
   batch <- data$train[batches$row[batches$step == step], , drop = FALSE]
-  ours <- loss_and_gradient(flow, batch)
   theirs <- reference[[step]]
+  if (step > 200L) {   # gradients recorded for the first 200 steps only
+    fit(flow, batch, epochs = 1L, batch_size = nrow(batch), shuffle = FALSE,
+        verbose = FALSE, learning_rate = 1e-3)
+    next
+  }
+  ours <- loss_and_gradient(flow, batch)
   theirs_loss <- theirs$value[theirs$name == "loss"]
   scale <- max(abs(theirs$value[theirs$name != "loss"]))
   gradient_errors <- vapply(seq_along(torch_names), function(k) {
     relative(ours$gradient[[k]], theirs$value[theirs$name == torch_names[[k]]],
              scale)
   }, numeric(1))
-  if (step %in% shown) {
+  if (step %in% shown && step <= 200L) {
     last <- length(torch_names)
     worst <- which.max(gradient_errors[-last])
     # the loss less the last beta's term 0.5 * sum(beta^2), beta being its
@@ -109,9 +124,16 @@ for (step in seq_len(n_steps)) {
       verbose = FALSE, learning_rate = 1e-3)
 }
 cat(sprintf(paste("Package vs torch, the same flow (5 x [MAF(64, 64, relu), batch",
-                  "normalization, reverse]; TFP masks, glorot-normal init, clip",
+                  "normalization, reverse]; hidden_degrees \"%s\", clip",
                   "gradient \"%s\"), the same %d minibatches of 256 two-moons",
-                  "points, Adam 1e-3:\n\n"), clip, n_steps))
+                  "points, Adam 1e-3:\n\n"), masks, clip, n_steps))
 options(width = 200)
 print(do.call(rbind, rows_out), digits = 4, row.names = FALSE)
+recompute_batch_statistics(flow, data$train)
+package_test <- mean(evaluation_mode(flow)$log_prob(data$test))
+torch_test <- as.numeric(torch_test[[length(torch_test)]])
+cat(sprintf(paste("\nTest log-likelihood after the %d steps (batch statistics",
+                  "of the training set): package %.10f, torch %.10f,",
+                  "relative difference %.2e\n"), n_steps, package_test,
+            torch_test, abs(package_test - torch_test) / abs(torch_test)))
 unlink(dir, recursive = TRUE)
