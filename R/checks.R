@@ -413,6 +413,20 @@ check_activation <- function(activation, arg = "activation") {
     describe_value(activation)))
 }
 
+# One string among `choices`; the whole vector of choices (an argument left
+# at its default) means the first.
+check_choice <- function(x, choices, arg) {
+  if (identical(x, choices)) {
+    return(choices[[1L]])
+  }
+  if (is.character(x) && length(x) == 1L && !is.na(x) && x %in% choices) {
+    return(x)
+  }
+  abort_bijectors("argument", sprintf("`%s` must be one of %s, not %s.", arg,
+                                      paste0("\"", choices, "\"", collapse = ", "),
+                                      describe_value(x)))
+}
+
 # Layer sizes as a positive integer vector; a list such as list(64, 64) (the
 # tfprobability style) is accepted too.
 check_hidden_layers <- function(hidden_layers, allow_empty,

@@ -112,7 +112,16 @@ glorot_normal_values <- function(shape) {
   z * (sqrt(2 / sum(fans)) / 0.87962566103423978)
 }
 
-dense_initializer_names <- c("glorot_normal", "glorot_uniform", "zeros", "ones")
+# PyTorch's nn.Linear default (kaiming_uniform with a = sqrt(5) for the
+# kernel, and the same bound for the bias): U(-b, b), b = 1 / sqrt(fan_in),
+# fan_in being the layer's input width for its bias too.
+uniform_fan_in_values <- function(size, fan_in) {
+  bound <- 1 / sqrt(fan_in)
+  stats::runif(size, -bound, bound)
+}
+
+dense_initializer_names <- c("glorot_normal", "glorot_uniform",
+                             "uniform_fan_in", "zeros", "ones")
 
 # An initializer as given: NULL (the layer's default), one of
 # dense_initializer_names, a number (keras' constant initializer), an R function
@@ -142,14 +151,17 @@ check_dense_initializer <- function(initializer, arg, values_ok = FALSE) {
 
 # Draws weights of `shape` (c(fan_in, fan_out) for a kernel, the length for
 # a bias) from a checked initializer; `default` names the initializer used
-# for NULL. A matrix for a kernel, a vector for a bias.
-dense_initial_values <- function(initializer, shape, arg, default) {
+# for NULL; `fan_in` is the layer's input width (given for a bias). A matrix
+# for a kernel, a vector for a bias.
+dense_initial_values <- function(initializer, shape, arg, default,
+                                 fan_in = shape[[1L]]) {
   initializer <- initializer %||% default
   size <- prod(shape)
   values <- if (is.character(initializer)) {
     switch(initializer,
       glorot_normal = glorot_normal_values(shape),
       glorot_uniform = glorot_uniform_values(shape),
+      uniform_fan_in = uniform_fan_in_values(size, fan_in),
       zeros = numeric(size),
       ones = rep(1, size))
   } else if (is.function(initializer)) {
@@ -212,6 +224,30 @@ made_mask <- function(num_blocks, n_in, n_out, exclusive) {
   t(mask)
 }
 
+# The masks of TFP's AutoregressiveNetwork with hidden_degrees = "equal"
+# (its made.py create_degrees() and create_masks()), as fan_in x fan_out
+# matrices: inputs have degrees 1..D; the units of each hidden layer get
+# degrees spread evenly over 1..D-1 (never below the previous layer's
+# smallest degree, nor below D - 1 when that is smaller), and a unit reads
+# the units of the layer before whose degree is at most its own; output unit
+# i (each event unit's `per_unit` outputs contiguous) reads the last hidden
+# units of degree below i. Unlike made_mask()'s blocks, no hidden unit is
+# left without inputs.
+made_degree_masks <- function(input_size, hidden, per_unit) {
+  previous <- seq_len(input_size)
+  masks <- vector("list", length(hidden) + 1L)
+  for (k in seq_along(hidden)) {
+    low <- min(min(previous), input_size - 1L)
+    degrees <- pmax(low, ceiling(seq_len(hidden[[k]]) * (input_size - 1) /
+                                   (hidden[[k]] + 1)))
+    masks[[k]] <- 1 * outer(previous, degrees, "<=")
+    previous <- degrees
+  }
+  output_degrees <- rep(seq_len(input_size), each = per_unit)
+  masks[[length(hidden) + 1L]] <- 1 * outer(previous, output_degrees, "<")
+  masks
+}
+
 # ---- templates -------------------------------------------------------------
 
 new_template <- function(kind, fields) {
@@ -233,9 +269,9 @@ new_template <- function(kind, fields) {
 #'
 #' The shift-and-log-scale network of TFP's
 #' `masked_autoregressive_default_template()`: a MADE (Germain et al., 2015)
-#' made of [tfb_masked_dense()] layers. For events of size `D`, hidden layer
-#' `k` has `hidden_layers[k]` units and the activation, with MADE masks over
-#' `D` blocks (the first one exclusive); the output layer has `2 * D` units
+#' made of masked dense layers. For events of size `D`, hidden layer
+#' `k` has `hidden_layers[k]` units and the activation, with MADE masks
+#' (see `hidden_degrees`); the output layer has `2 * D` units
 #' (`D` with `shift_only = TRUE`) and no activation. Output columns come in
 #' pairs per event dimension, `shift[i]` then `log_scale[i]` (TFP reshapes
 #' the output to `[..., D, 2]`), and `log_scale` is clipped to
@@ -244,11 +280,25 @@ new_template <- function(kind, fields) {
 #'
 #' The template is a network specification: its weights are created when a
 #' flow first sees data (the event size `D` is then known), drawn with R's
-#' random number generator, so `set.seed()` makes them reproducible. Kernels
-#' are glorot-normal (a normal truncated at two standard deviations, scaled
-#' to the standard deviation `sqrt(2 / (fan_in + fan_out))`) times the mask,
-#' biases zero (`kernel_initializer` and `bias_initializer` in `...` change
-#' that). A template is built for one event size: using it later with
+#' random number generator, so `set.seed()` makes them reproducible. With
+#' the default `hidden_degrees = "equal"`, kernels (times the mask) and
+#' biases are uniform on `(-1 / sqrt(fan_in), 1 / sqrt(fan_in))`, `fan_in`
+#' being the layer's input width (`"uniform_fan_in"`, PyTorch's `nn.Linear`
+#' default); with `hidden_degrees = "blocks"`, TFP's: kernels glorot-normal
+#' (a normal truncated at two standard deviations, scaled to the standard
+#' deviation `sqrt(2 / (fan_in + fan_out))`) times the mask, biases zero.
+#' `kernel_initializer` and `bias_initializer` in `...` change that.
+#'
+#' The defaults differ from TFP's template (see
+#' NEWS) because with TFP's masks and initialisation a MAF learns much more
+#' slowly per epoch than the same flow in PyTorch: zero biases put every
+#' first-layer relu kink at the same place, which for small events (a unit
+#' seeing a single input) leaves the first layer two distinct functions,
+#' and the `"blocks"` masks leave `1 / D` of it idle. TFP's template
+#' exactly is `hidden_degrees = "blocks"` (its initialisation follows), and
+#' `log_scale_clip_gradient` is TFP's already.
+#'
+#' A template is built for one event size: using it later with
 #' another gives an error of class `bijectors_error_event_size`. Two flows
 #' sharing a template share its weights, as with TFP's templates.
 #'
@@ -271,19 +321,38 @@ new_template <- function(kind, fields) {
 #'   unchanged, so a clipped `log_scale` still learns; with `TRUE` it is 0
 #'   where the clip is active (`tf.clip_by_value()`). Values are the same
 #'   either way.
+#' @param hidden_degrees `"equal"` (the default) or `"blocks"`: which inputs
+#'   each hidden unit sees. With `"blocks"`, TFP's
+#'   `masked_autoregressive_default_template()` exactly: its
+#'   [tfb_masked_dense()] masks over `D` blocks, the first layer exclusive.
+#'   The first of the `D` blocks of every layer then sees no input at all
+#'   (it only adds constants to the first unit's shift and log-scale), so
+#'   `1 / D` of the first layer is idle: half of it for `D = 2`. With
+#'   `"equal"`, the masks of TFP's `AutoregressiveNetwork` (its default
+#'   `hidden_degrees = "equal"`, the MADE of Germain et al. and of PyTorch
+#'   implementations): inputs have degrees `1..D`, the hidden units of each
+#'   layer degrees spread evenly over `1..D - 1`, a hidden unit sees the
+#'   units of the layer before of degree at most its own, and the outputs
+#'   of unit `i` see the last layer's units of degree below `i`. Every
+#'   hidden unit sees at least the first input. On two moons (`D = 2`) a
+#'   flow of 5 MAF(64, 64) trained 30 epochs reaches a test log-likelihood
+#'   about 0.2 nats better with `"equal"` (see NEWS); use `"blocks"` for
+#'   TFP's numbers.
 #' @section Dense-layer arguments in `...`:
 #' tfprobability passes the template's `...` on to every dense layer of the
 #' network (for MADE, every [tfb_masked_dense()]). Those that change the
 #' network or its training are implemented, for every layer:
 #' * `kernel_initializer`: `NULL` (the default above), one of
-#'   `"glorot_normal"`, `"glorot_uniform"`, `"zeros"`, `"ones"`, a number
+#'   `"glorot_normal"`, `"glorot_uniform"`, `"uniform_fan_in"`, `"zeros"`,
+#'   `"ones"`, a number
 #'   (every weight that value), or an R function of the kernel's shape
 #'   `c(fan_in, fan_out)` returning that many finite numbers (column-major).
 #'   It is called, with R's random number generator, when the template is
 #'   built; MADE kernels are then multiplied by their masks.
-#' * `bias_initializer`: the same choices, the default being `"zeros"`; a
-#'   function is called with the shape `fan_out`. Kernel then bias, layer by
-#'   layer, as Keras draws them.
+#' * `bias_initializer`: the same choices, the default being as above; a
+#'   function is called with the shape `fan_out`, and `"uniform_fan_in"`
+#'   uses the layer's input width. Kernel then bias, layer by layer, as Keras
+#'   draws them.
 #' * `use_bias`: `TRUE` (the default) or `FALSE`: the layers have no bias
 #'   (`$weights` shows zero biases, which are not trainable parameters and
 #'   stay zero).
@@ -311,7 +380,8 @@ new_template <- function(kind, fields) {
 #'   `c("tfb_masked_autoregressive_template", "bijectors_template")` to pass
 #'   to [tfb_masked_autoregressive_flow()]. Fields: `$hidden_layers`,
 #'   `$shift_only`, `$activation`, `$log_scale_min_clip`,
-#'   `$log_scale_max_clip`, `$log_scale_clip_gradient`, `$name`, `$use_bias`,
+#'   `$log_scale_max_clip`, `$log_scale_clip_gradient`, `$hidden_degrees`,
+#'   `$name`, `$use_bias`,
 #'   `$trainable`, `$kernel_initializer`, `$bias_initializer` (as given),
 #'   `$built`, `$input_size` and `$weights` (a copy: a list with one element
 #'   per layer, each `list(kernel, bias, mask)`, or `NULL` before the build).
@@ -337,9 +407,12 @@ new_template <- function(kind, fields) {
 tfb_masked_autoregressive_default_template <- function(
     hidden_layers, shift_only = FALSE, activation = "relu",
     log_scale_min_clip = -5, log_scale_max_clip = 3,
-    log_scale_clip_gradient = FALSE, name = NULL, ...) {
+    log_scale_clip_gradient = FALSE, hidden_degrees = c("equal", "blocks"),
+    name = NULL, ...) {
   dense <- check_template_dense_arguments(
     list(...), "tfb_masked_autoregressive_default_template", made = TRUE)
+  hidden_degrees <- check_choice(hidden_degrees, c("equal", "blocks"),
+                                 "hidden_degrees")
   hidden_layers <- check_hidden_layers(hidden_layers, allow_empty = FALSE)
   min_clip <- check_clip(log_scale_min_clip, "log_scale_min_clip")
   max_clip <- check_clip(log_scale_max_clip, "log_scale_max_clip")
@@ -356,6 +429,7 @@ tfb_masked_autoregressive_default_template <- function(
     log_scale_max_clip = max_clip,
     log_scale_clip_gradient = check_flag(log_scale_clip_gradient,
                                          "log_scale_clip_gradient"),
+    hidden_degrees = hidden_degrees,
     name = check_string(name %||% "masked_autoregressive_default_template",
                         "name"),
     use_bias = dense$use_bias,
@@ -492,9 +566,15 @@ template_build <- function(template, input_size, output_units) {
   if (made) {
     made_check_hidden(template, input_size)
   }
-  units <- c(input_size, hidden,
-             template_outputs_per_unit(template) * output_units)
+  per_unit <- template_outputs_per_unit(template)
+  units <- c(input_size, hidden, per_unit * output_units)
   layers <- length(units) - 1L
+  # templates saved before hidden_degrees existed, and the spline template,
+  # have TFP's masked_dense() blocks
+  degree_masks <- if (made && identical(.subset2(template, "hidden_degrees"),
+                                        "equal")) {
+    made_degree_masks(input_size, hidden, per_unit)
+  }
   kernels <- vector("list", layers)
   biases <- vector("list", layers)
   masks <- if (made) vector("list", layers) else NULL
@@ -507,15 +587,17 @@ template_build <- function(template, input_size, output_units) {
     shape <- c(units[[k]], units[[k + 1L]])
     kernels[[k]] <- dense_initial_values(
       kernel_initializer, shape, "kernel_initializer",
-      default = if (made) "glorot_normal" else "glorot_uniform")
+      default = made_default_initializer(template, "glorot_normal") %||%
+        "glorot_uniform")
     if (made) {
-      masks[[k]] <- made_mask(input_size, units[[k]], units[[k + 1L]],
-                              exclusive = k == 1L)
+      masks[[k]] <- degree_masks[[k]] %||%
+        made_mask(input_size, units[[k]], units[[k + 1L]], exclusive = k == 1L)
       kernels[[k]] <- kernels[[k]] * masks[[k]]
     }
     biases[[k]] <- if (use_bias) {
       dense_initial_values(bias_initializer, units[[k + 1L]], "bias_initializer",
-                     default = "zeros")
+                     default = made_default_initializer(template, "zeros") %||%
+                       "zeros", fan_in = units[[k]])
     } else {
       numeric(units[[k + 1L]])
     }
@@ -533,6 +615,21 @@ template_build <- function(template, input_size, output_units) {
   assign("masks", masks, envir = template)
   assign("kernels", kernels, envir = template)
   invisible(template)
+}
+
+# The default initializer of the affine MADE template (NULL for the other
+# templates): "uniform_fan_in" with the default hidden_degrees = "equal",
+# TFP's (`tfp`, glorot_normal kernels and zero biases) with "blocks".
+made_default_initializer <- function(template, tfp) {
+  if (!inherits(template, "tfb_masked_autoregressive_template") ||
+      is_spline_template(template)) {
+    return(NULL)
+  }
+  if (identical(.subset2(template, "hidden_degrees"), "equal")) {
+    "uniform_fan_in"
+  } else {
+    tfp
+  }
 }
 
 # Network outputs per transformed unit: shift and log-scale (or the shift
@@ -585,7 +682,8 @@ template_weights <- function(template) {
 template_fields <- list(
   tfb_masked_autoregressive_template = c(
     "hidden_layers", "shift_only", "activation", "log_scale_min_clip",
-    "log_scale_max_clip", "log_scale_clip_gradient", "name", "use_bias",
+    "log_scale_max_clip", "log_scale_clip_gradient", "hidden_degrees", "name",
+    "use_bias",
     "trainable", "kernel_initializer", "bias_initializer"),
   tfb_real_nvp_template = c("hidden_layers", "shift_only", "activation",
                             "name", "use_bias", "trainable",
@@ -944,7 +1042,9 @@ reduce_log_det <- function(log_det, dims, event_ndims) {
 #' @param exclusive `TRUE` or `FALSE`: whether block `k` of the output is cut
 #'   off from input block `k` too.
 #' @param kernel_initializer `NULL` (glorot normal), one of
-#'   `"glorot_normal"`, `"glorot_uniform"`, `"zeros"`, `"ones"`, a number
+#'   `"glorot_normal"`, `"glorot_uniform"`, `"uniform_fan_in"` (PyTorch's
+#'   `nn.Linear`: uniform on `+-1 / sqrt(n_in)`, for the bias too),
+#'   `"zeros"`, `"ones"`, a number
 #'   (every weight that value, Keras' constant initializer), a function of
 #'   the kernel's shape `c(n_in, units)` returning that many numbers (in
 #'   column-major order), or an `n_in` x `units` numeric matrix: the kernel
@@ -1029,7 +1129,8 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
   kernel <- dense_initial_values(kernel_initializer, c(n_in, units),
                            "kernel_initializer", default = "glorot_normal")
   bias <- if (use_bias) {
-    dense_initial_values(bias_initializer, units, bias_arg, default = "zeros")
+    dense_initial_values(bias_initializer, units, bias_arg, default = "zeros",
+                         fan_in = n_in)
   } else {
     numeric(units)
   }

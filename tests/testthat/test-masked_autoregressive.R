@@ -49,7 +49,7 @@ test_that("the MAF forward takes D passes and inverts the inverse", {
 test_that("the template's weights are masked as TFP's masked_dense", {
   D <- 3
   hidden <- c(7, 6)
-  case <- maf_case(D = D, hidden = hidden, seed = 94)
+  case <- maf_case(D = D, hidden = hidden, seed = 94, hidden_degrees = "blocks")
   masks <- ref_made_masks(D, hidden)
   params <- case$params
   expect_length(params$kernels, 3)
@@ -80,9 +80,12 @@ test_that("the MADE is autoregressive: the inverse Jacobian is triangular", {
   # the diagonal is exp(-log_scale)
   p <- case$made(case$y[1, , drop = FALSE])
   expect_equal(diag(jac), as.vector(exp(-p$log_scale)), tolerance = 1e-6)
-  # the first shift and log-scale do not depend on the data
-  expect_equal(p$shift[1, 1], 0)
-  expect_equal(p$log_scale[1, 1], 0)
+  # the first shift and log-scale do not depend on the data: they are the
+  # output layer's first two biases
+  q <- case$made(case$y[2, , drop = FALSE])
+  bias <- case$params$biases[[3]]
+  expect_equal(c(p$shift[1, 1], p$log_scale[1, 1]), bias[1:2], tolerance = 0)
+  expect_equal(c(q$shift[1, 1], q$log_scale[1, 1]), bias[1:2], tolerance = 0)
 })
 
 test_that("MAF passes the round trip and numerical Jacobian checks", {

@@ -91,7 +91,8 @@ test_that("glorot initialisation has the variance TFP's initialisers give", {
   expect_true(all(abs(kernel) <= a))
   expect_equal(sd(as.vector(kernel)), a / sqrt(3), tolerance = 0.05)
   set.seed(116)
-  made <- tfb_masked_autoregressive_default_template(c(64, 64))
+  made <- tfb_masked_autoregressive_default_template(c(64, 64),
+                                                     hidden_degrees = "blocks")
   tfb_masked_autoregressive_flow(made)$inverse(matrix(0, 1, 2))
   kernel <- template_params(made)$kernels[[2]]
   mask <- ref_made_mask(2, 64, 64, exclusive = FALSE)
@@ -336,7 +337,7 @@ test_that("template initializers draw each layer's kernel then bias, reproducibl
   set.seed(210)
   made <- tfb_masked_autoregressive_default_template(
     hidden_layers = c(4, 5), activation = "tanh", kernel_initializer = init,
-    bias_initializer = bias_init)
+    bias_initializer = bias_init, hidden_degrees = "blocks")
   x <- tfb_masked_autoregressive_flow(made)$inverse(y)
   set.seed(210)
   sizes <- c(3, 4, 5, 6)
@@ -367,7 +368,7 @@ test_that("template initializers draw each layer's kernel then bias, reproducibl
   a <- tfb_real_nvp_default_template(4, kernel_initializer = "glorot_normal")
   tfb_real_nvp(2, a)$forward(matrix(0, 1, 4))
   set.seed(212)
-  b <- tfb_masked_autoregressive_default_template(4)
+  b <- tfb_masked_autoregressive_default_template(4, hidden_degrees = "blocks")
   tfb_masked_autoregressive_flow(b)$inverse(matrix(0, 1, 2))
   expect_equal(template_params(a)$kernels[[1]] * template_masks(b)[[1]],
                template_params(b)$kernels[[1]], tolerance = 0)
