@@ -37,6 +37,19 @@ static inline double product_error(double a_hi, double a_lo, double b,
     return ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo;
 }
 
+/* x / s = q + *lo to about twice double precision: q = x inverse_s
+   (inverse_s = 1/s rounded, s = s_hi + s_lo split beforehand), and the
+   exact remainder x - q s over s. *lo is 0 where it is not finite. */
+static inline double quotient_split(double x, double s, double inverse_s,
+                                    double s_hi, double s_lo, double *lo)
+{
+    double q = x * inverse_s, qs = q * s;
+    *lo = ((x - qs) - product_error(s_hi, s_lo, q, qs)) * inverse_s;
+    if (!isfinite(*lo))
+        *lo = 0;
+    return q;
+}
+
 /* (x - a) / s = hi + *lo to about twice double precision: the difference
    exactly (Knuth's two-sum), then the exact remainder d - q s of the
    quotient (two-product, s = s_hi + s_lo split beforehand). q is d times
