@@ -26,21 +26,35 @@ static inline double gumbel_exp_minus_z(double x, const double *p, double *z)
 
 /* log(-log(y)). Next to y = 1/e, where -log(y) is near 1, log(t) of the
    rounded t = -log(y) keeps only its absolute precision (94 ulps off at
-   y = 0.366); there it is log1p(-log(e y)), with e y exact in two parts
-   (e = E_HIGH + E_LOW, E_HIGH split in halves for the product's error). */
+   y = 0.366); for t in [0.75, 1.25] (y between the two Y_ bounds) it is
+   log1p(-log(e y)) instead, with e y exact in two parts (e = E_HIGH +
+   E_LOW, E_HIGH split in halves for the product's error). Two logs either
+   way. */
 #define E_HIGH 2.718281828459045
 #define E_LOW 1.4456468917292502e-16
 #define E_HIGH_HI 2.7182818055152893
 #define E_HIGH_LO 2.2943755784154973e-08
+#define Y_LOW 0.28650479686019009   /* exp(-1.25) */
+#define Y_HIGH 0.47236655274101469  /* exp(-0.75) */
+
+static inline int gumbel_near_one_over_e(double y)
+{
+    return y > Y_LOW && y < Y_HIGH;
+}
+
+/* -log(e y) = -(log(hi) + lo / hi), hi + lo = e y, given log_hi. */
+static inline double gumbel_minus_log_ey(double y, double log_hi)
+{
+    double hi = E_HIGH * y;
+    double lo = product_error(E_HIGH_HI, E_HIGH_LO, y, hi) + E_LOW * y;
+    return -(log_hi + lo / hi);
+}
 
 static inline double gumbel_log_minus_log(double y)
 {
-    double t = -log(y);
-    if (fabs(t - 1) > 0.25)
-        return log(t);
-    double hi = E_HIGH * y;
-    double lo = product_error(E_HIGH_HI, E_HIGH_LO, y, hi) + E_LOW * y;
-    return log1p_by_log(-(log(hi) + lo / hi));
+    if (!gumbel_near_one_over_e(y))
+        return log(-log(y));
+    return log1p_by_log(gumbel_minus_log_ey(y, log(E_HIGH * y)));
 }
 
 static inline double gumbel_cdf_forward(double x, const double *p)
