@@ -69,14 +69,16 @@ static inline double ratio_split(double x, double a, double s,
     return q;
 }
 
-/* log(1 + u) for u >= -0.5 (not near -1) by one log: log(w) u / (w - 1)
-   with w = 1 + u rounded, which corrects w's rounding to first order
-   (Goldberg 1991, theorem 4; w - 1 is exact here). A log costs about
-   half of a log1p. */
+/* log(1 + u) for u >= -1 by one log: log(w) u / (w - 1) with w = 1 + u
+   rounded, which corrects w's rounding to first order (Goldberg 1991,
+   theorem 4; w - 1 is exact). About two ulps, where a log costs about half
+   of a log1p. */
 static inline double log1p_by_log(double u)
 {
     double w = 1.0 + u;
-    return w == 1.0 ? u : log(w) * (u / (w - 1.0));
+    if (w == 1.0 || isinf(w))
+        return w == 1.0 ? u : w;
+    return log(w) * (u / (w - 1.0));
 }
 
 /* log(b) to within 0.007, for b > 0: enough where it multiplies a
