@@ -30,10 +30,12 @@ static inline double kumaraswamy_cdf_forward(double x, const double *p)
 }
 
 /* (1 - (1 - y)^(1/b))^(1/a), with 1/a in two parts (pow_split): a rounded
-   1/a would be hundreds of ulps off for tiny y. */
+   1/a would be hundreds of ulps off for tiny y. log1p(-y) by one log
+   (log1p_by_log, about two ulps) unless a power 1/a > 1 magnifies it. */
 static inline double kumaraswamy_cdf_inverse(double y, const double *p)
 {
-    return pow_split(-expm1(log1p(-y) / p[1]), p[5], p[6]);
+    double l = p[5] > 1 ? log1p(-y) : log1p_by_log(-y);
+    return pow_split(-expm1(l / p[1]), p[5], p[6]);
 }
 
 /* TFP's log(a) + log(b) + xlogy(a - 1, x) + xlog1py(b - 1, -x^a). */
