@@ -38,6 +38,24 @@ static inline double kumaraswamy_cdf_inverse(double y, const double *p)
     return pow_split(-expm1(l / p[1]), p[5], p[6]);
 }
 
+/* kumaraswamy_cdf_inverse() in loops of their own: each element is a
+   chain of three libm calls, which one loop cannot overlap. */
+static void kumaraswamy_cdf_inverse_block(const double *in, double *out,
+                                          int n, const double *p)
+{
+    if (p[5] > 1) {
+        for (int i = 0; i < n; i++)
+            out[i] = log1p(-in[i]) / p[1];
+    } else {
+        for (int i = 0; i < n; i++)
+            out[i] = log1p_by_log(-in[i]) / p[1];
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -expm1(out[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = pow_split(out[i], p[5], p[6]);
+}
+
 /* TFP's log(a) + log(b) + xlogy(a - 1, x) + xlog1py(b - 1, -x^a). */
 static inline double kumaraswamy_cdf_fldj(double x, const double *p)
 {
@@ -88,4 +106,5 @@ static inline void kumaraswamy_cdf_dfldj_dparams(double x, const double *p,
     d[1] = 1 / p[1] + l;
 }
 
-ELEMENTWISE_KIND(kumaraswamy_cdf, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(kumaraswamy_cdf, 2, ELEMENTWISE_LOG_DET_VARYING,
+                      SCALAR, BLOCK, SCALAR, SCALAR)
