@@ -43,12 +43,37 @@ static inline double softplus_hinge_forward(double x, const double *p)
 /* TFP's softplus_inverse(v) = v + log(-expm1(-v)), where v >= log 2 as
    v + log1p(-exp(-v)) (exp(-v) <= 1/2): an exp and a log instead of
    expm1 and log. */
+static inline int softplus_middle(double v)
+{
+    return v >= M_LN2 && v <= -SCALAR_SOFTPLUS_THRESHOLD;
+}
+
 static inline double softplus_hinge_inverse(double y, const double *p)
 {
     double v = p[0] == 1 ? y - p[1] : (y - p[1]) / p[0];
-    if (v >= M_LN2 && v <= -SCALAR_SOFTPLUS_THRESHOLD)
+    if (softplus_middle(v))
         return p[0] * (v + log1p_by_log(-exp(-v)));
     return p[0] * softplus_inverse(v);
+}
+
+/* softplus_hinge_inverse() in loops of their own (exp, then log), the v
+   outside [log 2, 34] listed (without a branch) and done over the list. */
+static void softplus_hinge_inverse_block(const double *in, double *out,
+                                         int n, const double *p)
+{
+    double v[ELEMENTWISE_BLOCK];
+    int other[ELEMENTWISE_BLOCK], m = 0;
+    for (int i = 0; i < n; i++) {
+        v[i] = p[0] == 1 ? in[i] - p[1] : (in[i] - p[1]) / p[0];
+        other[m] = i;
+        m += !softplus_middle(v[i]);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -exp(-v[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = p[0] * (v[i] + log1p_by_log(out[i]));
+    for (int j = 0; j < m; j++)
+        out[other[j]] = p[0] * softplus_inverse(v[other[j]]);
 }
 
 static inline double softplus_hinge_fldj(double x, const double *p)
@@ -99,4 +124,5 @@ static inline void softplus_hinge_dfldj_dparams(double x, const double *p,
     d[1] = 0.0;
 }
 
-ELEMENTWISE_KIND(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING, SCALAR,
+                      BLOCK, SCALAR, SCALAR)
