@@ -17,7 +17,7 @@
 #' precision, since its rounding error would be multiplied by its size.
 #' `log1p` is computed with one `log()` (as `log(w) * u / (w - 1)`,
 #' `w = 1 + u`), and the inverse `v + log(-expm1(-v))` as
-#' `v + log1p(-exp(-v))` where `v >= log(2)`.
+#' `v + log1p(-exp(-v))` where `v >= 1`.
 #'
 #' A given `hinge_softness` is trainable (kept non-zero); with `NULL` the
 #' bijector has none, as in TFP, and nothing to train. `low` is a fixed bound,
