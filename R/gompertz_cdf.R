@@ -19,7 +19,11 @@
 #'
 #' Numerics: TFP's `expm1`/`log1p` forms in double precision, with the product
 #' r x carried in two parts so that the right tail of the log-determinant,
-#' where `c * exp(r * x)` dominates, is accurate to the last places.
+#' where `c * exp(r * x)` dominates, is accurate to the last places; there,
+#' where `expm1(r * x)` overflows but `c * expm1(r * x)` does not, it is
+#' `exp(r * x + log(c))`, so the log-determinant stays finite. The inverse
+#' computes each `log1p` with one `log()` (as `log(w) * u / (w - 1)`,
+#' `w = 1 + u`).
 #'
 #' @param concentration A positive number or vector: `c`.
 #' @param rate A positive number or vector: *r*.

@@ -22,7 +22,9 @@
 #' Numerics: `log(1 - x^a)` is TFP's `log1p(-x^a)` where `x^a < 1/2` and
 #' `log(-expm1(a * log(x)))` next to `x = 1`, where TFP's form cancels; the
 #' inverse carries `1 / a` in two parts, so that it stays accurate to a few
-#' ulps for the smallest `y`.
+#' ulps for the smallest `y`, and computes `log1p(-y)` with one `log()` (as
+#' `log(w) * y / (1 - w)`, `w = 1 - y`) unless `a < 1`, where the power
+#' `1 / a` would magnify its error.
 #'
 #' @param concentration1 A positive number or vector: `a` (default 1).
 #' @param concentration0 A positive number or vector: `b` (default 1).

@@ -15,6 +15,9 @@
 #' `softplus_inverse()`; where the result is `exp(x / c)` or
 #' `exp(-(y - low) / c)` in a tail, the quotient is carried to twice double
 #' precision, since its rounding error would be multiplied by its size.
+#' `log1p` is computed with one `log()` (as `log(w) * u / (w - 1)`,
+#' `w = 1 + u`), and the inverse `v + log(-expm1(-v))` as
+#' `v + log1p(-exp(-v))` where `v >= 1`.
 #'
 #' A given `hinge_softness` is trainable (kept non-zero); with `NULL` the
 #' bijector has none, as in TFP, and nothing to train. `low` is a fixed bound,

@@ -19,8 +19,12 @@
 #' parameters.
 #'
 #' Numerics: TFP's formulas in double precision (`expm1`, `log1p`), with
-#' `1 / concentration` carried in two parts in the inverse, so that it stays
-#' accurate to a few ulps for the smallest `y`.
+#' `x / scale` carried in two parts into the power (accurate for large
+#' concentrations) and `1 / concentration` in the inverse (accurate for the
+#' smallest `y`). For speed, `log1p(-y)` is computed with one `log()`,
+#' as `log(w) * y / (1 - w)` with `w = 1 - y`, except where a power
+#' `1 / concentration > 1` would magnify its error, and a concentration of
+#' 2 squares and takes square roots instead of calling `pow()`.
 #'
 #' @param scale A positive number or vector (default 1).
 #' @param concentration A positive number or vector: the shape `k`

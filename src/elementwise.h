@@ -185,6 +185,83 @@ typedef struct {
             out[i] = S##_##F(in[i], p);                                      \
     }
 
+/* Blockwise kernels. A kind may compute a map or a log-det a block at a
+   time, as S_<what>_block(in, out, n, p) for n <= ELEMENTWISE_BLOCK: a few
+   tight loops over the block, each with one kind of libm call or only
+   arithmetic, pipeline better than one loop that mixes them (and a branch
+   taken by part of the inputs costs less in a loop of its own). It names
+   BLOCK instead of SCALAR for that function in ELEMENTWISE_KIND_WITH();
+   the scalar function stays (the backward passes and the constant
+   log-dets use it) and must give the same values. */
+#define ELEMENTWISE_BLOCK 256
+
+#define ELEMENTWISE_BLOCKS_(S, F, BODY)                                      \
+    for (R_xlen_t b = 0; b < n; b += ELEMENTWISE_BLOCK) {                    \
+        int m = (int) (n - b < ELEMENTWISE_BLOCK ? n - b : ELEMENTWISE_BLOCK); \
+        BODY                                                                 \
+    }
+
+#define ELEMENTWISE_MAP_SCALAR(S, F) ELEMENTWISE_MAP_RUN_(S, F)
+#define ELEMENTWISE_MAP_BLOCK(S, F)                                          \
+    static void S##_##F##_run(const double *in, double *out, R_xlen_t n,     \
+                              const double *p)                               \
+    {                                                                        \
+        ELEMENTWISE_BLOCKS_(S, F, S##_##F##_block(in + b, out + b, m, p);)   \
+    }
+
+#define ELEMENTWISE_LOG_DET_SCALAR(S, F) ELEMENTWISE_RUNS_(S, F)
+#define ELEMENTWISE_LOG_DET_BLOCK(S, F)                                      \
+    static void S##_##F##_write_run(const double *in, double *out,           \
+                                    R_xlen_t n, const double *p)             \
+    {                                                                        \
+        ELEMENTWISE_BLOCKS_(S, F, S##_##F##_block(in + b, out + b, m, p);)   \
+    }                                                                        \
+    static void S##_##F##_add_run(const double *in, double *out,             \
+                                  R_xlen_t n, const double *p)               \
+    {                                                                        \
+        double buffer[ELEMENTWISE_BLOCK];                                    \
+        ELEMENTWISE_BLOCKS_(S, F,                                            \
+            S##_##F##_block(in + b, buffer, m, p);                           \
+            for (int i = 0; i < m; i++)                                      \
+                out[b + i] += buffer[i];)                                    \
+    }                                                                        \
+    /* the scalar sum's order: four accumulators by index mod 4 */           \
+    static double S##_##F##_sum_run(const double *in, R_xlen_t n,            \
+                                    const double *p)                         \
+    {                                                                        \
+        double buffer[ELEMENTWISE_BLOCK];                                    \
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                               \
+        ELEMENTWISE_BLOCKS_(S, F,                                            \
+            S##_##F##_block(in + b, buffer, m, p);                           \
+            int i = 0;                                                       \
+            for (; i + 4 <= m; i += 4) {                                     \
+                s0 += buffer[i];                                             \
+                s1 += buffer[i + 1];                                         \
+                s2 += buffer[i + 2];                                         \
+                s3 += buffer[i + 3];                                         \
+            }                                                                \
+            for (; i < m; i++)                                               \
+                s0 += buffer[i];)                                            \
+        return (s0 + s1) + (s2 + s3);                                        \
+    }
+
+/* A kind with some blockwise functions: each of FORWARD, INVERSE, FLDJ,
+   ILDJ is SCALAR or BLOCK. */
+#define ELEMENTWISE_KIND_WITH(S, N, LOG_DET, FORWARD, INVERSE, FLDJ, ILDJ)  \
+    ELEMENTWISE_MAP_##FORWARD(S, forward)                                    \
+    ELEMENTWISE_MAP_##INVERSE(S, inverse)                                    \
+    ELEMENTWISE_LOG_DET_##FLDJ(S, fldj)                                      \
+    ELEMENTWISE_LOG_DET_##ILDJ(S, ildj)                                      \
+    ELEMENTWISE_BACKWARD_(S, N)                                              \
+    const elementwise_kind elementwise_kind_##S = {                          \
+        #S, (N), (LOG_DET), S##_prepare,                                     \
+        {S##_forward_run, S##_inverse_run},                                  \
+        {S##_fldj_write_run, S##_ildj_write_run},                            \
+        {S##_fldj_add_run, S##_ildj_add_run},                                \
+        {S##_fldj_sum_run, S##_ildj_sum_run},                                \
+        {S##_forward_backward_run, S##_inverse_backward_run}                 \
+    };
+
 #define ELEMENTWISE_KIND(S, N, LOG_DET)                                      \
     ELEMENTWISE_MAP_RUN_(S, forward)                                         \
     ELEMENTWISE_MAP_RUN_(S, inverse)                                         \

@@ -1,7 +1,11 @@
 /* tfb_gompertz_cdf(): y = 1 - exp(-c (exp(r x) - 1)), c the concentration,
    r the rate, TFP's GompertzCDF in double precision. p = {c, r,
-   log(c) + log(r), 1/c, 1/r}. */
+   log(c) + log(r), 1/c, 1/r, r split in halves (2), log(c)}.
+
+   log1p is log1p_by_log (one log): the inverse does not magnify its
+   error. */
 #include "elementwise.h"
+#include "cdf_math.h"
 
 static inline void gompertz_cdf_prepare(const double *theta, double *p)
 {
@@ -10,17 +14,43 @@ static inline void gompertz_cdf_prepare(const double *theta, double *p)
     p[2] = log(theta[0]) + log(theta[1]);
     p[3] = 1 / theta[0];
     p[4] = 1 / theta[1];
+    veltkamp_split(theta[1], &p[5], &p[6]);
+    p[7] = log(theta[0]);
 }
 
-/* expm1(r x), with r x = hi + *lo exactly (fma): in the right tail
-   c expm1(r x) is the log-det's leading term, and a rounded r x would put
-   r x ulps of error into it. */
+/* The low part of r x = rx + lo (two-product; 0 where x is too large to
+   split, and r x has overflowed or nearly). */
+static inline double gompertz_rx_lo(double x, double rx, const double *p)
+{
+    double lo = product_error(p[5], p[6], x, rx);
+    return isfinite(lo) ? lo : 0;
+}
+
+/* expm1(r x), with r x = hi + lo exactly: in the right tail c expm1(r x)
+   is the log-det's leading term, and a rounded r x would put r x ulps of
+   error into it. */
 static inline double gompertz_expm1_rx(double x, const double *p,
                                        double *rx)
 {
     *rx = p[1] * x;
-    double lo = fma(p[1], x, -*rx), m = expm1(*rx);
+    double lo = gompertz_rx_lo(x, *rx, p), m = expm1(*rx);
     return isfinite(m) ? m + (m + 1) * lo : m;
+}
+
+/* c expm1(r x) for the log-det: where expm1(r x) overflows (r x > 709.78)
+   but c expm1(r x) may not, exp(r x + log c) with the sum in two parts
+   (log c's own rounding costs about |log c| / 4 ulps there). */
+static inline double gompertz_c_expm1_rx(double x, const double *p,
+                                         double *rx)
+{
+    double m = gompertz_expm1_rx(x, p, rx);
+    if (!isinf(m) || isinf(*rx) || isnan(*rx))
+        return p[0] * m;
+    double lo = gompertz_rx_lo(x, *rx, p);
+    double s = *rx + p[7], v = s - *rx;
+    double s_lo = (*rx - (s - v)) + (p[7] - v) + lo;
+    double e = exp(s);
+    return isinf(e) ? e : e + e * s_lo;
 }
 
 static inline double gompertz_cdf_forward(double x, const double *p)
@@ -31,13 +61,33 @@ static inline double gompertz_cdf_forward(double x, const double *p)
 
 static inline double gompertz_cdf_inverse(double y, const double *p)
 {
-    return log1p(-log1p(-y) * p[3]) * p[4];
+    return log1p_by_log(-log1p_by_log(-y) * p[3]) * p[4];
 }
 
 static inline double gompertz_cdf_fldj(double x, const double *p)
 {
-    double rx, m = gompertz_expm1_rx(x, p, &rx);
-    return rx + p[2] - p[0] * m;
+    double rx, cm = gompertz_c_expm1_rx(x, p, &rx);
+    return rx + p[2] - cm;
+}
+
+/* gompertz_cdf_forward() in loops of their own: r x in two parts, the
+   expm1() calls, the correction, the expm1() calls. */
+static void gompertz_cdf_forward_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    double lo[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++) {
+        out[i] = p[1] * in[i];
+        lo[i] = gompertz_rx_lo(in[i], out[i], p);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = expm1(out[i]);
+    for (int i = 0; i < n; i++) {
+        double m = out[i];
+        out[i] = -p[0] * (isfinite(m) ? m + (m + 1) * lo[i] : m);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -expm1(out[i]);
 }
 
 ELEMENTWISE_ILDJ_THROUGH_INVERSE(gompertz_cdf)
@@ -71,4 +121,5 @@ static inline void gompertz_cdf_dfldj_dparams(double x, const double *p,
     d[1] = p[4] + x * (1 - p[0] * (m + 1));
 }
 
-ELEMENTWISE_KIND(gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
+                      SCALAR, SCALAR, SCALAR)

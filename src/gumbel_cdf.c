@@ -1,6 +1,6 @@
 /* tfb_gumbel_cdf() and tfb_gumbel(): y = exp(-exp(-z)), z = (x - loc) /
    scale, TFP's GumbelCDF in double precision. p = {loc, scale, log(scale),
-   1 / scale}. */
+   1 / scale, scale split in two halves (veltkamp_split)}. */
 #include "elementwise.h"
 #include "cdf_math.h"
 
@@ -10,6 +10,7 @@ static inline void gumbel_cdf_prepare(const double *theta, double *p)
     p[1] = theta[1];
     p[2] = log(theta[1]);
     p[3] = 1.0 / theta[1];
+    veltkamp_split(theta[1], &p[4], &p[5]);
 }
 
 /* exp(-z), and z in *z. z is carried to twice double precision: in the left
@@ -18,25 +19,42 @@ static inline void gumbel_cdf_prepare(const double *theta, double *p)
 static inline double gumbel_exp_minus_z(double x, const double *p, double *z)
 {
     double lo;
-    *z = ratio_split(x, p[0], p[1], &lo);
+    *z = ratio_split(x, p[0], p[1], p[3], p[4], p[5], &lo);
     double w = exp(-*z);
     return isinf(w) ? w : w - w * lo;
 }
 
 /* log(-log(y)). Next to y = 1/e, where -log(y) is near 1, log(t) of the
    rounded t = -log(y) keeps only its absolute precision (94 ulps off at
-   y = 0.366); there it is log1p(-log(e y)), with e y exact in two parts
-   (e = E_HIGH + E_LOW). */
+   y = 0.366); for t in [0.75, 1.25] (y between the two Y_ bounds) it is
+   log1p(-log(e y)) instead, with e y exact in two parts (e = E_HIGH +
+   E_LOW, E_HIGH split in halves for the product's error). Two logs either
+   way. */
 #define E_HIGH 2.718281828459045
 #define E_LOW 1.4456468917292502e-16
+#define E_HIGH_HI 2.7182818055152893
+#define E_HIGH_LO 2.2943755784154973e-08
+#define Y_LOW 0.28650479686019009   /* exp(-1.25) */
+#define Y_HIGH 0.47236655274101469  /* exp(-0.75) */
+
+static inline int gumbel_near_one_over_e(double y)
+{
+    return y > Y_LOW && y < Y_HIGH;
+}
+
+/* -log(e y) = -(log(hi) + lo / hi), hi + lo = e y, given log_hi. */
+static inline double gumbel_minus_log_ey(double y, double log_hi)
+{
+    double hi = E_HIGH * y;
+    double lo = product_error(E_HIGH_HI, E_HIGH_LO, y, hi) + E_LOW * y;
+    return -(log_hi + lo / hi);
+}
 
 static inline double gumbel_log_minus_log(double y)
 {
-    double t = -log(y);
-    if (fabs(t - 1) > 0.25)
-        return log(t);
-    double hi = E_HIGH * y, lo = fma(E_HIGH, y, -hi) + E_LOW * y;
-    return log1p(-(log(hi) + lo / hi));
+    if (!gumbel_near_one_over_e(y))
+        return log(-log(y));
+    return log1p_by_log(gumbel_minus_log_ey(y, log(E_HIGH * y)));
 }
 
 static inline double gumbel_cdf_forward(double x, const double *p)

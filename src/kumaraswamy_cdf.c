@@ -17,11 +17,12 @@ static inline void kumaraswamy_cdf_prepare(const double *theta, double *p)
 }
 
 /* log(1 - x^a). TFP's log1p(-x^a) loses everything next to x = 1, where
-   1 - x^a cancels; there -expm1(a log(x)) is exact to an ulp or two. */
+   1 - x^a cancels; there -expm1(a log(x)) is exact to an ulp or two.
+   log1p by one log (log1p_by_log). */
 static inline double kumaraswamy_log1m_pow(double x, const double *p)
 {
     double xa = pow(x, p[0]);
-    return xa < 0.5 ? log1p(-xa) : log(-expm1(p[0] * log(x)));
+    return xa < 0.5 ? log1p_by_log(-xa) : log(-expm1(p[0] * log(x)));
 }
 
 static inline double kumaraswamy_cdf_forward(double x, const double *p)
@@ -29,11 +30,66 @@ static inline double kumaraswamy_cdf_forward(double x, const double *p)
     return -expm1(p[1] * kumaraswamy_log1m_pow(x, p));
 }
 
+/* kumaraswamy_log1m_pow() in loops of their own, the x with x^a >= 1/2
+   listed (without a branch) and finished in loops over the list. */
+static void kumaraswamy_log1m_pow_block(const double *in, double *out, int n,
+                                        const double *p)
+{
+    double w[ELEMENTWISE_BLOCK];
+    int far[ELEMENTWISE_BLOCK], m = 0;
+    for (int i = 0; i < n; i++)
+        out[i] = pow(in[i], p[0]);
+    for (int i = 0; i < n; i++) {
+        int flag = !(out[i] < 0.5);
+        far[m] = i;
+        m += flag;
+        w[i] = flag ? in[i] : 1.0 - out[i];
+    }
+    for (int i = 0; i < n; i++)
+        w[i] = log(w[i]);
+    for (int i = 0; i < n; i++) {   /* log1p_by_log(-x^a), in parts */
+        double u = -out[i], v = 1.0 + u;
+        out[i] = v == 1.0 ? u : w[i] * (u / (v - 1.0));
+    }
+    for (int j = 0; j < m; j++)
+        out[far[j]] = -expm1(p[0] * w[far[j]]);
+    for (int j = 0; j < m; j++)
+        out[far[j]] = log(out[far[j]]);
+}
+
+static void kumaraswamy_cdf_forward_block(const double *in, double *out,
+                                          int n, const double *p)
+{
+    kumaraswamy_log1m_pow_block(in, out, n, p);
+    for (int i = 0; i < n; i++)
+        out[i] = -expm1(p[1] * out[i]);
+}
+
 /* (1 - (1 - y)^(1/b))^(1/a), with 1/a in two parts (pow_split): a rounded
-   1/a would be hundreds of ulps off for tiny y. */
+   1/a would be hundreds of ulps off for tiny y. log1p(-y) by one log
+   (log1p_by_log, about two ulps) unless a power 1/a > 1 magnifies it. */
 static inline double kumaraswamy_cdf_inverse(double y, const double *p)
 {
-    return pow_split(-expm1(log1p(-y) / p[1]), p[5], p[6]);
+    double l = p[5] > 1 ? log1p(-y) : log1p_by_log(-y);
+    return pow_split(-expm1(l / p[1]), p[5], p[6]);
+}
+
+/* kumaraswamy_cdf_inverse() in loops of their own: each element is a
+   chain of three libm calls, which one loop cannot overlap. */
+static void kumaraswamy_cdf_inverse_block(const double *in, double *out,
+                                          int n, const double *p)
+{
+    if (p[5] > 1) {
+        for (int i = 0; i < n; i++)
+            out[i] = log1p(-in[i]) / p[1];
+    } else {
+        for (int i = 0; i < n; i++)
+            out[i] = log1p_by_log(-in[i]) / p[1];
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -expm1(out[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = pow_split(out[i], p[5], p[6]);
 }
 
 /* TFP's log(a) + log(b) + xlogy(a - 1, x) + xlog1py(b - 1, -x^a). */
@@ -41,6 +97,21 @@ static inline double kumaraswamy_cdf_fldj(double x, const double *p)
 {
     double tail = p[4] == 0 ? 0 : p[4] * kumaraswamy_log1m_pow(x, p);
     return p[2] + xlogy(p[3], x) + tail;
+}
+
+static void kumaraswamy_cdf_fldj_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    if (p[4] == 0) {
+        for (int i = 0; i < n; i++)
+            out[i] = 0;
+    } else {
+        kumaraswamy_log1m_pow_block(in, out, n, p);
+        for (int i = 0; i < n; i++)
+            out[i] *= p[4];
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = p[2] + xlogy(p[3], in[i]) + out[i];
 }
 
 /* TFP derives the ILDJ as -fldj(inverse(y)), which is infinite where the
@@ -86,4 +157,5 @@ static inline void kumaraswamy_cdf_dfldj_dparams(double x, const double *p,
     d[1] = 1 / p[1] + l;
 }
 
-ELEMENTWISE_KIND(kumaraswamy_cdf, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(kumaraswamy_cdf, 2, ELEMENTWISE_LOG_DET_VARYING,
+                      BLOCK, BLOCK, BLOCK, SCALAR)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "elementwise.h"
+#include "cdf_math.h"
 
 /* c x = product + *lo exactly, by Dekker's two-product with c split in
    prepare (p[5] + p[6]): a few flops instead of a call to fma(). x is
@@ -54,28 +55,6 @@ static inline double power_log_base(double x, const double *p)
     if (hi <= 0)
         return power_base_is_edge(x, c, hi) ? -INFINITY : NAN;
     return log(hi) + lo / hi;
-}
-
-/* log(b) to within 0.007, enough for the tiny correction (1/c - p[1])
-   log(b): b = (1 + f) 2^k from the bits, log1p(f) by a least-squares
-   quadratic on [0, 1) (no libm call, no division). k is made a double by
-   the bits of 2^52 + k (int-to-double conversion is slow). For b > 0. */
-static inline double rough_log(double b)
-{
-    uint64_t bits, k_bits;
-    double k, m, scaled = 0;
-    if (b < 0x1p-1022) {   /* subnormal: scale to a normal number first */
-        b *= 0x1p54;
-        scaled = 54;
-    }
-    memcpy(&bits, &b, sizeof bits);
-    k_bits = 0x4330000000000000ULL | (bits >> 52);
-    memcpy(&k, &k_bits, sizeof k);
-    k -= 0x1p52 + 1023 + scaled;
-    bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
-    memcpy(&m, &bits, sizeof m);
-    double f = m - 1.0;
-    return k * M_LN2 + (0.0062584686 + f * (0.9157441736 - 0.2335087034 * f));
 }
 
 static inline void power_transform_prepare(const double *theta, double *p)

@@ -1,7 +1,8 @@
 /* tfb_softplus(): TFP's Softplus, y = c softplus(x / c) + low, with
    c = hinge_softness (1 for TFP's undivided path) and v = (y - low) / c:
    inverse c softplus_inverse(v), FLDJ -softplus(-x / c), ILDJ
-   -log(-expm1(-v)). theta = {c, low}; p = {c, low, 1/c}.
+   -log(-expm1(-v)). theta = {c, low}; p = {c, low, 1/c, c split in
+   halves (2)}.
 
    Where softplus is exp(x / c) (the left tail of the map, the right tail
    of the FLDJ) or the ILDJ is exp(-v), the rounding of x / c or of v is
@@ -12,15 +13,18 @@
    the name the kind "softplus" would give its inverse. */
 #include "elementwise.h"
 #include "scalar_math.h"
+#include "cdf_math.h"
 
-/* softplus(x / c), with exp(x / c) = exp(q) (1 + r), r = x / c - q;
-   inverse_c = 1 / c. */
-static inline double softplus_quotient(double x, double c, double inverse_c)
+/* softplus(x / c), with x / c = q + r in two parts (quotient_split; for
+   c = 1, q = x and r = 0) and exp(x / c) = exp(q) (1 + r); log1p of it by
+   one log (log1p_by_log). */
+static inline double softplus_quotient(double x, const double *p)
 {
-    double q = x / c;
+    double r = 0, q = p[0] == 1 ? x :
+        quotient_split(x, p[0], p[2], p[3], p[4], &r);
     if (q > -SCALAR_SOFTPLUS_THRESHOLD)
         return q;
-    return log1p(exp(q) * (1.0 + fma(-q, c, x) * inverse_c));
+    return log1p_by_log(exp(q) * (1.0 + r));
 }
 
 static inline void softplus_hinge_prepare(const double *theta, double *p)
@@ -28,21 +32,55 @@ static inline void softplus_hinge_prepare(const double *theta, double *p)
     p[0] = theta[0];
     p[1] = theta[1];
     p[2] = 1.0 / theta[0];
+    veltkamp_split(theta[0], &p[3], &p[4]);
 }
 
 static inline double softplus_hinge_forward(double x, const double *p)
 {
-    return p[0] * softplus_quotient(x, p[0], p[2]) + p[1];
+    return p[0] * softplus_quotient(x, p) + p[1];
+}
+
+/* TFP's softplus_inverse(v) = v + log(-expm1(-v)), where v >= 1 as
+   v + log1p(-exp(-v)) (exp(-v) < 1/2): an exp and a log instead of expm1
+   and log. Not below 1: next to the zero at v = log 2 the sum cancels, and
+   log1p_by_log's two ulps would be magnified four times more than TFP's
+   form's error. */
+static inline int softplus_middle(double v)
+{
+    return v >= 1.0 && v <= -SCALAR_SOFTPLUS_THRESHOLD;
 }
 
 static inline double softplus_hinge_inverse(double y, const double *p)
 {
-    return p[0] * softplus_inverse((y - p[1]) / p[0]);
+    double v = p[0] == 1 ? y - p[1] : (y - p[1]) / p[0];
+    if (softplus_middle(v))
+        return p[0] * (v + log1p_by_log(-exp(-v)));
+    return p[0] * softplus_inverse(v);
+}
+
+/* softplus_hinge_inverse() in loops of their own (exp, then log), the v
+   outside [1, 34] listed (without a branch) and done over the list. */
+static void softplus_hinge_inverse_block(const double *in, double *out,
+                                         int n, const double *p)
+{
+    double v[ELEMENTWISE_BLOCK];
+    int other[ELEMENTWISE_BLOCK], m = 0;
+    for (int i = 0; i < n; i++) {
+        v[i] = p[0] == 1 ? in[i] - p[1] : (in[i] - p[1]) / p[0];
+        other[m] = i;
+        m += !softplus_middle(v[i]);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -exp(-v[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = p[0] * (v[i] + log1p_by_log(out[i]));
+    for (int j = 0; j < m; j++)
+        out[other[j]] = p[0] * softplus_inverse(v[other[j]]);
 }
 
 static inline double softplus_hinge_fldj(double x, const double *p)
 {
-    return -softplus_quotient(-x, p[0], p[2]);
+    return -softplus_quotient(-x, p);
 }
 
 /* -log(1 - exp(-v)), v = (y - low) / c = hi + lo. */
@@ -53,8 +91,11 @@ static inline double softplus_hinge_ildj(double y, const double *p)
     double v = d / p[0];
     if (v < M_LN2)
         return -log(-expm1(-v));
-    double v_lo = (fma(-v, p[0], d) + d_lo) * p[2];
-    return -log1p(-exp(-v) * (1.0 - v_lo));
+    double v_lo = ((d - v * p[0]) - product_error(p[3], p[4], v, v * p[0]) +
+                   d_lo) * p[2];
+    if (!isfinite(v_lo))
+        v_lo = 0;
+    return -log1p_by_log(-exp(-v) * (1.0 - v_lo));
 }
 
 static inline double softplus_hinge_dforward_dx(double x, const double *p)
@@ -85,4 +126,5 @@ static inline void softplus_hinge_dfldj_dparams(double x, const double *p,
     d[1] = 0.0;
 }
 
-ELEMENTWISE_KIND(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING, SCALAR,
+                      BLOCK, SCALAR, SCALAR)

@@ -60,7 +60,7 @@ test_that("tfb_gompertz_cdf() checks its arguments; both are required", {
 
 test_that("gompertz_cdf is accurate to 4 ulps (of the largest term next to a zero)", {
   skip_if_not_installed("Rmpfr")
-  for (theta in list(c(0.3, 1), c(1, 0.01), c(2, 3))) {
+  for (theta in list(c(0.3, 1), c(1, 0.01), c(2, 3), c(1e-3, 1))) {
     k <- theta[[1]]
     r <- theta[[2]]
     b <- tfb_gompertz_cdf(k, r)
@@ -71,7 +71,8 @@ test_that("gompertz_cdf is accurate to 4 ulps (of the largest term next to a zer
     terms <- function(x) {
       pmax(abs(r * x), abs(log(k)), abs(log(r)), k * expm1(r * x))
     }
-    x <- cdf_inputs(0, Inf)
+    # and where expm1(r x) overflows but k expm1(r x) need not
+    x <- sort(c(cdf_inputs(0, Inf), seq(705, 717, by = 0.5)))
     expect_cdf_ulps(b$forward(x), -expm1(-k * expm1(r * mp(x))),
                     label = paste(label, "forward"), inputs = x)
     expect_cdf_ulps(b$forward_log_det_jacobian(x, 0), fldj(mp(x)),

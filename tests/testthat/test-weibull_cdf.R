@@ -81,7 +81,8 @@ test_that("tfb_weibull() is the deprecated alias, announced once", {
 
 test_that("weibull_cdf is accurate to 4 ulps (of the largest term next to a zero)", {
   skip_if_not_installed("Rmpfr")
-  for (theta in list(c(5, 0.3), c(1.5, 2), c(2, 7))) {
+  for (theta in list(c(5, 0.3), c(1.5, 2), c(2, 7), c(1e3, 20), c(1, 0.1),
+                     c(3, 1))) {
     s <- theta[[1]]
     k <- theta[[2]]
     b <- tfb_weibull_cdf(s, k)
