@@ -30,13 +30,15 @@ write_two_moons <- function(dir, seed, n_train = 8000L, n_test = 4000L) {
 # K x [MAF(hidden, hidden, relu), batch normalization, reverse permute] in
 # the density direction (tfb_chain() applies the inverse of the first member
 # first), as flow.py. `...` goes to the MADE template.
-package_flow <- function(event_size = 2L, hidden = 64L, blocks = 5L, ...) {
+package_flow <- function(event_size = 2L, hidden = 64L, blocks = 5L,
+                         activation = "relu", ...) {
   members <- list()
   for (k in seq_len(blocks)) {
     members <- c(members, list(
       tfb_masked_autoregressive_flow(
         tfb_masked_autoregressive_default_template(c(hidden, hidden),
-                                                   activation = "relu", ...)),
+                                                   activation = activation,
+                                                   ...)),
       tfb_batch_normalization(),
       tfb_permute(rev(seq_len(event_size)))))
   }

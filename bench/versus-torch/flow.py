@@ -19,7 +19,9 @@
 #   --record N           steps: write the gradients of the first N steps only
 #   --gamma-constraint   after each step gamma = relu(gamma) + 1e-6, the
 #                        constraint of TFP's (and the package's) default layer
-# Two commands:
+#   --threads T          torch's threads (speed only; the others use 1)
+#   --activation relu|tanh  the hidden layers' activation
+# Three commands:
 #   steps DIR N   write DIR/init.csv (initial weights in the package's layout:
 #                 kernels fan_in x fan_out, masked), DIR/batches.csv (the row
 #                 numbers of N minibatches, 1-based) and DIR/steps.csv (the loss
@@ -28,14 +30,17 @@
 #   epochs DIR E1,E2,...  train on DIR/train.csv, and after each listed epoch
 #                 print the test log-likelihood (DIR/test.csv), the batch
 #                 statistics being recomputed on the whole training set first.
-# Usage: /usr/bin/python3 flow.py steps|epochs DIR ARG [--seed S] [--hidden H]
+#   speed DIR N   the median time of a training step (log_prob, backward,
+#                 Adam) and of a forward log_prob of one batch, over N of each
+#                 after 20 warm-up steps, printed as "step_us logprob_us".
+# Usage: /usr/bin/python3 flow.py steps|epochs|speed DIR ARG [--seed S] [--hidden H]
 #        [--masks ...] [--init ...] [--clip ...] [--lr 1e-3] [--batch 256]
 import argparse, csv, math, sys
 import numpy as np
 import torch
 
 p = argparse.ArgumentParser()
-p.add_argument("command", choices=["steps", "epochs"])
+p.add_argument("command", choices=["steps", "epochs", "speed"])
 p.add_argument("dir")
 p.add_argument("arg")
 p.add_argument("--seed", type=int, default=0)
@@ -50,9 +55,12 @@ p.add_argument("--adam-eps", type=float, default=1e-8)
 p.add_argument("--batch", type=int, default=256)
 p.add_argument("--gamma-constraint", action="store_true")
 p.add_argument("--record", type=int, default=1000)
+p.add_argument("--threads", type=int, default=1)
+p.add_argument("--activation", choices=["relu", "tanh"], default="relu")
 a = p.parse_args()
 
-torch.set_num_threads(1)
+torch.set_num_threads(a.threads)
+act = torch.relu if a.activation == "relu" else torch.tanh
 torch.manual_seed(a.seed)
 rng = np.random.RandomState(a.seed)
 dtype = torch.float64
@@ -125,8 +133,8 @@ class MADE(torch.nn.Module):
             if a.init != "kaiming":
                 torch.nn.init.zeros_(l.bias)
     def forward(s, x):
-        h = torch.relu(torch.nn.functional.linear(x, s.l1.weight * s.m1, s.l1.bias))
-        h = torch.relu(torch.nn.functional.linear(h, s.l2.weight * s.m2, s.l2.bias))
+        h = act(torch.nn.functional.linear(x, s.l1.weight * s.m1, s.l1.bias))
+        h = act(torch.nn.functional.linear(h, s.l2.weight * s.m2, s.l2.bias))
         o = torch.nn.functional.linear(h, s.l3.weight * s.m3, s.l3.bias)
         if a.masks == "torch":
             shift, ls = o[:, :D], o[:, D:]
@@ -241,7 +249,7 @@ if a.command == "steps":
     flow.recompute_statistics(train)
     with torch.no_grad():
         print(repr(flow.log_prob(read(f"{a.dir}/test.csv")).mean().item()))
-else:
+elif a.command == "epochs":
     test = read(f"{a.dir}/test.csv")
     report = sorted(int(e) for e in a.arg.split(","))
     steps_per_epoch = math.ceil(N / a.batch)
@@ -257,3 +265,17 @@ else:
             flow.training_mode()
             out.append(f"{epoch}:{ll:.5f}")
     print(" ".join(out))
+
+if a.command == "speed":
+    import time
+    n = int(a.arg)
+    it = batches(10 ** 6)
+    for _ in range(20):
+        step(next(it)); update()
+    step_times, forward_times = [], []
+    for _ in range(n):
+        rows = next(it)
+        t0 = time.perf_counter(); step(rows); update(); step_times.append(time.perf_counter() - t0)
+        with torch.no_grad():
+            t0 = time.perf_counter(); flow.log_prob(train[rows]); forward_times.append(time.perf_counter() - t0)
+    print(f"{1e6 * float(np.median(step_times)):.1f} {1e6 * float(np.median(forward_times)):.1f}")

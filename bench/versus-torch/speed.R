@@ -1,0 +1,60 @@
+# Speed of a training step and of a forward log_prob: the package against
+# the same flow in torch (flow.py, the package's default masks), measured in
+# one run on this machine's BLAS (issue 14, item 1).
+#
+#   Rscript bench/versus-torch/speed.R
+#
+# The flow of the issue: 5 x [MAF(64, 64), batch normalization, reverse
+# permute], D = 8, batch 256, float64, Adam, with relu and with tanh hidden
+# units. The package's step is an epoch of fit() on 25,600 rows divided by its
+# 100 steps (batch slicing and all bookkeeping included), the median of 3
+# epochs; torch's is the median of 200 steps with 1 and with 2 threads.
+# Ratios above 1 mean the package is faster. Target: 3 (step and log_prob).
+
+source(file.path(local({
+  file <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+  if (length(file) == 1L) dirname(normalizePath(file)) else "bench/versus-torch"
+}), "common.R"))
+
+n_rows <- 25600L
+event_size <- 8L
+batch_size <- 256L
+dir <- tempfile("versus-torch-speed")
+dir.create(dir)
+set.seed(1)
+data <- matrix(rnorm(n_rows * event_size), ncol = event_size)
+data <- data %*% chol(0.5 ^ abs(outer(seq_len(event_size),
+                                       seq_len(event_size), "-")))
+utils::write.csv(data, file.path(dir, "train.csv"), row.names = FALSE)
+utils::write.csv(data[1:10, ], file.path(dir, "test.csv"), row.names = FALSE)
+batch <- data[seq_len(batch_size), ]
+
+cat(sprintf("BLAS: %s; matrix products: %s\n\n", extSoftVersion()[["BLAS"]],
+            getOption("bijectors.gemm", "bijectors")))
+rows <- list()
+for (activation in c("relu", "tanh")) {
+  set.seed(2)
+  flow <- package_flow(event_size, activation = activation)
+  invisible(flow$log_prob(batch))
+  epoch <- vapply(1:3, function(i) {
+    system.time(fit(flow, data, epochs = 1L, batch_size = batch_size,
+                    learning_rate = 1e-4, verbose = FALSE))[["elapsed"]]
+  }, numeric(1))
+  step_us <- stats::median(epoch) / (n_rows / batch_size) * 1e6
+  log_prob_us <- stats::median(as.numeric(
+    bench::mark(flow$log_prob(batch), iterations = 200,
+                check = FALSE)$time[[1]])) * 1e6
+  for (threads in 1:2) {
+    out <- run_python(c("speed", dir, "200", "--masks", "equal",
+                        "--threads", threads, "--activation", activation))
+    torch_us <- as.numeric(strsplit(out[[length(out)]], " ")[[1]])
+    rows[[length(rows) + 1L]] <- data.frame(
+      activation = activation, torch_threads = threads,
+      package_step_us = round(step_us), torch_step_us = round(torch_us[[1]]),
+      step_ratio = round(torch_us[[1]] / step_us, 2),
+      package_log_prob_us = round(log_prob_us),
+      torch_log_prob_us = round(torch_us[[2]]),
+      log_prob_ratio = round(torch_us[[2]] / log_prob_us, 2))
+  }
+}
+print(do.call(rbind, rows), row.names = FALSE)
