@@ -495,17 +495,8 @@ SEXP C_conv_network_backward(SEXP input, SEXP kernels, SEXP biases,
         next = swap;
     }
 
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
-    nprot++;
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
-    nprot++;
-    SET_VECTOR_ELT(result, 0, kernel_grads);
-    SET_VECTOR_ELT(result, 1, bias_grads);
-    SET_VECTOR_ELT(result, 2, grad_input);
-    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
-    SET_STRING_ELT(names, 2, Rf_mkChar("input"));
-    Rf_setAttrib(result, R_NamesSymbol, names);
+    SEXP result = network_backward_result(kernel_grads, bias_grads,
+                                          grad_input);
     UNPROTECT(nprot);
     return result;
 }

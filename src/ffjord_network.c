@@ -638,17 +638,9 @@ SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
         memcpy(out_biases[k], v.grad_biases[k], (size_t) d.units[k + 1] *
                sizeof(double));
     }
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
-    nprot++;
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
-    nprot++;
-    SET_VECTOR_ELT(result, 0, VECTOR_ELT(gradients, 0));
-    SET_VECTOR_ELT(result, 1, VECTOR_ELT(gradients, 1));
-    SET_VECTOR_ELT(result, 2, grad_input);
-    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
-    SET_STRING_ELT(names, 2, Rf_mkChar("input"));
-    Rf_setAttrib(result, R_NamesSymbol, names);
+    SEXP result = network_backward_result(VECTOR_ELT(gradients, 0),
+                                          VECTOR_ELT(gradients, 1),
+                                          grad_input);
     UNPROTECT(nprot);
     return result;
 }

@@ -484,6 +484,23 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
 }
 
 /* See network.h. */
+/* list(kernels = , biases = , input = ): what every network backward entry
+   point returns. Allocates; the result is not protected. */
+SEXP network_backward_result(SEXP kernels, SEXP biases, SEXP input)
+{
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
+    SET_VECTOR_ELT(result, 0, kernels);
+    SET_VECTOR_ELT(result, 1, biases);
+    SET_VECTOR_ELT(result, 2, input);
+    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
+    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
+    SET_STRING_ELT(names, 2, Rf_mkChar("input"));
+    Rf_setAttrib(result, R_NamesSymbol, names);
+    UNPROTECT(2);
+    return result;
+}
+
 SEXP network_gradient_lists(const network_trace *trace, double **grad_kernels,
                             double **grad_biases)
 {
@@ -598,17 +615,9 @@ SEXP C_mlp_backward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
                      grad_kernel, grad_bias,
                      want_input ? REAL(grad_input) + offset * n : NULL, n);
 
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
-    nprot++;
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
-    nprot++;
-    SET_VECTOR_ELT(result, 0, VECTOR_ELT(gradients, 0));
-    SET_VECTOR_ELT(result, 1, VECTOR_ELT(gradients, 1));
-    SET_VECTOR_ELT(result, 2, grad_input);
-    SET_STRING_ELT(names, 0, Rf_mkChar("kernels"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("biases"));
-    SET_STRING_ELT(names, 2, Rf_mkChar("input"));
-    Rf_setAttrib(result, R_NamesSymbol, names);
+    SEXP result = network_backward_result(VECTOR_ELT(gradients, 0),
+                                          VECTOR_ELT(gradients, 1),
+                                          grad_input);
     UNPROTECT(nprot);
     return result;
 }

@@ -51,6 +51,9 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
 SEXP network_gradient_lists(const network_trace *trace, double **grad_kernels,
                             double **grad_biases);
 
+/* list(kernels = , biases = , input = ), unprotected. */
+SEXP network_backward_result(SEXP kernels, SEXP biases, SEXP input);
+
 /* The reverse pass of the traced forward pass on `input` (n rows, leading
    dimension ld). `delta` (n x trace->widest) holds dLoss/d(output) on entry
    and is overwritten, as is `scratch` (same size). With grad_kernels and
