@@ -1,0 +1,21 @@
+/* Elementary functions over arrays of doubles: y[i] = f(x[i]) for i < n.
+   `x` and `y` may be the same array (in place); otherwise they must not
+   overlap. Results are the same on every machine (the SIMD and the
+   portable paths do the same arithmetic), NaN in gives NaN out, and the
+   special values (infinities, overflow, underflow, -0) follow C99's
+   functions of the same names. Kernels that need one of these functions on
+   many elements compute their arguments into a block and call these once
+   per block. */
+
+#ifndef BIJECTORS_VECTOR_MATH_H
+#define BIJECTORS_VECTOR_MATH_H
+
+#include "bijectors.h"
+
+void bj_exp_array(const double *x, double *y, R_xlen_t n);
+void bj_expm1_array(const double *x, double *y, R_xlen_t n);
+void bj_log_array(const double *x, double *y, R_xlen_t n);
+void bj_log1p_array(const double *x, double *y, R_xlen_t n);
+void bj_tanh_array(const double *x, double *y, R_xlen_t n);
+
+#endif
