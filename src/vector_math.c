@@ -34,3 +34,9 @@ void bj_tanh_array(const double *x, double *y, R_xlen_t n)
     for (R_xlen_t i = 0; i < n; i++)
         y[i] = tanh(x[i]);
 }
+
+double bj_exp(double x) { return exp(x); }
+double bj_expm1(double x) { return expm1(x); }
+double bj_log(double x) { return log(x); }
+double bj_log1p(double x) { return log1p(x); }
+double bj_tanh(double x) { return tanh(x); }

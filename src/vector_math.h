@@ -12,6 +12,15 @@
 
 #include "bijectors.h"
 
+/* One value: the same result as the array functions give for it (the
+   portable path's arithmetic), for scalar code that must agree with a
+   blockwise loop. */
+double bj_exp(double x);
+double bj_expm1(double x);
+double bj_log(double x);
+double bj_log1p(double x);
+double bj_tanh(double x);
+
 void bj_exp_array(const double *x, double *y, R_xlen_t n);
 void bj_expm1_array(const double *x, double *y, R_xlen_t n);
 void bj_log_array(const double *x, double *y, R_xlen_t n);
