@@ -20,6 +20,7 @@ SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
                  SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
 SEXP C_gemm_backend(SEXP mode);
+SEXP C_gemm_threads(SEXP threads);
 SEXP C_gemm_calibrate(void);
 SEXP C_copy_double(SEXP x);
 SEXP C_all_finite(SEXP x);
