@@ -8,7 +8,8 @@
 # permute], D = 8, batch 256, float64, Adam, with relu and with tanh hidden
 # units. The package's step is an epoch of fit() on 25,600 rows divided by its
 # 100 steps (batch slicing and all bookkeeping included), the median of 3
-# epochs; torch's is the median of 200 steps with 1 and with 2 threads.
+# epochs; torch's is the median of 200 steps; each with 1 and with 2 threads
+# (the package's: options(bijectors.threads = )).
 # Ratios above 1 mean the package is faster. Target: 3 (step and log_prob).
 # Also the floor the step's matrix products set: the 45 products of one step
 # (5 blocks x 3 layers x forward, kernel gradient, input gradient) timed alone
@@ -85,23 +86,27 @@ floor_us <- 5 * sum(vapply(step_shapes, function(shape) {
 }, numeric(1)))
 rows <- list()
 for (activation in c("relu", "tanh")) {
-  set.seed(2)
-  flow <- package_flow(event_size, activation = activation)
-  invisible(flow$log_prob(batch))
-  epoch <- vapply(1:3, function(i) {
-    system.time(fit(flow, data, epochs = 1L, batch_size = batch_size,
-                    learning_rate = 1e-4, verbose = FALSE))[["elapsed"]]
-  }, numeric(1))
-  step_us <- stats::median(epoch) / (n_rows / batch_size) * 1e6
-  log_prob_us <- stats::median(as.numeric(
-    bench::mark(flow$log_prob(batch), iterations = 200,
-                check = FALSE)$time[[1]])) * 1e6
   for (threads in 1:2) {
+    # the package's products on `threads` threads (options(bijectors.threads),
+    # read at the start of fit())
+    options(bijectors.threads = threads)
+    bijectors:::gemm_apply_option()
+    set.seed(2)
+    flow <- package_flow(event_size, activation = activation)
+    invisible(flow$log_prob(batch))
+    epoch <- vapply(1:3, function(i) {
+      system.time(fit(flow, data, epochs = 1L, batch_size = batch_size,
+                      learning_rate = 1e-4, verbose = FALSE))[["elapsed"]]
+    }, numeric(1))
+    step_us <- stats::median(epoch) / (n_rows / batch_size) * 1e6
+    log_prob_us <- stats::median(as.numeric(
+      bench::mark(flow$log_prob(batch), iterations = 200,
+                  check = FALSE)$time[[1]])) * 1e6
     out <- run_python(c("speed", dir, "200", "--masks", "equal",
                         "--threads", threads, "--activation", activation))
     torch_us <- as.numeric(strsplit(out[[length(out)]], " ")[[1]])
     rows[[length(rows) + 1L]] <- data.frame(
-      activation = activation, torch_threads = threads,
+      activation = activation, threads = threads,
       package_step_us = round(step_us), torch_step_us = round(torch_us[[1]]),
       step_ratio = round(torch_us[[1]] / step_us, 2),
       package_log_prob_us = round(log_prob_us),
@@ -110,4 +115,17 @@ for (activation in c("relu", "tanh")) {
       floor_us = round(floor_us), step_over_floor = round(step_us / floor_us, 2))
   }
 }
-print(do.call(rbind, rows), row.names = FALSE)
+options(bijectors.threads = 1L)
+table <- do.call(rbind, rows)
+print(table, row.names = FALSE)
+# each framework at its best thread count, per activation
+best <- do.call(rbind, lapply(split(table, table$activation), function(t) {
+  data.frame(activation = t$activation[[1]],
+             best_step_ratio = round(min(t$torch_step_us) /
+                                       min(t$package_step_us), 2),
+             best_log_prob_ratio = round(min(t$torch_log_prob_us) /
+                                           min(t$package_log_prob_us), 2))
+}))
+cat("\nEach at its best thread count (target 3):\n")
+print(best, row.names = FALSE)
+
