@@ -255,6 +255,24 @@ static inline __m256d cold_none(__m256d x)
     static void FN##_array_avx2(const double *x, double *y, R_xlen_t n)     \
     {                                                                       \
         R_xlen_t i = 0;                                                     \
+        /* two vectors at a time: their dependency chains interleave */     \
+        for (; i + 8 <= n; i += 8) {                                        \
+            __m256d v0 = _mm256_loadu_pd(x + i);                            \
+            __m256d v1 = _mm256_loadu_pd(x + i + 4);                        \
+            __m256d r0 = FN##_hot_v(v0), r1 = FN##_hot_v(v1);               \
+            int cold = _mm256_movemask_pd(COLD(v0)) |                       \
+                (_mm256_movemask_pd(COLD(v1)) << 4);                        \
+            _mm256_storeu_pd(y + i, r0);                                    \
+            _mm256_storeu_pd(y + i + 4, r1);                                \
+            if (cold) {                                                     \
+                double in[8];                                               \
+                _mm256_storeu_pd(in, v0);                                   \
+                _mm256_storeu_pd(in + 4, v1);                               \
+                for (int j = 0; j < 8; j++)                                 \
+                    if (cold & (1 << j))                                    \
+                        y[i + j] = FN##_sf(in[j]);                          \
+            }                                                               \
+        }                                                                   \
         for (; i + 4 <= n; i += 4) {                                        \
             __m256d v = _mm256_loadu_pd(x + i);                             \
             __m256d r = FN##_hot_v(v);                                      \
