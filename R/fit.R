@@ -379,6 +379,8 @@ new_fit_run <- function(object, data, settings) {
   run$all_bookkeeping <- slot_bookkeeping(run$all_slots)
   run$slots <- NULL
   run$adam_arguments <- NULL
+  # the compiled plan (R/plan.R): NULL until compiled, FALSE for none
+  run$plan <- if (compiled_plan_enabled()) NULL else FALSE
   if (is.environment(data$training)) {
     # From a generator, the rows and steps of an epoch are known once it
     # has ended (unless steps_per_epoch fixes the steps).
@@ -483,9 +485,15 @@ fit_step <- function(run, batch) {
 
 fit_step_update <- function(run, batch) {
   object <- run$object
+  plan <- fit_plan(run)
   result <- tryCatch(
-    loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots,
-                                run$all_bookkeeping),
+    if (is.null(plan)) {
+      loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots,
+                                  run$all_bookkeeping)
+    } else {
+      plan_loss_and_gradient(plan, object, batch, run$all_slots,
+                             run$all_bookkeeping)
+    },
     bijectors_error_nonfinite = function(condition) {
       diverged_inside(condition, batch, run)
     },

@@ -56,6 +56,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_gemm_kernel",         (DL_FUNC) &C_gemm_kernel,         0},
     {"C_gemm_backend",        (DL_FUNC) &C_gemm_backend,        1},
     {"C_gemm_calibrate",      (DL_FUNC) &C_gemm_calibrate,      0},
+    {"C_plan_inverse",        (DL_FUNC) &C_plan_inverse,        2},
+    {"C_plan_backward",       (DL_FUNC) &C_plan_backward,       6},
     {NULL, NULL, 0}
 };
 
