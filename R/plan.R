@@ -82,11 +82,13 @@ plan_maf <- function(bijector, size) {
   }
   conditioned <- template_conditioned(fn, NULL, size, made = TRUE)
   layers <- length(.subset2(fn, "kernels"))
-  list(plan_operation_codes[["maf"]], fn, seq_len(size),
-       as.integer(conditioned$shift_columns),
-       as.integer(conditioned$log_scale_columns), conditioned$clip,
+  # columns 0-based; the workspace holds the network's buffers
+  list(plan_operation_codes[["maf"]], fn, seq_len(size) - 1L,
+       as.integer(conditioned$shift_columns) - 1L,
+       as.integer(conditioned$log_scale_columns) - 1L,
+       as.double(conditioned$clip),
        isTRUE(.subset2(fn, "log_scale_clip_gradient")),
-       template_trained_slots(fn, layers))
+       template_trained_slots(fn, layers), new.env(parent = emptyenv()))
 }
 
 plan_batch_normalization <- function(bijector, size) {

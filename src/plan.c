@@ -1,15 +1,21 @@
 /* A compiled training plan: a flow's chain, described once per fit() by
    R/plan.R as a list of operations, walked here in one .Call for the
    inverse pass (with what the backward pass needs) and one for the backward
-   pass. Each operation calls the same entry points the R path calls
-   (C_mlp_forward, C_affine_transform, C_bn_inverse_training, their backward
-   passes), with the same arguments in the same order, so the numbers are
-   identical to the R path's; what the plan saves is the R interpreter's
-   work between them (dispatch, list building, per-step shape checks).
+   pass. Each operation runs the kernels the R path runs (mlp_forward(),
+   affine_columns(), network_backward() and affine_columns_backward(), and
+   batch normalization's entry points), on the same arguments in the same
+   order, so the numbers are identical to the R path's. What the plan saves
+   is the R interpreter's work between them (dispatch, list building,
+   per-step shape checks) and, for the networks, the allocation of their
+   hidden outputs and deltas on every step: a MAF keeps them in a workspace
+   (a double vector in its operation's environment) from the inverse pass
+   to the backward pass, so a plan's inverse pass must be followed by its
+   backward pass before the next inverse pass.
 
    Operations (positional lists, see R/plan.R):
      MAF      list(1L, template, columns, shift_columns, log_scale_columns,
-                   clip, clip_gradient, trained)
+                   clip, clip_gradient, trained, workspace), the columns
+                   0-based
      batch normalization (training mode)
               list(2L, layer, axes, momentum, epsilon, center, scale,
                    multiplier)
@@ -23,6 +29,8 @@
 
 #include <string.h>
 #include "bijectors.h"
+#include "network.h"
+#include "affine_coupling.h"
 
 enum { OP_MAF = 1, OP_BATCH_NORM = 2, OP_PERMUTE = 3, OP_CHAIN = 4 };
 
@@ -43,7 +51,7 @@ static int op_kind(SEXP op)
     if (TYPEOF(kind) != INTSXP || XLENGTH(kind) != 1)
         Rf_error("internal error: a plan operation's kind must be an integer");
     int k = INTEGER(kind)[0];
-    static const R_xlen_t lengths[] = {0, 8, 8, 3, 2};
+    static const R_xlen_t lengths[] = {0, 9, 8, 3, 2};
     if (k < OP_MAF || k > OP_CHAIN || XLENGTH(op) != lengths[k])
         Rf_error("internal error: unknown plan operation %d", k);
     return k;
@@ -69,6 +77,248 @@ static SEXP layer_pointer(SEXP layer)
     Rf_defineVar(symbol, pointer, layer);
     UNPROTECT(1);
     return pointer;
+}
+
+/* ---- MAF: the network and affine kernels on workspaces ------------------ */
+
+/* A MAF operation's network and affine layout, checked against events of
+   d values. The network's arrays are read from the template on every call
+   (trainable_parameters<- may replace them). */
+typedef struct {
+    network_trace trace;
+    const double *const *biases;
+    R_xlen_t d, n_params;
+    const int *columns, *shift, *log_scale;
+    double clip_min, clip_max;
+    int clip_gradient;
+    SEXP workspace;
+} maf_operation;
+
+/* 0-based column numbers below `limit`, d of them (or none when `optional`
+   and empty: NULL). */
+static const int *plan_columns(SEXP columns, R_xlen_t d, R_xlen_t limit,
+                               int optional, const char *what)
+{
+    if (TYPEOF(columns) != INTSXP)
+        Rf_error("internal error: the plan's %s must be integers", what);
+    if (optional && XLENGTH(columns) == 0)
+        return NULL;
+    if (XLENGTH(columns) != d)
+        Rf_error("internal error: the plan has %lld %s for %lld columns",
+                 (long long) XLENGTH(columns), what, (long long) d);
+    const int *p = INTEGER_RO(columns);
+    for (R_xlen_t k = 0; k < d; k++)
+        if (p[k] == NA_INTEGER || p[k] < 0 || p[k] >= limit)
+            Rf_error("internal error: the plan's %s are out of range", what);
+    return p;
+}
+
+static maf_operation maf_unpack(SEXP op, R_xlen_t d)
+{
+    maf_operation m;
+    SEXP template = VECTOR_ELT(op, 1);
+    if (TYPEOF(template) != ENVSXP)
+        Rf_error("internal error: a MAF operation needs its template");
+    SEXP kernels = env_value(template, "kernels");
+    SEXP biases = env_value(template, "biases");
+    SEXP activations = env_value(template, "activation_codes");
+    SEXP masks = env_value(template, "masks");
+    int *units;
+    const double **kernel;
+    int layers = network_layers(kernels, activations, &units, &kernel);
+    if (units[0] != d)
+        Rf_error("the network of a MAF takes %d inputs, but the events have "
+                 "%lld values", units[0], (long long) d);
+    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
+        Rf_error("`biases` must be a list with one vector per layer (%d)",
+                 layers);
+    if (masks != R_NilValue &&
+        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
+        Rf_error("`masks` must be NULL or a list with one element per layer");
+    const double **bias = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    const double **mask = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    int widest = 1;
+    for (int k = 0; k < layers; k++) {
+        SEXP bias_k = VECTOR_ELT(biases, k);
+        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
+            Rf_error("bias %d must be a double vector of length %d", k + 1,
+                     units[k + 1]);
+        bias[k] = REAL_RO(bias_k);
+        mask[k] = NULL;
+        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
+            SEXP m_k = VECTOR_ELT(masks, k);
+            if (TYPEOF(m_k) != REALSXP ||
+                XLENGTH(m_k) != (R_xlen_t) units[k] * units[k + 1])
+                Rf_error("mask %d must be a double %d x %d matrix", k + 1,
+                         units[k], units[k + 1]);
+            mask[k] = REAL_RO(m_k);
+        }
+        if (units[k + 1] > widest)
+            widest = units[k + 1];
+    }
+    m.trace.n = 0;
+    m.trace.layers = layers;
+    m.trace.widest = widest;
+    m.trace.units = units;
+    m.trace.kernels = kernel;
+    m.trace.activations = INTEGER_RO(activations);
+    m.trace.hidden = NULL;
+    m.trace.output = NULL;
+    m.trace.masks = masks == R_NilValue ? NULL : mask;
+    m.biases = bias;
+    m.d = d;
+    m.n_params = units[layers];
+    m.columns = plan_columns(VECTOR_ELT(op, 2), d, d, 0, "columns");
+    m.shift = plan_columns(VECTOR_ELT(op, 3), d, m.n_params, 1,
+                           "shift columns");
+    m.log_scale = plan_columns(VECTOR_ELT(op, 4), d, m.n_params, 1,
+                               "log-scale columns");
+    SEXP clip = VECTOR_ELT(op, 5);
+    if (TYPEOF(clip) != REALSXP || XLENGTH(clip) != 2 ||
+        ISNAN(REAL(clip)[0]) || ISNAN(REAL(clip)[1]) ||
+        REAL(clip)[0] > REAL(clip)[1])
+        Rf_error("internal error: the plan's clip must be c(min, max)");
+    m.clip_min = REAL(clip)[0];
+    m.clip_max = REAL(clip)[1];
+    m.clip_gradient = scalar_logical(VECTOR_ELT(op, 6), "clip_gradient");
+    m.workspace = VECTOR_ELT(op, 8);
+    if (TYPEOF(m.workspace) != ENVSXP)
+        Rf_error("internal error: a MAF operation needs a workspace");
+    return m;
+}
+
+/* Values per row of the workspace: the hidden outputs and the network
+   output (kept from the inverse pass for the backward pass), the log-det,
+   two delta buffers and the gradient of the network output. */
+static R_xlen_t maf_row_size(const maf_operation *m)
+{
+    R_xlen_t size = 1 + 2 * (R_xlen_t) m->trace.widest + m->n_params;
+    for (int k = 1; k <= m->trace.layers; k++)
+        size += m->trace.units[k];
+    return size;
+}
+
+typedef struct {
+    double **hidden, *output, *log_det, *delta, *scratch, *grad_params;
+} maf_buffers;
+
+/* The workspace for n rows, carved out of one double vector kept in the
+   operation's environment; a larger one replaces it when n needs it
+   (allocate = 1, the inverse pass), or it must already fit (backward). */
+static maf_buffers maf_workspace(const maf_operation *m, R_xlen_t n,
+                                 int allocate)
+{
+    SEXP symbol = Rf_install("buffer");
+    SEXP buffer = Rf_findVarInFrame(m->workspace, symbol);
+    R_xlen_t row_size = maf_row_size(m);
+    R_xlen_t need = n * row_size;
+    if (buffer == R_UnboundValue || TYPEOF(buffer) != REALSXP ||
+        XLENGTH(buffer) < need) {
+        if (!allocate)
+            Rf_error("internal error: the MAF workspace does not match its "
+                     "inverse pass");
+        buffer = PROTECT(Rf_allocVector(REALSXP, need));
+        Rf_defineVar(symbol, buffer, m->workspace);
+        UNPROTECT(1);
+    }
+    maf_buffers b;
+    double *p = REAL(buffer);
+    int layers = m->trace.layers;
+    b.hidden = (double **) R_alloc((size_t) layers, sizeof(double *));
+    for (int k = 0; k < layers - 1; k++) {
+        b.hidden[k] = p;
+        p += n * m->trace.units[k + 1];
+    }
+    b.output = p;
+    p += n * m->n_params;
+    b.log_det = p;
+    p += n;
+    b.delta = p;
+    p += n * m->trace.widest;
+    b.scratch = p;
+    p += n * m->trace.widest;
+    b.grad_params = p;
+    return b;
+}
+
+/* The inverse step of a MAF on `value` (n x d): the network and the affine
+   step exactly as C_mlp_forward() and C_affine_transform() do them. */
+static SEXP maf_inverse(SEXP op, SEXP value, R_xlen_t n, R_xlen_t d,
+                        double *acc)
+{
+    maf_operation m = maf_unpack(op, d);
+    maf_buffers b = maf_workspace(&m, n, 1);
+    mlp_forward(REAL_RO(value), (int) n, (int) n, m.trace.layers,
+                m.trace.units, m.trace.kernels, m.biases,
+                m.trace.activations, b.hidden, b.output);
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(value)));
+    copy_array_shape(out, value);
+    affine_columns(REAL_RO(value), n, d, b.output, d, m.columns, m.shift,
+                   m.log_scale, m.clip_min, m.clip_max, -1, REAL(out),
+                   b.log_det);
+    for (R_xlen_t i = 0; i < n; i++)
+        acc[i] += b.log_det[i];
+    UNPROTECT(1);
+    return out;
+}
+
+/* The backward step of maf_inverse() on its input: as C_affine_backward()
+   then C_mlp_backward() with the affine input gradient as the network's
+   input gradient. Writes the kernel and bias gradients (those `trained`)
+   into gradients before *used; returns dLoss/d(input). */
+static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
+                         SEXP gradients, R_xlen_t *used)
+{
+    SEXP dim = Rf_getAttrib(input, R_DimSymbol);
+    R_xlen_t n = INTEGER(dim)[0], d = INTEGER(dim)[1];
+    if (TYPEOF(grad) != REALSXP || XLENGTH(grad) != n * d)
+        Rf_error("internal error: a MAF gradient has the wrong length");
+    maf_operation m = maf_unpack(op, d);
+    maf_buffers b = maf_workspace(&m, n, 0);
+    m.trace.n = (int) n;
+    m.trace.hidden = (const double *const *) b.hidden;
+    m.trace.output = b.output;
+    SEXP grad_in = PROTECT(Rf_allocVector(REALSXP, n * d));
+    copy_array_shape(grad_in, input);
+    affine_columns_backward(REAL_RO(input), n, d, b.output, m.n_params, d,
+                            m.columns, m.shift, m.log_scale, m.clip_min,
+                            m.clip_max, m.clip_gradient, -1, REAL_RO(grad),
+                            REAL_RO(grad_rows), REAL(grad_in), b.grad_params);
+    int layers = m.trace.layers;
+    double **grad_kernel = (double **) R_alloc((size_t) layers,
+                                               sizeof(double *));
+    double **grad_bias = (double **) R_alloc((size_t) layers,
+                                             sizeof(double *));
+    SEXP network = PROTECT(network_gradient_lists(&m.trace, grad_kernel,
+                                                  grad_bias));
+    memcpy(b.delta, b.grad_params, (size_t) (n * m.n_params) * sizeof(double));
+    network_backward(&m.trace, REAL_RO(input), (int) n, b.delta, b.scratch,
+                     grad_kernel, grad_bias, REAL(grad_in), (int) n);
+
+    SEXP trained = VECTOR_ELT(op, 7);
+    if (TYPEOF(trained) != LGLSXP || XLENGTH(trained) != 2 * layers)
+        Rf_error("internal error: the MAF operation's trained slots do not "
+                 "match its network");
+    /* this operation's slots are the last ones before *used */
+    R_xlen_t own = 0;
+    for (R_xlen_t j = 0; j < 2 * layers; j++)
+        own += LOGICAL(trained)[j] != 0;
+    if (*used < own)
+        Rf_error("internal error: fewer gradients than the plan counted");
+    R_xlen_t at = *used - own;
+    for (int j = 0; j < layers; j++) {
+        if (LOGICAL(trained)[2 * j])
+            SET_VECTOR_ELT(gradients, at++,
+                           VECTOR_ELT(VECTOR_ELT(network, 0), j));
+        if (LOGICAL(trained)[2 * j + 1])
+            SET_VECTOR_ELT(gradients, at++,
+                           VECTOR_ELT(VECTOR_ELT(network, 1), j));
+    }
+    *used -= own;
+    UNPROTECT(2);
+    return grad_in;
 }
 
 /* out[, j] = in[, index[j]] for an n x d matrix; index 1-based. */
@@ -139,30 +389,13 @@ static SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
         SEXP op = VECTOR_ELT(ops, k);
         switch (op_kind(op)) {
         case OP_MAF: {
-            SEXP template = VECTOR_ELT(op, 1);
-            if (TYPEOF(template) != ENVSXP)
-                Rf_error("internal error: a MAF operation needs its template");
-            SEXP rows_sexp = PROTECT(Rf_ScalarReal((double) rows));
-            SEXP zero = PROTECT(Rf_ScalarReal(0));
-            SEXP network = PROTECT(C_mlp_forward(
-                value, rows_sexp, zero, env_value(template, "kernels"),
-                env_value(template, "biases"),
-                env_value(template, "activation_codes"),
-                Rf_ScalarLogical(1)));
-            SEXP direction = PROTECT(Rf_ScalarInteger(-1));
-            SEXP step = PROTECT(C_affine_transform(
-                value, VECTOR_ELT(network, 0), VECTOR_ELT(op, 2),
-                VECTOR_ELT(op, 3), VECTOR_ELT(op, 4), VECTOR_ELT(op, 5),
-                direction));
-            /* cache: the input, the hidden outputs, the network output */
-            SEXP cache = PROTECT(Rf_allocVector(VECSXP, 3));
-            SET_VECTOR_ELT(cache, 0, value);
-            SET_VECTOR_ELT(cache, 1, VECTOR_ELT(network, 1));
-            SET_VECTOR_ELT(cache, 2, VECTOR_ELT(network, 0));
-            SET_VECTOR_ELT(caches, k, cache);
-            add_log_det(acc, rows, VECTOR_ELT(step, 1));
-            REPROTECT(value = VECTOR_ELT(step, 0), ipx);
-            UNPROTECT(6);
+            SEXP dim = Rf_getAttrib(value, R_DimSymbol);
+            SEXP out = PROTECT(maf_inverse(op, value, rows, INTEGER(dim)[1],
+                                           acc));
+            /* cache: the input (the rest is in the workspace) */
+            SET_VECTOR_ELT(caches, k, value);
+            REPROTECT(value = out, ipx);
+            UNPROTECT(1);
             break;
         }
         case OP_BATCH_NORM: {
@@ -276,49 +509,10 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
         SEXP op = VECTOR_ELT(ops, k);
         SEXP cache = VECTOR_ELT(caches, k);
         switch (op_kind(op)) {
-        case OP_MAF: {
-            SEXP template = VECTOR_ELT(op, 1);
-            SEXP input = VECTOR_ELT(cache, 0);
-            SEXP params = VECTOR_ELT(cache, 2);
-            R_xlen_t rows = matrix_rows(input);
-            SEXP direction = PROTECT(Rf_ScalarInteger(-1));
-            SEXP affine = PROTECT(C_affine_backward(
-                input, params, VECTOR_ELT(op, 2), VECTOR_ELT(op, 3),
-                VECTOR_ELT(op, 4), VECTOR_ELT(op, 5), direction, grad,
-                grad_rows, VECTOR_ELT(op, 6)));
-            SEXP rows_sexp = PROTECT(Rf_ScalarReal((double) rows));
-            SEXP zero = PROTECT(Rf_ScalarReal(0));
-            SEXP network = PROTECT(C_mlp_backward(
-                input, rows_sexp, zero, env_value(template, "kernels"),
-                env_value(template, "activation_codes"),
-                VECTOR_ELT(cache, 1), params, VECTOR_ELT(affine, 1),
-                env_value(template, "masks"), VECTOR_ELT(affine, 0)));
-            SEXP kernels = VECTOR_ELT(network, 0);
-            SEXP biases = VECTOR_ELT(network, 1);
-            SEXP trained = VECTOR_ELT(op, 7);
-            R_xlen_t layers = XLENGTH(kernels);
-            if (TYPEOF(trained) != LGLSXP || XLENGTH(trained) != 2 * layers)
-                Rf_error("internal error: the MAF operation's trained slots "
-                         "do not match its network");
-            /* this operation's slots are the last ones before *used */
-            R_xlen_t own = 0;
-            for (R_xlen_t j = 0; j < 2 * layers; j++)
-                own += LOGICAL(trained)[j] != 0;
-            if (*used < own)
-                Rf_error("internal error: fewer gradients than the plan "
-                         "counted");
-            R_xlen_t at = *used - own;
-            for (R_xlen_t j = 0; j < layers; j++) {
-                if (LOGICAL(trained)[2 * j])
-                    SET_VECTOR_ELT(gradients, at++, VECTOR_ELT(kernels, j));
-                if (LOGICAL(trained)[2 * j + 1])
-                    SET_VECTOR_ELT(gradients, at++, VECTOR_ELT(biases, j));
-            }
-            *used -= own;
-            REPROTECT(grad = VECTOR_ELT(network, 2), ipx);
-            UNPROTECT(5);
+        case OP_MAF:
+            REPROTECT(grad = maf_backward(op, cache, grad, grad_rows,
+                                          gradients, used), ipx);
             break;
-        }
         case OP_BATCH_NORM: {
             SEXP layer = VECTOR_ELT(op, 1);
             SEXP input = VECTOR_ELT(cache, 0);
