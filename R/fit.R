@@ -692,6 +692,9 @@ epoch_batches <- function(rows, batch_size, shuffle) {
 }
 
 step_is_finite <- function(result) {
+  if (isTRUE(.subset2(result, "finite"))) {
+    return(is.finite(result$loss))
+  }
   is.finite(result$loss) &&
     all(vapply(result$gradient, function(g) all(is.finite(g)), logical(1)))
 }

@@ -93,8 +93,7 @@ plan_maf <- function(bijector, size) {
 
 plan_batch_normalization <- function(bijector, size) {
   layer <- .subset2(bijector, "batchnorm")
-  if (!isTRUE(.subset2(bijector, "training")) ||
-      length(.subset2(layer, "axis")) != 1L ||
+  if (length(.subset2(layer, "axis")) != 1L ||
       !.subset2(layer, "axis") %in% c(-1L, 2L)) {
     plan_stop("unsupported")
   }
@@ -107,7 +106,8 @@ plan_batch_normalization <- function(bijector, size) {
   list(plan_operation_codes[["batch_normalization"]], layer, 2L,
        .subset2(layer, "momentum"), .subset2(layer, "epsilon"),
        .subset2(layer, "center"), .subset2(layer, "scale"),
-       log_det_multiplier(c(2L, size), 1L, 1L))
+       log_det_multiplier(c(2L, size), 1L, 1L),
+       isTRUE(.subset2(bijector, "training")))
 }
 
 plan_permute <- function(bijector, size) {
@@ -156,7 +156,34 @@ plan_loss_and_gradient <- function(plan, distribution, x, slots,
                     plan$count)
   gradient <- sum_shared_gradients(slots, backward$parameters, bookkeeping)
   names(gradient) <- bookkeeping$names
-  list(loss = loss, gradient = gradient)
+  # `finite`: the gradients are known to be finite (C checked them, and no
+  # two slots share an array, whose sum might overflow); see step_is_finite()
+  list(loss = loss, gradient = gradient,
+       finite = backward$finite && all(bookkeeping$first))
+}
+
+# distribution_log_prob() of a transformed distribution through a plan,
+# for a double matrix `value` of events (checked against the event shape
+# by the caller): the inverse pass in C, the base's log-density in R, as
+# the R path. NULL when the flow has no plan (or its networks and layers
+# are not built yet, or `value` has no rows): the R path then runs.
+plan_log_prob <- function(distribution, value) {
+  if (!compiled_plan_enabled() || length(dim(value)) != 2L ||
+      nrow(value) < 1L) {
+    return(NULL)
+  }
+  plan <- compile_plan(distribution, 0L)
+  if (!is.list(plan)) {
+    return(NULL)
+  }
+  pass <- .Call(C_plan_inverse, plan$operations, value)
+  if (is.integer(pass)) {
+    refusal <- bn_refusal_errors[[pass]]
+    abort_bijectors(refusal[["what"]], refusal[["message"]])
+  }
+  log_det <- if (plan$per_row) pass[[2L]] else pass[[2L]][[1L]]
+  distribution_log_prob(.subset2(distribution, "distribution"), pass[[1L]]) +
+    log_det
 }
 
 # The plan of a fit run, compiled on the first step at which every network

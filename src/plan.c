@@ -16,9 +16,9 @@
      MAF      list(1L, template, columns, shift_columns, log_scale_columns,
                    clip, clip_gradient, trained, workspace), the columns
                    0-based
-     batch normalization (training mode)
+     batch normalization
               list(2L, layer, axes, momentum, epsilon, center, scale,
-                   multiplier)
+                   multiplier, training)
      permute along the last axis
               list(3L, inverse_permutation, permutation)
      chain    list(4L, operations)
@@ -27,6 +27,7 @@
    each member's (a number is added to every row), and a nested chain's
    total added to its parent's. */
 
+#include <math.h>
 #include <string.h>
 #include "bijectors.h"
 #include "network.h"
@@ -51,7 +52,7 @@ static int op_kind(SEXP op)
     if (TYPEOF(kind) != INTSXP || XLENGTH(kind) != 1)
         Rf_error("internal error: a plan operation's kind must be an integer");
     int k = INTEGER(kind)[0];
-    static const R_xlen_t lengths[] = {0, 9, 8, 3, 2};
+    static const R_xlen_t lengths[] = {0, 9, 9, 3, 2};
     if (k < OP_MAF || k > OP_CHAIN || XLENGTH(op) != lengths[k])
         Rf_error("internal error: unknown plan operation %d", k);
     return k;
@@ -405,28 +406,59 @@ static SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
                          "needs its layer");
             SEXP pointer = PROTECT(layer_pointer(layer));
             SEXP dims = Rf_getAttrib(value, R_DimSymbol);
-            SEXP out = PROTECT(C_bn_inverse_training(
-                pointer, value, dims, VECTOR_ELT(op, 2), VECTOR_ELT(op, 3),
-                VECTOR_ELT(op, 4), VECTOR_ELT(op, 5), VECTOR_ELT(op, 6),
-                Rf_ScalarLogical(1)));
-            if (TYPEOF(out) == INTSXP) {
-                *refusal = out;
-                UNPROTECT(3);
-                return R_NilValue;
-            }
-            /* log-det times the event_ndims multiplier, as R does */
             double multiplier = scalar_double(VECTOR_ELT(op, 7), "multiplier");
-            SEXP log_det = PROTECT(Rf_ScalarReal(
-                REAL(VECTOR_ELT(out, 1))[0] * multiplier));
-            /* cache: the input, the batch mean and variance, the pointer */
+            SEXP x, log_det, mean, variance;
+            if (scalar_logical(VECTOR_ELT(op, 8), "training")) {
+                SEXP out = PROTECT(C_bn_inverse_training(
+                    pointer, value, dims, VECTOR_ELT(op, 2),
+                    VECTOR_ELT(op, 3), VECTOR_ELT(op, 4), VECTOR_ELT(op, 5),
+                    VECTOR_ELT(op, 6), Rf_ScalarLogical(1)));
+                if (TYPEOF(out) == INTSXP) {
+                    *refusal = out;
+                    UNPROTECT(3);
+                    return R_NilValue;
+                }
+                /* log-det times the event_ndims multiplier, as R does */
+                log_det = PROTECT(Rf_ScalarReal(
+                    REAL(VECTOR_ELT(out, 1))[0] * multiplier));
+                x = VECTOR_ELT(out, 0);
+                mean = VECTOR_ELT(out, 2);
+                variance = VECTOR_ELT(out, 3);
+            } else {
+                /* evaluation mode: the running statistics, copied (as
+                   bn_moving_statistics() does) for the backward pass */
+                SEXP direction = PROTECT(Rf_ScalarInteger(-1));
+                SEXP out = PROTECT(Rf_allocVector(VECSXP, 3));
+                SET_VECTOR_ELT(out, 0, C_bn_transform(
+                    pointer, value, dims, VECTOR_ELT(op, 2),
+                    VECTOR_ELT(op, 4), VECTOR_ELT(op, 5), VECTOR_ELT(op, 6),
+                    direction));
+                SEXP state = env_value(layer, "state");
+                if (TYPEOF(state) != VECSXP || XLENGTH(state) != 4)
+                    Rf_error("internal error: a batch-normalization layer "
+                             "without its state");
+                SET_VECTOR_ELT(out, 1, C_copy_double(VECTOR_ELT(state, 2)));
+                SET_VECTOR_ELT(out, 2, C_copy_double(VECTOR_ELT(state, 3)));
+                SEXP ildj = PROTECT(C_bn_inverse_log_det(
+                    pointer, R_NilValue, dims, VECTOR_ELT(op, 2),
+                    VECTOR_ELT(op, 4), VECTOR_ELT(op, 6)));
+                log_det = Rf_ScalarReal(multiplier * REAL(ildj)[0]);
+                UNPROTECT(3);
+                PROTECT(out);
+                PROTECT(log_det);
+                x = VECTOR_ELT(out, 0);
+                mean = VECTOR_ELT(out, 1);
+                variance = VECTOR_ELT(out, 2);
+            }
+            /* cache: the input, the statistics used, the pointer */
             SEXP cache = PROTECT(Rf_allocVector(VECSXP, 4));
             SET_VECTOR_ELT(cache, 0, value);
-            SET_VECTOR_ELT(cache, 1, VECTOR_ELT(out, 2));
-            SET_VECTOR_ELT(cache, 2, VECTOR_ELT(out, 3));
+            SET_VECTOR_ELT(cache, 1, mean);
+            SET_VECTOR_ELT(cache, 2, variance);
             SET_VECTOR_ELT(cache, 3, pointer);
             SET_VECTOR_ELT(caches, k, cache);
             add_log_det(acc, rows, log_det);
-            REPROTECT(value = VECTOR_ELT(out, 0), ipx);
+            REPROTECT(value = x, ipx);
             UNPROTECT(4);
             break;
         }
@@ -523,7 +555,7 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
             SEXP flags = PROTECT(Rf_allocVector(LGLSXP, 3));
             LOGICAL(flags)[0] = scalar_logical(VECTOR_ELT(op, 5), "center");
             LOGICAL(flags)[1] = scalar_logical(VECTOR_ELT(op, 6), "scale");
-            LOGICAL(flags)[2] = 1;
+            LOGICAL(flags)[2] = scalar_logical(VECTOR_ELT(op, 8), "training");
             SEXP pointer = PROTECT(layer_pointer(layer));
             SEXP out = PROTECT(C_bn_inverse_backward(
                 pointer, input, grad, Rf_getAttrib(input, R_DimSymbol),
@@ -561,7 +593,8 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
    backward pass of C_plan_inverse() whose result held `caches`. grad_x is
    dLoss/d(x) (like y), grad_rows dLoss/d(log-det) per row, grad_sum their
    sum; count the number of parameter gradients. Returns list(input =
-   dLoss/d(y), parameters = the gradients in slot order). */
+   dLoss/d(y), parameters = the gradients in slot order, finite = whether
+   they are all finite). */
 SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
                      SEXP grad_sum, SEXP count)
 {
@@ -586,12 +619,28 @@ SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
     if (used != 0)
         Rf_error("internal error: the plan counted %lld gradients too many",
                  (long long) used);
-    SEXP result = PROTECT(Rf_allocVector(VECSXP, 2));
-    SEXP names = PROTECT(Rf_allocVector(STRSXP, 2));
+    /* whether every gradient is finite, so that fit() need not ask R */
+    int finite = 1;
+    for (R_xlen_t j = 0; j < XLENGTH(gradients) && finite; j++) {
+        SEXP g = VECTOR_ELT(gradients, j);
+        if (TYPEOF(g) != REALSXP)
+            Rf_error("internal error: a gradient is not a double vector");
+        const double *p = REAL_RO(g);
+        R_xlen_t length = XLENGTH(g);
+        for (R_xlen_t i = 0; i < length; i++)
+            if (!isfinite(p[i])) {
+                finite = 0;
+                break;
+            }
+    }
+    SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+    SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
     SET_VECTOR_ELT(result, 0, input);
     SET_VECTOR_ELT(result, 1, gradients);
+    SET_VECTOR_ELT(result, 2, Rf_ScalarLogical(finite));
     SET_STRING_ELT(names, 0, Rf_mkChar("input"));
     SET_STRING_ELT(names, 1, Rf_mkChar("parameters"));
+    SET_STRING_ELT(names, 2, Rf_mkChar("finite"));
     Rf_setAttrib(result, R_NamesSymbol, names);
     UNPROTECT(5);
     return result;

@@ -53,17 +53,18 @@ fit_outcome <- function(compiled, make_flow, data, epochs = 3L,
        plan_steps = steps)
 }
 
-# How many steps of `expr` went through the plan.
-count_plan_steps <- function(expr) {
+# How many calls of the plan function `what` during `expr` ran the plan
+# (returned something other than NULL).
+count_plan_steps <- function(expr, what = "plan_loss_and_gradient") {
   counter <- new.env()
   counter$steps <- 0L
   suppressMessages(trace(
-    "plan_loss_and_gradient", where = asNamespace("bijectors"),
-    tracer = bquote(assign("steps", get("steps", envir = .(counter)) + 1L,
-                           envir = .(counter))),
-    print = FALSE))
-  on.exit(suppressMessages(untrace("plan_loss_and_gradient",
-                                   where = asNamespace("bijectors"))))
+    what, where = asNamespace("bijectors"), print = FALSE,
+    exit = bquote(if (!is.null(returnValue())) {
+      assign("steps", get("steps", envir = .(counter)) + 1L,
+             envir = .(counter))
+    })))
+  on.exit(suppressMessages(untrace(what, where = asNamespace("bijectors"))))
   expr
   counter$steps
 }
@@ -104,11 +105,18 @@ test_that("the flows of the plan compile, others do not", {
     tfd_multivariate_normal_diag(loc = c(0, 0)),
     tfb_chain(list(tfb_shift(c(1, 2)), tfb_permute(2:1))))
   expect_identical(bijectors:::compile_plan(shifted, 1L), "unsupported")
+  validated <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_masked_autoregressive_flow(
+      tfb_masked_autoregressive_default_template(c(4, 4)),
+      validate_args = TRUE))
+  invisible(validated$log_prob(plan_data(1, 10, 2)))
+  expect_identical(bijectors:::compile_plan(validated, 4L), "unsupported")
   evaluation <- tfd_transformed_distribution(
     tfd_multivariate_normal_diag(loc = c(0, 0)),
     tfb_batch_normalization(training = FALSE))
   invisible(evaluation$log_prob(plan_data(1, 10, 2)))
-  expect_identical(bijectors:::compile_plan(evaluation, 2L), "unsupported")
+  expect_false(bijectors:::compile_plan(evaluation, 2L)$per_row)
 })
 
 test_that("one loss and gradient through the plan is the R path's, bit for bit", {
@@ -126,7 +134,8 @@ test_that("one loss and gradient through the plan is the R path's, bit for bit",
       .subset2(copy, "bijector"))
     r_path <- bijectors:::loss_and_gradient_unchecked(
       copy, data, FALSE, copy_slots, bijectors:::slot_bookkeeping(copy_slots))
-    expect_identical(through_plan, r_path)
+    expect_true(through_plan$finite)
+    expect_identical(through_plan[c("loss", "gradient")], r_path)
     expect_identical(get_weights(.subset2(.subset2(flow, "bijector"),
                                           "bijectors")[[2L]]),
                      get_weights(.subset2(.subset2(copy, "bijector"),
@@ -177,6 +186,84 @@ test_that("fit() with the plan is identical: no batch normalization, clipping, p
       tfb_chain(list(tfb_batch_normalization(), tfb_permute(D:1),
                      tfb_batch_normalization())))
   }, data)
+})
+
+test_that("fit() with the plan is identical with evaluation-mode batch normalization", {
+  D <- 3L
+  expect_same_fit(function() {
+    set.seed(22)
+    tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = rep(0, D)),
+      tfb_chain(list(
+        tfb_masked_autoregressive_flow(
+          tfb_masked_autoregressive_default_template(c(6, 6))),
+        tfb_batch_normalization(training = FALSE),
+        tfb_permute(c(2L, 3L, 1L)))))
+  }, plan_data(23, 100, D))
+})
+
+# log_prob() and the running statistics it leaves, with the plan or not.
+log_prob_outcome <- function(compiled, flow, value) {
+  withr::local_options(bijectors.compiled_plan = compiled)
+  flow <- deep_copy(flow)
+  result <- tryCatch(flow$log_prob(value), error = function(e) {
+    list(class = class(e), message = conditionMessage(e))
+  })
+  list(result = result,
+       statistics = lapply(bijectors:::bijector_batchnorm_layers(
+         .subset2(flow, "bijector")), get_weights),
+       plan_steps = count_plan_steps(
+         evaluation_mode(flow)$log_prob(value[1:2, , drop = FALSE]),
+         "plan_log_prob"))
+}
+
+test_that("log_prob() through the plan is the R path's, bit for bit", {
+  for (activation in c("relu", "tanh")) {
+    for (D in c(2L, 3L, 8L)) {
+      flow <- plan_flow(24, D, activation = activation, blocks = 3L)
+      data <- plan_data(25, 70, D)
+      invisible(flow$log_prob(data))
+      value <- plan_data(26, 40, D)
+      dimnames(value) <- list(paste0("r", 1:40), paste0("c", seq_len(D)))
+      with_plan <- log_prob_outcome(TRUE, flow, value)
+      without <- log_prob_outcome(FALSE, flow, value)
+      expect_identical(with_plan[1:2], without[1:2])
+      expect_identical(c(with_plan$plan_steps, without$plan_steps), c(1L, 0L))
+      expect_true(is.numeric(with_plan$result))
+      expect_identical(names(with_plan$result), rownames(value))
+      # and it is a density: against the R path of a reference flow
+      expect_false(identical(with_plan$statistics,
+                             lapply(bijectors:::bijector_batchnorm_layers(
+                               .subset2(flow, "bijector")), get_weights)))
+      evaluated <- evaluation_mode(flow)
+      withr::with_options(list(bijectors.compiled_plan = TRUE), {
+        a <- evaluated$log_prob(value)
+      })
+      withr::with_options(list(bijectors.compiled_plan = FALSE), {
+        b <- evaluated$log_prob(value)
+      })
+      expect_identical(a, b)
+    }
+  }
+})
+
+test_that("log_prob() through the plan refuses what the R path refuses", {
+  flow <- plan_flow(27, 3)
+  invisible(flow$log_prob(plan_data(28, 30, 3)))
+  value <- plan_data(29, 10, 3)
+  value[3, 2] <- NaN
+  with_plan <- log_prob_outcome(TRUE, flow, value)
+  expect_identical(with_plan[1:2], log_prob_outcome(FALSE, flow, value)[1:2])
+  expect_true("bijectors_error_nonfinite" %in% with_plan$result$class)
+  # evaluation mode: NaN rows, as the R path gives them
+  evaluated <- evaluation_mode(flow)
+  a <- withr::with_options(list(bijectors.compiled_plan = TRUE),
+                           evaluated$log_prob(value))
+  b <- withr::with_options(list(bijectors.compiled_plan = FALSE),
+                           evaluated$log_prob(value))
+  expect_identical(a, b)
+  expect_true(is.nan(a[[3L]]))
+  expect_true(all(is.finite(a[-3L])))
 })
 
 test_that("a flow the plan does not know trains as before", {
