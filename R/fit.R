@@ -511,6 +511,10 @@ fit_step_update <- function(run, batch) {
     run$adam_arguments <- adam_arguments(run$slots)
     run$gamma_slots <- vapply(run$layers, gamma_slot_position, integer(1),
                               slots = run$slots)
+    # each gamma's Adam arguments, for the previews of every step
+    run$gamma_arguments <- lapply(run$gamma_slots, function(k) {
+      if (!is.na(k)) lapply(run$adam_arguments, `[`, k)
+    })
   }
   list(loss = result$loss, gradient = result$gradient,
        gammas = constrained_gammas(run, result$gradient))
@@ -553,7 +557,7 @@ constrained_gammas <- function(run, gradient) {
     k <- run$gamma_slots[[j]]
     gamma <- if (!is.na(k)) {
       adam_step(run$slots[k], gradient[k], run$settings$learning_rate,
-                arguments = lapply(run$adam_arguments, `[`, k),
+                arguments = run$gamma_arguments[[j]],
                 preview = TRUE)[[1L]]
     }
     if (is.null(gamma)) {
