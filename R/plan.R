@@ -14,6 +14,14 @@
 plan_operation_codes <- c(maf = 1L, batch_normalization = 2L, permute = 3L,
                           chain = 4L)
 
+# The networks' workspace of the plans log_prob() compiles on each call:
+# one for all their MAF operations (an inverse pass alone keeps nothing
+# from one operation to the next), kept for the session so that a call
+# does not allocate the networks' hidden outputs anew. A fit's plan gives
+# each MAF its own, which holds the inverse pass's values for the backward
+# pass.
+plan_shared_workspace <- new.env(parent = emptyenv())
+
 # Whether fit() may compile plans (the option, default TRUE).
 compiled_plan_enabled <- function() {
   !isFALSE(getOption("bijectors.compiled_plan", TRUE))
@@ -24,7 +32,9 @@ compiled_plan_enabled <- function() {
 # network or layer does not exist yet (a plan can be compiled after the
 # first step), or "unsupported" for anything the plan does not know.
 # `count` is the number of parameter slots (fit()'s all_slots).
-compile_plan <- function(distribution, count) {
+# `workspace`: NULL for one workspace per MAF operation (what a backward
+# pass needs), or an environment that all of them share.
+compile_plan <- function(distribution, count, workspace = NULL) {
   base <- .subset2(distribution, "distribution")
   event_shape <- .subset2(distribution, "event_shape")
   if (!identical(class(base)[[1L]], "tfd_multivariate_normal_diag") ||
@@ -33,7 +43,8 @@ compile_plan <- function(distribution, count) {
   }
   size <- as.integer(event_shape)
   compiled <- tryCatch(
-    list(plan_operation(.subset2(distribution, "bijector"), size)),
+    list(plan_operation(.subset2(distribution, "bijector"), size,
+                        workspace)),
     bijectors_plan_unbuilt = function(condition) "unbuilt",
     bijectors_plan_unsupported = function(condition) "unsupported")
   if (is.character(compiled)) {
@@ -50,7 +61,7 @@ plan_stop <- function(what) {
 
 # One member as an operation, for events of `size` values (every kind the
 # plan knows keeps the event size).
-plan_operation <- function(bijector, size) {
+plan_operation <- function(bijector, size, workspace) {
   kind <- class(bijector)[[1L]]
   if (isTRUE(.subset2(bijector, "validate_args"))) {
     plan_stop("unsupported")
@@ -58,15 +69,16 @@ plan_operation <- function(bijector, size) {
   switch(kind,
     tfb_chain = list(
       plan_operation_codes[["chain"]],
-      lapply(.subset2(bijector, "bijectors"), plan_operation, size = size)),
-    tfb_masked_autoregressive_flow = plan_maf(bijector, size),
+      lapply(.subset2(bijector, "bijectors"), plan_operation, size = size,
+             workspace = workspace)),
+    tfb_masked_autoregressive_flow = plan_maf(bijector, size, workspace),
     tfb_batch_normalization = plan_batch_normalization(bijector, size),
     tfb_permute = plan_permute(bijector, size),
     plan_stop("unsupported")
   )
 }
 
-plan_maf <- function(bijector, size) {
+plan_maf <- function(bijector, size, workspace) {
   fn <- .subset2(bijector, "shift_and_log_scale_fn")
   if (!is_template(fn) ||
       !identical(class(fn)[[1L]], "tfb_masked_autoregressive_template") ||
@@ -88,7 +100,8 @@ plan_maf <- function(bijector, size) {
        as.integer(conditioned$log_scale_columns) - 1L,
        as.double(conditioned$clip),
        isTRUE(.subset2(fn, "log_scale_clip_gradient")),
-       template_trained_slots(fn, layers), new.env(parent = emptyenv()))
+       template_trained_slots(fn, layers),
+       workspace %||% new.env(parent = emptyenv()))
 }
 
 plan_batch_normalization <- function(bijector, size) {
@@ -172,7 +185,7 @@ plan_log_prob <- function(distribution, value) {
       nrow(value) < 1L) {
     return(NULL)
   }
-  plan <- compile_plan(distribution, 0L)
+  plan <- compile_plan(distribution, 0L, plan_shared_workspace)
   if (!is.list(plan)) {
     return(NULL)
   }
