@@ -106,6 +106,13 @@ generics::fit
 #' (see the examples). The history records the steps and rows of the last
 #' complete epoch.
 #'
+#' **Speed.** A flow made only of masked autoregressive flows with the
+#' default template, batch normalization, permutations and chains of them
+#' is compiled once per `fit()` into a plan that runs each step's passes in
+#' C (`log_prob()` uses one too); the numbers are identical to those of the
+#' step by step R path, which other flows take and which
+#' `options(bijectors.compiled_plan = FALSE)` forces.
+#'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
 #' [evaluation_mode()], as in `vignette("flow-training", package =
