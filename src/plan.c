@@ -273,6 +273,9 @@ static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
                          SEXP gradients, R_xlen_t *used)
 {
     SEXP dim = Rf_getAttrib(input, R_DimSymbol);
+    if (TYPEOF(input) != REALSXP || TYPEOF(dim) != INTSXP ||
+        XLENGTH(dim) != 2)
+        Rf_error("internal error: a MAF cache must be a double matrix");
     R_xlen_t n = INTEGER(dim)[0], d = INTEGER(dim)[1];
     if (TYPEOF(grad) != REALSXP || XLENGTH(grad) != n * d)
         Rf_error("internal error: a MAF gradient has the wrong length");
@@ -391,6 +394,9 @@ static SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
         switch (op_kind(op)) {
         case OP_MAF: {
             SEXP dim = Rf_getAttrib(value, R_DimSymbol);
+            if (TYPEOF(value) != REALSXP || TYPEOF(dim) != INTSXP ||
+                XLENGTH(dim) != 2 || INTEGER(dim)[0] != rows)
+                Rf_error("internal error: a MAF needs a double matrix");
             SEXP out = PROTECT(maf_inverse(op, value, rows, INTEGER(dim)[1],
                                            acc));
             /* cache: the input (the rest is in the workspace) */
