@@ -185,7 +185,7 @@ plan_log_prob <- function(distribution, value) {
       nrow(value) < 1L) {
     return(NULL)
   }
-  plan <- compile_plan(distribution, 0L, plan_shared_workspace)
+  plan <- cached_log_prob_plan(distribution)
   if (!is.list(plan)) {
     return(NULL)
   }
@@ -197,6 +197,26 @@ plan_log_prob <- function(distribution, value) {
   log_det <- if (plan$per_row) pass[[2L]] else pass[[2L]][[1L]]
   distribution_log_prob(.subset2(distribution, "distribution"), pass[[1L]]) +
     log_det
+}
+
+# The log_prob() plan of `distribution`: the one compiled for it last
+# time when it was the last distribution asked (the same environment),
+# otherwise compiled now, and kept when compiled. A plan depends only on
+# the distribution's structure, which does not change once its networks and
+# layers are built (the arrays are read at each call), so it stays valid;
+# the cost is that the last distribution stays referenced here until
+# another one replaces it.
+cached_log_prob_plan <- function(distribution) {
+  cache <- plan_shared_workspace
+  if (identical(cache$distribution, distribution)) {
+    return(cache$plan)
+  }
+  plan <- compile_plan(distribution, 0L, cache)
+  if (is.list(plan)) {
+    cache$distribution <- distribution
+    cache$plan <- plan
+  }
+  plan
 }
 
 # The plan of a fit run, compiled on the first step at which every network

@@ -247,6 +247,31 @@ test_that("log_prob() through the plan is the R path's, bit for bit", {
   }
 })
 
+test_that("log_prob()'s cached plan follows parameter changes", {
+  flow <- plan_flow(30, 3)
+  data <- plan_data(31, 30, 3)
+  invisible(flow$log_prob(data))
+  evaluated <- evaluation_mode(flow)
+  log_probs <- function(compiled) {
+    withr::local_options(bijectors.compiled_plan = compiled)
+    first <- evaluated$log_prob(data)
+    p <- trainable_parameters(evaluated)
+    p[[1L]] <- p[[1L]] * 1.5
+    trainable_parameters(evaluated) <- p
+    second <- evaluated$log_prob(data)
+    p[[1L]] <- p[[1L]] / 1.5
+    trainable_parameters(evaluated) <- p
+    list(first, second)
+  }
+  with_plan <- log_probs(TRUE)
+  expect_identical(with_plan, log_probs(FALSE))
+  expect_false(identical(with_plan[[1L]], with_plan[[2L]]))
+  # the second call of a distribution reuses its plan
+  withr::local_options(bijectors.compiled_plan = TRUE)
+  invisible(evaluated$log_prob(data))
+  expect_identical(bijectors:::plan_shared_workspace$distribution, evaluated)
+})
+
 test_that("log_prob() through the plan refuses what the R path refuses", {
   flow <- plan_flow(27, 3)
   invisible(flow$log_prob(plan_data(28, 30, 3)))
