@@ -106,6 +106,13 @@ generics::fit
 #' (see the examples). The history records the steps and rows of the last
 #' complete epoch.
 #'
+#' **Speed.** A flow made only of masked autoregressive flows with the
+#' default template, batch normalization, permutations and chains of them
+#' is compiled once per `fit()` into a plan that runs each step's passes in
+#' C (`log_prob()` uses one too); the numbers are identical to those of the
+#' step by step R path, which other flows take and which
+#' `options(bijectors.compiled_plan = FALSE)` forces.
+#'
 #' After training a flow with batch normalization, call
 #' [recompute_batch_statistics()] on the training set and evaluate with
 #' [evaluation_mode()], as in `vignette("flow-training", package =
@@ -379,6 +386,8 @@ new_fit_run <- function(object, data, settings) {
   run$all_bookkeeping <- slot_bookkeeping(run$all_slots)
   run$slots <- NULL
   run$adam_arguments <- NULL
+  # the compiled plan (R/plan.R): NULL until compiled, FALSE for none
+  run$plan <- if (compiled_plan_enabled()) NULL else FALSE
   if (is.environment(data$training)) {
     # From a generator, the rows and steps of an epoch are known once it
     # has ended (unless steps_per_epoch fixes the steps).
@@ -483,9 +492,15 @@ fit_step <- function(run, batch) {
 
 fit_step_update <- function(run, batch) {
   object <- run$object
+  plan <- fit_plan(run)
   result <- tryCatch(
-    loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots,
-                                run$all_bookkeeping),
+    if (is.null(plan)) {
+      loss_and_gradient_unchecked(object, batch, FALSE, run$all_slots,
+                                  run$all_bookkeeping)
+    } else {
+      plan_loss_and_gradient(plan, object, batch, run$all_slots,
+                             run$all_bookkeeping)
+    },
     bijectors_error_nonfinite = function(condition) {
       diverged_inside(condition, batch, run)
     },
@@ -503,6 +518,10 @@ fit_step_update <- function(run, batch) {
     run$adam_arguments <- adam_arguments(run$slots)
     run$gamma_slots <- vapply(run$layers, gamma_slot_position, integer(1),
                               slots = run$slots)
+    # each gamma's Adam arguments, for the previews of every step
+    run$gamma_arguments <- lapply(run$gamma_slots, function(k) {
+      if (!is.na(k)) lapply(run$adam_arguments, `[`, k)
+    })
   }
   list(loss = result$loss, gradient = result$gradient,
        gammas = constrained_gammas(run, result$gradient))
@@ -545,7 +564,7 @@ constrained_gammas <- function(run, gradient) {
     k <- run$gamma_slots[[j]]
     gamma <- if (!is.na(k)) {
       adam_step(run$slots[k], gradient[k], run$settings$learning_rate,
-                arguments = lapply(run$adam_arguments, `[`, k),
+                arguments = run$gamma_arguments[[j]],
                 preview = TRUE)[[1L]]
     }
     if (is.null(gamma)) {
@@ -684,6 +703,9 @@ epoch_batches <- function(rows, batch_size, shuffle) {
 }
 
 step_is_finite <- function(result) {
+  if (isTRUE(.subset2(result, "finite"))) {
+    return(is.finite(result$loss))
+  }
   is.finite(result$loss) &&
     all(vapply(result$gradient, function(g) all(is.finite(g)), logical(1)))
 }

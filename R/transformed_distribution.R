@@ -239,6 +239,13 @@ distribution_log_prob.tfd_transformed_distribution <- function(distribution,
   # The bijector checks `value` against the event sizes its members know
   # before any of them runs (see check_event_constraints()).
   lift <- .subset2(distribution, "event_rank_lift") %||% 0L
+  # a flow of the kinds a compiled plan knows runs in C (R/plan.R)
+  if (lift == 0L && event_ndims == 1L) {
+    through_plan <- plan_log_prob(distribution, value)
+    if (!is.null(through_plan)) {
+      return(through_plan)
+    }
+  }
   inverse <- bijector_inverse_and_log_det(
     bijector, lift_event_rank(value, lift), event_ndims + lift)
   log_det <- inverse$log_det

@@ -23,10 +23,8 @@ static double clip_value(double v, double lo, double hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* out: n x d copy of `in` with the transformed columns replaced.
-   columns[k], shift_column[k], log_scale_column[k] are 0-based; a NULL
-   shift_column means no shift, a NULL log_scale_column no scaling. */
-static void affine_columns(const double *in, R_xlen_t n, R_xlen_t d,
+/* See affine_coupling.h. */
+void affine_columns(const double *in, R_xlen_t n, R_xlen_t d,
                            const double *params, R_xlen_t n_columns,
                            const int *columns, const int *shift_column,
                            const int *log_scale_column, double clip_min,

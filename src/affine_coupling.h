@@ -29,6 +29,17 @@ affine_layout check_affine_layout(SEXP input, SEXP params, SEXP columns,
                                   SEXP shift_columns, SEXP log_scale_columns,
                                   SEXP clip);
 
+/* One affine step: out (n x d) is a copy of `in` with the transformed
+   columns replaced, log_det (n) each row's log-det. columns[k],
+   shift_column[k], log_scale_column[k] are 0-based; a NULL shift_column
+   means no shift, a NULL log_scale_column no scaling. */
+void affine_columns(const double *in, R_xlen_t n, R_xlen_t d,
+                    const double *params, R_xlen_t n_columns,
+                    const int *columns, const int *shift_column,
+                    const int *log_scale_column, double clip_min,
+                    double clip_max, int direction, double *out,
+                    double *log_det);
+
 /* The reverse pass of one affine step: from grad_out (n x d, dLoss/d(out))
    and grad_log_det (n, dLoss/d(log-det of each row)) writes grad_in (n x d,
    dLoss/d(in) through the affine map alone) and grad_params (n x n_params,

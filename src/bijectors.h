@@ -132,4 +132,10 @@ SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
                                SEXP reverse, SEXP noise, SEXP grad_output,
                                SEXP grad_log_det);
 
+/* src/plan.c: a flow's inverse pass and backward pass, compiled by
+   R/plan.R */
+SEXP C_plan_inverse(SEXP plan, SEXP y);
+SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
+                     SEXP grad_sum, SEXP count);
+
 #endif

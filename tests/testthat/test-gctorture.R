@@ -425,6 +425,41 @@ test_that("the matrix product's entry points survive gctorture", {
   expect_identical(set_back, "bijectors")
 })
 
+test_that("the compiled plan's entry points survive gctorture", {
+  skip_on_cran()
+  # MAF, training and evaluation batch normalization, permute, a nested
+  # chain: a loss and gradient through a fit's plan (C_plan_inverse, then
+  # C_plan_backward), and a log_prob() through a plan, with the running
+  # statistics they move.
+  setup <- function() {
+    flow <- tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0)),
+      tfb_chain(list(
+        tfb_masked_autoregressive_flow(
+          tfb_masked_autoregressive_default_template(c(3, 3))),
+        tfb_batch_normalization(),
+        tfb_chain(list(tfb_permute(2:1),
+                       tfb_batch_normalization(training = FALSE))))))
+    y <- matrix(c(0.1, -0.4, 0.7, 1.2, -0.3, 0.5, 0.2, -1), 4, 2)
+    invisible(flow$log_prob(y))
+    list(flow = flow, y = y)
+  }
+  call <- function(f) {
+    ns <- asNamespace("bijectors")
+    slots <- ns$bijector_parameter_slots(f$flow$bijector)
+    plan <- ns$compile_plan(f$flow, length(slots))
+    list(ns$plan_loss_and_gradient(plan, f$flow, f$y, slots,
+                                   ns$slot_bookkeeping(slots)),
+         ns$plan_log_prob(f$flow, f$y))
+  }
+  statistics <- function(f) {
+    lapply(bijectors:::bijector_batchnorm_layers(f$flow$bijector),
+           get_weights)
+  }
+  out <- expect_torture_identical(setup, call, statistics)
+  expect_true(is.numeric(out$expected[[2L]]))
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -445,7 +480,8 @@ test_that("every registered entry point is covered above", {
     "C_ffjord_network_derivative", "C_ffjord_network_solve",
     "C_ffjord_network_backward",
     "C_conv_network_forward", "C_conv_network_backward",
-    "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate"
+    "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate",
+    "C_plan_inverse", "C_plan_backward"
   )
   expect_setequal(registered, covered)
 })
