@@ -409,7 +409,8 @@ test_that("the matrix product's entry points survive gctorture", {
   torture_calls(list(
     product(0L, c("N", "N"), A, B), product(2L, c("N", "N"), A, B),
     product(1L, c("N", "N"), A, B), product(0L, c("T", "T"), t(A), t(B)),
-    list("C_gemm_kernel"), list("C_gemm_backend", NULL)))
+    list("C_gemm_kernel"), list("C_gemm_backend", NULL),
+    list("C_gemm_threads", NULL)))
   # the calibration and a change of backend have no value to compare (a
   # timing decides the first), so they only have to survive
   old <- options(bijectors.gemm = "auto")
@@ -423,6 +424,19 @@ test_that("the matrix product's entry points survive gctorture", {
   gctorture(FALSE)
   expect_true(chosen %in% c("bijectors", "blas"))
   expect_identical(set_back, "bijectors")
+})
+
+test_that("the vector functions' test entry survives gctorture", {
+  skip_on_cran()
+  x <- c(-800, -1, -1e-300, 0, 0.5, 3, 700, NaN, Inf)
+  calls <- list()
+  for (name in c("exp", "expm1", "log", "log1p", "tanh")) {
+    for (path in c("portable", "simd", "scalar", "auto")) {
+      calls[[length(calls) + 1L]] <- list("C_vector_math_test", name, x,
+                                          path)
+    }
+  }
+  torture_calls(calls)
 })
 
 test_that("the compiled plan's entry points survive gctorture", {
@@ -481,6 +495,7 @@ test_that("every registered entry point is covered above", {
     "C_ffjord_network_backward",
     "C_conv_network_forward", "C_conv_network_backward",
     "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate",
+    "C_gemm_threads", "C_vector_math_test",
     "C_plan_inverse", "C_plan_backward"
   )
   expect_setequal(registered, covered)
