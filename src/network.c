@@ -15,6 +15,7 @@
 #include <string.h>
 #include "network.h"
 #include "gemm.h"
+#include "vector_math.h"
 
 /* Activation codes, shared with R/network.R (network_activations). */
 enum {
@@ -28,6 +29,10 @@ enum {
 };
 
 /* ---- kernels ------------------------------------------------------------ */
+
+/* Activations go through the array functions of vector_math.h in blocks
+   of this many values (a stack buffer of 2 kB that stays in L1). */
+#define ACTIVATION_BLOCK 256
 
 /* out[, j] = activation(out[, j] + bias[j]) for an n x units matrix. */
 void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
@@ -47,31 +52,66 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
             }
             break;
         case ACTIVATION_TANH:
-            for (R_xlen_t i = 0; i < n; i++)
-                column[i] = tanh(column[i] + b);
+            /* bias added in place, then tanh over each block in place */
+            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                    ACTIVATION_BLOCK;
+                double *c = column + i0;
+                for (R_xlen_t i = 0; i < len; i++)
+                    c[i] += b;
+                bj_tanh_array(c, c, len);
+            }
             break;
         case ACTIVATION_SIGMOID:
-            for (R_xlen_t i = 0; i < n; i++) {
-                double v = column[i] + b;
-                /* exp() of a non-positive number only: no overflow */
-                if (v >= 0) {
-                    column[i] = 1.0 / (1.0 + exp(-v));
-                } else {
-                    double e = exp(v);
-                    column[i] = e / (1.0 + e);
+            /* exp() of -|v| only: no overflow; 1 / (1 + e) for v >= 0,
+               e / (1 + e) below */
+            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                    ACTIVATION_BLOCK;
+                double *c = column + i0;
+                double e[ACTIVATION_BLOCK];
+                for (R_xlen_t i = 0; i < len; i++)
+                    e[i] = -fabs(c[i] + b);
+                bj_exp_array(e, e, len);
+                for (R_xlen_t i = 0; i < len; i++) {
+                    double v = c[i] + b;
+                    c[i] = v >= 0 ? 1.0 / (1.0 + e[i]) : e[i] / (1.0 + e[i]);
                 }
             }
             break;
         case ACTIVATION_ELU:
-            for (R_xlen_t i = 0; i < n; i++) {
-                double v = column[i] + b;
-                column[i] = v > 0 ? v : expm1(v);
+            /* expm1() of min(v, 0) only (NaN stays NaN) */
+            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                    ACTIVATION_BLOCK;
+                double *c = column + i0;
+                double e[ACTIVATION_BLOCK];
+                for (R_xlen_t i = 0; i < len; i++) {
+                    double v = c[i] + b;
+                    c[i] = v;
+                    e[i] = v > 0 ? 0.0 : v;
+                }
+                bj_expm1_array(e, e, len);
+                for (R_xlen_t i = 0; i < len; i++)
+                    c[i] = c[i] > 0 ? c[i] : e[i];
             }
             break;
         case ACTIVATION_SOFTPLUS:
-            for (R_xlen_t i = 0; i < n; i++) {
-                double v = column[i] + b;
-                column[i] = (v > 0 ? v : 0.0) + log1p(exp(-fabs(v)));
+            /* max(v, 0) + log1p(exp(-|v|)) */
+            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                    ACTIVATION_BLOCK;
+                double *c = column + i0;
+                double e[ACTIVATION_BLOCK];
+                for (R_xlen_t i = 0; i < len; i++) {
+                    double v = c[i] + b;
+                    c[i] = v;
+                    e[i] = -fabs(v);
+                }
+                bj_exp_array(e, e, len);
+                bj_log1p_array(e, e, len);
+                for (R_xlen_t i = 0; i < len; i++)
+                    c[i] = (c[i] > 0 ? c[i] : 0.0) + e[i];
             }
             break;
         default:                /* linear */

@@ -154,3 +154,32 @@ test_that("the test entry checks its arguments", {
   expect_error(.Call(bijectors:::C_vector_math_test, "exp", 1L, "auto"),
                "`x` must be a double vector")
 })
+
+test_that("the networks' activations use them, accurately", {
+  skip_if_not_installed("Rmpfr")
+  # a 1 -> 1 dense layer with kernel 1 and bias 0: the activation itself
+  act <- function(x, name) {
+    out <- .Call(bijectors:::C_mlp_forward, matrix(x, ncol = 1),
+                 as.double(length(x)), 0, list(matrix(1, 1, 1)), list(0),
+                 bijectors:::network_activations[[name]], FALSE)
+    as.vector(out)
+  }
+  x <- c(runif(3000, -30, 30), runif(2000, -1, 1),
+         2^seq(-1074, 5, length.out = 300), -2^seq(-1074, 5, length.out = 300))
+  m <- Rmpfr::mpfr(x, 200)
+  y <- act(x, "tanh")
+  expect_identical(y, vm("tanh", x))
+  errors <- vm_ulps(y, tanh(m))
+  expect_lte(max(errors, na.rm = TRUE), 2)
+  # the others: a few roundings of their formulas on top of these
+  refs <- list(sigmoid = 1 / (1 + exp(-m)),
+               elu = ifelse(x > 0, 1, 0) * m + ifelse(x > 0, 0, 1) * expm1(m),
+               softplus = log1p(exp(m)))
+  for (name in names(refs)) {
+    e <- Rmpfr::asNumeric(refs[[name]])
+    normal <- abs(e) >= 2^-1022
+    errors <- vm_ulps(act(x, name)[normal], refs[[name]][normal])
+    expect(max(errors, na.rm = TRUE) <= 4,
+           sprintf("%s: %.3f ulps", name, max(errors, na.rm = TRUE)))
+  }
+})
