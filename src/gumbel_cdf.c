@@ -77,25 +77,31 @@ static inline double gumbel_log_minus_log(double y)
 
 /* gumbel_log_minus_log() over a block: the first logs (of y, or of e y
    next to 1/e), then the second (of -log(y), or of 1 + u with u =
-   -log(e y)), each one call. */
+   -log(e y)), each one call. The y next to 1/e are listed (without a
+   branch) and their steps done over the list. */
 static void gumbel_log_minus_log_block(const double *y, double *out, int n)
 {
     double a[ELEMENTWISE_BLOCK], t[ELEMENTWISE_BLOCK];
-    for (int i = 0; i < n; i++)
-        a[i] = gumbel_near_one_over_e(y[i]) ? E_HIGH * y[i] : y[i];
-    bj_log_array(a, t, n);
+    int near[ELEMENTWISE_BLOCK], m = 0;
     for (int i = 0; i < n; i++) {
-        if (gumbel_near_one_over_e(y[i])) {
-            t[i] = gumbel_minus_log_ey(y[i], t[i]);   /* u */
-            a[i] = 1.0 + t[i];
-        } else {
-            a[i] = -t[i];
-        }
+        int flag = gumbel_near_one_over_e(y[i]);
+        near[m] = i;
+        m += flag;
+        a[i] = flag ? E_HIGH * y[i] : y[i];
+    }
+    bj_log_array(a, t, n);
+    for (int i = 0; i < n; i++)
+        a[i] = -t[i];
+    for (int j = 0; j < m; j++) {
+        int i = near[j];
+        t[i] = gumbel_minus_log_ey(y[i], t[i]);   /* u */
+        a[i] = 1.0 + t[i];
     }
     bj_log_array(a, out, n);
-    for (int i = 0; i < n; i++)
-        if (gumbel_near_one_over_e(y[i]))
-            out[i] = log1p_by_log_finish(t[i], a[i], out[i]);
+    for (int j = 0; j < m; j++) {
+        int i = near[j];
+        out[i] = log1p_by_log_finish(t[i], a[i], out[i]);
+    }
 }
 
 static inline double gumbel_cdf_forward(double x, const double *p)
