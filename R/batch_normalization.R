@@ -183,6 +183,17 @@ bn_pointer <- function(layer) {
 # Checks an input against the layer and returns what the kernels need.
 # Builds nothing: callers build only once every check has passed.
 bn_input <- function(layer, y, arg) {
+  # the common case in one step: a double matrix with one feature axis, for
+  # a layer built for it (tiny training batches are dominated by these
+  # checks)
+  dims <- dim(y)
+  if (length(dims) == 2L && is.double(y) && !is.object(y)) {
+    axis <- .subset2(layer, "axis")
+    if (length(axis) == 1L && (axis == -1L || axis == 2L) &&
+        identical(dims[[2L]], .subset2(layer, "feature_shape"))) {
+      return(list(y = y, dims = dims, axes = 2L, feature_shape = dims[[2L]]))
+    }
+  }
   y <- as_input_array(y, arg)
   dims <- input_dims(y)
   axes <- resolve_axes(.subset2(layer, "axis"), length(dims), arg)
@@ -343,6 +354,12 @@ positive_gamma_constraint <- function(gamma) {
 
 #' @export
 bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
+  if (.subset2(bijector, "training")) {
+    # bn_inverse() without the log-det, one call shorter
+    layer <- .subset2(bijector, "batchnorm")
+    return(bn_inverse_training(bijector, layer, bn_input(layer, y, "y"),
+                               FALSE))
+  }
   bn_inverse(bijector, y, with_log_det = FALSE)
 }
 

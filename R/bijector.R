@@ -41,10 +41,10 @@ object_method.bijector <- function(x, name) {
     # the bodies of tfb_forward() and tfb_inverse(), one call shorter:
     # these are the methods users call in loops
     forward = function(x, name = "forward") {
-      with_statistics_rollback(bijector, bijector_forward(bijector, x))
+      apply_forward(bijector, x)
     },
     inverse = function(y, name = "inverse") {
-      with_statistics_rollback(bijector, bijector_inverse(bijector, y))
+      apply_inverse(bijector, y)
     },
     forward_log_det_jacobian = function(x, event_ndims,
                                         name = "forward_log_det_jacobian") {
@@ -153,7 +153,7 @@ tfb_forward <- function(bijector, x, name = "forward") {
   if (!inherits(bijector, "bijector")) {
     check_bijector(bijector)
   }
-  with_statistics_rollback(bijector, bijector_forward(bijector, x))
+  apply_forward(bijector, x)
 }
 
 #' @rdname tfb_forward
@@ -162,7 +162,28 @@ tfb_inverse <- function(bijector, y, name = "inverse") {
   if (!inherits(bijector, "bijector")) {
     check_bijector(bijector)
   }
-  with_statistics_rollback(bijector, bijector_inverse(bijector, y))
+  apply_inverse(bijector, y)
+}
+
+# The maps as a transaction on the running statistics they may move; most
+# bijectors have none at risk, and then the map is called directly (these
+# run once per call of the methods users put in loops).
+apply_forward <- function(bijector, x) {
+  layers <- statistics_at_risk(bijector)
+  if (length(layers) == 0L) {
+    return(bijector_forward(bijector, x))
+  }
+  with_statistics_rollback(bijector, bijector_forward(bijector, x),
+                           layers = layers)
+}
+
+apply_inverse <- function(bijector, y) {
+  layers <- statistics_at_risk(bijector)
+  if (length(layers) == 0L) {
+    return(bijector_inverse(bijector, y))
+  }
+  with_statistics_rollback(bijector, bijector_inverse(bijector, y),
+                           layers = layers)
 }
 
 #' Log-determinant of a bijector's Jacobian

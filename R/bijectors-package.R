@@ -24,6 +24,14 @@
 #' every [fit()]. The two differ only in the last bits of the results
 #' (another summation order).
 #'
+#' `options(bijectors.threads = )` (default 1) lets the package's own
+#' product cut each large enough product (about 200,000 multiply-adds or
+#' more) between that many threads, at most the number of processors, when
+#' the package was built with OpenMP. The results are the same bits with
+#' any number of threads: each element is computed by the same operations
+#' in the same order. It is read when the package is loaded and at the start
+#' of every [fit()].
+#'
 #' @seealso [tfb_batch_normalization()], [layer_batch_normalization()],
 #'   `vignette("batch-normalization", package = "bijectors")`
 #' @keywords internal

@@ -5,6 +5,7 @@
 gemm_modes <- c("auto", "bijectors", "blas")
 gemm_state <- new.env(parent = emptyenv())
 gemm_state$option <- "bijectors"
+gemm_state$threads <- 1L
 
 # Sets the C side's choice from the option when the option changed; returns
 # the choice in force ("auto" until the first product decides). An unset
@@ -16,10 +17,21 @@ gemm_apply_option <- function() {
     stop("`options(bijectors.gemm = )` must be one of \"auto\", ",
          "\"bijectors\" or \"blas\"", call. = FALSE)
   }
+  threads <- getOption("bijectors.threads", 1L)
+  if (!is.numeric(threads) || length(threads) != 1L || is.na(threads) ||
+      threads < 1 || threads != round(threads)) {
+    stop("`options(bijectors.threads = )` must be a whole number >= 1",
+         call. = FALSE)
+  }
   # "auto" keeps the decision already timed in this session
   if (!identical(mode, gemm_state$option)) {
     .Call(C_gemm_backend, mode)
     gemm_state$option <- mode
+  }
+  threads <- as.integer(min(threads, .Machine$integer.max))
+  if (!identical(threads, gemm_state$threads)) {
+    .Call(C_gemm_threads, threads)
+    gemm_state$threads <- threads
   }
   invisible(.Call(C_gemm_backend, NULL))
 }

@@ -148,13 +148,16 @@ print.bijectors_summary <- function(x, ...) {
 # generic lookup.
 #' @export
 `$.bijector` <- function(x, name) {
-  if (!is.character(name) || length(name) != 1L || is.na(name)) {
+  if (!is.character(name)) {
     return(object_get(x, name))
   }
-  # switch() matches a string faster than %in% (bijector_methods)
+  # the two maps users call in loops are built here, one call shorter
+  bijector <- x
   switch(name,
-    forward = , inverse = , forward_log_det_jacobian = ,
-    inverse_log_det_jacobian = , forward_event_shape = ,
+    inverse = function(y, name = "inverse") apply_inverse(bijector, y),
+    forward = function(x, name = "forward") apply_forward(bijector, x),
+    forward_log_det_jacobian = , inverse_log_det_jacobian = ,
+    forward_event_shape = ,
     inverse_event_shape = object_method.bijector(x, name),
     object_get(x, name))
 }

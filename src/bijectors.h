@@ -19,7 +19,9 @@ SEXP owned_double_element(SEXP container, R_xlen_t index);
 SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
                  SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
+SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path);
 SEXP C_gemm_backend(SEXP mode);
+SEXP C_gemm_threads(SEXP threads);
 SEXP C_gemm_calibrate(void);
 SEXP C_copy_double(SEXP x);
 SEXP C_all_finite(SEXP x);

@@ -84,13 +84,8 @@ SEXP C_cholesky_to_inv_cholesky_backward(SEXP input, SEXP output,
                     2.0 * grad_Z[i + n * (R_xlen_t) j] : 0.0;
             }
         }
-        matrix_product(Z, 1, grad_Z, 0, n, scratch);
-        matrix_product(scratch, 0, Z, 1, n, grad_M);
+        lower_inverse_backward(Z, grad_Z, n, scratch, grad_M);
         for (int j = 0; j < n; j++) {
-            for (int i = 0; i < n; i++) {
-                grad_M[i + n * (R_xlen_t) j] = i >= j ?
-                    -grad_M[i + n * (R_xlen_t) j] : 0.0;
-            }
             grad_M[j + n * (R_xlen_t) j] -= g_ld[b] * (j + 1.0) /
                 X[j + n * (R_xlen_t) j];
         }

@@ -20,6 +20,9 @@
 #include <time.h>
 #include "bijectors.h"
 #include "gemm.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <R_ext/BLAS.h>
 #ifndef FCONE
 #define FCONE
@@ -38,6 +41,8 @@
 #define NC 480
 #define MR_MAX 8
 #define NR_MAX 6
+/* the most threads one product is cut for */
+#define BJ_MAX_THREADS 8
 
 /* A micro-kernel: tile = alpha * op(A)[rows, ] %*% op(B)[, cols] over kc
    steps, for MR rows and its width of columns; then c = tile (beta == 0, c
@@ -358,13 +363,13 @@ static void run_tile(const kernel_set *ks, int w, int kc, const double *a,
 static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
                         int k, double alpha, const double *A, R_xlen_t lda,
                         const double *B, R_xlen_t ldb, double beta,
-                        double *C, R_xlen_t ldc)
+                        double *C, R_xlen_t ldc, double *work)
 {
     const int mr = ks->mr;
     const int n_round = (n + mr - 1) / mr * mr;
     size_t a_size = (size_t) k * (size_t) n_round;
     size_t a_round = (a_size + 7) / 8 * 8;
-    double *a_buf = scratch(a_round + (size_t) k * NR_MAX);
+    double *a_buf = work;
     double *b_edge = a_buf + a_round;
     double tile[MR_MAX * NR_MAX];
     /* op(B)^T[i, p] = op(B)[p, i] */
@@ -419,13 +424,13 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
 static void gemm_small(const kernel_set *ks, int ta, int tb, int m, int n,
                        int k, double alpha, const double *A, R_xlen_t lda,
                        const double *B, R_xlen_t ldb, double beta, double *C,
-                       R_xlen_t ldc)
+                       R_xlen_t ldc, double *work)
 {
     const int mr = ks->mr;
     const int m_round = (m + mr - 1) / mr * mr;
     size_t a_size = (size_t) k * (size_t) m_round;
     size_t a_round = (a_size + 7) / 8 * 8;
-    double *a_buf = scratch(a_round + (size_t) k * NR_MAX);
+    double *a_buf = work;
     double *b_edge = a_buf + a_round;
     pack_a(ta, m, k, A, lda, 0, 0, mr, a_buf);
     int jr = 0;
@@ -458,11 +463,51 @@ static void gemm_small(const kernel_set *ks, int ta, int tb, int m, int n,
     }
 }
 
-/* bj_dgemm() with a given set of micro-kernels. */
-static void gemm_with(const kernel_set *ks, char transa, char transb, int m,
-                      int n, int k, double alpha, const double *A, int lda,
-                      const double *B, int ldb, double beta, double *C,
-                      int ldc)
+/* The three ways of computing a product, by size. */
+enum { PATH_NARROW, PATH_SMALL, PATH_BLOCKED };
+
+static int product_path(int m, int n, int k)
+{
+    if (k <= KC && n <= 16 && m > n && (double) n * k <= 65536)
+        return PATH_NARROW;
+    if (k <= KC && (double) m * k <= 65536)
+        return PATH_SMALL;
+    return PATH_BLOCKED;
+}
+
+/* The doubles of packing buffer a product of m x n x k needs (each path
+   packs one operand whole, or blocks of both). */
+static size_t work_doubles(const kernel_set *ks, int path, int m, int n,
+                           int k)
+{
+    const int mr = ks->mr, nr = ks->nr;
+    switch (path) {
+    case PATH_NARROW:
+        return ((size_t) k * (size_t) ((n + mr - 1) / mr * mr) + 7) / 8 * 8 +
+            (size_t) k * NR_MAX;
+    case PATH_SMALL:
+        return ((size_t) k * (size_t) ((m + mr - 1) / mr * mr) + 7) / 8 * 8 +
+            (size_t) k * NR_MAX;
+    default: {
+        const int kc_max = k < KC ? k : KC;
+        const int mc_max = m < MC ? m : MC;
+        const int nc_max = n < NC ? n : NC;
+        size_t a_size = (size_t) kc_max *
+            (size_t) ((mc_max + mr - 1) / mr * mr);
+        size_t b_size = (size_t) kc_max *
+            (size_t) ((nc_max + nr - 1) / nr * nr);
+        return (b_size + 7) / 8 * 8 + a_size;
+    }
+    }
+}
+
+/* bj_dgemm() with a given set of micro-kernels and path, packing into
+   `work` (at least work_doubles() long, 64-byte aligned). Every path is
+   exact for every shape; the path only decides the speed. */
+static void gemm_path(const kernel_set *ks, int path, char transa,
+                      char transb, int m, int n, int k, double alpha,
+                      const double *A, int lda, const double *B, int ldb,
+                      double beta, double *C, int ldc, double *work)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -472,23 +517,26 @@ static void gemm_with(const kernel_set *ks, char transa, char transb, int m,
         return;
     }
     const int ta = is_trans(transa), tb = is_trans(transb);
-    if (k <= KC && n <= 16 && m > n && (double) n * k <= 65536) {
-        gemm_narrow(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    switch (path) {
+    case PATH_NARROW:
+        gemm_narrow(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                    work);
         return;
-    }
-    if (k <= KC && (double) m * k <= 65536) {
-        gemm_small(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    case PATH_SMALL:
+        gemm_small(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                   work);
         return;
+    default:
+        break;
     }
     const int mr = ks->mr, nr = ks->nr;
     const int kc_max = k < KC ? k : KC;
     const int mc_max = m < MC ? m : MC;
     const int nc_max = n < NC ? n : NC;
-    size_t a_size = (size_t) kc_max * (size_t) ((mc_max + mr - 1) / mr * mr);
     size_t b_size = (size_t) kc_max * (size_t) ((nc_max + nr - 1) / nr * nr);
     /* b first, a after it at a 64-byte boundary */
     size_t b_round = (b_size + 7) / 8 * 8;
-    double *b_pack = scratch(b_round + a_size);
+    double *b_pack = work;
     double *a_pack = b_pack + b_round;
 
     for (int jc = 0; jc < n; jc += NC) {
@@ -517,14 +565,115 @@ static void gemm_with(const kernel_set *ks, char transa, char transb, int m,
     }
 }
 
+/* ---- one product, on one or several threads ----------------------------- */
+
+/* Threads for one product (options(bijectors.threads), R/gemm.R). */
+static int gemm_threads = 1;
+
+/* Products of fewer flops stay on one thread: waking a second one costs
+   more than it saves. */
+#define PARALLEL_MIN_FLOPS 400000.0
+/* Where products are cut between threads: a multiple of every kernel's
+   tile height and width, so that each part is tiled exactly as the whole
+   and gives the same bits. */
+#define SPLIT_QUANTUM 24
+
+/* One product on `threads` threads: the rows of C (or, when there are too
+   few, its columns) in contiguous parts, each a product of its own with the
+   path of the whole, into its own packing buffer. Each element of C is
+   computed by the same operations in the same order as on one thread. */
+static void gemm_with(const kernel_set *ks, int threads, char transa,
+                      char transb, int m, int n, int k, double alpha,
+                      const double *A, int lda, const double *B, int ldb,
+                      double beta, double *C, int ldc)
+{
+    const int path = product_path(m, n, k);
+    int parts = 1, by_rows = 1;
+    if (threads > 1 && m > 0 && n > 0 && k > 0 && alpha != 0.0 &&
+        2.0 * m * n * k >= PARALLEL_MIN_FLOPS) {
+        if (m >= 2 * SPLIT_QUANTUM) {
+            parts = m / SPLIT_QUANTUM;
+        } else if (n >= 2 * SPLIT_QUANTUM) {
+            parts = n / SPLIT_QUANTUM;
+            by_rows = 0;
+        }
+        if (parts > threads)
+            parts = threads;
+    }
+    if (parts <= 1) {
+        gemm_path(ks, path, transa, transb, m, n, k, alpha, A, lda, B, ldb,
+                  beta, C, ldc, scratch(work_doubles(ks, path, m, n, k)));
+        return;
+    }
+    /* part p covers [start[p], start[p + 1]) of the rows or columns, in
+       whole quanta but the last */
+    int start[BJ_MAX_THREADS + 1];
+    int extent = by_rows ? m : n, quanta = extent / SPLIT_QUANTUM;
+    for (int p = 0; p < parts; p++)
+        start[p] = (int) ((long long) quanta * p / parts) * SPLIT_QUANTUM;
+    start[parts] = extent;
+    size_t offset[BJ_MAX_THREADS + 1];
+    offset[0] = 0;
+    for (int p = 0; p < parts; p++) {
+        int size = start[p + 1] - start[p];
+        size_t need = by_rows ? work_doubles(ks, path, size, n, k) :
+            work_doubles(ks, path, m, size, k);
+        offset[p + 1] = offset[p] + (need + 7) / 8 * 8;
+    }
+    double *work = scratch(offset[parts]);
+    const int ta = is_trans(transa), tb = is_trans(transb);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+#endif
+    for (int p = 0; p < parts; p++) {
+        int first = start[p], size = start[p + 1] - start[p];
+        if (by_rows) {
+            /* rows of op(A): columns of A when transposed */
+            const double *a = A + (ta ? (R_xlen_t) first * lda : first);
+            gemm_path(ks, path, transa, transb, size, n, k, alpha, a, lda, B,
+                      ldb, beta, C + first, ldc, work + offset[p]);
+        } else {
+            /* columns of op(B): rows of B when transposed */
+            const double *b = B + (tb ? first : (R_xlen_t) first * ldb);
+            gemm_path(ks, path, transa, transb, m, size, k, alpha, A, lda, b,
+                      ldb, beta, C + (R_xlen_t) first * ldc, ldc,
+                      work + offset[p]);
+        }
+    }
+}
+
 void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
               const double *A, int lda, const double *B, int ldb,
               double beta, double *C, int ldc)
 {
     if (!chosen.full)
         choose_kernel();
-    gemm_with(&chosen, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta,
-              C, ldc);
+    gemm_with(&chosen, gemm_threads, transa, transb, m, n, k, alpha, A, lda,
+              B, ldb, beta, C, ldc);
+}
+
+/* C_gemm_threads(threads): sets the threads of one product (NULL leaves
+   them), at most BJ_MAX_THREADS and the processors OpenMP sees; 1 when
+   the package was built without OpenMP. Returns the number in force. */
+SEXP C_gemm_threads(SEXP threads)
+{
+    if (threads != R_NilValue) {
+        if (TYPEOF(threads) != INTSXP || XLENGTH(threads) != 1 ||
+            INTEGER(threads)[0] == NA_INTEGER || INTEGER(threads)[0] < 1)
+            Rf_error("`threads` must be a whole number >= 1");
+        int t = INTEGER(threads)[0];
+#ifdef _OPENMP
+        int limit = omp_get_num_procs();
+        if (omp_get_thread_limit() < limit)
+            limit = omp_get_thread_limit();
+        if (t > limit)
+            t = limit;
+#else
+        t = 1;
+#endif
+        gemm_threads = t < BJ_MAX_THREADS ? t : BJ_MAX_THREADS;
+    }
+    return Rf_ScalarInteger(gemm_threads);
 }
 
 void bj_dgemm_system(char transa, char transb, int m, int n, int k,
@@ -726,8 +875,8 @@ SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
             bj_dgemm(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b, pc,
                      ld[2]);
         else if (INTEGER(which)[0] == 2)
-            gemm_with(&portable_set, t[0], t[1], m, n, k, a, pa, ld[0], pb,
-                      ld[1], b, pc, ld[2]);
+            gemm_with(&portable_set, gemm_threads, t[0], t[1], m, n, k, a,
+                      pa, ld[0], pb, ld[1], b, pc, ld[2]);
         else
             bj_dgemm_system(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b,
                             pc, ld[2]);

@@ -55,7 +55,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_gemm_test",           (DL_FUNC) &C_gemm_test,           10},
     {"C_gemm_kernel",         (DL_FUNC) &C_gemm_kernel,         0},
     {"C_gemm_backend",        (DL_FUNC) &C_gemm_backend,        1},
+    {"C_gemm_threads",        (DL_FUNC) &C_gemm_threads,        1},
     {"C_gemm_calibrate",      (DL_FUNC) &C_gemm_calibrate,      0},
+    {"C_vector_math_test",    (DL_FUNC) &C_vector_math_test,    3},
     {NULL, NULL, 0}
 };
 

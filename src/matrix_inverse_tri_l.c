@@ -58,13 +58,8 @@ SEXP C_matrix_inverse_tri_l_backward(SEXP input, SEXP output, SEXP gradient,
         for (int j = 0; j < n; j++) {
             for (int i = 0; i < j; i++) G[i + n * (R_xlen_t) j] = 0.0;
         }
-        matrix_product(Y, 1, G, 0, n, YtG);
-        matrix_product(YtG, 0, Y, 1, n, grad);
+        lower_inverse_backward(Y, G, n, YtG, grad);
         for (int j = 0; j < n; j++) {
-            for (int i = 0; i < n; i++) {
-                grad[i + n * (R_xlen_t) j] = i >= j ?
-                    -grad[i + n * (R_xlen_t) j] : 0.0;
-            }
             grad[j + n * (R_xlen_t) j] -= g_ld[b] * (n + 1.0) /
                 X[j + n * (R_xlen_t) j];
         }

@@ -93,6 +93,23 @@ static inline void matrix_product(const double *A, int transpose_a,
     }
 }
 
+/* The gradient of X through W = X^{-1} (X lower triangular), given the
+   gradient G of W: dW = -W dX W, so grad_X = -tril(W^T G W^T). `scratch`
+   holds n^2 doubles; G is read whole (callers zero what plays no part). */
+static inline void lower_inverse_backward(const double *W, const double *G,
+                                          int n, double *scratch,
+                                          double *grad)
+{
+    matrix_product(W, 1, G, 0, n, scratch);
+    matrix_product(scratch, 0, W, 1, n, grad);
+    for (int j = 0; j < n; j++) {
+        for (int i = 0; i < n; i++) {
+            grad[i + n * (R_xlen_t) j] = i >= j ?
+                -grad[i + n * (R_xlen_t) j] : 0.0;
+        }
+    }
+}
+
 /* The gradient of L = chol(A) with respect to a symmetric A, given G the
    gradient with respect to L (its lower triangle): the symmetric part of
    L^{-T} Phi(L^T tril(G)) L^{-1}, Phi taking the lower triangle with half

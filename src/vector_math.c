@@ -1,42 +1,458 @@
-/* Elementary functions over arrays (vector_math.h). For now each calls the
-   C library per element; faster implementations replace these bodies
-   without changing the interface. */
+/* Elementary functions over arrays (vector_math.h): range reduction and
+   polynomials in vector_math_core.h, expanded here twice, for doubles (the
+   portable path) and for four-lane AVX2 + FMA vectors chosen at run time.
+   Each function has a hot path without branches for the common inputs and
+   a scalar fix-up, in both paths, for the rare lanes outside it (NaN,
+   infinities, overflow, underflow, subnormals, the domain's edges). The
+   scalar fix-ups give C99's special values; NaN in gives the same NaN out
+   (R's NA stays NA). */
+
+/* No contraction of a * b + c into an FMA behind our back: the two paths
+   must round the same operations (GCC contracts vector code too). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 #include "vector_math.h"
 
-void bj_exp_array(const double *x, double *y, R_xlen_t n)
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define BJ_VMATH_X86
+#include <immintrin.h>
+#endif
+
+static inline uint64_t bits_of(double x)
 {
-    for (R_xlen_t i = 0; i < n; i++)
-        y[i] = exp(x[i]);
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
 }
 
-void bj_expm1_array(const double *x, double *y, R_xlen_t n)
+static inline double double_of(uint64_t u)
 {
-    for (R_xlen_t i = 0; i < n; i++)
-        y[i] = expm1(x[i]);
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
 }
 
-void bj_log_array(const double *x, double *y, R_xlen_t n)
+/* ---- the scalar expansion ---------------------------------------------- */
+
+#define V double
+#define I uint64_t
+#define VSET(c) ((double) (c))
+#define ISET(c) ((uint64_t) (c))
+#define VADD(a, b) ((a) + (b))
+#define VSUB(a, b) ((a) - (b))
+#define VMUL(a, b) ((a) * (b))
+#define VDIV(a, b) ((a) / (b))
+#define VFMA(a, b, c) fma((a), (b), (c))
+#define VFNMA(a, b, c) fma(-(a), (b), (c))
+#define VFMS(a, b, c) fma((a), (b), -(c))
+#define VMIN(a, b) ((a) < (b) ? (a) : (b))
+#define VABS(a) fabs(a)
+#define VEQ(a, b) ((a) == (b))
+#define VNAN(a) ((a) != (a))
+#define VSEL(m, a, b) ((m) ? (a) : (b))
+#define ASI(v) bits_of(v)
+#define ASD(i) double_of(i)
+#define IADD(a, b) ((a) + (b))
+#define ISUB(a, b) ((a) - (b))
+#define IAND(a, b) ((a) & (b))
+#define IOR(a, b) ((a) | (b))
+#define ISRL(a, n) ((a) >> (n))
+#define ISLL(a, n) ((a) << (n))
+
+/* Compiled twice: plainly (fma() from the C library), and, on x86, for
+   CPUs with FMA so that scalar calls there use the instruction; the same
+   roundings either way. */
+#define NS(name) name##_s
+#define ATTR
+#include "vector_math_core.h"
+#undef NS
+#undef ATTR
+#ifdef BJ_VMATH_X86
+#define NS(name) name##_sf
+#define ATTR __attribute__((target("avx2,fma")))
+#include "vector_math_core.h"
+#undef NS
+#undef ATTR
+#endif
+
+#undef V
+#undef I
+#undef VSET
+#undef ISET
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VDIV
+#undef VFMA
+#undef VFNMA
+#undef VFMS
+#undef VMIN
+#undef VABS
+#undef VEQ
+#undef VNAN
+#undef VSEL
+#undef ASI
+#undef ASD
+#undef IADD
+#undef ISUB
+#undef IAND
+#undef IOR
+#undef ISRL
+#undef ISLL
+
+/* ---- scalar functions with their special cases --------------------------
+   Each is written once as a macro over the hot-path expansion it uses. The
+   hot ranges: |x| <= 708 for exp and expm1 (2^k normal), positive normal
+   finite x for log, -1 < x < Inf for log1p, all but NaN for tanh. */
+
+#define HOT_EXP(x) (fabs(x) <= 708.0)
+#define HOT_EXPM1(x) (fabs(x) <= 708.0)
+#define HOT_LOG(x) ((x) >= 0x1p-1022 && (x) < INFINITY)
+#define HOT_LOG1P(x) ((x) > -1.0 && (x) < INFINITY)
+
+#define DEFINE_SCALARS(SUF, ATTRS)                                          \
+    ATTRS static double exp##SUF(double x)                                  \
+    {                                                                       \
+        if (HOT_EXP(x))                                                     \
+            return exp_hot##SUF(x);                                         \
+        if (x != x)                                                         \
+            return x;                                                       \
+        if (x > 710.0)                                                      \
+            return INFINITY;                                                \
+        if (x < -746.0)                                                     \
+            return 0.0;                                                     \
+        /* overflow or a subnormal result: one rounding by ldexp */         \
+        double hi, lo;                                                      \
+        double k = exp_parts##SUF(x, &hi, &lo);                             \
+        return ldexp(hi + lo, (int) k);                                     \
+    }                                                                       \
+    ATTRS static double expm1##SUF(double x)                                \
+    {                                                                       \
+        if (HOT_EXPM1(x))                                                   \
+            return expm1_hot##SUF(x);                                       \
+        if (x != x)                                                         \
+            return x;                                                       \
+        /* beyond 708, e^x - 1 rounds as e^x does */                       \
+        return x > 0 ? exp##SUF(x) : -1.0;                                  \
+    }                                                                       \
+    ATTRS static double log##SUF(double x)                                  \
+    {                                                                       \
+        if (HOT_LOG(x))                                                     \
+            return log_hot##SUF(x);                                         \
+        if (x != x)                                                         \
+            return x;                                                       \
+        if (x < 0)                                                          \
+            return NAN;                                                     \
+        if (x == 0)                                                         \
+            return -INFINITY;                                               \
+        if (x == INFINITY)                                                  \
+            return x;                                                       \
+        /* subnormal: scaled by 2^54 into the normal range */              \
+        double f;                                                           \
+        double k = log_reduce##SUF(x * 0x1p54, &f);                         \
+        return log_finish##SUF(k - 54.0, f, 0.0);                           \
+    }                                                                       \
+    ATTRS static double log1p##SUF(double x)                                \
+    {                                                                       \
+        if (HOT_LOG1P(x))                                                   \
+            return log1p_hot##SUF(x);                                       \
+        if (x != x)                                                         \
+            return x;                                                       \
+        if (x == -1.0)                                                      \
+            return -INFINITY;                                               \
+        if (x < -1.0)                                                       \
+            return NAN;                                                     \
+        return x;                       /* +Inf */                          \
+    }                                                                       \
+    ATTRS static double tanh##SUF(double x)                                 \
+    {                                                                       \
+        return tanh_hot##SUF(x);                                            \
+    }
+
+DEFINE_SCALARS(_s, )
+#ifdef BJ_VMATH_X86
+DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
+#endif
+
+/* ---- the AVX2 + FMA expansion ------------------------------------------- */
+
+#ifdef BJ_VMATH_X86
+
+#define V __m256d
+#define I __m256i
+#define VSET(c) _mm256_set1_pd((double) (c))
+#define ISET(c) _mm256_set1_epi64x((long long) (c))
+#define VADD(a, b) _mm256_add_pd((a), (b))
+#define VSUB(a, b) _mm256_sub_pd((a), (b))
+#define VMUL(a, b) _mm256_mul_pd((a), (b))
+#define VDIV(a, b) _mm256_div_pd((a), (b))
+#define VFMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define VFNMA(a, b, c) _mm256_fnmadd_pd((a), (b), (c))
+#define VFMS(a, b, c) _mm256_fmsub_pd((a), (b), (c))
+/* min_pd(a, b) is a < b ? a : b, as VMIN asks */
+#define VMIN(a, b) _mm256_min_pd((a), (b))
+#define VABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), (a))
+#define VEQ(a, b) _mm256_cmp_pd((a), (b), _CMP_EQ_OQ)
+#define VNAN(a) _mm256_cmp_pd((a), (a), _CMP_UNORD_Q)
+#define VSEL(m, a, b) _mm256_blendv_pd((b), (a), (m))
+#define ASI(v) _mm256_castpd_si256(v)
+#define ASD(i) _mm256_castsi256_pd(i)
+#define IADD(a, b) _mm256_add_epi64((a), (b))
+#define ISUB(a, b) _mm256_sub_epi64((a), (b))
+#define IAND(a, b) _mm256_and_si256((a), (b))
+#define IOR(a, b) _mm256_or_si256((a), (b))
+#define ISRL(a, n) _mm256_srli_epi64((a), (n))
+#define ISLL(a, n) _mm256_slli_epi64((a), (n))
+
+#define NS(name) name##_v
+#define ATTR __attribute__((target("avx2,fma")))
+#include "vector_math_core.h"
+#undef NS
+#undef ATTR
+
+/* masks of the lanes outside each hot range (NaN counts as outside) */
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_abs708(__m256d x)
 {
-    for (R_xlen_t i = 0; i < n; i++)
-        y[i] = log(x[i]);
+    return _mm256_cmp_pd(VABS(x), _mm256_set1_pd(708.0), _CMP_NLE_UQ);
+}
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_log(__m256d x)
+{
+    __m256d ok = _mm256_and_pd(
+        _mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_GE_OQ),
+        _mm256_cmp_pd(x, _mm256_set1_pd(INFINITY), _CMP_LT_OQ));
+    return _mm256_xor_pd(ok, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_log1p(__m256d x)
+{
+    __m256d ok = _mm256_and_pd(
+        _mm256_cmp_pd(x, _mm256_set1_pd(-1.0), _CMP_GT_OQ),
+        _mm256_cmp_pd(x, _mm256_set1_pd(INFINITY), _CMP_LT_OQ));
+    return _mm256_xor_pd(ok, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_none(__m256d x)
+{
+    (void) x;
+    return _mm256_setzero_pd();
 }
 
-void bj_log1p_array(const double *x, double *y, R_xlen_t n)
+/* Four lanes at a time; lanes outside the hot range recomputed by the
+   scalar function (the inputs kept aside first: y may be x). The last
+   n % 4 values go through a padded buffer, so nothing past the arrays is
+   read or written. */
+#define DEFINE_AVX2_ARRAY(FN, COLD)                                         \
+    __attribute__((target("avx2,fma")))                                     \
+    static void FN##_array_avx2(const double *x, double *y, R_xlen_t n)     \
+    {                                                                       \
+        R_xlen_t i = 0;                                                     \
+        /* two vectors at a time: their dependency chains interleave */     \
+        for (; i + 8 <= n; i += 8) {                                        \
+            __m256d v0 = _mm256_loadu_pd(x + i);                            \
+            __m256d v1 = _mm256_loadu_pd(x + i + 4);                        \
+            __m256d r0 = FN##_hot_v(v0), r1 = FN##_hot_v(v1);               \
+            int cold = _mm256_movemask_pd(COLD(v0)) |                       \
+                (_mm256_movemask_pd(COLD(v1)) << 4);                        \
+            _mm256_storeu_pd(y + i, r0);                                    \
+            _mm256_storeu_pd(y + i + 4, r1);                                \
+            if (cold) {                                                     \
+                double in[8];                                               \
+                _mm256_storeu_pd(in, v0);                                   \
+                _mm256_storeu_pd(in + 4, v1);                               \
+                for (int j = 0; j < 8; j++)                                 \
+                    if (cold & (1 << j))                                    \
+                        y[i + j] = FN##_sf(in[j]);                          \
+            }                                                               \
+        }                                                                   \
+        for (; i + 4 <= n; i += 4) {                                        \
+            __m256d v = _mm256_loadu_pd(x + i);                             \
+            __m256d r = FN##_hot_v(v);                                      \
+            int cold = _mm256_movemask_pd(COLD(v));                         \
+            _mm256_storeu_pd(y + i, r);                                     \
+            if (cold) {                                                     \
+                double in[4];                                               \
+                _mm256_storeu_pd(in, v);                                    \
+                for (int j = 0; j < 4; j++)                                 \
+                    if (cold & (1 << j))                                    \
+                        y[i + j] = FN##_sf(in[j]);                          \
+            }                                                               \
+        }                                                                   \
+        if (i < n) {                                                        \
+            double in[4] = {1.0, 1.0, 1.0, 1.0}, out[4];                    \
+            int rest = (int) (n - i);                                       \
+            for (int j = 0; j < rest; j++)                                  \
+                in[j] = x[i + j];                                           \
+            __m256d v = _mm256_loadu_pd(in);                                \
+            _mm256_storeu_pd(out, FN##_hot_v(v));                           \
+            int cold = _mm256_movemask_pd(COLD(v));                         \
+            for (int j = 0; j < rest; j++)                                  \
+                y[i + j] = (cold & (1 << j)) ? FN##_sf(in[j]) : out[j];     \
+        }                                                                   \
+    }
+
+DEFINE_AVX2_ARRAY(exp, cold_abs708)
+DEFINE_AVX2_ARRAY(expm1, cold_abs708)
+DEFINE_AVX2_ARRAY(log, cold_log)
+DEFINE_AVX2_ARRAY(log1p, cold_log1p)
+DEFINE_AVX2_ARRAY(tanh, cold_none)
+
+#endif /* BJ_VMATH_X86 */
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+/* -1 not yet known, 0 portable, 1 AVX2 + FMA; a benign race if two
+   threads ask at once (both write the same answer) */
+static int simd_state = -1;
+
+static int simd_available(void)
 {
-    for (R_xlen_t i = 0; i < n; i++)
-        y[i] = log1p(x[i]);
+    if (simd_state < 0) {
+#ifdef BJ_VMATH_X86
+        __builtin_cpu_init();
+        simd_state = __builtin_cpu_supports("avx2") &&
+            __builtin_cpu_supports("fma");
+#else
+        simd_state = 0;
+#endif
+    }
+    return simd_state;
 }
 
-void bj_tanh_array(const double *x, double *y, R_xlen_t n)
-{
-    for (R_xlen_t i = 0; i < n; i++)
-        y[i] = tanh(x[i]);
-}
+#define DEFINE_PUBLIC(FN)                                                   \
+    static void FN##_array_portable(const double *x, double *y,             \
+                                    R_xlen_t n)                             \
+    {                                                                       \
+        for (R_xlen_t i = 0; i < n; i++)                                    \
+            y[i] = FN##_s(x[i]);                                            \
+    }                                                                       \
+    void bj_##FN##_array(const double *x, double *y, R_xlen_t n)            \
+    {                                                                       \
+        FN##_array_dispatch(x, y, n);                                       \
+    }                                                                       \
+    double bj_##FN(double x)                                                \
+    {                                                                       \
+        return FN##_scalar_dispatch(x);                                     \
+    }
 
-double bj_exp(double x) { return exp(x); }
-double bj_expm1(double x) { return expm1(x); }
-double bj_log(double x) { return log(x); }
-double bj_log1p(double x) { return log1p(x); }
-double bj_tanh(double x) { return tanh(x); }
+#ifdef BJ_VMATH_X86
+#define DISPATCHERS(FN)                                                     \
+    static void FN##_array_portable(const double *, double *, R_xlen_t);    \
+    static inline void FN##_array_dispatch(const double *x, double *y,      \
+                                           R_xlen_t n)                      \
+    {                                                                       \
+        if (simd_available())                                               \
+            FN##_array_avx2(x, y, n);                                       \
+        else                                                                \
+            FN##_array_portable(x, y, n);                                   \
+    }                                                                       \
+    static inline double FN##_scalar_dispatch(double x)                     \
+    {                                                                       \
+        return simd_available() ? FN##_sf(x) : FN##_s(x);                   \
+    }
+#else
+#define DISPATCHERS(FN)                                                     \
+    static void FN##_array_portable(const double *, double *, R_xlen_t);    \
+    static inline void FN##_array_dispatch(const double *x, double *y,      \
+                                           R_xlen_t n)                      \
+    {                                                                       \
+        FN##_array_portable(x, y, n);                                       \
+    }                                                                       \
+    static inline double FN##_scalar_dispatch(double x)                     \
+    {                                                                       \
+        return FN##_s(x);                                                   \
+    }
+#endif
+
+DISPATCHERS(exp)
+DISPATCHERS(expm1)
+DISPATCHERS(log)
+DISPATCHERS(log1p)
+DISPATCHERS(tanh)
+DEFINE_PUBLIC(exp)
+DEFINE_PUBLIC(expm1)
+DEFINE_PUBLIC(log)
+DEFINE_PUBLIC(log1p)
+DEFINE_PUBLIC(tanh)
+
+/* ---- test entry ----------------------------------------------------------
+   .Call(C_vector_math_test, name, x, path): f(x) for f one of "exp",
+   "expm1", "log", "log1p", "tanh", through path "portable" (the scalar
+   arithmetic, element by element), "simd" (the AVX2 + FMA arrays; NULL
+   when the CPU has no AVX2 + FMA), "scalar" (bj_f() per element) or
+   "auto" (bj_f_array()). Not exported: for the tests. */
+
+typedef void (*array_fn)(const double *, double *, R_xlen_t);
+typedef double (*scalar_fn)(double);
+
+SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
+{
+    if (!Rf_isString(name) || XLENGTH(name) != 1 ||
+        STRING_ELT(name, 0) == NA_STRING)
+        Rf_error("`name` must be one string");
+    if (!Rf_isString(path) || XLENGTH(path) != 1 ||
+        STRING_ELT(path, 0) == NA_STRING)
+        Rf_error("`path` must be one string");
+    if (!Rf_isReal(x))
+        Rf_error("`x` must be a double vector");
+    const char *nm = CHAR(STRING_ELT(name, 0));
+    const char *pt = CHAR(STRING_ELT(path, 0));
+    static const char *names[] = {"exp", "expm1", "log", "log1p", "tanh"};
+    static const array_fn autos[] = {bj_exp_array, bj_expm1_array,
+                                     bj_log_array, bj_log1p_array,
+                                     bj_tanh_array};
+    static const scalar_fn portables[] = {exp_s, expm1_s, log_s, log1p_s,
+                                          tanh_s};
+    static const scalar_fn scalars[] = {bj_exp, bj_expm1, bj_log, bj_log1p,
+                                        bj_tanh};
+#ifdef BJ_VMATH_X86
+    static const array_fn simds[] = {exp_array_avx2, expm1_array_avx2,
+                                     log_array_avx2, log1p_array_avx2,
+                                     tanh_array_avx2};
+#endif
+    int which = -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(nm, names[i]) == 0)
+            which = i;
+    if (which < 0)
+        Rf_error("`name` must be one of \"exp\", \"expm1\", \"log\", \"log1p\", "
+              "\"tanh\", not \"%s\"", nm);
+    int mode = strcmp(pt, "portable") == 0 ? 0 : strcmp(pt, "simd") == 0 ? 1 :
+        strcmp(pt, "scalar") == 0 ? 2 : strcmp(pt, "auto") == 0 ? 3 : -1;
+    if (mode < 0)
+        Rf_error("`path` must be one of \"portable\", \"simd\", \"scalar\", "
+              "\"auto\", not \"%s\"", pt);
+    if (mode == 1 && !simd_available())
+        return R_NilValue;
+    R_xlen_t n = XLENGTH(x);
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
+    const double *px = REAL_RO(x);
+    double *py = REAL(y);
+    switch (mode) {
+    case 0:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = portables[which](px[i]);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        simds[which](px, py, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = scalars[which](px[i]);
+        break;
+    default:
+        autos[which](px, py, n);
+    }
+    UNPROTECT(1);
+    return y;
+}

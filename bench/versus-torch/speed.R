@@ -8,13 +8,43 @@
 # permute], D = 8, batch 256, float64, Adam, with relu and with tanh hidden
 # units. The package's step is an epoch of fit() on 25,600 rows divided by its
 # 100 steps (batch slicing and all bookkeeping included), the median of 3
-# epochs; torch's is the median of 200 steps with 1 and with 2 threads.
+# epochs; torch's is the median of 200 steps; each with 1 and with 2 threads
+# (the package's: options(bijectors.threads = )).
 # Ratios above 1 mean the package is faster. Target: 3 (step and log_prob).
+# Also the floor the step's matrix products set: the 45 products of one step
+# (5 blocks x 3 layers x forward, kernel gradient, input gradient) timed alone
+# in a loop in C with the package's own dgemm; target: step within 1.5x.
+#
+# Without arguments the script runs itself once per BLAS this machine has
+# (the system's, and the other of reference BLAS / OpenBLAS through
+# LD_PRELOAD), so that both are in one report; `--this-blas` runs only the
+# BLAS of the current process.
 
 source(file.path(local({
   file <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(file) == 1L) dirname(normalizePath(file)) else "bench/versus-torch"
 }), "common.R"))
+
+blas_libraries <- c(
+  reference = "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3 /usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3",
+  openblas = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 /usr/lib/x86_64-linux-gnu/openblas-pthread/liblapack.so.3")
+if (!"--this-blas" %in% commandArgs(TRUE)) {
+  script <- file.path(here, "speed.R")
+  for (blas in names(blas_libraries)) {
+    files <- strsplit(blas_libraries[[blas]], " ")[[1]]
+    if (!all(file.exists(files))) {
+      cat(sprintf("(%s BLAS not installed here: skipped)\n\n", blas))
+      next
+    }
+    cat(sprintf("==== %s BLAS ====\n", blas))
+    status <- system2(file.path(R.home("bin"), "Rscript"),
+                      c(shQuote(script), "--this-blas"),
+                      env = paste0("LD_PRELOAD=", shQuote(blas_libraries[[blas]])))
+    if (status != 0L) stop("speed.R --this-blas failed", call. = FALSE)
+    cat("\n")
+  }
+  quit(save = "no")
+}
 
 n_rows <- 25600L
 event_size <- 8L
@@ -31,30 +61,71 @@ batch <- data[seq_len(batch_size), ]
 
 cat(sprintf("BLAS: %s; matrix products: %s\n\n", extSoftVersion()[["BLAS"]],
             getOption("bijectors.gemm", "bijectors")))
+
+# The floor: one step's 45 products with the package's dgemm, elapsed, best
+# of 5 (per block: the forward pass, the kernel gradients, the input
+# gradients, each over the three layers 8 -> 64 -> 64 -> 16).
+step_shapes <- list(
+  c("N", "N", 256, 64, 8), c("N", "N", 256, 64, 64), c("N", "N", 256, 16, 64),
+  c("T", "N", 8, 64, 256), c("T", "N", 64, 64, 256), c("T", "N", 64, 16, 256),
+  c("N", "T", 256, 64, 16), c("N", "T", 256, 64, 64), c("N", "T", 256, 8, 64))
+floor_us <- 5 * sum(vapply(step_shapes, function(shape) {
+  ta <- shape[[1]]; tb <- shape[[2]]
+  m <- as.integer(shape[[3]]); n <- as.integer(shape[[4]])
+  k <- as.integer(shape[[5]])
+  a <- rnorm(m * k); b <- rnorm(k * n); out <- numeric(m * n)
+  repeats <- 2000L
+  best <- Inf
+  for (trial in 1:5) {
+    best <- min(best, system.time(.Call(
+      bijectors:::C_gemm_test, 0L, c(ta, tb), c(m, n, k),
+      c(if (ta == "N") m else k, if (tb == "N") k else n, m), 1, 0, a, b, out,
+      repeats))[["elapsed"]])
+  }
+  best / repeats * 1e6
+}, numeric(1)))
 rows <- list()
 for (activation in c("relu", "tanh")) {
-  set.seed(2)
-  flow <- package_flow(event_size, activation = activation)
-  invisible(flow$log_prob(batch))
-  epoch <- vapply(1:3, function(i) {
-    system.time(fit(flow, data, epochs = 1L, batch_size = batch_size,
-                    learning_rate = 1e-4, verbose = FALSE))[["elapsed"]]
-  }, numeric(1))
-  step_us <- stats::median(epoch) / (n_rows / batch_size) * 1e6
-  log_prob_us <- stats::median(as.numeric(
-    bench::mark(flow$log_prob(batch), iterations = 200,
-                check = FALSE)$time[[1]])) * 1e6
   for (threads in 1:2) {
+    # the package's products on `threads` threads (options(bijectors.threads),
+    # read at the start of fit())
+    options(bijectors.threads = threads)
+    bijectors:::gemm_apply_option()
+    set.seed(2)
+    flow <- package_flow(event_size, activation = activation)
+    invisible(flow$log_prob(batch))
+    epoch <- vapply(1:3, function(i) {
+      system.time(fit(flow, data, epochs = 1L, batch_size = batch_size,
+                      learning_rate = 1e-4, verbose = FALSE))[["elapsed"]]
+    }, numeric(1))
+    step_us <- stats::median(epoch) / (n_rows / batch_size) * 1e6
+    log_prob_us <- stats::median(as.numeric(
+      bench::mark(flow$log_prob(batch), iterations = 200,
+                  check = FALSE)$time[[1]])) * 1e6
     out <- run_python(c("speed", dir, "200", "--masks", "equal",
                         "--threads", threads, "--activation", activation))
     torch_us <- as.numeric(strsplit(out[[length(out)]], " ")[[1]])
     rows[[length(rows) + 1L]] <- data.frame(
-      activation = activation, torch_threads = threads,
+      activation = activation, threads = threads,
       package_step_us = round(step_us), torch_step_us = round(torch_us[[1]]),
       step_ratio = round(torch_us[[1]] / step_us, 2),
       package_log_prob_us = round(log_prob_us),
       torch_log_prob_us = round(torch_us[[2]]),
-      log_prob_ratio = round(torch_us[[2]] / log_prob_us, 2))
+      log_prob_ratio = round(torch_us[[2]] / log_prob_us, 2),
+      floor_us = round(floor_us), step_over_floor = round(step_us / floor_us, 2))
   }
 }
-print(do.call(rbind, rows), row.names = FALSE)
+options(bijectors.threads = 1L)
+table <- do.call(rbind, rows)
+print(table, row.names = FALSE)
+# each framework at its best thread count, per activation
+best <- do.call(rbind, lapply(split(table, table$activation), function(t) {
+  data.frame(activation = t$activation[[1]],
+             best_step_ratio = round(min(t$torch_step_us) /
+                                       min(t$package_step_us), 2),
+             best_log_prob_ratio = round(min(t$torch_log_prob_us) /
+                                           min(t$package_log_prob_us), 2))
+}))
+cat("\nEach at its best thread count (target 3):\n")
+print(best, row.names = FALSE)
+

@@ -180,3 +180,48 @@ test_that("options(bijectors.gemm = ) chooses the product, checked", {
   bijectors:::gemm_apply_option()
   expect_true(.Call(bijectors:::C_gemm_calibrate) %in% c("bijectors", "blas"))
 })
+
+test_that("products cut between threads give the same bits as on one", {
+  # with OpenMP the large products below are cut into row or column parts;
+  # without it the setting stays 1 and both runs are the same run
+  on.exit(.Call(bijectors:::C_gemm_threads, 1L))
+  set.seed(2024)
+  shapes <- list(c(256, 64, 64), c(256, 8, 64), c(513, 130, 300),
+                 c(48, 100, 600), c(8, 64, 256), c(300, 16, 70),
+                 c(100, 49, 256))
+  for (shape in shapes) {
+    m <- shape[[1]]; n <- shape[[2]]; k <- shape[[3]]
+    for (ta in c("N", "T")) for (tb in c("N", "T")) for (kernel in kernels) {
+      A <- stored(filled(m, k), ta)
+      B <- stored(filled(k, n), tb)
+      C <- filled(m, n)
+      .Call(bijectors:::C_gemm_threads, 1L)
+      one <- gemm(kernel, ta, tb, m, n, k, A, B, C, alpha = 0.7, beta = 0.5)
+      .Call(bijectors:::C_gemm_threads, 2L)
+      two <- gemm(kernel, ta, tb, m, n, k, A, B, C, alpha = 0.7, beta = 0.5)
+      expect_identical(two, one)
+      # and both are the product
+      reference <- 0.7 * stored(A, ta) %*% stored(B, tb) + 0.5 * C
+      expect_lt(max(abs(one - reference)), 1e-12 * k * max(1, abs(reference)))
+    }
+  }
+})
+
+test_that("options(bijectors.threads = ) is checked and capped", {
+  old <- options(bijectors.threads = 2L)
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  bijectors:::gemm_apply_option()
+  in_force <- .Call(bijectors:::C_gemm_threads, NULL)
+  expect_true(in_force %in% 1:2)
+  options(bijectors.threads = 1e6)
+  bijectors:::gemm_apply_option()
+  expect_lte(.Call(bijectors:::C_gemm_threads, NULL), 8L)
+  for (bad in list(0, -1, 1.5, NA, "2", c(1, 2))) {
+    options(bijectors.threads = bad)
+    expect_error(bijectors:::gemm_apply_option(), "bijectors.threads")
+  }
+  expect_error(.Call(bijectors:::C_gemm_threads, 0L), "`threads`")
+})
