@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include "vector_math.h"
 
 /* TFP's xlogy(a, y): 0 when a == 0 (so xlogy(0, 0) = 0), else a log(y). */
 static inline double xlogy(double a, double y)
@@ -79,6 +80,30 @@ static inline double log1p_by_log(double u)
     if (w == 1.0 || isinf(w))
         return w == 1.0 ? u : w;
     return log(w) * (u / (w - 1.0));
+}
+
+/* log1p_by_log()'s last step, given w = 1 + u and log_w = log(w): a
+   blockwise loop computes the w, takes their logs in one bj_log_array()
+   call and finishes with this. */
+static inline double log1p_by_log_finish(double u, double w, double log_w)
+{
+    if (w == 1.0 || isinf(w))
+        return w == 1.0 ? u : w;
+    return log_w * (u / (w - 1.0));
+}
+
+/* log1p_by_log() by vector_math.h's log: the value of the blockwise form
+   above, for the scalar functions of a kind that has one. */
+static inline double bj_log1p_by_log(double u)
+{
+    double w = 1.0 + u;
+    return log1p_by_log_finish(u, w, bj_log(w));
+}
+
+/* xlogy() by vector_math.h's log. */
+static inline double bj_xlogy(double a, double y)
+{
+    return a == 0 ? 0 : a * bj_log(y);
 }
 
 /* log(b) to within 0.007, for b > 0: enough where it multiplies a

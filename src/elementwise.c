@@ -275,12 +275,14 @@ static SEXP constant_log_det(const elementwise_kind *kind, int direction,
 /* C_elementwise_map(kind, operation, input, parameters, event_ndims):
    operation 0 forward, 1 inverse (results shaped and named like `input`),
    2 forward log-det, 3 inverse log-det (reduced over the last event_ndims
-   axes; event_ndims is ignored by the maps). */
+   axes; event_ndims is ignored by the maps). Operations 4 to 7 are 0 to 3
+   by the kind's scalar functions, element by element and not reduced, for
+   the tests that a kind's blockwise loops agree with them. */
 SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
                        SEXP parameters, SEXP event_ndims)
 {
     const elementwise_kind *k = find_kind(kind);
-    int op = small_int(operation, 0, 3, "operation");
+    int op = small_int(operation, 0, 7, "operation");
     layout shape = input_layout(input, "input");
     int ndims = small_int(event_ndims, 0, shape.rank, "event_ndims");
     R_xlen_t runs = check_parameters(k, parameters, shape);
@@ -288,17 +290,17 @@ SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
     const double *in = REAL_RO(input);
     int nprot = 0;
     SEXP out;
-    if (op <= 1) {
+    if (op <= 1 || op >= 4) {
         out = PROTECT(Rf_allocVector(REALSXP, shape.n));
         nprot++;
         SHALLOW_DUPLICATE_ATTRIB(out, input);
         double *o = REAL(out);
         double p[ELEMENTWISE_MAX_CONSTANTS];
         R_xlen_t run_length = runs > 0 ? shape.n / runs : 0;
+        elementwise_run_fn run = op <= 1 ? k->map[op] : k->scalar[op - 4];
         for (R_xlen_t r = 0; r < runs && run_length > 0; r++) {
             run_constants(k, parameters, r, p);
-            k->map[op](in + r * run_length, o + r * run_length, run_length,
-                       p);
+            run(in + r * run_length, o + r * run_length, run_length, p);
         }
     } else if (k->log_det != ELEMENTWISE_LOG_DET_VARYING) {
         out = PROTECT(constant_log_det(k, op - 2, parameters, shape, runs,

@@ -63,6 +63,9 @@ typedef struct {
     elementwise_run_fn log_det_add[2];
     elementwise_sum_fn log_det_sum[2];
     elementwise_backward_fn backward[2];
+    /* forward, inverse, fldj, ildj by the scalar functions one element at
+       a time: the blockwise loops must give the same values (tested) */
+    elementwise_run_fn scalar[4];
 } elementwise_kind;
 
 #define ELEMENTWISE_UNUSED(x) ((void) (x))
@@ -245,6 +248,15 @@ typedef struct {
         return (s0 + s1) + (s2 + s3);                                        \
     }
 
+/* S_F() one element at a time, whatever the kind's runs do. */
+#define ELEMENTWISE_SCALAR_RUN_(S, F)                                        \
+    static void S##_##F##_scalar_run(const double *in, double *out,          \
+                                     R_xlen_t n, const double *p)            \
+    {                                                                        \
+        for (R_xlen_t i = 0; i < n; i++)                                     \
+            out[i] = S##_##F(in[i], p);                                      \
+    }
+
 /* A kind with some blockwise functions: each of FORWARD, INVERSE, FLDJ,
    ILDJ is SCALAR or BLOCK. */
 #define ELEMENTWISE_KIND_WITH(S, N, LOG_DET, FORWARD, INVERSE, FLDJ, ILDJ)  \
@@ -253,13 +265,19 @@ typedef struct {
     ELEMENTWISE_LOG_DET_##FLDJ(S, fldj)                                      \
     ELEMENTWISE_LOG_DET_##ILDJ(S, ildj)                                      \
     ELEMENTWISE_BACKWARD_(S, N)                                              \
+    ELEMENTWISE_SCALAR_RUN_(S, forward)                                      \
+    ELEMENTWISE_SCALAR_RUN_(S, inverse)                                      \
+    ELEMENTWISE_SCALAR_RUN_(S, fldj)                                         \
+    ELEMENTWISE_SCALAR_RUN_(S, ildj)                                         \
     const elementwise_kind elementwise_kind_##S = {                          \
         #S, (N), (LOG_DET), S##_prepare,                                     \
         {S##_forward_run, S##_inverse_run},                                  \
         {S##_fldj_write_run, S##_ildj_write_run},                            \
         {S##_fldj_add_run, S##_ildj_add_run},                                \
         {S##_fldj_sum_run, S##_ildj_sum_run},                                \
-        {S##_forward_backward_run, S##_inverse_backward_run}                 \
+        {S##_forward_backward_run, S##_inverse_backward_run},                \
+        {S##_forward_scalar_run, S##_inverse_scalar_run,                     \
+         S##_fldj_scalar_run, S##_ildj_scalar_run}                           \
     };
 
 #define ELEMENTWISE_KIND(S, N, LOG_DET)                                      \
@@ -274,7 +292,9 @@ typedef struct {
         {S##_fldj_write_run, S##_ildj_write_run},                            \
         {S##_fldj_add_run, S##_ildj_add_run},                                \
         {S##_fldj_sum_run, S##_ildj_sum_run},                                \
-        {S##_forward_backward_run, S##_inverse_backward_run}                 \
+        {S##_forward_backward_run, S##_inverse_backward_run},                \
+        {S##_forward_run, S##_inverse_run,                                   \
+         S##_fldj_write_run, S##_ildj_write_run}                             \
     };
 
 #endif

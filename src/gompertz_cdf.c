@@ -3,7 +3,9 @@
    log(c) + log(r), 1/c, 1/r, r split in halves (2), log(c)}.
 
    log1p is log1p_by_log (one log): the inverse does not magnify its
-   error. */
+   error. The forward map, the inverse and the FLDJ run a block at a time,
+   each expm1 or log one vector_math.h call over the block; the scalar
+   functions call its scalar twins, so that both give the same values. */
 #include "elementwise.h"
 #include "cdf_math.h"
 
@@ -33,7 +35,7 @@ static inline double gompertz_expm1_rx(double x, const double *p,
                                        double *rx)
 {
     *rx = p[1] * x;
-    double lo = gompertz_rx_lo(x, *rx, p), m = expm1(*rx);
+    double lo = gompertz_rx_lo(x, *rx, p), m = bj_expm1(*rx);
     return isfinite(m) ? m + (m + 1) * lo : m;
 }
 
@@ -49,19 +51,19 @@ static inline double gompertz_c_expm1_rx(double x, const double *p,
     double lo = gompertz_rx_lo(x, *rx, p);
     double s = *rx + p[7], v = s - *rx;
     double s_lo = (*rx - (s - v)) + (p[7] - v) + lo;
-    double e = exp(s);
+    double e = bj_exp(s);
     return isinf(e) ? e : e + e * s_lo;
 }
 
 static inline double gompertz_cdf_forward(double x, const double *p)
 {
     double rx;
-    return -expm1(-p[0] * gompertz_expm1_rx(x, p, &rx));
+    return -bj_expm1(-p[0] * gompertz_expm1_rx(x, p, &rx));
 }
 
 static inline double gompertz_cdf_inverse(double y, const double *p)
 {
-    return log1p_by_log(-log1p_by_log(-y) * p[3]) * p[4];
+    return bj_log1p_by_log(-bj_log1p_by_log(-y) * p[3]) * p[4];
 }
 
 static inline double gompertz_cdf_fldj(double x, const double *p)
@@ -70,24 +72,66 @@ static inline double gompertz_cdf_fldj(double x, const double *p)
     return rx + p[2] - cm;
 }
 
-/* gompertz_cdf_forward() in loops of their own: r x in two parts, the
-   expm1() calls, the correction, the expm1() calls. */
-static void gompertz_cdf_forward_block(const double *in, double *out, int n,
-                                       const double *p)
+/* gompertz_expm1_rx() over a block: out[i] = expm1(r x), rx[i] = r x. */
+static void gompertz_expm1_rx_block(const double *in, double *out,
+                                    double *rx, int n, const double *p)
 {
     double lo[ELEMENTWISE_BLOCK];
     for (int i = 0; i < n; i++) {
-        out[i] = p[1] * in[i];
-        lo[i] = gompertz_rx_lo(in[i], out[i], p);
+        rx[i] = p[1] * in[i];
+        lo[i] = gompertz_rx_lo(in[i], rx[i], p);
     }
-    for (int i = 0; i < n; i++)
-        out[i] = expm1(out[i]);
+    bj_expm1_array(rx, out, n);
     for (int i = 0; i < n; i++) {
         double m = out[i];
-        out[i] = -p[0] * (isfinite(m) ? m + (m + 1) * lo[i] : m);
+        out[i] = isfinite(m) ? m + (m + 1) * lo[i] : m;
     }
+}
+
+static void gompertz_cdf_forward_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    double rx[ELEMENTWISE_BLOCK];
+    gompertz_expm1_rx_block(in, out, rx, n, p);
     for (int i = 0; i < n; i++)
-        out[i] = -expm1(out[i]);
+        out[i] = -p[0] * out[i];
+    bj_expm1_array(out, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = -out[i];
+}
+
+/* The two log1p_by_log() steps, each one log() call over the block. */
+static void gompertz_cdf_inverse_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    double u[ELEMENTWISE_BLOCK], w[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++) {
+        u[i] = -in[i];
+        w[i] = 1.0 + u[i];
+    }
+    bj_log_array(w, out, n);
+    for (int i = 0; i < n; i++) {
+        u[i] = -log1p_by_log_finish(u[i], w[i], out[i]) * p[3];
+        w[i] = 1.0 + u[i];
+    }
+    bj_log_array(w, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = log1p_by_log_finish(u[i], w[i], out[i]) * p[4];
+}
+
+/* Where expm1(r x) overflows but r x does not, c expm1(r x) is the
+   scalar function's exp() form: rare, done element by element. */
+static void gompertz_cdf_fldj_block(const double *in, double *out, int n,
+                                    const double *p)
+{
+    double rx[ELEMENTWISE_BLOCK];
+    gompertz_expm1_rx_block(in, out, rx, n, p);
+    for (int i = 0; i < n; i++) {
+        if (isinf(out[i]) && isfinite(rx[i]))
+            out[i] = gompertz_cdf_fldj(in[i], p);
+        else
+            out[i] = rx[i] + p[2] - p[0] * out[i];
+    }
 }
 
 ELEMENTWISE_ILDJ_THROUGH_INVERSE(gompertz_cdf)
@@ -122,4 +166,4 @@ static inline void gompertz_cdf_dfldj_dparams(double x, const double *p,
 }
 
 ELEMENTWISE_KIND_WITH(gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
-                      SCALAR, SCALAR, SCALAR)
+                      BLOCK, BLOCK, SCALAR)

@@ -1,7 +1,11 @@
 /* tfb_kumaraswamy_cdf() (and, inverted, tfb_kumaraswamy()):
    y = 1 - (1 - x^a)^b on [0, 1], a = concentration1, b = concentration0,
    TFP's KumaraswamyCDF in double precision. p = {a, b, log(a) + log(b),
-   a - 1, b - 1, 1/a (high part), 1/a (low part), (b - 1)/b}. */
+   a - 1, b - 1, 1/a (high part), 1/a (low part), (b - 1)/b}.
+
+   The blockwise functions make each exp, expm1, log or log1p one
+   vector_math.h call over the block; the scalar functions they replace
+   call its scalar twins, so that both give the same values. */
 #include "elementwise.h"
 #include "cdf_math.h"
 
@@ -22,12 +26,13 @@ static inline void kumaraswamy_cdf_prepare(const double *theta, double *p)
 static inline double kumaraswamy_log1m_pow(double x, const double *p)
 {
     double xa = pow(x, p[0]);
-    return xa < 0.5 ? log1p_by_log(-xa) : log(-expm1(p[0] * log(x)));
+    return xa < 0.5 ? bj_log1p_by_log(-xa) :
+        bj_log(-bj_expm1(p[0] * bj_log(x)));
 }
 
 static inline double kumaraswamy_cdf_forward(double x, const double *p)
 {
-    return -expm1(p[1] * kumaraswamy_log1m_pow(x, p));
+    return -bj_expm1(p[1] * kumaraswamy_log1m_pow(x, p));
 }
 
 /* kumaraswamy_log1m_pow() in loops of their own, the x with x^a >= 1/2
@@ -35,7 +40,7 @@ static inline double kumaraswamy_cdf_forward(double x, const double *p)
 static void kumaraswamy_log1m_pow_block(const double *in, double *out, int n,
                                         const double *p)
 {
-    double w[ELEMENTWISE_BLOCK];
+    double w[ELEMENTWISE_BLOCK], log_w[ELEMENTWISE_BLOCK];
     int far[ELEMENTWISE_BLOCK], m = 0;
     for (int i = 0; i < n; i++)
         out[i] = pow(in[i], p[0]);
@@ -43,18 +48,20 @@ static void kumaraswamy_log1m_pow_block(const double *in, double *out, int n,
         int flag = !(out[i] < 0.5);
         far[m] = i;
         m += flag;
-        w[i] = flag ? in[i] : 1.0 - out[i];
+        w[i] = flag ? in[i] : 1.0 + -out[i];
     }
-    for (int i = 0; i < n; i++)
-        w[i] = log(w[i]);
-    for (int i = 0; i < n; i++) {   /* log1p_by_log(-x^a), in parts */
-        double u = -out[i], v = 1.0 + u;
-        out[i] = v == 1.0 ? u : w[i] * (u / (v - 1.0));
-    }
+    bj_log_array(w, log_w, n);
+    for (int i = 0; i < n; i++)   /* log1p_by_log(-x^a), in parts */
+        out[i] = log1p_by_log_finish(-out[i], w[i], log_w[i]);
+    /* the far ones gathered into w: -expm1(a log(x)), then its log */
     for (int j = 0; j < m; j++)
-        out[far[j]] = -expm1(p[0] * w[far[j]]);
+        w[j] = p[0] * log_w[far[j]];
+    bj_expm1_array(w, w, m);
     for (int j = 0; j < m; j++)
-        out[far[j]] = log(out[far[j]]);
+        w[j] = -w[j];
+    bj_log_array(w, w, m);
+    for (int j = 0; j < m; j++)
+        out[far[j]] = w[j];
 }
 
 static void kumaraswamy_cdf_forward_block(const double *in, double *out,
@@ -62,7 +69,10 @@ static void kumaraswamy_cdf_forward_block(const double *in, double *out,
 {
     kumaraswamy_log1m_pow_block(in, out, n, p);
     for (int i = 0; i < n; i++)
-        out[i] = -expm1(p[1] * out[i]);
+        out[i] = p[1] * out[i];
+    bj_expm1_array(out, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = -out[i];
 }
 
 /* (1 - (1 - y)^(1/b))^(1/a), with 1/a in two parts (pow_split): a rounded
@@ -70,8 +80,8 @@ static void kumaraswamy_cdf_forward_block(const double *in, double *out,
    (log1p_by_log, about two ulps) unless a power 1/a > 1 magnifies it. */
 static inline double kumaraswamy_cdf_inverse(double y, const double *p)
 {
-    double l = p[5] > 1 ? log1p(-y) : log1p_by_log(-y);
-    return pow_split(-expm1(l / p[1]), p[5], p[6]);
+    double l = p[5] > 1 ? bj_log1p(-y) : bj_log1p_by_log(-y);
+    return pow_split(-bj_expm1(l / p[1]), p[5], p[6]);
 }
 
 /* kumaraswamy_cdf_inverse() in loops of their own: each element is a
@@ -81,22 +91,28 @@ static void kumaraswamy_cdf_inverse_block(const double *in, double *out,
 {
     if (p[5] > 1) {
         for (int i = 0; i < n; i++)
-            out[i] = log1p(-in[i]) / p[1];
+            out[i] = -in[i];
+        bj_log1p_array(out, out, n);
     } else {
+        double w[ELEMENTWISE_BLOCK];
         for (int i = 0; i < n; i++)
-            out[i] = log1p_by_log(-in[i]) / p[1];
+            w[i] = 1.0 + -in[i];
+        bj_log_array(w, out, n);
+        for (int i = 0; i < n; i++)
+            out[i] = log1p_by_log_finish(-in[i], w[i], out[i]);
     }
     for (int i = 0; i < n; i++)
-        out[i] = -expm1(out[i]);
+        out[i] = out[i] / p[1];
+    bj_expm1_array(out, out, n);
     for (int i = 0; i < n; i++)
-        out[i] = pow_split(out[i], p[5], p[6]);
+        out[i] = pow_split(-out[i], p[5], p[6]);
 }
 
 /* TFP's log(a) + log(b) + xlogy(a - 1, x) + xlog1py(b - 1, -x^a). */
 static inline double kumaraswamy_cdf_fldj(double x, const double *p)
 {
     double tail = p[4] == 0 ? 0 : p[4] * kumaraswamy_log1m_pow(x, p);
-    return p[2] + xlogy(p[3], x) + tail;
+    return p[2] + bj_xlogy(p[3], x) + tail;
 }
 
 static void kumaraswamy_cdf_fldj_block(const double *in, double *out, int n,
@@ -110,8 +126,15 @@ static void kumaraswamy_cdf_fldj_block(const double *in, double *out, int n,
         for (int i = 0; i < n; i++)
             out[i] *= p[4];
     }
-    for (int i = 0; i < n; i++)
-        out[i] = p[2] + xlogy(p[3], in[i]) + out[i];
+    if (p[3] == 0) {   /* xlogy(0, x) = 0 */
+        for (int i = 0; i < n; i++)
+            out[i] = p[2] + 0.0 + out[i];
+    } else {
+        double log_x[ELEMENTWISE_BLOCK];
+        bj_log_array(in, log_x, n);
+        for (int i = 0; i < n; i++)
+            out[i] = p[2] + p[3] * log_x[i] + out[i];
+    }
 }
 
 /* TFP derives the ILDJ as -fldj(inverse(y)), which is infinite where the

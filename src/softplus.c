@@ -9,6 +9,10 @@
    multiplied by |x / c| (350 ulps at x / c = -700); they are carried to
    double-double precision there. Same values as TFP's forms.
 
+   The forward map, the inverse and the FLDJ run a block at a time, each
+   exp, expm1 or log one vector_math.h call over the block; the scalar
+   functions call its scalar twins, so that both give the same values.
+
    The kernel is "softplus_hinge": scalar_math.h's softplus_inverse() has
    the name the kind "softplus" would give its inverse. */
 #include "elementwise.h"
@@ -24,7 +28,35 @@ static inline double softplus_quotient(double x, const double *p)
         quotient_split(x, p[0], p[2], p[3], p[4], &r);
     if (q > -SCALAR_SOFTPLUS_THRESHOLD)
         return q;
-    return log1p_by_log(exp(q) * (1.0 + r));
+    return bj_log1p_by_log(bj_exp(q) * (1.0 + r));
+}
+
+/* softplus_quotient(sign x) over a block: the exp() calls, then the log()
+   calls, then the selection (the exp overflows harmlessly where q is
+   kept). */
+static void softplus_quotient_block(const double *in, double sign,
+                                    double *out, int n, const double *p)
+{
+    double q[ELEMENTWISE_BLOCK], r[ELEMENTWISE_BLOCK], w[ELEMENTWISE_BLOCK];
+    if (p[0] == 1) {
+        for (int i = 0; i < n; i++) {
+            q[i] = sign * in[i];
+            r[i] = 0;
+        }
+    } else {
+        for (int i = 0; i < n; i++)
+            q[i] = quotient_split(sign * in[i], p[0], p[2], p[3], p[4],
+                                  &r[i]);
+    }
+    bj_exp_array(q, out, n);
+    for (int i = 0; i < n; i++) {
+        out[i] = out[i] * (1.0 + r[i]);   /* u */
+        w[i] = 1.0 + out[i];
+    }
+    bj_log_array(w, r, n);
+    for (int i = 0; i < n; i++)
+        out[i] = q[i] > -SCALAR_SOFTPLUS_THRESHOLD ? q[i] :
+            log1p_by_log_finish(out[i], w[i], r[i]);
 }
 
 static inline void softplus_hinge_prepare(const double *theta, double *p)
@@ -40,6 +72,14 @@ static inline double softplus_hinge_forward(double x, const double *p)
     return p[0] * softplus_quotient(x, p) + p[1];
 }
 
+static void softplus_hinge_forward_block(const double *in, double *out,
+                                         int n, const double *p)
+{
+    softplus_quotient_block(in, 1.0, out, n, p);
+    for (int i = 0; i < n; i++)
+        out[i] = p[0] * out[i] + p[1];
+}
+
 /* TFP's softplus_inverse(v) = v + log(-expm1(-v)), where v >= 1 as
    v + log1p(-exp(-v)) (exp(-v) < 1/2): an exp and a log instead of expm1
    and log. Not below 1: next to the zero at v = log 2 the sum cancels, and
@@ -50,37 +90,72 @@ static inline int softplus_middle(double v)
     return v >= 1.0 && v <= -SCALAR_SOFTPLUS_THRESHOLD;
 }
 
+/* Outside [1, 34], scalar_math.h's softplus_inverse(): log(v) for tiny v,
+   v for large v, else v + log(-expm1(-v)). */
+#define SOFTPLUS_TINY 1.640700042e-15
+
 static inline double softplus_hinge_inverse(double y, const double *p)
 {
     double v = p[0] == 1 ? y - p[1] : (y - p[1]) / p[0];
     if (softplus_middle(v))
-        return p[0] * (v + log1p_by_log(-exp(-v)));
-    return p[0] * softplus_inverse(v);
+        return p[0] * (v + bj_log1p_by_log(-bj_exp(-v)));
+    if (v < SOFTPLUS_TINY)
+        return p[0] * bj_log(v);
+    if (v > -SCALAR_SOFTPLUS_THRESHOLD)
+        return p[0] * v;
+    return p[0] * (v + bj_log(-bj_expm1(-v)));
 }
 
-/* softplus_hinge_inverse() in loops of their own (exp, then log), the v
-   outside [1, 34] listed (without a branch) and done over the list. */
+/* softplus_hinge_inverse() over a block: exp(-v) for all, expm1(-v) for
+   the v outside [1, 34] (listed without a branch and gathered), then one
+   log() call for both forms' logs, then the finishing steps. */
 static void softplus_hinge_inverse_block(const double *in, double *out,
                                          int n, const double *p)
 {
-    double v[ELEMENTWISE_BLOCK];
+    double v[ELEMENTWISE_BLOCK], u[ELEMENTWISE_BLOCK], w[ELEMENTWISE_BLOCK];
     int other[ELEMENTWISE_BLOCK], m = 0;
     for (int i = 0; i < n; i++) {
         v[i] = p[0] == 1 ? in[i] - p[1] : (in[i] - p[1]) / p[0];
+        u[i] = -v[i];
         other[m] = i;
         m += !softplus_middle(v[i]);
     }
+    bj_exp_array(u, u, n);
+    for (int i = 0; i < n; i++) {
+        u[i] = -u[i];
+        w[i] = 1.0 + u[i];
+    }
+    for (int j = 0; j < m; j++)   /* gathered into out[0 .. m - 1] */
+        out[j] = -v[other[j]];
+    bj_expm1_array(out, out, m);
+    for (int j = 0; j < m; j++) {
+        double vj = v[other[j]];
+        w[other[j]] = vj < SOFTPLUS_TINY ? vj :
+            vj > -SCALAR_SOFTPLUS_THRESHOLD ? 1.0 : -out[j];
+    }
+    bj_log_array(w, out, n);
+    for (int j = 0; j < m; j++) {   /* the others' results, kept in w */
+        double vj = v[other[j]], lj = out[other[j]];
+        w[other[j]] = vj < SOFTPLUS_TINY ? lj :
+            vj > -SCALAR_SOFTPLUS_THRESHOLD ? vj : vj + lj;
+    }
     for (int i = 0; i < n; i++)
-        out[i] = -exp(-v[i]);
-    for (int i = 0; i < n; i++)
-        out[i] = p[0] * (v[i] + log1p_by_log(out[i]));
+        out[i] = p[0] * (v[i] + log1p_by_log_finish(u[i], w[i], out[i]));
     for (int j = 0; j < m; j++)
-        out[other[j]] = p[0] * softplus_inverse(v[other[j]]);
+        out[other[j]] = p[0] * w[other[j]];
 }
 
 static inline double softplus_hinge_fldj(double x, const double *p)
 {
     return -softplus_quotient(-x, p);
+}
+
+static void softplus_hinge_fldj_block(const double *in, double *out, int n,
+                                      const double *p)
+{
+    softplus_quotient_block(in, -1.0, out, n, p);
+    for (int i = 0; i < n; i++)
+        out[i] = -out[i];
 }
 
 /* -log(1 - exp(-v)), v = (y - low) / c = hi + lo. */
@@ -126,5 +201,5 @@ static inline void softplus_hinge_dfldj_dparams(double x, const double *p,
     d[1] = 0.0;
 }
 
-ELEMENTWISE_KIND_WITH(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING, SCALAR,
-                      BLOCK, SCALAR, SCALAR)
+ELEMENTWISE_KIND_WITH(softplus_hinge, 2, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
+                      BLOCK, BLOCK, SCALAR)

@@ -5,7 +5,10 @@
 
    log1p(-y) is log1p_by_log(-y) (one log) except where a power 1/k > 1
    magnifies its error; k = 2, the Rayleigh-like case, squares and takes
-   square roots instead of calling pow(). */
+   square roots instead of calling pow(). The maps and log-dets run a
+   block at a time, each expm1, log or log1p one vector_math.h call over
+   the block; the scalar functions call its scalar twins, so that both
+   give the same values. */
 #include "elementwise.h"
 #include "cdf_math.h"
 
@@ -38,7 +41,7 @@ static inline double weibull_power(double x, const double *p)
 
 static inline double weibull_cdf_forward(double x, const double *p)
 {
-    return -expm1(-weibull_power(x, p));
+    return -bj_expm1(-weibull_power(x, p));
 }
 
 /* The powers, then the expm1() calls, in loops of their own. */
@@ -46,28 +49,96 @@ static void weibull_cdf_forward_block(const double *in, double *out, int n,
                                       const double *p)
 {
     for (int i = 0; i < n; i++)
-        out[i] = weibull_power(in[i], p);
+        out[i] = -weibull_power(in[i], p);
+    bj_expm1_array(out, out, n);
     for (int i = 0; i < n; i++)
-        out[i] = -expm1(-out[i]);
+        out[i] = -out[i];
+}
+
+/* v = -log1p(-y) over a block: log1p(), or log1p_by_log() by one log()
+   call. */
+static void weibull_minus_log1m_block(const double *in, double *out, int n,
+                                      int by_log)
+{
+    if (!by_log) {
+        for (int i = 0; i < n; i++)
+            out[i] = -in[i];
+        bj_log1p_array(out, out, n);
+    } else {
+        double w[ELEMENTWISE_BLOCK];
+        for (int i = 0; i < n; i++)
+            w[i] = 1.0 + -in[i];
+        bj_log_array(w, out, n);
+        for (int i = 0; i < n; i++)
+            out[i] = log1p_by_log_finish(-in[i], w[i], out[i]);
+    }
+    for (int i = 0; i < n; i++)
+        out[i] = -out[i];
 }
 
 /* The power magnifies v's error 1/k times: for k < 1 v comes from log1p()
    (half an ulp) rather than log1p_by_log() (about two). */
 static inline double weibull_cdf_inverse(double y, const double *p)
 {
-    double v = p[2] > 1 ? -log1p(-y) : -log1p_by_log(-y);
+    double v = p[2] > 1 ? -bj_log1p(-y) : -bj_log1p_by_log(-y);
     return p[0] * (p[1] == 2 ? sqrt(v) : pow_split(v, p[2], p[3]));
+}
+
+static void weibull_cdf_inverse_block(const double *in, double *out, int n,
+                                      const double *p)
+{
+    weibull_minus_log1m_block(in, out, n, !(p[2] > 1));
+    if (p[1] == 2) {
+        for (int i = 0; i < n; i++)
+            out[i] = p[0] * sqrt(out[i]);
+    } else {
+        for (int i = 0; i < n; i++)
+            out[i] = p[0] * pow_split(out[i], p[2], p[3]);
+    }
 }
 
 static inline double weibull_cdf_fldj(double x, const double *p)
 {
-    return -weibull_power(x, p) + xlogy(p[4], x) + p[6];
+    return -weibull_power(x, p) + bj_xlogy(p[4], x) + p[6];
+}
+
+/* xlogy(a, v) + c over a block, added to out[i]. */
+static void weibull_add_xlogy_block(const double *v, double *out, int n,
+                                    double a, double c)
+{
+    if (a == 0) {
+        for (int i = 0; i < n; i++)
+            out[i] = out[i] + 0.0 + c;
+    } else {
+        double log_v[ELEMENTWISE_BLOCK];
+        bj_log_array(v, log_v, n);
+        for (int i = 0; i < n; i++)
+            out[i] = out[i] + a * log_v[i] + c;
+    }
+}
+
+static void weibull_cdf_fldj_block(const double *in, double *out, int n,
+                                   const double *p)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = -weibull_power(in[i], p);
+    weibull_add_xlogy_block(in, out, n, p[4], p[6]);
 }
 
 static inline double weibull_cdf_ildj(double y, const double *p)
 {
-    double v = -log1p_by_log(-y);
-    return v + xlogy(p[5], v) + p[7];
+    double v = -bj_log1p_by_log(-y);
+    return v + bj_xlogy(p[5], v) + p[7];
+}
+
+static void weibull_cdf_ildj_block(const double *in, double *out, int n,
+                                   const double *p)
+{
+    double v[ELEMENTWISE_BLOCK];
+    weibull_minus_log1m_block(in, v, n, 1);
+    for (int i = 0; i < n; i++)
+        out[i] = v[i];
+    weibull_add_xlogy_block(v, out, n, p[5], p[7]);
 }
 
 static inline double weibull_cdf_dforward_dx(double x, const double *p)
@@ -99,4 +170,4 @@ static inline void weibull_cdf_dfldj_dparams(double x, const double *p,
 }
 
 ELEMENTWISE_KIND_WITH(weibull_cdf, 2, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
-                      SCALAR, SCALAR, SCALAR)
+                      BLOCK, BLOCK, BLOCK)

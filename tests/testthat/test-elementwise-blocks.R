@@ -1,0 +1,130 @@
+# The kinds whose maps and log-dets run a block at a time (src/elementwise.h,
+# ELEMENTWISE_KIND_WITH) keep their scalar functions for the backward passes
+# and the derived log-dets, and both must give the same doubles. Operations
+# 4 to 7 of C_elementwise_map() run the scalar functions element by
+# element; each is compared bit for bit with the blockwise run (0 to 3, at
+# event_ndims = 0), and the reduced log-dets with the same sums taken in R
+# in the kernel's order.
+
+# Inputs mixed so that each block of 256 holds every branch of a kind: the
+# special points in random positions among a spread of ordinary values.
+mixed_inputs <- function(special, ordinary, n = 1200L) {
+  set.seed(10)
+  values <- c(special, ordinary(n - length(special)))
+  sample(values)
+}
+
+block_cases <- function() {
+  unit <- function(n) runif(n)
+  near_ends <- c(0, 1, 5e-324, 1e-300, 1e-20, 1e-8, 0.5, 1 - 1e-16,
+                 1 - 2^-53, 1 - 1e-10, 0.999, NaN)
+  list(
+    gumbel_cdf = list(
+      bijector = tfb_gumbel_cdf(loc = c(0.5, -3), scale = c(2, 0.3)),
+      x = mixed_inputs(c(-750, -700, -300, -40, 40, 300, 700, 750, 0, -0,
+                         Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 5)),
+      # next to 1/e the inverse takes its second form
+      y = mixed_inputs(c(near_ends, exp(-1), exp(-1.25), exp(-0.75),
+                         0.2865, 0.4724),
+                       function(n) c(runif(n %/% 2, 0.25, 0.5), runif(n - n %/% 2)))),
+    kumaraswamy_cdf = list(
+      bijector = tfb_kumaraswamy_cdf(concentration1 = c(1.7, 0.3, 1),
+                                     concentration0 = c(2.5, 0.6, 1)),
+      # x^a next to 1/2 switches between the two forms of log(1 - x^a)
+      x = mixed_inputs(c(near_ends, 0.5^(1 / 1.7), 0.5^(1 / 0.3), 0.6648,
+                         -0.5, 1.5), unit),
+      y = mixed_inputs(c(near_ends, -0.5, 1.5), unit)),
+    softplus = list(
+      bijector = tfb_softplus(hinge_softness = c(1, 0.7, 3), low = c(0, -0.5, 2)),
+      x = mixed_inputs(c(-750, -700, -40, -34, 34, 35, 40, 700, 750, 0,
+                         Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 20)),
+      # v = (y - low) / c below 1.6e-15, in [0, 1), [1, 34] and above 34
+      y = mixed_inputs(c(1e-300, 1e-16, 1e-15, 2.0000000000000001, 2 + 1e-15,
+                         0.99, 1, 2.7, 3, 34, 34.05, 100, 103, 1e300, Inf,
+                         NaN),
+                       function(n) c(runif(n %/% 2, 0, 4), runif(n - n %/% 2, 0, 120)))),
+    gompertz_cdf = list(
+      # with concentration 1e-5, expm1(r x) overflows before c expm1(r x)
+      bijector = tfb_gompertz_cdf(concentration = c(0.5, 1e-5, 3),
+                                  rate = c(1.5, 1.5, 0.01)),
+      x = mixed_inputs(c(0, 1e-300, 1e-20, 470, 473.5, 475, 478, 480, 500,
+                         1e5, Inf, NaN),
+                       function(n) c(runif(n %/% 2, 0, 3), rexp(n - n %/% 2) * 50)),
+      y = mixed_inputs(near_ends, unit)),
+    weibull_cdf = list(
+      bijector = tfb_weibull_cdf(scale = c(1.5, 0.2, 3),
+                                 concentration = c(2, 0.7, 3.5)),
+      x = mixed_inputs(c(0, 1e-300, 5e-324, 1e-20, 30, 1e3, 1e300, Inf,
+                         NaN),
+                       function(n) rexp(n) * 2),
+      y = mixed_inputs(near_ends, unit))
+  )
+}
+
+scalar_and_block <- function(b, input, operation) {
+  kernel <- .subset2(b, "kernel")
+  parameters <- .subset2(b, "parameters")
+  list(block = .Call(bijectors:::C_elementwise_map, kernel, operation, input,
+                     parameters, 0L),
+       scalar = .Call(bijectors:::C_elementwise_map, kernel, operation + 4L,
+                      input, parameters, 0L))
+}
+
+test_that("each kind's blockwise runs give its scalar functions' values", {
+  for (kind in names(block_cases())) {
+    case <- block_cases()[[kind]]
+    b <- case$bijector
+    columns <- length(.subset2(b, "parameters")[[1]])
+    x <- matrix(case$x, ncol = columns)
+    y <- matrix(case$y, ncol = columns)
+    checks <- list(forward = list(x, 0L), inverse = list(y, 1L),
+                   fldj = list(x, 2L), ildj = list(y, 3L))
+    for (what in names(checks)) {
+      r <- scalar_and_block(b, checks[[what]][[1]], checks[[what]][[2]])
+      expect_identical(r$block, r$scalar, label = paste(kind, what))
+      # the inputs reach more than one branch: some finite results
+      expect_true(sum(is.finite(r$scalar)) > 100,
+                  label = paste(kind, what, "finite results"))
+    }
+  }
+})
+
+test_that("the reduced log-dets add the scalar values in the kernel's order", {
+  # event_ndims = 1 on a matrix: each row's sum, column by column from 0
+  # (one run per column); event_ndims = 1 on a vector (scalar parameters):
+  # four sums over the indices mod 4, then (s0 + s1) + (s2 + s3).
+  in_order <- function(v) Reduce(`+`, v, 0)
+  four_sums <- function(v) {
+    s <- vapply(1:4, function(k) in_order(v[seq(k, length(v), by = 4)]), 0)
+    (s[1] + s[2]) + (s[3] + s[4])
+  }
+  for (kind in names(block_cases())) {
+    case <- block_cases()[[kind]]
+    b <- case$bijector
+    columns <- length(.subset2(b, "parameters")[[1]])
+    for (direction in c("forward", "inverse")) {
+      input <- matrix(if (direction == "forward") case$x else case$y,
+                      ncol = columns)
+      input[!is.finite(input)] <- 0.5   # finite sums to compare
+      operation <- if (direction == "forward") 2L else 3L
+      elementwise <- scalar_and_block(b, input, operation)$scalar
+      reduced <- .Call(bijectors:::C_elementwise_map, .subset2(b, "kernel"),
+                       operation, input, .subset2(b, "parameters"), 1L)
+      by_row <- in_order(lapply(seq_len(columns), function(j) elementwise[, j]))
+      expect_identical(reduced, by_row, label = paste(kind, direction, "rows"))
+      # the first column's parameters alone, on a vector
+      first <- lapply(.subset2(b, "parameters"), function(p) p[1])
+      v <- input[, 1]
+      v <- v[seq_len(length(v) - length(v) %% 4)]
+      scalar_values <- .Call(bijectors:::C_elementwise_map,
+                             .subset2(b, "kernel"), operation + 4L, v, first,
+                             0L)
+      total <- .Call(bijectors:::C_elementwise_map, .subset2(b, "kernel"),
+                     operation, v, first, 1L)
+      expect_identical(total, four_sums(scalar_values),
+                       label = paste(kind, direction, "total"))
+    }
+  }
+})
