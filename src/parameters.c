@@ -63,11 +63,10 @@ static void check_slot_lists(SEXP owners, SEXP fields, SEXP indices,
 
 /* The parameter of slot s, checked: element `index` of the list bound to
    `field` in the owner, a double vector of `length` values. */
-static SEXP slot_parameter(SEXP owners, SEXP fields, SEXP indices,
-                           R_xlen_t s, R_xlen_t length)
+static SEXP slot_parameter_at(SEXP owners, SEXP symbol, SEXP indices,
+                              R_xlen_t s, R_xlen_t length)
 {
-    SEXP container = binding(VECTOR_ELT(owners, s),
-                             field_symbol("", fields, s));
+    SEXP container = binding(VECTOR_ELT(owners, s), symbol);
     if (TYPEOF(container) != VECSXP)
         Rf_error("internal error: parameter container %lld is not a list",
                  (long long) s + 1);
@@ -79,6 +78,13 @@ static SEXP slot_parameter(SEXP owners, SEXP fields, SEXP indices,
         Rf_error("parameter %lld must be a double vector of length %lld",
                  (long long) s + 1, (long long) length);
     return element;
+}
+
+static SEXP slot_parameter(SEXP owners, SEXP fields, SEXP indices,
+                           R_xlen_t s, R_xlen_t length)
+{
+    return slot_parameter_at(owners, field_symbol("", fields, s), indices, s,
+                             length);
 }
 
 /* The double vector at `index` (1-based) of the list bound to `symbol`,
@@ -193,6 +199,17 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
         LOGICAL(preview)[0] == NA_LOGICAL)
         Rf_error("internal error: `preview` must be TRUE or FALSE");
 
+    /* Each slot's four bindings (parameter, moments, step counts), named
+       once per call (symbols are never collected). */
+    SEXP *symbols = (SEXP *) R_alloc((size_t) (slots > 0 ? 4 * slots : 1),
+                                     sizeof(SEXP));
+    for (R_xlen_t s = 0; s < slots; s++) {
+        symbols[4 * s] = field_symbol("", fields, s);
+        symbols[4 * s + 1] = field_symbol("adam_m_", fields, s);
+        symbols[4 * s + 2] = field_symbol("adam_v_", fields, s);
+        symbols[4 * s + 3] = field_symbol("adam_steps_", fields, s);
+    }
+
     /* Checks first: an error changes nothing. */
     R_xlen_t total = 0;
     for (R_xlen_t s = 0; s < slots; s++) {
@@ -204,7 +221,7 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
             if (!isfinite(g[i]))
                 Rf_error("gradient %lld holds NA, NaN or Inf; no parameter "
                          "was changed", (long long) s + 1);
-        slot_parameter(owners, fields, indices, s, n);
+        slot_parameter_at(owners, symbols[4 * s], indices, s, n);
         total += 3 * n;
     }
 
@@ -219,11 +236,10 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
         SEXP gradient = VECTOR_ELT(gradients, s);
         R_xlen_t n = XLENGTH(gradient);
         int index = INTEGER(indices)[s];
-        R_xlen_t list_length = XLENGTH(binding(owner,
-                                               field_symbol("", fields, s)));
-        SEXP m_list = binding(owner, field_symbol("adam_m_", fields, s));
-        SEXP v_list = binding(owner, field_symbol("adam_v_", fields, s));
-        SEXP counts = binding(owner, field_symbol("adam_steps_", fields, s));
+        R_xlen_t list_length = XLENGTH(binding(owner, symbols[4 * s]));
+        SEXP m_list = binding(owner, symbols[4 * s + 1]);
+        SEXP v_list = binding(owner, symbols[4 * s + 2]);
+        SEXP counts = binding(owner, symbols[4 * s + 3]);
         SEXP m_old = TYPEOF(m_list) == VECSXP && XLENGTH(m_list) == list_length
             ? VECTOR_ELT(m_list, index - 1) : R_NilValue;
         SEXP v_old = TYPEOF(v_list) == VECSXP && XLENGTH(v_list) == list_length
@@ -241,7 +257,8 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
         steps[s] = step;
         const double *m = fresh ? NULL : REAL_RO(m_old);
         const double *v = fresh ? NULL : REAL_RO(v_old);
-        const double *p = REAL_RO(slot_parameter(owners, fields, indices, s, n));
+        const double *p = REAL_RO(slot_parameter_at(owners, symbols[4 * s],
+                                                    indices, s, n));
         const double *g = REAL_RO(gradient);
         /* bias corrections folded into the step size, as Kingma and Ba do */
         double rate_t = rate * sqrt(1 - pow(beta_2, step)) /
@@ -249,14 +266,16 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
         double eps_t = eps * sqrt(1 - pow(beta_2, step));
         int constraint = INTEGER(constraints)[s];
         double *p_new = next, *m_new = next + n, *v_new = next + 2 * n;
+        /* the update without a branch (it vectorises), then the domain */
         for (R_xlen_t i = 0; i < n; i++) {
             double m_prev = fresh ? 0 : m[i], v_prev = fresh ? 0 : v[i];
             m_new[i] = beta_1 * m_prev + (1 - beta_1) * g[i];
             v_new[i] = beta_2 * v_prev + (1 - beta_2) * g[i] * g[i];
             p_new[i] = p[i] - rate_t * m_new[i] / (sqrt(v_new[i]) + eps_t);
+        }
+        for (R_xlen_t i = 0; i < n; i++)
             if (!satisfies(constraint, p_new[i]))
                 return Rf_ScalarInteger((int) s + 1);
-        }
         next += 3 * n;
     }
 
@@ -285,17 +304,16 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
         SEXP owner = VECTOR_ELT(owners, s);
         R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
         int index = INTEGER(indices)[s];
-        SEXP field = field_symbol("", fields, s);
+        SEXP field = symbols[4 * s];
         R_xlen_t list_length = XLENGTH(binding(owner, field));
         targets[3 * s] = REAL(owned_element(owner, field, index, list_length,
                                             n, 0));
         targets[3 * s + 1] = REAL(owned_element(
-            owner, field_symbol("adam_m_", fields, s), index, list_length, n, 1));
+            owner, symbols[4 * s + 1], index, list_length, n, 1));
         targets[3 * s + 2] = REAL(owned_element(
-            owner, field_symbol("adam_v_", fields, s), index, list_length, n, 1));
+            owner, symbols[4 * s + 2], index, list_length, n, 1));
         count_targets[s] = REAL(owned_step_counts(
-            owner, field_symbol("adam_steps_", fields, s), list_length)) +
-            (index - 1);
+            owner, symbols[4 * s + 3], list_length)) + (index - 1);
     }
     next = scratch;
     for (R_xlen_t s = 0; s < slots; s++) {
