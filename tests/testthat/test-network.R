@@ -556,3 +556,29 @@ test_that("relu keeps NaN and sends -Inf to 0, as pmax() does not and does", {
   expect_identical(is.nan(out[, 1]), c(TRUE, FALSE, FALSE, FALSE, FALSE, FALSE))
   expect_identical(out[-1, 1], c(0, Inf, 0, 0, 3))
 })
+
+test_that("relu and its derivative are exact selects, whatever the length", {
+  # a 1 -> 1 layer with kernel 1 and bias b: relu(x + b) itself, and the
+  # gradient sent down, g where the output is positive and +0 elsewhere
+  ns <- asNamespace("bijectors")
+  special <- c(-2, -0, 0, 1e-300, -1e-300, NaN, 3, -Inf, Inf, 5, -5,
+               -0.25, 0.25, 2^-1074)
+  for (n in c(1:9, 14, 37)) {
+    x <- rep_len(special, n)
+    b <- 0.25
+    out <- .Call(ns$C_mlp_forward, matrix(x, ncol = 1), as.double(n), 0,
+                 list(matrix(1, 1, 1)), list(b), 1L, TRUE)$output
+    v <- x + b
+    expected <- ifelse(is.nan(v), v, ifelse(v > 0, v, 0))
+    expect_identical(as.vector(out), expected)
+    # +0, never -0, where the value is not positive
+    expect_true(all(1 / out[!is.nan(v) & v <= 0] == Inf))
+    g <- matrix(-(seq_len(n) + 0.5), ncol = 1)
+    down <- .Call(ns$C_mlp_backward, matrix(x, ncol = 1), as.double(n), 0,
+                  list(matrix(1, 1, 1)), 1L, list(), out, g, NULL,
+                  numeric(n))$input
+    positive <- as.vector(!is.nan(out) & out > 0)
+    expect_identical(as.vector(down), ifelse(positive, as.vector(g), 0))
+    expect_true(all(1 / down[!positive] == Inf))
+  }
+})
