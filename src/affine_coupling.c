@@ -16,11 +16,29 @@
 #include <math.h>
 #include <string.h>
 #include "affine_coupling.h"
+#include "vector_math.h"
+
+/* Rows are taken in blocks, so that exp() runs over a block at once
+   (vector_math.h). */
+#define AFFINE_BLOCK 256
 
 static double clip_value(double v, double lo, double hi)
 {
     /* NaN fails both tests and passes through, as in clip_by_value */
     return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* For rows i0 .. i0 + m - 1 of a log-scale column: the clipped log-scales
+   and exp(sign * s). */
+static void scales_of_block(const double *raw, R_xlen_t i0, int m,
+                            double clip_min, double clip_max, double sign,
+                            double *s, double *scale)
+{
+    for (int i = 0; i < m; i++) {
+        s[i] = clip_value(raw[i0 + i], clip_min, clip_max);
+        scale[i] = sign * s[i];
+    }
+    bj_exp_array(scale, scale, m);
 }
 
 /* See affine_coupling.h. */
@@ -42,25 +60,29 @@ void affine_columns(const double *in, R_xlen_t n, R_xlen_t d,
             params + (R_xlen_t) shift_column[k] * n : NULL;
         const double *log_scale = log_scale_column ?
             params + (R_xlen_t) log_scale_column[k] * n : NULL;
-        if (direction > 0) {
-            for (R_xlen_t i = 0; i < n; i++) {
-                double v = x[i];
-                if (log_scale) {
-                    double s = clip_value(log_scale[i], clip_min, clip_max);
-                    v *= exp(s);
-                    log_det[i] += s;
+        if (!log_scale) {
+            for (R_xlen_t i = 0; i < n; i++)
+                y[i] = !shift ? x[i] : direction > 0 ? x[i] + shift[i] :
+                    x[i] - shift[i];
+            continue;
+        }
+        double s[AFFINE_BLOCK], scale[AFFINE_BLOCK];
+        for (R_xlen_t i0 = 0; i0 < n; i0 += AFFINE_BLOCK) {
+            int m = (int) (n - i0 < AFFINE_BLOCK ? n - i0 : AFFINE_BLOCK);
+            scales_of_block(log_scale, i0, m, clip_min, clip_max,
+                            direction > 0 ? 1.0 : -1.0, s, scale);
+            if (direction > 0) {
+                for (int i = 0; i < m; i++) {
+                    double v = x[i0 + i] * scale[i];
+                    log_det[i0 + i] += s[i];
+                    y[i0 + i] = shift ? v + shift[i0 + i] : v;
                 }
-                y[i] = shift ? v + shift[i] : v;
-            }
-        } else {
-            for (R_xlen_t i = 0; i < n; i++) {
-                double v = shift ? x[i] - shift[i] : x[i];
-                if (log_scale) {
-                    double s = clip_value(log_scale[i], clip_min, clip_max);
-                    v *= exp(-s);
-                    log_det[i] -= s;
+            } else {
+                for (int i = 0; i < m; i++) {
+                    double v = shift ? x[i0 + i] - shift[i0 + i] : x[i0 + i];
+                    y[i0 + i] = v * scale[i];
+                    log_det[i0 + i] -= s[i];
                 }
-                y[i] = v;
             }
         }
     }
@@ -123,11 +145,16 @@ void affine_columns_backward(const double *in, R_xlen_t n, R_xlen_t d,
         double *g_log_scale = log_scale_column ?
             grad_params + (R_xlen_t) log_scale_column[k] * n : NULL;
         double sign = direction > 0 ? 1.0 : -1.0;
+        double s_block[AFFINE_BLOCK], scale_block[AFFINE_BLOCK];
         for (R_xlen_t i = 0; i < n; i++) {
             double scale = 1.0, g_ls = 0.0;
             if (raw) {
-                double s = clip_value(raw[i], clip_min, clip_max);
-                scale = exp(sign * s);
+                if (i % AFFINE_BLOCK == 0)
+                    scales_of_block(raw, i, (int) (n - i < AFFINE_BLOCK ?
+                                                   n - i : AFFINE_BLOCK),
+                                    clip_min, clip_max, sign, s_block,
+                                    scale_block);
+                scale = scale_block[i % AFFINE_BLOCK];
                 /* forward: y = x e^s + shift, log-det +s:
                      dL/ds = g x e^s + gld;
                    inverse: x = (y - shift) e^-s, log-det -s:
