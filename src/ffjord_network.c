@@ -142,18 +142,9 @@ static void network_setup(network_dynamics *d, SEXP rows, SEXP kernels,
         (R_xlen_t) n * size != state_length)
         Rf_error("the state must hold %d rows of %d values",
                  n, size);
-    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
-        Rf_error("`biases` must be a list with one vector per layer (%d)",
-                 layers);
-    const double **bias = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
+    const double **bias = network_biases(biases, layers, units);
     int widest = 0;
     for (int k = 0; k < layers; k++) {
-        SEXP bias_k = VECTOR_ELT(biases, k);
-        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
-            Rf_error("bias %d must be a double vector of length %d", k + 1,
-                     units[k + 1]);
-        bias[k] = REAL_RO(bias_k);
         if (units[k + 1] > widest)
             widest = units[k + 1];
     }

@@ -433,22 +433,11 @@ SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     int *units;
     const double **kernel;
     int layers = network_layers(kernels, activations, &units, &kernel);
-    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
-        Rf_error("`biases` must be a list with one vector per layer (%d)",
-                 layers);
+    const double **bias = network_biases(biases, layers, units);
     if (n > INT_MAX)
         Rf_error("the network takes at most %d rows at a time, not %lld",
                  INT_MAX, (long long) n);
-    const double **bias = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
     const int *activation = INTEGER_RO(activations);
-    for (int k = 0; k < layers; k++) {
-        SEXP bias_k = VECTOR_ELT(biases, k);
-        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
-            Rf_error("bias %d must be a double vector of length %d", k + 1,
-                     units[k + 1]);
-        bias[k] = REAL_RO(bias_k);
-    }
     /* the input must hold the columns the first layer reads */
     R_xlen_t length = XLENGTH(input);
     if (n == 0) {
@@ -513,6 +502,44 @@ static void check_layer_matrix(SEXP x, const char *what, int index, int n,
 }
 
 /* See network.h. */
+const double **network_biases(SEXP biases, int layers, const int *units)
+{
+    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
+        Rf_error("`biases` must be a list with one vector per layer (%d)",
+                 layers);
+    const double **bias = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    for (int k = 0; k < layers; k++) {
+        SEXP bias_k = VECTOR_ELT(biases, k);
+        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
+            Rf_error("bias %d must be a double vector of length %d", k + 1,
+                     units[k + 1]);
+        bias[k] = REAL_RO(bias_k);
+    }
+    return bias;
+}
+
+/* See network.h. */
+const double **network_masks(SEXP masks, int layers, const int *units)
+{
+    if (masks == R_NilValue)
+        return NULL;
+    if (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers)
+        Rf_error("`masks` must be NULL or a list with one element per layer");
+    const double **mask = (const double **) R_alloc((size_t) layers,
+                                                    sizeof(double *));
+    for (int k = 0; k < layers; k++) {
+        SEXP m = VECTOR_ELT(masks, k);
+        mask[k] = NULL;
+        if (m != R_NilValue) {
+            check_layer_matrix(m, "mask", k + 1, units[k], units[k + 1]);
+            mask[k] = REAL_RO(m);
+        }
+    }
+    return mask;
+}
+
+/* See network.h. */
 network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
                                   SEXP hidden, SEXP output, SEXP masks)
 {
@@ -523,13 +550,9 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
     if (TYPEOF(hidden) != VECSXP || XLENGTH(hidden) != layers - 1)
         Rf_error("`hidden` must be a list of the %d hidden layers' outputs",
                  layers - 1);
-    if (masks != R_NilValue &&
-        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
-        Rf_error("`masks` must be NULL or a list with one element per layer");
+    const double **mask = network_masks(masks, layers, units);
     const double **hidden_out = (const double **) R_alloc((size_t) layers,
                                                           sizeof(double *));
-    const double **mask = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
     int widest = 1;
     for (int k = 0; k < layers; k++) {
         if (units[k + 1] > widest)
@@ -539,12 +562,6 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
             SEXP h = VECTOR_ELT(hidden, k);
             check_layer_matrix(h, "hidden output", k + 1, n, units[k + 1]);
             hidden_out[k] = REAL_RO(h);
-        }
-        mask[k] = NULL;
-        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
-            SEXP m = VECTOR_ELT(masks, k);
-            check_layer_matrix(m, "mask", k + 1, units[k], units[k + 1]);
-            mask[k] = REAL_RO(m);
         }
     }
     check_layer_matrix(output, "output", 1, n, units[layers]);
@@ -556,7 +573,7 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
     trace.activations = INTEGER_RO(activations);
     trace.hidden = hidden_out;
     trace.output = REAL_RO(output);
-    trace.masks = masks == R_NilValue ? NULL : mask;
+    trace.masks = mask;
     return trace;
 }
 

@@ -45,6 +45,13 @@ void multiply_activation_derivative(double *delta, const double *out,
 network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
                                   SEXP hidden, SEXP output, SEXP masks);
 
+/* A network's biases (a list with one double vector of units[k + 1] values
+   per layer) and masks (NULL, or a list with, per layer, NULL or a double
+   units[k] x units[k + 1] matrix) as pointers, checked; the masks' array is
+   NULL when `masks` is, and holds NULL for a layer without one. R_alloc'd. */
+const double **network_biases(SEXP biases, int layers, const int *units);
+const double **network_masks(SEXP masks, int layers, const int *units);
+
 /* list(kernels = , biases = ) of fresh gradient arrays shaped like the
    network's, their data pointers in grad_kernels and grad_biases (arrays of
    trace->layers pointers). The result is not protected. */

@@ -130,32 +130,10 @@ static maf_operation maf_unpack(SEXP op, R_xlen_t d)
     if (units[0] != d)
         Rf_error("the network of a MAF takes %d inputs, but the events have "
                  "%lld values", units[0], (long long) d);
-    if (TYPEOF(biases) != VECSXP || XLENGTH(biases) != layers)
-        Rf_error("`biases` must be a list with one vector per layer (%d)",
-                 layers);
-    if (masks != R_NilValue &&
-        (TYPEOF(masks) != VECSXP || XLENGTH(masks) != layers))
-        Rf_error("`masks` must be NULL or a list with one element per layer");
-    const double **bias = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
-    const double **mask = (const double **) R_alloc((size_t) layers,
-                                                    sizeof(double *));
+    const double **bias = network_biases(biases, layers, units);
+    const double **mask = network_masks(masks, layers, units);
     int widest = 1;
     for (int k = 0; k < layers; k++) {
-        SEXP bias_k = VECTOR_ELT(biases, k);
-        if (TYPEOF(bias_k) != REALSXP || XLENGTH(bias_k) != units[k + 1])
-            Rf_error("bias %d must be a double vector of length %d", k + 1,
-                     units[k + 1]);
-        bias[k] = REAL_RO(bias_k);
-        mask[k] = NULL;
-        if (masks != R_NilValue && VECTOR_ELT(masks, k) != R_NilValue) {
-            SEXP m_k = VECTOR_ELT(masks, k);
-            if (TYPEOF(m_k) != REALSXP ||
-                XLENGTH(m_k) != (R_xlen_t) units[k] * units[k + 1])
-                Rf_error("mask %d must be a double %d x %d matrix", k + 1,
-                         units[k], units[k + 1]);
-            mask[k] = REAL_RO(m_k);
-        }
         if (units[k + 1] > widest)
             widest = units[k + 1];
     }
@@ -167,7 +145,7 @@ static maf_operation maf_unpack(SEXP op, R_xlen_t d)
     m.trace.activations = INTEGER_RO(activations);
     m.trace.hidden = NULL;
     m.trace.output = NULL;
-    m.trace.masks = masks == R_NilValue ? NULL : mask;
+    m.trace.masks = mask;
     m.biases = bias;
     m.d = d;
     m.n_params = units[layers];
