@@ -4,6 +4,7 @@
    parameterisation). p = {c, r, 1/c, log(r), log(c), 1/r}. */
 #include "elementwise.h"
 #include "cdf_math.h"
+#include "vector_math.h"
 
 static inline void shifted_gompertz_cdf_prepare(const double *theta,
                                                 double *p)
@@ -19,7 +20,24 @@ static inline void shifted_gompertz_cdf_prepare(const double *theta,
 static inline double shifted_gompertz_cdf_forward(double x, const double *p)
 {
     double z = p[1] * x;
-    return -expm1(-z) * exp(-exp(-z) / p[0]);
+    return -bj_expm1(-z) * bj_exp(-bj_exp(-z) / p[0]);
+}
+
+/* The forward map a block at a time, one vector_math call per exp():
+   the same operations as the scalar function above. */
+static void shifted_gompertz_cdf_forward_block(const double *in, double *out,
+                                              int n, const double *p)
+{
+    double minus_z[ELEMENTWISE_BLOCK], e[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++)
+        minus_z[i] = -(p[1] * in[i]);
+    bj_expm1_array(minus_z, out, n);
+    bj_exp_array(minus_z, e, n);
+    for (int i = 0; i < n; i++)
+        e[i] = -e[i] / p[0];
+    bj_exp_array(e, e, n);
+    for (int i = 0; i < n; i++)
+        out[i] = -out[i] * e[i];
 }
 
 /* W0(exp(t)), Lambert's W at e^t without overflow for large t: Newton's
@@ -108,4 +126,5 @@ static inline void shifted_gompertz_cdf_dfldj_dparams(double x,
     d[1] = p[5] - x + x * w * p[2] * (1 + 1 / a);
 }
 
-ELEMENTWISE_KIND(shifted_gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(shifted_gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING,
+                      BLOCK, SCALAR, SCALAR, SCALAR)

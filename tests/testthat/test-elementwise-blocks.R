@@ -53,6 +53,13 @@ block_cases <- function() {
                          1e5, Inf, NaN),
                        function(n) c(runif(n %/% 2, 0, 3), rexp(n - n %/% 2) * 50)),
       y = mixed_inputs(near_ends, unit)),
+    shifted_gompertz_cdf = list(
+      bijector = tfb_shifted_gompertz_cdf(concentration = c(0.5, 0.01, 4),
+                                          rate = c(1, 3, 0.2)),
+      x = mixed_inputs(c(0, 1e-300, 5e-324, 1e-20, 30, 700, 750, 1e300, Inf,
+                         NaN),
+                       function(n) rexp(n) * 3),
+      y = mixed_inputs(near_ends, unit)),
     weibull_cdf = list(
       bijector = tfb_weibull_cdf(scale = c(1.5, 0.2, 3),
                                  concentration = c(2, 0.7, 3.5)),
