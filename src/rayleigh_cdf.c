@@ -3,6 +3,7 @@
    1 where scale's products can be split exactly (exact_product.h)}. */
 #include "elementwise.h"
 #include "exact_product.h"
+#include "vector_math.h"
 
 static inline void rayleigh_cdf_prepare(const double *theta, double *p)
 {
@@ -34,19 +35,42 @@ static inline double rayleigh_one_minus_exp_small(double z)
     return z + z * (z * c);
 }
 
-/* Above log 2, exp(-z) <= 1/2 and 1 - exp(-z) cancels nothing. */
-static inline double rayleigh_cdf_forward(double x, const double *p)
+/* Below log 2 the result is about z: add the rounding errors of q (x - q s
+   is exact by Sterbenz) and of q^2, as z_lo times the slope exp(-z) = 1 - y */
+static inline double rayleigh_forward_small(double x, double q, double z,
+                                            const double *p)
 {
-    double q = x / p[0], z = 0.5 * q * q;
-    if (z >= M_LN2 || isnan(z))
-        return 1.0 - exp(-z);
-    /* the result is about z here: add the rounding errors of q (x - q s
-       is exact by Sterbenz) and of q^2, as z_lo times the slope exp(-z) = 1 - y */
     double qs = q * p[0], q_lo = p[3] == 0 ? 0 :
         ((x - qs) - product_error(q, p[0], qs)) / p[0];
     double z_lo = 0.5 * product_error(q, q, q * q) + q * q_lo;
     double y = rayleigh_one_minus_exp_small(z);
     return y + z_lo * (1.0 - y);
+}
+
+/* Above log 2, exp(-z) <= 1/2 and 1 - exp(-z) cancels nothing. */
+static inline double rayleigh_cdf_forward(double x, const double *p)
+{
+    double q = x / p[0], z = 0.5 * q * q;
+    if (z >= M_LN2 || isnan(z))
+        return 1.0 - bj_exp(-z);
+    return rayleigh_forward_small(x, q, z, p);
+}
+
+/* The forward map a block at a time: exp(-z) over the whole block by
+   vector_math, then each element's branch, as the scalar function. */
+static void rayleigh_cdf_forward_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    double q[ELEMENTWISE_BLOCK], z[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++) {
+        q[i] = in[i] / p[0];
+        z[i] = 0.5 * q[i] * q[i];
+        out[i] = -z[i];
+    }
+    bj_exp_array(out, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = z[i] >= M_LN2 || isnan(z[i]) ? 1.0 - out[i] :
+            rayleigh_forward_small(in[i], q[i], z[i], p);
 }
 
 static inline double rayleigh_cdf_inverse(double y, const double *p)
@@ -91,4 +115,5 @@ static inline void rayleigh_cdf_dfldj_dparams(double x, const double *p,
     d[0] = (q * q - 2) / p[0];
 }
 
-ELEMENTWISE_KIND(rayleigh_cdf, 1, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(rayleigh_cdf, 1, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
+                      SCALAR, SCALAR, SCALAR)

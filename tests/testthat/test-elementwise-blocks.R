@@ -60,6 +60,14 @@ block_cases <- function() {
                          NaN),
                        function(n) rexp(n) * 3),
       y = mixed_inputs(near_ends, unit)),
+    rayleigh_cdf = list(
+      # z = (x / scale)^2 / 2 on both sides of log 2, and scales whose
+      # products cannot be split
+      bijector = tfb_rayleigh_cdf(scale = c(1.5, 0.2, 1e301)),
+      x = mixed_inputs(c(0, 1e-300, 5e-324, 1e-20, 1.5 * sqrt(2 * log(2)),
+                         0.2 * sqrt(2 * log(2)), 30, 1e300, Inf, NaN),
+                       function(n) c(rexp(n %/% 2), runif(n - n %/% 2, 0, 0.4))),
+      y = mixed_inputs(near_ends, unit)),
     weibull_cdf = list(
       bijector = tfb_weibull_cdf(scale = c(1.5, 0.2, 3),
                                  concentration = c(2, 0.7, 3.5)),
