@@ -100,6 +100,26 @@ static inline double bj_log1p_by_log(double u)
     return log1p_by_log_finish(u, w, bj_log(w));
 }
 
+/* out[i] = log(1 - in[i]) over a block of n <= ELEMENTWISE_BLOCK values:
+   by vector_math's log1p, or with `by_log` by its log and
+   log1p_by_log_finish() (bj_log1p_by_log() per element). */
+static inline void log1m_block(const double *in, double *out, int n,
+                               int by_log)
+{
+    if (!by_log) {
+        for (int i = 0; i < n; i++)
+            out[i] = -in[i];
+        bj_log1p_array(out, out, n);
+        return;
+    }
+    double w[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++)
+        w[i] = 1.0 + -in[i];
+    bj_log_array(w, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = log1p_by_log_finish(-in[i], w[i], out[i]);
+}
+
 /* xlogy() by vector_math.h's log. */
 static inline double bj_xlogy(double a, double y)
 {

@@ -89,18 +89,7 @@ static inline double kumaraswamy_cdf_inverse(double y, const double *p)
 static void kumaraswamy_cdf_inverse_block(const double *in, double *out,
                                           int n, const double *p)
 {
-    if (p[5] > 1) {
-        for (int i = 0; i < n; i++)
-            out[i] = -in[i];
-        bj_log1p_array(out, out, n);
-    } else {
-        double w[ELEMENTWISE_BLOCK];
-        for (int i = 0; i < n; i++)
-            w[i] = 1.0 + -in[i];
-        bj_log_array(w, out, n);
-        for (int i = 0; i < n; i++)
-            out[i] = log1p_by_log_finish(-in[i], w[i], out[i]);
-    }
+    log1m_block(in, out, n, !(p[5] > 1));
     for (int i = 0; i < n; i++)
         out[i] = out[i] / p[1];
     bj_expm1_array(out, out, n);

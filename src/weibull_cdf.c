@@ -60,18 +60,7 @@ static void weibull_cdf_forward_block(const double *in, double *out, int n,
 static void weibull_minus_log1m_block(const double *in, double *out, int n,
                                       int by_log)
 {
-    if (!by_log) {
-        for (int i = 0; i < n; i++)
-            out[i] = -in[i];
-        bj_log1p_array(out, out, n);
-    } else {
-        double w[ELEMENTWISE_BLOCK];
-        for (int i = 0; i < n; i++)
-            w[i] = 1.0 + -in[i];
-        bj_log_array(w, out, n);
-        for (int i = 0; i < n; i++)
-            out[i] = log1p_by_log_finish(-in[i], w[i], out[i]);
-    }
+    log1m_block(in, out, n, by_log);
     for (int i = 0; i < n; i++)
         out[i] = -out[i];
 }
