@@ -355,21 +355,9 @@ positive_gamma_constraint <- function(gamma) {
 #' @export
 bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
   if (.subset2(bijector, "training")) {
-    # bn_inverse() without the log-det; a built layer without validation
-    # goes straight to the kernel (a refusal writes nothing: the general
-    # path then runs the kernel again and reports it)
+    # bn_inverse() without the log-det, one call shorter
     layer <- .subset2(bijector, "batchnorm")
     input <- bn_input(layer, y, "y")
-    if (!is.null(.subset2(layer, "state")) && length(input$y) > 0L &&
-        !.subset2(bijector, "validate_args")) {
-      out <- .Call(C_bn_inverse_training, bn_pointer(layer), input$y,
-                   input$dims, input$axes, .subset2(layer, "momentum"),
-                   .subset2(layer, "epsilon"), .subset2(layer, "center"),
-                   .subset2(layer, "scale"), FALSE)
-      if (!is.integer(out)) {
-        return(out)
-      }
-    }
     return(bn_inverse_training(bijector, layer, input, FALSE))
   }
   bn_inverse(bijector, y, with_log_det = FALSE)

@@ -38,14 +38,8 @@ object_field_names.bijector <- function(x) {
 object_method.bijector <- function(x, name) {
   bijector <- x
   switch(name,
-    # the bodies of tfb_forward() and tfb_inverse(), one call shorter:
-    # these are the methods users call in loops
-    forward = function(x, name = "forward") {
-      apply_forward(bijector, x)
-    },
-    inverse = function(y, name = "inverse") {
-      apply_inverse(bijector, y)
-    },
+    # built by `$.bijector` itself, the path users take in loops
+    forward = , inverse = `$.bijector`(x, name),
     forward_log_det_jacobian = function(x, event_ndims,
                                         name = "forward_log_det_jacobian") {
       tfb_forward_log_det_jacobian(bijector, x, event_ndims, name)

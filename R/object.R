@@ -151,7 +151,9 @@ print.bijectors_summary <- function(x, ...) {
   if (!is.character(name)) {
     return(object_get(x, name))
   }
-  # the two maps users call in loops are built here, one call shorter
+  # the two maps users call in loops are built here, one call shorter (the
+  # bodies of tfb_forward() and tfb_inverse()); object_method.bijector()
+  # comes here for them too
   bijector <- x
   switch(name,
     inverse = function(y, name = "inverse") apply_inverse(bijector, y),
