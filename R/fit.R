@@ -388,6 +388,10 @@ new_fit_run <- function(object, data, settings) {
   run$adam_arguments <- NULL
   # the compiled plan (R/plan.R): NULL until compiled, FALSE for none
   run$plan <- if (compiled_plan_enabled()) NULL else FALSE
+  # the fused step's list (fused_fit_spec()): NULL until made, FALSE for none
+  run$fused <- NULL
+  # a matrix's epoch: the order of its rows (matrix_epoch())
+  run$order <- NULL
   if (is.environment(data$training)) {
     # From a generator, the rows and steps of an epoch are known once it
     # has ended (unless steps_per_epoch fixes the steps).
@@ -444,9 +448,16 @@ fit_epochs <- function(run) {
         break
       }
       step_in_epoch <- step_in_epoch + 1L
-      loss <- fit_step(run, batch)
-      epoch_sum <- epoch_sum + loss * nrow(batch)
-      epoch_rows <- epoch_rows + nrow(batch)
+      if (is.null(dim(batch))) {
+        # a matrix's epoch: positions c(from, to) in run$order
+        loss <- fit_step_rows(run, batch)
+        rows <- batch[[2L]] - batch[[1L]] + 1L
+      } else {
+        loss <- fit_step(run, batch)
+        rows <- nrow(batch)
+      }
+      epoch_sum <- epoch_sum + loss * rows
+      epoch_rows <- epoch_rows + rows
       run$progress_loss <- epoch_sum / epoch_rows
       if (!is.null(run$on_step)) {
         run$on_step()
@@ -464,16 +475,32 @@ fit_epochs <- function(run) {
 }
 
 # The batches of one epoch over a matrix: a function returning the next
-# one, or NULL after the last. The order is drawn when the epoch starts.
+# one as its positions c(from, to) in run$order (the epoch's order of the
+# rows), or NULL after the last. The order is drawn when the epoch starts;
+# a trailing single row joins the batch before it.
 matrix_epoch <- function(run) {
   settings <- run$settings
-  batches <- epoch_batches(settings$training_rows, settings$batch_size,
-                           settings$shuffle)
+  rows <- settings$training_rows
+  run$order <- if (settings$shuffle) sample.int(rows) else seq_len(rows)
+  count <- batch_count(rows, settings$batch_size)
+  ends <- c(seq_len(count - 1L) * settings$batch_size, rows)
   k <- 0L
   function() {
     k <<- k + 1L
-    if (k > length(batches)) NULL else batch_rows(run$training, batches[[k]])
+    if (k > count) NULL else
+      c(if (k == 1L) 1L else ends[[k - 1L]] + 1L, ends[[k]])
   }
+}
+
+# One step on the rows order[from:to] of the training matrix: by the fused
+# step when the flow has one, otherwise by fit_step() on the rows cut out.
+fit_step_rows <- function(run, bounds) {
+  step <- run$fused %||% fused_fit_spec(run)
+  if (is.list(step)) {
+    return(fused_fit_step(run, step, run$training, run$order, bounds))
+  }
+  fit_step(run, batch_rows(run$training,
+                           run$order[bounds[[1L]]:bounds[[2L]]]))
 }
 
 # One optimizer step, applied whole or not at all: the loss pass (which
@@ -483,6 +510,12 @@ matrix_epoch <- function(run) {
 # error or an interrupt before that puts the running statistics back.
 # Returns the batch's loss.
 fit_step <- function(run, batch) {
+  if (is.double(batch)) {
+    step <- run$fused %||% fused_fit_spec(run)
+    if (is.list(step)) {
+      return(fused_fit_step(run, step, batch, NULL, NULL))
+    }
+  }
   update <- with_statistics_rollback(
     run$object, fit_step_update(run, batch),
     commit = function(update) commit_fit_step(run, update),
@@ -527,6 +560,85 @@ fit_step_update <- function(run, batch) {
        gammas = constrained_gammas(run, result$gradient))
 }
 
+# A fused step (src/fit_step.c): the batch cut from `data` (rows
+# order[bounds[1]:bounds[2]], or `data` itself with order NULL), the plan's
+# passes, the loss, Adam and the default gamma constraints, in one .Call
+# that writes the step whole or not at all; the same numbers as fit_step().
+# Returns the batch's loss; a step that failed changed nothing, and its
+# error is raised here as fit_step() raises it.
+fused_fit_step <- function(run, step, data, order, bounds) {
+  result <- .Call(C_plan_fit_step, step, data, order, bounds)
+  if (is.double(result)) {
+    return(result)
+  }
+  code <- result[[1L]]
+  if (code == 1L) {
+    batch <- if (is.null(order)) data else
+      batch_rows(data, order[bounds[[1L]]:bounds[[2L]]])
+    refusal <- bn_refusal_errors[[result[[2L]]]]
+    diverged_inside(tryCatch(abort_bijectors(refusal[["what"]],
+                                             refusal[["message"]]),
+                             error = identity), batch, run)
+  }
+  if (code == 2L) {
+    abort_diverged(run, "the loss or its gradient is not finite")
+  }
+  refused_adam_step(run, tryCatch(
+    abort_adam_domain(run$slots[[result[[2L]]]]),
+    bijectors_error_diverged = identity))
+}
+
+# What a fused step needs of the run that does not change from step to
+# step, as a list (src/fit_step.c); NULL while there is none yet (the first
+# step, which builds the networks, has not run, or the plan is not
+# compiled), FALSE (kept in run$fused) when the flow has none: no plan,
+# slots that share an array, or a gamma constraint other than the default.
+fused_fit_spec <- function(run) {
+  if (is.null(run$slots)) {
+    return(NULL)
+  }
+  plan <- fit_plan(run)
+  if (is.null(plan)) {
+    if (isFALSE(run$plan)) {
+      run$fused <- FALSE
+    }
+    return(run$fused)
+  }
+  gamma_layers <- list()
+  gamma_slots <- integer(0)
+  for (j in seq_along(run$layers)) {
+    layer <- run$layers[[j]]
+    constraint <- .subset2(layer, "gamma_constraint")
+    if (is.null(constraint) || !.subset2(layer, "scale")) {
+      next
+    }
+    if (!identical(constraint, positive_gamma_constraint) ||
+        is.na(run$gamma_slots[[j]])) {
+      run$fused <- FALSE
+      return(FALSE)
+    }
+    gamma_layers[[length(gamma_layers) + 1L]] <- layer
+    gamma_slots[[length(gamma_slots) + 1L]] <- run$gamma_slots[[j]]
+  }
+  if (!all(run$all_bookkeeping$first) ||
+      length(run$slots) != plan$count) {
+    run$fused <- FALSE
+    return(FALSE)
+  }
+  base <- .subset2(run$object, "distribution")
+  arguments <- run$adam_arguments
+  adam <- formals(adam_step)
+  run$fused <- list(
+    plan$operations, as.double(.subset2(base, "loc")),
+    as.double(.subset2(base, "scale_diag")),
+    as.double(.subset2(base, "log_normalizer")), plan$per_row,
+    plan$count, arguments$owners, .Call(C_adam_symbols, arguments$fields),
+    arguments$indices, arguments$constraints,
+    c(run$settings$learning_rate, adam$beta_1, adam$beta_2, adam$epsilon),
+    run$layers, gamma_layers, as.integer(gamma_slots), run,
+    new.env(parent = emptyenv()))
+}
+
 # Adam's step refuses, writing nothing, when it would take a parameter out
 # of its domain; then nothing else is written either.
 commit_fit_step <- function(run, update) {
@@ -535,9 +647,7 @@ commit_fit_step <- function(run, update) {
       adam_step(run$slots, update$gradient, run$settings$learning_rate,
                 arguments = run$adam_arguments),
       bijectors_error_diverged = function(condition) {
-        abort_diverged(run, sub("; nothing was changed.*$", "",
-                                conditionMessage(condition)),
-                       parent = condition)
+        refused_adam_step(run, condition)
       })
   }
   for (gamma in update$gammas) {
@@ -546,6 +656,13 @@ commit_fit_step <- function(run, update) {
   }
   run$steps <- run$steps + 1L
   invisible()
+}
+
+# Training stops when Adam refuses a step (`condition`, its error).
+refused_adam_step <- function(run, condition) {
+  abort_diverged(run, sub("; nothing was changed.*$", "",
+                          conditionMessage(condition)),
+                 parent = condition)
 }
 
 # The gamma each constrained layer will hold after this step: Adam's step
@@ -690,16 +807,6 @@ batch_count <- function(rows, batch_size) {
     count <- count - 1
   }
   as.integer(count)
-}
-
-# The row indices of each minibatch of an epoch; a trailing single row joins
-# the batch before it.
-epoch_batches <- function(rows, batch_size, shuffle) {
-  order <- if (shuffle) sample.int(rows) else seq_len(rows)
-  count <- batch_count(rows, batch_size)
-  starts <- (seq_len(count) - 1L) * batch_size
-  ends <- c(starts[-1L], rows)
-  lapply(seq_len(count), function(k) order[(starts[[k]] + 1L):ends[[k]]])
 }
 
 step_is_finite <- function(result) {

@@ -475,11 +475,14 @@ adam_step <- function(slots, gradients, learning_rate, beta_1 = 0.9,
     return(if (is.list(refused)) refused)
   }
   if (!is.null(refused)) {
-    slot <- slots[[refused]]
-    abort_bijectors("diverged", sprintf(paste(
-      "The optimizer step would take `%s` out of its domain (%s); nothing",
-      "was changed. Try a smaller `learning_rate`."), slot$name,
-      constraint_description[[slot$constraint]]))
+    abort_adam_domain(slots[[refused]])
   }
   invisible()
+}
+
+abort_adam_domain <- function(slot) {
+  abort_bijectors("diverged", sprintf(paste(
+    "The optimizer step would take `%s` out of its domain (%s); nothing",
+    "was changed. Try a smaller `learning_rate`."), slot$name,
+    constraint_description[[slot$constraint]]))
 }

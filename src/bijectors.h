@@ -135,6 +135,9 @@ SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
 /* src/plan.c: a flow's inverse pass and backward pass, compiled by
    R/plan.R */
 SEXP C_plan_inverse(SEXP plan, SEXP y);
+SEXP C_plan_fit_step(SEXP step, SEXP data, SEXP order, SEXP bounds);
+SEXP C_adam_symbols(SEXP fields);
+SEXP C_adam_avx2(SEXP enable);
 SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
                      SEXP grad_sum, SEXP count);
 

@@ -24,6 +24,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_conv_network_backward", (DL_FUNC) &C_conv_network_backward, 9},
     {"C_parameters_assign",   (DL_FUNC) &C_parameters_assign,   4},
     {"C_adam_step",           (DL_FUNC) &C_adam_step,           7},
+    {"C_adam_symbols",        (DL_FUNC) &C_adam_symbols,        1},
+    {"C_adam_avx2",           (DL_FUNC) &C_adam_avx2,           1},
     {"C_elementwise_map",     (DL_FUNC) &C_elementwise_map,     5},
     {"C_elementwise_backward", (DL_FUNC) &C_elementwise_backward, 7},
     {"C_cumsum_along",        (DL_FUNC) &C_cumsum_along,        4},
@@ -60,6 +62,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_vector_math_test",    (DL_FUNC) &C_vector_math_test,    3},
     {"C_plan_inverse",        (DL_FUNC) &C_plan_inverse,        2},
     {"C_plan_backward",       (DL_FUNC) &C_plan_backward,       6},
+    {"C_plan_fit_step",       (DL_FUNC) &C_plan_fit_step,       4},
     {NULL, NULL, 0}
 };
 

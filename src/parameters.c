@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "bijectors.h"
+#include "adam.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define ADAM_SSE2 1
@@ -177,47 +178,187 @@ static inline int satisfies(int constraint, double value)
     }
 }
 
-/* C_adam_step(owners, fields, indices, gradients, constraints, settings):
-   one Adam step (Kingma and Ba, 2015) on every parameter, each with its own
-   step count, settings = c(learning_rate, beta_1, beta_2, epsilon). The new
-   values are computed before anything is written; if one leaves its
-   parameter's domain (`constraints`, codes as above) nothing is written and
-   the 1-based number of that slot is returned, otherwise NULL. With
-   `preview` TRUE nothing is ever written: the new parameters come back as a
-   list of fresh vectors (what the step would write, bit for bit). */
-SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
-                 SEXP constraints, SEXP settings, SEXP preview)
+/* ---- Adam ---------------------------------------------------------------- */
+
+/* One slot's update over n values with the previous moments m, v (the same
+   IEEE operations in the same order whatever the path, so the same bits):
+   with AVX2 four at a time, with SSE2 two at a time, then one at a time.
+   The square root is the instruction (no C library errno check). No fused
+   multiply-add may appear (it rounds once where these round twice): the
+   baseline x86-64 target has none to contract into, and the AVX2 path is
+   compiled for "avx2" alone, without "fma". */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ADAM_AVX2 1
+#include <immintrin.h>
+__attribute__((target("avx2")))
+static R_xlen_t adam_update_avx2(const double *p, const double *g,
+                                 const double *m, const double *v,
+                                 double *p_new, double *m_new, double *v_new,
+                                 R_xlen_t n, double beta_1, double beta_2,
+                                 double rate_t, double eps_t)
 {
-    check_slot_lists(owners, fields, indices, gradients);
-    R_xlen_t slots = XLENGTH(owners);
-    if (TYPEOF(constraints) != INTSXP || XLENGTH(constraints) != slots)
-        Rf_error("internal error: `constraints` must be one integer a slot");
-    if (TYPEOF(settings) != REALSXP || XLENGTH(settings) != 4)
-        Rf_error("internal error: `settings` must be 4 doubles");
-    const double *set = REAL_RO(settings);
-    double rate = set[0], beta_1 = set[1], beta_2 = set[2], eps = set[3];
-    if (!(rate > 0) || !(beta_1 >= 0 && beta_1 < 1) ||
-        !(beta_2 >= 0 && beta_2 < 1) || !(eps >= 0))
-        Rf_error("internal error: invalid Adam settings");
-    if (TYPEOF(preview) != LGLSXP || XLENGTH(preview) != 1 ||
-        LOGICAL(preview)[0] == NA_LOGICAL)
-        Rf_error("internal error: `preview` must be TRUE or FALSE");
-
-    /* Each slot's four bindings (parameter, moments, step counts), named
-       once per call (symbols are never collected). */
-    SEXP *symbols = (SEXP *) R_alloc((size_t) (slots > 0 ? 4 * slots : 1),
-                                     sizeof(SEXP));
-    for (R_xlen_t s = 0; s < slots; s++) {
-        symbols[4 * s] = field_symbol("", fields, s);
-        symbols[4 * s + 1] = field_symbol("adam_m_", fields, s);
-        symbols[4 * s + 2] = field_symbol("adam_v_", fields, s);
-        symbols[4 * s + 3] = field_symbol("adam_steps_", fields, s);
+    const __m256d b1 = _mm256_set1_pd(beta_1), c1 = _mm256_set1_pd(1 - beta_1);
+    const __m256d b2 = _mm256_set1_pd(beta_2), c2 = _mm256_set1_pd(1 - beta_2);
+    const __m256d r = _mm256_set1_pd(rate_t), e = _mm256_set1_pd(eps_t);
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d gi = _mm256_loadu_pd(g + i);
+        __m256d mi = _mm256_add_pd(_mm256_mul_pd(b1, _mm256_loadu_pd(m + i)),
+                                   _mm256_mul_pd(c1, gi));
+        __m256d vi = _mm256_add_pd(_mm256_mul_pd(b2, _mm256_loadu_pd(v + i)),
+                                   _mm256_mul_pd(_mm256_mul_pd(c2, gi), gi));
+        __m256d step = _mm256_div_pd(_mm256_mul_pd(r, mi),
+                                     _mm256_add_pd(_mm256_sqrt_pd(vi), e));
+        _mm256_storeu_pd(m_new + i, mi);
+        _mm256_storeu_pd(v_new + i, vi);
+        _mm256_storeu_pd(p_new + i, _mm256_sub_pd(_mm256_loadu_pd(p + i), step));
     }
+    return i;
+}
 
+/* -1 unknown, 0 no, 1 yes; options(bijectors.adam_avx2 = FALSE) is not
+   offered: the bits are the same either way (tested). */
+static int adam_avx2_state = -1;
+
+static int adam_use_avx2(void)
+{
+    if (adam_avx2_state < 0) {
+        __builtin_cpu_init();
+        adam_avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return adam_avx2_state;
+}
+
+/* C_adam_avx2(enable): NA to ask, TRUE/FALSE to force the AVX2 path on (if
+   the processor has it) or off; returns whether it is used. For tests. */
+SEXP C_adam_avx2(SEXP enable)
+{
+    int e = scalar_logical(enable, "enable");
+    int has = 0;
+    __builtin_cpu_init();
+    has = __builtin_cpu_supports("avx2");
+    if (e != NA_LOGICAL)
+        adam_avx2_state = e && has;
+    return Rf_ScalarLogical(adam_use_avx2());
+}
+#else
+SEXP C_adam_avx2(SEXP enable)
+{
+    (void) enable;
+    return Rf_ScalarLogical(0);
+}
+#endif
+
+static void adam_update(const double *p, const double *g, const double *m,
+                        const double *v, double *p_new, double *m_new,
+                        double *v_new, R_xlen_t n, double beta_1,
+                        double beta_2, double rate_t, double eps_t)
+{
+    R_xlen_t i0 = 0;
+    if (m != NULL) {
+#ifdef ADAM_AVX2
+        if (adam_use_avx2())
+            i0 = adam_update_avx2(p, g, m, v, p_new, m_new, v_new, n, beta_1,
+                                  beta_2, rate_t, eps_t);
+#endif
+#ifdef ADAM_SSE2
+        const __m128d b1 = _mm_set1_pd(beta_1), c1 = _mm_set1_pd(1 - beta_1);
+        const __m128d b2 = _mm_set1_pd(beta_2), c2 = _mm_set1_pd(1 - beta_2);
+        const __m128d r = _mm_set1_pd(rate_t), e = _mm_set1_pd(eps_t);
+        for (; i0 + 2 <= n; i0 += 2) {
+            __m128d gi = _mm_loadu_pd(g + i0);
+            __m128d mi = _mm_add_pd(_mm_mul_pd(b1, _mm_loadu_pd(m + i0)),
+                                    _mm_mul_pd(c1, gi));
+            __m128d vi = _mm_add_pd(_mm_mul_pd(b2, _mm_loadu_pd(v + i0)),
+                                    _mm_mul_pd(_mm_mul_pd(c2, gi), gi));
+            __m128d step_i = _mm_div_pd(_mm_mul_pd(r, mi),
+                                        _mm_add_pd(_mm_sqrt_pd(vi), e));
+            _mm_storeu_pd(m_new + i0, mi);
+            _mm_storeu_pd(v_new + i0, vi);
+            _mm_storeu_pd(p_new + i0,
+                          _mm_sub_pd(_mm_loadu_pd(p + i0), step_i));
+        }
+#endif
+    }
+    for (R_xlen_t i = i0; i < n; i++) {
+        double m_prev = m == NULL ? 0 : m[i], v_prev = m == NULL ? 0 : v[i];
+        m_new[i] = beta_1 * m_prev + (1 - beta_1) * g[i];
+        v_new[i] = beta_2 * v_prev + (1 - beta_2) * g[i] * g[i];
+        p_new[i] = p[i] - rate_t * m_new[i] / (sqrt(v_new[i]) + eps_t);
+    }
+}
+
+/* C_adam_symbols(fields): each slot's four binding names (parameter,
+   moments, step counts) as a list of symbols, 4 per slot, so that a caller
+   with many steps (fit()'s fused step) names them once. */
+SEXP C_adam_symbols(SEXP fields)
+{
+    if (TYPEOF(fields) != STRSXP)
+        Rf_error("internal error: `fields` must be a character vector");
+    R_xlen_t slots = XLENGTH(fields);
+    SEXP out = PROTECT(Rf_allocVector(VECSXP, 4 * slots));
+    for (R_xlen_t s = 0; s < slots; s++) {
+        if (STRING_ELT(fields, s) == NA_STRING)
+            Rf_error("internal error: parameter field %lld is NA",
+                     (long long) s + 1);
+        SET_VECTOR_ELT(out, 4 * s, field_symbol("", fields, s));
+        SET_VECTOR_ELT(out, 4 * s + 1, field_symbol("adam_m_", fields, s));
+        SET_VECTOR_ELT(out, 4 * s + 2, field_symbol("adam_v_", fields, s));
+        SET_VECTOR_ELT(out, 4 * s + 3, field_symbol("adam_steps_", fields, s));
+    }
+    UNPROTECT(1);
+    return out;
+}
+
+/* The symbols of C_adam_symbols() as a C array (R_alloc'd; the list keeps
+   them, and symbols are never collected anyway). */
+const SEXP *adam_symbol_array(SEXP symbols)
+{
+    if (TYPEOF(symbols) != VECSXP)
+        Rf_error("internal error: Adam's binding names must be a list");
+    R_xlen_t n = XLENGTH(symbols);
+    SEXP *out = (SEXP *) R_alloc((size_t) (n > 0 ? n : 1), sizeof(SEXP));
+    for (R_xlen_t k = 0; k < n; k++) {
+        out[k] = VECTOR_ELT(symbols, k);
+        if (TYPEOF(out[k]) != SYMSXP)
+            Rf_error("internal error: Adam's binding names must be symbols");
+    }
+    return out;
+}
+
+void adam_problem_check(const adam_problem *a)
+{
+    R_xlen_t slots = a->slots;
+    if (TYPEOF(a->owners) != VECSXP || XLENGTH(a->owners) != slots ||
+        TYPEOF(a->indices) != INTSXP || XLENGTH(a->indices) != slots ||
+        TYPEOF(a->constraints) != INTSXP ||
+        XLENGTH(a->constraints) != slots)
+        Rf_error("internal error: Adam's slot lists must have one length");
+    for (R_xlen_t s = 0; s < slots; s++)
+        if (TYPEOF(VECTOR_ELT(a->owners, s)) != ENVSXP)
+            Rf_error("internal error: parameter owner %lld is not an "
+                     "environment", (long long) s + 1);
+    double rate = a->rate, beta_1 = a->beta_1, beta_2 = a->beta_2;
+    if (!(rate > 0) || !(beta_1 >= 0 && beta_1 < 1) ||
+        !(beta_2 >= 0 && beta_2 < 1) || !(a->eps >= 0))
+        Rf_error("internal error: invalid Adam settings");
+}
+
+/* The new parameters, moments and step counts of every slot, into scratch
+   memory (R_alloc'd in `out`), nothing written. Returns 0, or the 1-based
+   number of the first slot whose new value leaves its domain. An error
+   (a non-finite gradient, a parameter of the wrong shape) changes nothing. */
+int adam_compute(const adam_problem *a, SEXP gradients, adam_result *out)
+{
+    R_xlen_t slots = a->slots;
+    if (TYPEOF(gradients) != VECSXP || XLENGTH(gradients) != slots)
+        Rf_error("internal error: one gradient a slot");
     /* Checks first: an error changes nothing. */
     R_xlen_t total = 0;
     for (R_xlen_t s = 0; s < slots; s++) {
         SEXP gradient = VECTOR_ELT(gradients, s);
+        if (TYPEOF(gradient) != REALSXP)
+            Rf_error("value %lld must be a double vector", (long long) s + 1);
         R_xlen_t n = XLENGTH(gradient);
         const double *g = REAL_RO(gradient);
         /* isfinite(), inline, is R_FINITE() without a call per value */
@@ -225,25 +366,26 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
             if (!isfinite(g[i]))
                 Rf_error("gradient %lld holds NA, NaN or Inf; no parameter "
                          "was changed", (long long) s + 1);
-        slot_parameter_at(owners, symbols[4 * s], indices, s, n);
+        slot_parameter_at(a->owners, a->symbols[4 * s], a->indices, s, n);
         total += 3 * n;
     }
-
-    /* The new parameters and moments, into scratch memory. */
-    double *scratch = (double *) R_alloc((size_t) (total > 0 ? total : 1),
-                                         sizeof(double));
-    double *steps = (double *) R_alloc((size_t) (slots > 0 ? slots : 1),
-                                       sizeof(double));
-    double *next = scratch;
+    out->scratch = (double *) R_alloc((size_t) (total > 0 ? total : 1),
+                                      sizeof(double));
+    out->steps = (double *) R_alloc((size_t) (slots > 0 ? slots : 1),
+                                    sizeof(double));
+    out->offsets = (R_xlen_t *) R_alloc((size_t) (slots > 0 ? slots : 1),
+                                        sizeof(R_xlen_t));
+    double *next = out->scratch;
     for (R_xlen_t s = 0; s < slots; s++) {
-        SEXP owner = VECTOR_ELT(owners, s);
+        SEXP owner = VECTOR_ELT(a->owners, s);
         SEXP gradient = VECTOR_ELT(gradients, s);
         R_xlen_t n = XLENGTH(gradient);
-        int index = INTEGER(indices)[s];
-        R_xlen_t list_length = XLENGTH(binding(owner, symbols[4 * s]));
-        SEXP m_list = binding(owner, symbols[4 * s + 1]);
-        SEXP v_list = binding(owner, symbols[4 * s + 2]);
-        SEXP counts = binding(owner, symbols[4 * s + 3]);
+        int index = INTEGER(a->indices)[s];
+        const SEXP *symbols = a->symbols + 4 * s;
+        R_xlen_t list_length = XLENGTH(binding(owner, symbols[0]));
+        SEXP m_list = binding(owner, symbols[1]);
+        SEXP v_list = binding(owner, symbols[2]);
+        SEXP counts = binding(owner, symbols[3]);
         SEXP m_old = TYPEOF(m_list) == VECSXP && XLENGTH(m_list) == list_length
             ? VECTOR_ELT(m_list, index - 1) : R_NilValue;
         SEXP v_old = TYPEOF(v_list) == VECSXP && XLENGTH(v_list) == list_length
@@ -258,99 +400,133 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
             TYPEOF(v_old) != REALSXP || XLENGTH(v_old) != n;
         if (fresh)
             step = 1;
-        steps[s] = step;
-        const double *m = fresh ? NULL : REAL_RO(m_old);
-        const double *v = fresh ? NULL : REAL_RO(v_old);
-        const double *p = REAL_RO(slot_parameter_at(owners, symbols[4 * s],
-                                                    indices, s, n));
-        const double *g = REAL_RO(gradient);
+        out->steps[s] = step;
+        out->offsets[s] = next - out->scratch;
+        const double *p = REAL_RO(slot_parameter_at(a->owners, symbols[0],
+                                                    a->indices, s, n));
         /* bias corrections folded into the step size, as Kingma and Ba do */
-        double rate_t = rate * sqrt(1 - pow(beta_2, step)) /
-            (1 - pow(beta_1, step));
-        double eps_t = eps * sqrt(1 - pow(beta_2, step));
-        int constraint = INTEGER(constraints)[s];
-        double *p_new = next, *m_new = next + n, *v_new = next + 2 * n;
-        /* the update without a branch, then the domain; with SSE2 two at
-           a time (the same IEEE operations in the same order, so the same
-           bits, and a square root without the C library's errno check) */
-        R_xlen_t i0 = 0;
-#ifdef ADAM_SSE2
-        if (!fresh) {
-            const __m128d b1 = _mm_set1_pd(beta_1), c1 = _mm_set1_pd(1 - beta_1);
-            const __m128d b2 = _mm_set1_pd(beta_2), c2 = _mm_set1_pd(1 - beta_2);
-            const __m128d r = _mm_set1_pd(rate_t), e = _mm_set1_pd(eps_t);
-            for (; i0 + 2 <= n; i0 += 2) {
-                __m128d gi = _mm_loadu_pd(g + i0);
-                __m128d mi = _mm_add_pd(_mm_mul_pd(b1, _mm_loadu_pd(m + i0)),
-                                        _mm_mul_pd(c1, gi));
-                __m128d vi = _mm_add_pd(_mm_mul_pd(b2, _mm_loadu_pd(v + i0)),
-                                        _mm_mul_pd(_mm_mul_pd(c2, gi), gi));
-                __m128d step_i = _mm_div_pd(_mm_mul_pd(r, mi),
-                                            _mm_add_pd(_mm_sqrt_pd(vi), e));
-                _mm_storeu_pd(m_new + i0, mi);
-                _mm_storeu_pd(v_new + i0, vi);
-                _mm_storeu_pd(p_new + i0,
-                              _mm_sub_pd(_mm_loadu_pd(p + i0), step_i));
-            }
-        }
-#endif
-        for (R_xlen_t i = i0; i < n; i++) {
-            double m_prev = fresh ? 0 : m[i], v_prev = fresh ? 0 : v[i];
-            m_new[i] = beta_1 * m_prev + (1 - beta_1) * g[i];
-            v_new[i] = beta_2 * v_prev + (1 - beta_2) * g[i] * g[i];
-            p_new[i] = p[i] - rate_t * m_new[i] / (sqrt(v_new[i]) + eps_t);
-        }
+        double rate_t = a->rate * sqrt(1 - pow(a->beta_2, step)) /
+            (1 - pow(a->beta_1, step));
+        double eps_t = a->eps * sqrt(1 - pow(a->beta_2, step));
+        double *p_new = next;
+        adam_update(p, REAL_RO(gradient), fresh ? NULL : REAL_RO(m_old),
+                    fresh ? NULL : REAL_RO(v_old), p_new, next + n,
+                    next + 2 * n, n, a->beta_1, a->beta_2, rate_t, eps_t);
+        int constraint = INTEGER(a->constraints)[s];
         for (R_xlen_t i = 0; i < n; i++)
             if (!satisfies(constraint, p_new[i]))
-                return Rf_ScalarInteger((int) s + 1);
+                return (int) s + 1;
         next += 3 * n;
     }
+    return 0;
+}
 
+/* Where adam_compute()'s values go: per slot the parameter, its moments
+   (3 pointers) and its step count, each in a vector made private first
+   (this may allocate, which changes no value). */
+double **adam_targets(const adam_problem *a, SEXP gradients)
+{
+    R_xlen_t slots = a->slots;
+    double **targets = (double **) R_alloc((size_t) (slots > 0 ? 4 * slots : 1),
+                                           sizeof(double *));
+    for (R_xlen_t s = 0; s < slots; s++) {
+        SEXP owner = VECTOR_ELT(a->owners, s);
+        R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
+        int index = INTEGER(a->indices)[s];
+        const SEXP *symbols = a->symbols + 4 * s;
+        R_xlen_t list_length = XLENGTH(binding(owner, symbols[0]));
+        targets[4 * s] = REAL(owned_element(owner, symbols[0], index,
+                                            list_length, n, 0));
+        targets[4 * s + 1] = REAL(owned_element(
+            owner, symbols[1], index, list_length, n, 1));
+        targets[4 * s + 2] = REAL(owned_element(
+            owner, symbols[2], index, list_length, n, 1));
+        targets[4 * s + 3] = REAL(owned_step_counts(
+            owner, symbols[3], list_length)) + (index - 1);
+    }
+    return targets;
+}
+
+/* The writes of adam_compute()'s values into adam_targets(): plain copies,
+   which cannot fail. */
+void adam_copy(const adam_problem *a, SEXP gradients, const adam_result *r,
+               double *const *targets)
+{
+    for (R_xlen_t s = 0; s < a->slots; s++) {
+        R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
+        const double *next = r->scratch + r->offsets[s];
+        for (int k = 0; k < 3; k++)
+            if (n > 0)
+                memcpy(targets[4 * s + k], next + k * n,
+                       (size_t) n * sizeof(double));
+        *targets[4 * s + 3] = r->steps[s];
+    }
+}
+
+/* Element `index` (1-based) of the list bound to `symbol` in `owner`, a
+   double vector of n values, made private (copied first when shared) for
+   writing, as C_parameters_assign() writes. */
+double *parameter_target(SEXP owner, SEXP symbol, int index, R_xlen_t n)
+{
+    SEXP container = binding(owner, symbol);
+    if (TYPEOF(container) != VECSXP || index < 1 ||
+        index > XLENGTH(container))
+        Rf_error("internal error: no parameter %d in `%s`", index,
+                 CHAR(PRINTNAME(symbol)));
+    SEXP element = VECTOR_ELT(container, index - 1);
+    if (TYPEOF(element) != REALSXP || XLENGTH(element) != n)
+        Rf_error("internal error: parameter %d of `%s` must be a double "
+                 "vector of length %lld", index, CHAR(PRINTNAME(symbol)),
+                 (long long) n);
+    return REAL(owned_element(owner, symbol, index, 0, n, 0));
+}
+
+/* C_adam_step(owners, fields, indices, gradients, constraints, settings,
+   preview): one Adam step (Kingma and Ba, 2015) on every parameter, each
+   with its own step count, settings = c(learning_rate, beta_1, beta_2,
+   epsilon). The new values are computed before anything is written; if one
+   leaves its parameter's domain (`constraints`, codes as above) nothing is
+   written and the 1-based number of that slot is returned, otherwise NULL.
+   With `preview` TRUE nothing is ever written: the new parameters come back
+   as a list of fresh vectors (what the step would write, bit for bit). */
+SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
+                 SEXP constraints, SEXP settings, SEXP preview)
+{
+    check_slot_lists(owners, fields, indices, gradients);
+    R_xlen_t slots = XLENGTH(owners);
+    if (TYPEOF(constraints) != INTSXP || XLENGTH(constraints) != slots)
+        Rf_error("internal error: `constraints` must be one integer a slot");
+    if (TYPEOF(settings) != REALSXP || XLENGTH(settings) != 4)
+        Rf_error("internal error: `settings` must be 4 doubles");
+    if (TYPEOF(preview) != LGLSXP || XLENGTH(preview) != 1 ||
+        LOGICAL(preview)[0] == NA_LOGICAL)
+        Rf_error("internal error: `preview` must be TRUE or FALSE");
+    SEXP symbols = PROTECT(C_adam_symbols(fields));
+    const double *set = REAL_RO(settings);
+    adam_problem a = {slots, owners, indices, constraints,
+                      adam_symbol_array(symbols), set[0], set[1], set[2],
+                      set[3]};
+    adam_problem_check(&a);
+    adam_result r;
+    int refused = adam_compute(&a, gradients, &r);
+    if (refused) {
+        UNPROTECT(1);
+        return Rf_ScalarInteger(refused);
+    }
     if (LOGICAL(preview)[0]) {
         SEXP values = PROTECT(Rf_allocVector(VECSXP, slots));
-        next = scratch;
         for (R_xlen_t s = 0; s < slots; s++) {
             R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
             SEXP value = Rf_allocVector(REALSXP, n);
             SET_VECTOR_ELT(values, s, value);
             if (n > 0)
-                memcpy(REAL(value), next, (size_t) n * sizeof(double));
-            next += 3 * n;
+                memcpy(REAL(value), r.scratch + r.offsets[s],
+                       (size_t) n * sizeof(double));
         }
-        UNPROTECT(1);
+        UNPROTECT(2);
         return values;
     }
-
-    /* Then private vectors to write into (this may allocate, which changes
-       no value), and only then the writes, which cannot fail. */
-    double **targets = (double **) R_alloc((size_t) (slots > 0 ? 3 * slots : 1),
-                                           sizeof(double *));
-    double **count_targets = (double **) R_alloc((size_t) (slots > 0 ? slots : 1),
-                                                 sizeof(double *));
-    for (R_xlen_t s = 0; s < slots; s++) {
-        SEXP owner = VECTOR_ELT(owners, s);
-        R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
-        int index = INTEGER(indices)[s];
-        SEXP field = symbols[4 * s];
-        R_xlen_t list_length = XLENGTH(binding(owner, field));
-        targets[3 * s] = REAL(owned_element(owner, field, index, list_length,
-                                            n, 0));
-        targets[3 * s + 1] = REAL(owned_element(
-            owner, symbols[4 * s + 1], index, list_length, n, 1));
-        targets[3 * s + 2] = REAL(owned_element(
-            owner, symbols[4 * s + 2], index, list_length, n, 1));
-        count_targets[s] = REAL(owned_step_counts(
-            owner, symbols[4 * s + 3], list_length)) + (index - 1);
-    }
-    next = scratch;
-    for (R_xlen_t s = 0; s < slots; s++) {
-        R_xlen_t n = XLENGTH(VECTOR_ELT(gradients, s));
-        for (int k = 0; k < 3; k++)
-            if (n > 0)
-                memcpy(targets[3 * s + k], next + k * n,
-                       (size_t) n * sizeof(double));
-        next += 3 * n;
-        *count_targets[s] = steps[s];
-    }
+    adam_copy(&a, gradients, &r, adam_targets(&a, gradients));
+    UNPROTECT(1);
     return R_NilValue;
 }

@@ -32,6 +32,7 @@
 #include "bijectors.h"
 #include "network.h"
 #include "affine_coupling.h"
+#include "plan.h"
 
 enum { OP_MAF = 1, OP_BATCH_NORM = 2, OP_PERMUTE = 3, OP_CHAIN = 4 };
 
@@ -58,7 +59,7 @@ static int op_kind(SEXP op)
     return k;
 }
 
-static void check_ops(SEXP ops)
+void check_ops(SEXP ops)
 {
     if (TYPEOF(ops) != VECSXP)
         Rf_error("`plan` must be a list of operations");
@@ -361,8 +362,8 @@ static R_xlen_t matrix_rows(SEXP x)
    values); one cache per operation in `caches` (a list as long as ops). A
    non-NULL result of type integer is a refusal of a batch-normalization
    layer (src/batch_norm.c's code), which stops the pass. */
-static SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
-                        SEXP caches, SEXP *refusal)
+SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
+                 SEXP caches, SEXP *refusal)
 {
     PROTECT_INDEX ipx;
     PROTECT_WITH_INDEX(value, &ipx);
@@ -573,6 +574,40 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
     return grad;
 }
 
+/* The parameter gradients of the backward pass of inverse_ops() (a list of
+   `count` double vectors in slot order), from dLoss/d(x) and dLoss/d(log-det)
+   per row (one value per row); *finite says whether all are finite. */
+SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
+                        SEXP grad_sum, R_xlen_t count, SEXP *input,
+                        int *finite)
+{
+    R_xlen_t used = count;
+    SEXP gradients = PROTECT(Rf_allocVector(VECSXP, used));
+    SEXP in = backward_ops(plan, caches, grad_x, per_row, grad_sum, gradients,
+                           &used);
+    if (used != 0)
+        Rf_error("internal error: the plan counted %lld gradients too many",
+                 (long long) used);
+    if (input != NULL)
+        *input = in;
+    /* whether every gradient is finite, so that fit() need not ask R */
+    *finite = 1;
+    for (R_xlen_t j = 0; j < XLENGTH(gradients) && *finite; j++) {
+        SEXP g = VECTOR_ELT(gradients, j);
+        if (TYPEOF(g) != REALSXP)
+            Rf_error("internal error: a gradient is not a double vector");
+        const double *p = REAL_RO(g);
+        R_xlen_t length = XLENGTH(g);
+        for (R_xlen_t i = 0; i < length; i++)
+            if (!isfinite(p[i])) {
+                *finite = 0;
+                break;
+            }
+    }
+    UNPROTECT(1);
+    return gradients;
+}
+
 /* C_plan_backward(plan, caches, grad_x, grad_rows, grad_sum, count): the
    backward pass of C_plan_inverse() whose result held `caches`. grad_x is
    dLoss/d(x) (like y), grad_rows dLoss/d(log-det) per row, grad_sum their
@@ -596,27 +631,12 @@ SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
     SEXP per_row = PROTECT(Rf_allocVector(REALSXP, rows));
     for (R_xlen_t i = 0; i < rows; i++)
         REAL(per_row)[i] = REAL(grad_rows)[XLENGTH(grad_rows) == 1 ? 0 : i];
-    R_xlen_t used = INTEGER(count)[0];
-    SEXP gradients = PROTECT(Rf_allocVector(VECSXP, used));
-    SEXP input = PROTECT(backward_ops(plan, caches, grad_x, per_row, grad_sum,
-                                      gradients, &used));
-    if (used != 0)
-        Rf_error("internal error: the plan counted %lld gradients too many",
-                 (long long) used);
-    /* whether every gradient is finite, so that fit() need not ask R */
-    int finite = 1;
-    for (R_xlen_t j = 0; j < XLENGTH(gradients) && finite; j++) {
-        SEXP g = VECTOR_ELT(gradients, j);
-        if (TYPEOF(g) != REALSXP)
-            Rf_error("internal error: a gradient is not a double vector");
-        const double *p = REAL_RO(g);
-        R_xlen_t length = XLENGTH(g);
-        for (R_xlen_t i = 0; i < length; i++)
-            if (!isfinite(p[i])) {
-                finite = 0;
-                break;
-            }
-    }
+    SEXP input = R_NilValue;
+    int finite;
+    SEXP gradients = PROTECT(backward_gradients(
+        plan, caches, grad_x, per_row, grad_sum, INTEGER(count)[0], &input,
+        &finite));
+    PROTECT(input);
     SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
     SEXP names = PROTECT(Rf_allocVector(STRSXP, 3));
     SET_VECTOR_ELT(result, 0, input);

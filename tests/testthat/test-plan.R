@@ -44,13 +44,27 @@ fit_outcome <- function(compiled, make_flow, data, epochs = 3L,
   force(data)
   flow <- make_flow()
   set.seed(99)
+  fused <- NULL
   steps <- count_plan_steps(
-    history <- fit(flow, data, epochs = epochs, batch_size = batch_size,
-                   learning_rate = learning_rate, verbose = FALSE))
+    fused <- count_plan_steps(
+      history <- fit(flow, data, epochs = epochs, batch_size = batch_size,
+                     learning_rate = learning_rate, verbose = FALSE),
+      "fused_fit_step"))
   list(loss = history$loss, parameters = trainable_parameters(flow),
        statistics = lapply(bijectors:::bijector_batchnorm_layers(
          .subset2(flow, "bijector")), get_weights),
-       plan_steps = steps)
+       adam = adam_state(flow), steps = history$steps,
+       plan_steps = steps + fused, fused_steps = fused)
+}
+
+# Adam's moments and step counts of every parameter of a flow.
+adam_state <- function(flow) {
+  lapply(bijectors:::bijector_parameter_slots(.subset2(flow, "bijector")),
+         function(slot) {
+           lapply(c("adam_m_", "adam_v_", "adam_steps_"), function(prefix) {
+             get0(paste0(prefix, slot$field), envir = slot$owner)
+           })
+         })
 }
 
 # How many calls of the plan function `what` during `expr` ran the plan
@@ -70,18 +84,27 @@ count_plan_steps <- function(expr, what = "plan_loss_and_gradient") {
 }
 
 # `planned`: whether the flow has a plan (then every step but the first,
-# which builds the networks, goes through it).
-expect_same_fit <- function(make_flow, data, ..., planned = TRUE) {
+# which builds the networks, goes through it); `fused`: whether those steps
+# are fused steps (src/fit_step.c): all of them, as with the plan.
+expect_same_fit <- function(make_flow, data, ..., planned = TRUE,
+                            fused = planned) {
   force(data)   # plan_data() sets the seed: not inside a fit
   with_plan <- fit_outcome(TRUE, make_flow, data, ...)
   without <- fit_outcome(FALSE, make_flow, data, ...)
   expect_identical(without$plan_steps, 0L)
   if (planned) {
     expect_gt(with_plan$plan_steps, 3L)
+    expect_identical(with_plan$plan_steps, with_plan$steps - 1L)
   } else {
     expect_identical(with_plan$plan_steps, 0L)
   }
+  if (fused) {
+    expect_identical(with_plan$fused_steps, with_plan$steps - 1L)
+  } else {
+    expect_identical(with_plan$fused_steps, 0L)
+  }
   with_plan$plan_steps <- without$plan_steps <- NULL
+  with_plan$fused_steps <- without$fused_steps <- NULL
   expect_identical(with_plan, without)
   # and training did something: the parameters moved
   set.seed(0)

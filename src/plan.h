@@ -1,0 +1,29 @@
+/* The passes of a compiled plan (src/plan.c) that fit()'s fused step
+   (src/fit_step.c) runs: see plan.c for the operations. */
+
+#ifndef BIJECTORS_PLAN_H
+#define BIJECTORS_PLAN_H
+
+#include "bijectors.h"
+
+/* `ops` must be a list of operations. */
+void check_ops(SEXP ops);
+
+/* The inverse pass of `ops` on `value` (a rows x d double matrix): returns
+   the value after the last operation, adds the log-dets into acc (rows
+   values) and leaves one cache per operation in `caches` (a list as long
+   as ops). When a batch-normalization layer refuses the batch, *refusal is
+   its code (an integer vector) and the result R_NilValue. */
+SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
+                 SEXP caches, SEXP *refusal);
+
+/* The backward pass of inverse_ops() whose caches are `caches`: the
+   parameter gradients in slot order (a list of `count` double vectors),
+   from dLoss/d(x), dLoss/d(log-det) per row (`per_row`, one value a row)
+   and their sum; *input (if not NULL) is dLoss/d(input), *finite whether
+   every gradient is finite. */
+SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
+                        SEXP grad_sum, R_xlen_t count, SEXP *input,
+                        int *finite);
+
+#endif
