@@ -233,7 +233,9 @@ static int adam_use_avx2(void)
    the processor has it) or off; returns whether it is used. For tests. */
 SEXP C_adam_avx2(SEXP enable)
 {
-    int e = scalar_logical(enable, "enable");
+    if (TYPEOF(enable) != LGLSXP || XLENGTH(enable) != 1)
+        Rf_error("`enable` must be TRUE, FALSE or NA");
+    int e = LOGICAL(enable)[0];
     int has = 0;
     __builtin_cpu_init();
     has = __builtin_cpu_supports("avx2");

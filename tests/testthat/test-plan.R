@@ -386,3 +386,192 @@ test_that("a flow trained through the plan saves and continues as the R path", {
   }
   expect_identical(continued(TRUE), continued(FALSE))
 })
+
+# A fit's run on `data` after its first step (which builds the networks and
+# finds the slots), and its fused step's list: for calling the fused step
+# directly.
+fused_run <- function(flow, data, learning_rate = 0.01) {
+  ns <- asNamespace("bijectors")
+  settings <- ns$check_fit_settings(1L, nrow(data), 0, FALSE, FALSE,
+                                    learning_rate, NULL)
+  run <- ns$new_fit_run(flow, list(training = data, validation = NULL),
+                        settings)
+  ns$fit_step(run, data)
+  list(run = run, step = ns$fused_fit_spec(run))
+}
+
+# What a failed step must leave as it was: parameters, Adam's state, the
+# batch-normalization weights (running statistics included).
+flow_state <- function(flow) {
+  list(trainable_parameters(flow), adam_state(flow),
+       lapply(bijectors:::bijector_batchnorm_layers(.subset2(flow, "bijector")),
+              get_weights))
+}
+
+test_that("a refusal at a later step through the fused step is the R path's", {
+  # the third batch (rows 129 to 192, no shuffling) has a constant first
+  # column, which the first layer (epsilon = 0) cannot normalize
+  data <- plan_data(40, 256, 2)
+  data[129:192, 1L] <- 0.25
+  outcome <- function(compiled) {
+    withr::local_options(bijectors.compiled_plan = compiled)
+    flow <- plan_flow(41, 2, epsilon = 0)
+    fused <- 0L
+    fused <- count_plan_steps(
+      error <- tryCatch(fit(flow, data, epochs = 1L, batch_size = 64L,
+                            shuffle = FALSE, verbose = FALSE),
+                        error = identity), "fused_fit_step")
+    list(class = class(error), message = conditionMessage(error),
+         state = flow_state(flow), fused = fused)
+  }
+  with_plan <- outcome(TRUE)
+  without <- outcome(FALSE)
+  # the fused step ran (and returned) once, the second step; the third
+  # refused from inside it
+  expect_identical(c(with_plan$fused, without$fused), c(1L, 0L))
+  with_plan$fused <- without$fused <- NULL
+  expect_identical(with_plan, without)
+  expect_true("bijectors_error_zero_variance" %in% with_plan$class)
+})
+
+test_that("divergence through the fused step is the R path's, at a later step", {
+  diverge <- function(compiled) {
+    withr::local_options(bijectors.compiled_plan = compiled)
+    flow <- plan_flow(42, 3)
+    data <- plan_data(43, 320, 3)
+    fused <- 0L
+    fused <- count_plan_steps(
+      error <- tryCatch(fit(flow, data, epochs = 5L, batch_size = 32L,
+                            learning_rate = 30, verbose = FALSE),
+                        error = identity), "fused_fit_step")
+    list(class = class(error), message = conditionMessage(error),
+         history = error$history$loss, state = flow_state(flow),
+         fused = fused)
+  }
+  with_plan <- diverge(TRUE)
+  without <- diverge(FALSE)
+  expect_gt(with_plan$fused, 1L)
+  expect_identical(without$fused, 0L)
+  with_plan$fused <- without$fused <- NULL
+  expect_identical(with_plan, without)
+  expect_true("bijectors_error_diverged" %in% with_plan$class)
+})
+
+test_that("an R error inside the fused step puts the running statistics back", {
+  # A generator whose fifth batch comes with the second MAF's network
+  # broken: the step's inverse pass has moved the first layer's running
+  # statistics when the second MAF raises an error, which must put them
+  # back (and write nothing else). `break_it = FALSE` is the control: the
+  # same step completes and moves them.
+  run_to_fifth <- function(break_it) {
+    flow <- plan_flow(44, 3)
+    data <- plan_data(45, 400, 3)
+    template <- .subset2(.subset2(.subset2(flow, "bijector"), "bijectors")[[4L]],
+                         "shift_and_log_scale_fn")
+    calls <- 0L
+    before <- NULL
+    generator <- function() {
+      calls <<- calls + 1L
+      if (calls == 5L) {
+        before <<- flow_state(flow)
+        if (break_it) {
+          kernels <- get("kernels", envir = template)
+          kernels[[1L]] <- rbind(kernels[[1L]], 0)
+          assign("kernels", kernels, envir = template)
+        }
+      }
+      if (calls > 5L) NULL else data[(calls - 1L) * 50L + 1:50, ]
+    }
+    set.seed(46)
+    error <- tryCatch(fit(flow, generator, epochs = 1L, verbose = FALSE),
+                      error = identity)
+    layers <- bijectors:::bijector_batchnorm_layers(.subset2(flow, "bijector"))
+    list(error = error, before = before,
+         statistics = lapply(layers, get_weights),
+         parameters_1 = trainable_parameters(flow)[1:6], adam = adam_state(flow))
+  }
+  broken <- run_to_fifth(TRUE)
+  expect_s3_class(broken$error, "error")
+  expect_false(inherits(broken$error, "bijectors_error_diverged"))
+  expect_identical(broken$statistics, broken$before[[3L]])
+  expect_identical(broken$parameters_1, broken$before[[1L]][1:6])
+  expect_identical(broken$adam, broken$before[[2L]])
+  control <- run_to_fifth(FALSE)
+  expect_false(inherits(control$error, "error"))
+  first_layer <- function(x) x[[1L]][c("moving_mean", "moving_variance")]
+  # the control's fifth step moved the first layer's statistics
+  expect_false(identical(first_layer(control$statistics),
+                         first_layer(control$before[[3L]])))
+})
+
+test_that("Adam's refusal inside the fused step changes nothing", {
+  flow <- plan_flow(47, 2)
+  data <- plan_data(48, 64, 2)
+  invisible(flow$log_prob(data))
+  made <- fused_run(flow, data)
+  expect_type(made$step, "list")
+  # pretend the first slot must stay positive: its first value is negative
+  # after the step (a kernel), so Adam refuses it
+  slot <- made$run$slots[[1L]]
+  values <- get(slot$field, envir = slot$owner)[[slot$index]]
+  values[] <- -1
+  assign_values <- function(v) {
+    list_ <- get(slot$field, envir = slot$owner)
+    list_[[slot$index]] <- v
+    assign(slot$field, list_, envir = slot$owner)
+  }
+  assign_values(values)
+  step <- made$step
+  step[[10L]][[1L]] <- 3L   # constraint "positive"
+  before <- flow_state(flow)
+  steps <- made$run$steps
+  error <- tryCatch(bijectors:::fused_fit_step(made$run, step, data, NULL,
+                                               NULL), error = identity)
+  expect_s3_class(error, "bijectors_error_diverged")
+  expect_match(conditionMessage(error), slot$name, fixed = TRUE)
+  expect_match(conditionMessage(error), "out of its domain")
+  expect_identical(flow_state(flow), before)
+  expect_identical(made$run$steps, steps)
+  # and with the real constraint the same step goes through
+  expect_type(bijectors:::fused_fit_step(made$run, made$step, data, NULL,
+                                         NULL), "double")
+  expect_identical(made$run$steps, steps + 1L)
+  expect_false(identical(flow_state(flow), before))
+})
+
+test_that("a gamma constraint other than the default takes the plan without fusing", {
+  make <- function() {
+    set.seed(49)
+    tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0, 0)),
+      tfb_chain(list(
+        tfb_masked_autoregressive_flow(
+          tfb_masked_autoregressive_default_template(c(7, 7))),
+        tfb_batch_normalization(layer_batch_normalization(
+          gamma_constraint = function(gamma) pmin(pmax(gamma, 0.5), 2))),
+        tfb_permute(3:1))))
+  }
+  expect_same_fit(make, plan_data(50, 150, 3), fused = FALSE)
+})
+
+test_that("Adam's AVX2 path gives the bits of the SSE2 and scalar paths", {
+  had <- .Call(bijectors:::C_adam_avx2, NA)
+  on.exit(.Call(bijectors:::C_adam_avx2, had))
+  skip_if_not(had, "no AVX2 here")
+  one_run <- function(avx2) {
+    .Call(bijectors:::C_adam_avx2, avx2)
+    # 23 values: five blocks of four, one pair, one alone
+    shift <- tfb_shift(seq(-1, 2, length.out = 23))
+    slots <- bijectors:::parameter_slots_of(shift)
+    set.seed(51)
+    for (t in 1:5) {
+      bijectors:::adam_step(slots, list(rnorm(23) * 10^(t - 3)),
+                            learning_rate = 0.01)
+    }
+    field <- slots[[1L]]$field
+    list(trainable_parameters(shift),
+         get(paste0("adam_m_", field), envir = shift),
+         get(paste0("adam_v_", field), envir = shift))
+  }
+  expect_identical(one_run(TRUE), one_run(FALSE))
+})
