@@ -474,6 +474,44 @@ test_that("the compiled plan's entry points survive gctorture", {
   expect_true(is.numeric(out$expected[[2L]]))
 })
 
+test_that("fit()'s fused step survives gctorture", {
+  skip_on_cran()
+  # Two fused steps (C_plan_fit_step, which names Adam's bindings with
+  # C_adam_symbols) on rows of a matrix, after a first step on the R path
+  # that builds the networks; a flow with the default gamma constraint.
+  setup <- function() {
+    flow <- tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0)),
+      tfb_chain(list(
+        tfb_masked_autoregressive_flow(
+          tfb_masked_autoregressive_default_template(c(3, 3))),
+        tfb_batch_normalization(),
+        tfb_chain(list(tfb_permute(2:1), tfb_batch_normalization())))))
+    y <- matrix(c(0.1, -0.4, 0.7, 1.2, -0.3, 0.5, 0.2, -1, 0.9, -0.6), 5, 2)
+    ns <- asNamespace("bijectors")
+    settings <- ns$check_fit_settings(1L, 5L, 0, FALSE, FALSE, 0.01, NULL)
+    run <- ns$new_fit_run(flow, list(training = y, validation = NULL),
+                          settings)
+    ns$fit_step(run, y)
+    run$order <- c(5L, 2L, 4L, 1L, 3L)
+    list(flow = flow, run = run, step = ns$fused_fit_spec(run), y = y)
+  }
+  call <- function(f) {
+    ns <- asNamespace("bijectors")
+    c(ns$fused_fit_step(f$run, f$step, f$y, f$run$order, c(1L, 4L)),
+      ns$fused_fit_step(f$run, f$step, f$y, NULL, NULL))
+  }
+  state <- function(f) {
+    list(trainable_parameters(f$flow),
+         lapply(bijectors:::bijector_batchnorm_layers(f$flow$bijector),
+                get_weights), f$run$steps)
+  }
+  out <- expect_torture_identical(setup, call, state)
+  expect_true(all(is.finite(out$expected)))
+  expect_identical(out$plain$run$steps, 3L)
+  torture_calls(list(list("C_adam_avx2", NA)))
+})
+
 test_that("every registered entry point is covered above", {
   skip_on_cran()
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
@@ -496,7 +534,8 @@ test_that("every registered entry point is covered above", {
     "C_conv_network_forward", "C_conv_network_backward",
     "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate",
     "C_gemm_threads", "C_vector_math_test",
-    "C_plan_inverse", "C_plan_backward"
+    "C_plan_inverse", "C_plan_backward", "C_plan_fit_step", "C_adam_symbols",
+    "C_adam_avx2"
   )
   expect_setequal(registered, covered)
 })
