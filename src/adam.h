@@ -28,7 +28,8 @@ typedef struct {
 
 const SEXP *adam_symbol_array(SEXP symbols);
 void adam_problem_check(const adam_problem *a);
-int adam_compute(const adam_problem *a, SEXP gradients, adam_result *out);
+int adam_compute(const adam_problem *a, SEXP gradients, SEXP store,
+                 adam_result *out);
 double **adam_targets(const adam_problem *a, SEXP gradients);
 void adam_copy(const adam_problem *a, SEXP gradients, const adam_result *r,
                double *const *targets);

@@ -206,7 +206,10 @@ static double base_loss(SEXP step, const double *x, const double *log_det,
 
 /* The batch: rows order[from..to] (1-based positions, 1-based rows) of
    `data`, into the work environment's buffer (kept from step to step while
-   the number of rows stays), or `data` itself when order is NULL. */
+   the number of rows stays), or `data` itself when order is NULL. The
+   buffer is overwritten although its reference count says shared: only the
+   work environment and the caches of past steps (dead lists) ever refer to
+   it; R code never sees it. */
 static SEXP step_batch(SEXP step, SEXP data, SEXP order, SEXP bounds)
 {
     SEXP dim = Rf_getAttrib(data, R_DimSymbol);
@@ -237,7 +240,7 @@ static SEXP step_batch(SEXP step, SEXP data, SEXP order, SEXP bounds)
         Rf_getAttrib(batch, R_DimSymbol);
     if (TYPEOF(batch) != REALSXP || TYPEOF(batch_dim) != INTSXP ||
         XLENGTH(batch_dim) != 2 || INTEGER(batch_dim)[0] != rows ||
-        INTEGER(batch_dim)[1] != d || MAYBE_SHARED(batch)) {
+        INTEGER(batch_dim)[1] != d) {
         batch = PROTECT(Rf_allocMatrix(REALSXP, (int) rows, (int) d));
         Rf_defineVar(symbol, batch, work);
         UNPROTECT(1);
@@ -309,7 +312,7 @@ static SEXP step_body(void *data)
     SEXP grad_sum = PROTECT(Rf_ScalarReal((double) sum));
     int finite;
     SEXP gradients = PROTECT(backward_gradients(
-        ops, caches, grad_x, grad_rows, grad_sum, INTEGER(count)[0], NULL,
+        ops, caches, grad_x, grad_rows, grad_sum, INTEGER(count)[0], 1, NULL,
         &finite));
     if (!finite || !R_FINITE(loss)) {
         snapshot_restore(&c->snapshot);
@@ -330,7 +333,8 @@ static SEXP step_body(void *data)
         Rf_error("internal error: four binding names a slot");
     adam_problem_check(&a);
     adam_result r;
-    int refused = adam_compute(&a, gradients, &r);
+    int refused = adam_compute(&a, gradients, VECTOR_ELT(step, STEP_WORK),
+                               &r);
     if (refused) {
         snapshot_restore(&c->snapshot);
         UNPROTECT(7);

@@ -347,10 +347,13 @@ void adam_problem_check(const adam_problem *a)
 }
 
 /* The new parameters, moments and step counts of every slot, into scratch
-   memory (R_alloc'd in `out`), nothing written. Returns 0, or the 1-based
-   number of the first slot whose new value leaves its domain. An error
-   (a non-finite gradient, a parameter of the wrong shape) changes nothing. */
-int adam_compute(const adam_problem *a, SEXP gradients, adam_result *out)
+   memory (R_alloc'd in `out`, or, when `store` is an environment, a double
+   vector kept there from call to call), nothing written. Returns 0, or the
+   1-based number of the first slot whose new value leaves its domain. An
+   error (a non-finite gradient, a parameter of the wrong shape) changes
+   nothing. */
+int adam_compute(const adam_problem *a, SEXP gradients, SEXP store,
+                 adam_result *out)
 {
     R_xlen_t slots = a->slots;
     if (TYPEOF(gradients) != VECSXP || XLENGTH(gradients) != slots)
@@ -371,8 +374,19 @@ int adam_compute(const adam_problem *a, SEXP gradients, adam_result *out)
         slot_parameter_at(a->owners, a->symbols[4 * s], a->indices, s, n);
         total += 3 * n;
     }
-    out->scratch = (double *) R_alloc((size_t) (total > 0 ? total : 1),
-                                      sizeof(double));
+    if (TYPEOF(store) == ENVSXP) {
+        SEXP symbol = Rf_install("adam_scratch");
+        SEXP kept = Rf_findVarInFrame(store, symbol);
+        if (TYPEOF(kept) != REALSXP || XLENGTH(kept) < total + 1) {
+            kept = PROTECT(Rf_allocVector(REALSXP, total + 1));
+            Rf_defineVar(symbol, kept, store);
+            UNPROTECT(1);
+        }
+        out->scratch = REAL(kept);
+    } else {
+        out->scratch = (double *) R_alloc((size_t) (total > 0 ? total : 1),
+                                          sizeof(double));
+    }
     out->steps = (double *) R_alloc((size_t) (slots > 0 ? slots : 1),
                                     sizeof(double));
     out->offsets = (R_xlen_t *) R_alloc((size_t) (slots > 0 ? slots : 1),
@@ -510,7 +524,7 @@ SEXP C_adam_step(SEXP owners, SEXP fields, SEXP indices, SEXP gradients,
                       set[3]};
     adam_problem_check(&a);
     adam_result r;
-    int refused = adam_compute(&a, gradients, &r);
+    int refused = adam_compute(&a, gradients, R_NilValue, &r);
     if (refused) {
         UNPROTECT(1);
         return Rf_ScalarInteger(refused);

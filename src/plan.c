@@ -244,12 +244,53 @@ static SEXP maf_inverse(SEXP op, SEXP value, R_xlen_t n, R_xlen_t d,
     return out;
 }
 
+/* The network's kernel and bias gradient arrays (network_gradient_lists()'s
+   list), with pointers to their data: fresh ones, or with `reuse` (fit()'s
+   fused step, which hands them to Adam and never to R) the ones kept in
+   the operation's workspace from the last step, which the backward pass
+   overwrites whole. */
+static SEXP maf_gradient_lists(const maf_operation *m, double **grad_kernel,
+                               double **grad_bias, int reuse)
+{
+    if (!reuse)
+        return network_gradient_lists(&m->trace, grad_kernel, grad_bias);
+    SEXP symbol = Rf_install("gradients");
+    SEXP kept = Rf_findVarInFrame(m->workspace, symbol);
+    int layers = m->trace.layers;
+    const int *units = m->trace.units;
+    int fits = TYPEOF(kept) == VECSXP && XLENGTH(kept) == 2 &&
+        TYPEOF(VECTOR_ELT(kept, 0)) == VECSXP &&
+        TYPEOF(VECTOR_ELT(kept, 1)) == VECSXP &&
+        XLENGTH(VECTOR_ELT(kept, 0)) == layers &&
+        XLENGTH(VECTOR_ELT(kept, 1)) == layers;
+    for (int k = 0; fits && k < layers; k++) {
+        SEXP gk = VECTOR_ELT(VECTOR_ELT(kept, 0), k);
+        SEXP gb = VECTOR_ELT(VECTOR_ELT(kept, 1), k);
+        fits = TYPEOF(gk) == REALSXP && TYPEOF(gb) == REALSXP &&
+            XLENGTH(gk) == (R_xlen_t) units[k] * units[k + 1] &&
+            XLENGTH(gb) == units[k + 1];
+    }
+    if (!fits) {
+        kept = PROTECT(network_gradient_lists(&m->trace, grad_kernel,
+                                              grad_bias));
+        Rf_defineVar(symbol, kept, m->workspace);
+        UNPROTECT(1);
+        return kept;
+    }
+    for (int k = 0; k < layers; k++) {
+        grad_kernel[k] = REAL(VECTOR_ELT(VECTOR_ELT(kept, 0), k));
+        grad_bias[k] = REAL(VECTOR_ELT(VECTOR_ELT(kept, 1), k));
+    }
+    return kept;
+}
+
 /* The backward step of maf_inverse() on its input: as C_affine_backward()
    then C_mlp_backward() with the affine input gradient as the network's
    input gradient. Writes the kernel and bias gradients (those `trained`)
-   into gradients before *used; returns dLoss/d(input). */
+   into gradients before *used (arrays kept from step to step with
+   `reuse`); returns dLoss/d(input). */
 static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
-                         SEXP gradients, R_xlen_t *used)
+                         SEXP gradients, R_xlen_t *used, int reuse)
 {
     SEXP dim = Rf_getAttrib(input, R_DimSymbol);
     if (TYPEOF(input) != REALSXP || TYPEOF(dim) != INTSXP ||
@@ -274,8 +315,8 @@ static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
                                                sizeof(double *));
     double **grad_bias = (double **) R_alloc((size_t) layers,
                                              sizeof(double *));
-    SEXP network = PROTECT(network_gradient_lists(&m.trace, grad_kernel,
-                                                  grad_bias));
+    SEXP network = PROTECT(maf_gradient_lists(&m, grad_kernel, grad_bias,
+                                              reuse));
     memcpy(b.delta, b.grad_params, (size_t) (n * m.n_params) * sizeof(double));
     network_backward(&m.trace, REAL_RO(input), (int) n, b.delta, b.scratch,
                      grad_kernel, grad_bias, REAL(grad_in), (int) n);
@@ -513,7 +554,8 @@ SEXP C_plan_inverse(SEXP plan, SEXP y)
    into `gradients` in slot order. grad_rows is dLoss/d(log-det) per row,
    grad_sum their sum (what a member whose log-det is one number gets). */
 static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
-                         SEXP grad_sum, SEXP gradients, R_xlen_t *used)
+                         SEXP grad_sum, SEXP gradients, R_xlen_t *used,
+                         int reuse)
 {
     PROTECT_INDEX ipx;
     PROTECT_WITH_INDEX(grad, &ipx);
@@ -528,7 +570,7 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
         switch (op_kind(op)) {
         case OP_MAF:
             REPROTECT(grad = maf_backward(op, cache, grad, grad_rows,
-                                          gradients, used), ipx);
+                                          gradients, used, reuse), ipx);
             break;
         case OP_BATCH_NORM: {
             SEXP layer = VECTOR_ELT(op, 1);
@@ -566,7 +608,7 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
         case OP_CHAIN:
             REPROTECT(grad = backward_ops(VECTOR_ELT(op, 1), cache, grad,
                                           grad_rows, grad_sum, gradients,
-                                          used), ipx);
+                                          used, reuse), ipx);
             break;
         }
     }
@@ -578,13 +620,13 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
    `count` double vectors in slot order), from dLoss/d(x) and dLoss/d(log-det)
    per row (one value per row); *finite says whether all are finite. */
 SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
-                        SEXP grad_sum, R_xlen_t count, SEXP *input,
-                        int *finite)
+                        SEXP grad_sum, R_xlen_t count, int reuse,
+                        SEXP *input, int *finite)
 {
     R_xlen_t used = count;
     SEXP gradients = PROTECT(Rf_allocVector(VECSXP, used));
     SEXP in = backward_ops(plan, caches, grad_x, per_row, grad_sum, gradients,
-                           &used);
+                           &used, reuse);
     if (used != 0)
         Rf_error("internal error: the plan counted %lld gradients too many",
                  (long long) used);
@@ -634,7 +676,7 @@ SEXP C_plan_backward(SEXP plan, SEXP caches, SEXP grad_x, SEXP grad_rows,
     SEXP input = R_NilValue;
     int finite;
     SEXP gradients = PROTECT(backward_gradients(
-        plan, caches, grad_x, per_row, grad_sum, INTEGER(count)[0], &input,
+        plan, caches, grad_x, per_row, grad_sum, INTEGER(count)[0], 0, &input,
         &finite));
     PROTECT(input);
     SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));

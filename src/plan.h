@@ -21,9 +21,11 @@ SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
    parameter gradients in slot order (a list of `count` double vectors),
    from dLoss/d(x), dLoss/d(log-det) per row (`per_row`, one value a row)
    and their sum; *input (if not NULL) is dLoss/d(input), *finite whether
-   every gradient is finite. */
+   every gradient is finite. With `reuse`, the networks' gradients are
+   arrays kept in the plan from the last call, overwritten: for a caller
+   that never gives them to R. */
 SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
-                        SEXP grad_sum, R_xlen_t count, SEXP *input,
-                        int *finite);
+                        SEXP grad_sum, R_xlen_t count, int reuse,
+                        SEXP *input, int *finite);
 
 #endif
