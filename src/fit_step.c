@@ -301,8 +301,9 @@ static SEXP step_body(void *data)
     SEXP grad_rows = PROTECT(Rf_allocVector(REALSXP, rows));
     double each = per_row && rows != 1 ? -1 / (double) rows : -1;
     long double sum = 0;
+    double *grad_rows_p = REAL(grad_rows);
     for (R_xlen_t i = 0; i < rows; i++)
-        REAL(grad_rows)[i] = each;
+        grad_rows_p[i] = each;
     if (per_row && rows != 1) {
         for (R_xlen_t i = 0; i < rows; i++)
             sum += each;
