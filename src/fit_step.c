@@ -194,7 +194,15 @@ static double base_loss(SEXP step, const double *x, const double *log_det,
         terms[i] = log_prob + log_det[i];
         total += terms[i];
     }
-    total /= rows;
+    if (R_FINITE((double) total)) {
+        total /= rows;
+    } else {
+        /* as R: a sum beyond double range may have overflowed only */
+        long double t = 0;
+        for (R_xlen_t i = 0; i < rows; i++)
+            t += terms[i] / rows;
+        total = t;
+    }
     if (R_FINITE((double) total)) {
         long double t = 0;
         for (R_xlen_t i = 0; i < rows; i++)
@@ -277,9 +285,10 @@ static SEXP step_body(void *data)
     SEXP refusal = R_NilValue;
     SEXP x = PROTECT(inverse_ops(ops, batch, acc, rows, caches, &refusal));
     if (refusal != R_NilValue) {
+        int code = INTEGER(refusal)[0];
         snapshot_restore(&c->snapshot);
         UNPROTECT(3);
-        return failure(STEP_REFUSED, INTEGER(refusal)[0]);
+        return failure(STEP_REFUSED, code);
     }
     SEXP x_dim = Rf_getAttrib(x, R_DimSymbol);
     if (TYPEOF(x) != REALSXP || TYPEOF(x_dim) != INTSXP ||
