@@ -129,8 +129,10 @@ plan_permute <- function(bijector, size) {
       length(permutation) != size) {
     plan_stop("unsupported")
   }
+  # the environment keeps the fused step's results (src/plan.c)
   list(plan_operation_codes[["permute"]],
-       inverse_permutation(permutation), as.integer(permutation))
+       inverse_permutation(permutation), as.integer(permutation),
+       new.env(parent = emptyenv()))
 }
 
 # Whether some operation has one log-det per row: otherwise the R path's

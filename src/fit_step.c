@@ -283,7 +283,8 @@ static SEXP step_body(void *data)
         acc[i] = 0;
     SEXP caches = PROTECT(Rf_allocVector(VECSXP, XLENGTH(ops)));
     SEXP refusal = R_NilValue;
-    SEXP x = PROTECT(inverse_ops(ops, batch, acc, rows, caches, &refusal));
+    SEXP x = PROTECT(inverse_ops(ops, batch, acc, rows, caches, &refusal,
+                                 1));
     if (refusal != R_NilValue) {
         int code = INTEGER(refusal)[0];
         snapshot_restore(&c->snapshot);

@@ -20,7 +20,7 @@
               list(2L, layer, axes, momentum, epsilon, center, scale,
                    multiplier, training)
      permute along the last axis
-              list(3L, inverse_permutation, permutation)
+              list(3L, inverse_permutation, permutation, workspace)
      chain    list(4L, operations)
 
    The log-det is accumulated as the R path does: per chain, from 0, adding
@@ -53,7 +53,7 @@ static int op_kind(SEXP op)
     if (TYPEOF(kind) != INTSXP || XLENGTH(kind) != 1)
         Rf_error("internal error: a plan operation's kind must be an integer");
     int k = INTEGER(kind)[0];
-    static const R_xlen_t lengths[] = {0, 9, 9, 3, 2};
+    static const R_xlen_t lengths[] = {0, 9, 9, 4, 2};
     if (k < OP_MAF || k > OP_CHAIN || XLENGTH(op) != lengths[k])
         Rf_error("internal error: unknown plan operation %d", k);
     return k;
@@ -223,18 +223,46 @@ static maf_buffers maf_workspace(const maf_operation *m, R_xlen_t n,
     return b;
 }
 
+/* An operation's n x d result shaped like `like`: a fresh one, or with
+   `reuse` (fit()'s fused step, which never hands the passes' values to R)
+   the one kept under `name` in the operation's environment `env` from the
+   last step, overwritten (a new one when missing or of another shape). */
+static SEXP result_matrix(SEXP like, R_xlen_t n, R_xlen_t d, SEXP env,
+                          const char *name, int reuse)
+{
+    if (!reuse) {
+        SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(like)));
+        copy_array_shape(out, like);
+        UNPROTECT(1);
+        return out;
+    }
+    if (TYPEOF(env) != ENVSXP)
+        Rf_error("internal error: a plan operation without its workspace");
+    SEXP symbol = Rf_install(name);
+    SEXP kept = Rf_findVarInFrame(env, symbol);
+    SEXP dim = kept == R_UnboundValue ? R_NilValue :
+        Rf_getAttrib(kept, R_DimSymbol);
+    if (TYPEOF(kept) != REALSXP || TYPEOF(dim) != INTSXP ||
+        XLENGTH(dim) != 2 || INTEGER(dim)[0] != n || INTEGER(dim)[1] != d) {
+        kept = PROTECT(Rf_allocMatrix(REALSXP, (int) n, (int) d));
+        Rf_defineVar(symbol, kept, env);
+        UNPROTECT(1);
+    }
+    return kept;
+}
+
 /* The inverse step of a MAF on `value` (n x d): the network and the affine
    step exactly as C_mlp_forward() and C_affine_transform() do them. */
 static SEXP maf_inverse(SEXP op, SEXP value, R_xlen_t n, R_xlen_t d,
-                        double *acc)
+                        double *acc, int reuse)
 {
     maf_operation m = maf_unpack(op, d);
     maf_buffers b = maf_workspace(&m, n, 1);
     mlp_forward(REAL_RO(value), (int) n, (int) n, m.trace.layers,
                 m.trace.units, m.trace.kernels, m.biases,
                 m.trace.activations, b.hidden, b.output);
-    SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(value)));
-    copy_array_shape(out, value);
+    SEXP out = PROTECT(result_matrix(value, n, d, m.workspace, "inverse",
+                                     reuse));
     affine_columns(REAL_RO(value), n, d, b.output, d, m.columns, m.shift,
                    m.log_scale, m.clip_min, m.clip_max, -1, REAL(out),
                    b.log_det);
@@ -304,8 +332,8 @@ static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
     m.trace.n = (int) n;
     m.trace.hidden = (const double *const *) b.hidden;
     m.trace.output = b.output;
-    SEXP grad_in = PROTECT(Rf_allocVector(REALSXP, n * d));
-    copy_array_shape(grad_in, input);
+    SEXP grad_in = PROTECT(result_matrix(input, n, d, m.workspace,
+                                         "grad_input", reuse));
     affine_columns_backward(REAL_RO(input), n, d, b.output, m.n_params, d,
                             m.columns, m.shift, m.log_scale, m.clip_min,
                             m.clip_max, m.clip_gradient, -1, REAL_RO(grad),
@@ -345,8 +373,10 @@ static SEXP maf_backward(SEXP op, SEXP input, SEXP grad, SEXP grad_rows,
     return grad_in;
 }
 
-/* out[, j] = in[, index[j]] for an n x d matrix; index 1-based. */
-static SEXP gather_columns(SEXP in, SEXP index)
+/* out[, j] = in[, index[j]] for an n x d matrix; index 1-based. The
+   result is kept under `name` in `env` with `reuse` (result_matrix()). */
+static SEXP gather_columns(SEXP in, SEXP index, SEXP env, const char *name,
+                           int reuse)
 {
     SEXP dim = Rf_getAttrib(in, R_DimSymbol);
     if (TYPEOF(in) != REALSXP || TYPEOF(dim) != INTSXP || XLENGTH(dim) != 2)
@@ -356,8 +386,7 @@ static SEXP gather_columns(SEXP in, SEXP index)
         Rf_error("the permutation has length %lld but the input has %lld "
                  "columns", (long long) XLENGTH(index), (long long) d);
     const int *p = INTEGER_RO(index);
-    SEXP out = PROTECT(Rf_allocVector(REALSXP, n * d));
-    copy_array_shape(out, in);
+    SEXP out = PROTECT(result_matrix(in, n, d, env, name, reuse));
     const double *x = REAL_RO(in);
     double *y = REAL(out);
     for (R_xlen_t j = 0; j < d; j++) {
@@ -404,7 +433,7 @@ static R_xlen_t matrix_rows(SEXP x)
    non-NULL result of type integer is a refusal of a batch-normalization
    layer (src/batch_norm.c's code), which stops the pass. */
 SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
-                 SEXP caches, SEXP *refusal)
+                 SEXP caches, SEXP *refusal, int reuse)
 {
     PROTECT_INDEX ipx;
     PROTECT_WITH_INDEX(value, &ipx);
@@ -418,7 +447,7 @@ SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
                 XLENGTH(dim) != 2 || INTEGER(dim)[0] != rows)
                 Rf_error("internal error: a MAF needs a double matrix");
             SEXP out = PROTECT(maf_inverse(op, value, rows, INTEGER(dim)[1],
-                                           acc));
+                                           acc, reuse));
             /* cache: the input (the rest is in the workspace) */
             SET_VECTOR_ELT(caches, k, value);
             REPROTECT(value = out, ipx);
@@ -492,7 +521,9 @@ SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
             /* log-det 0, added as R adds it */
             for (R_xlen_t i = 0; i < rows; i++)
                 acc[i] += 0.0;
-            REPROTECT(value = gather_columns(value, VECTOR_ELT(op, 1)), ipx);
+            REPROTECT(value = gather_columns(value, VECTOR_ELT(op, 1),
+                                             VECTOR_ELT(op, 3), "inverse",
+                                             reuse), ipx);
             break;
         }
         case OP_CHAIN: {
@@ -506,7 +537,7 @@ SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
             for (R_xlen_t i = 0; i < rows; i++)
                 inner[i] = 0;
             SEXP out = inverse_ops(members, value, inner, rows,
-                                   member_caches, refusal);
+                                   member_caches, refusal, reuse);
             if (*refusal != R_NilValue) {
                 UNPROTECT(2);
                 return R_NilValue;
@@ -536,7 +567,7 @@ SEXP C_plan_inverse(SEXP plan, SEXP y)
         acc[i] = 0;
     SEXP caches = PROTECT(Rf_allocVector(VECSXP, XLENGTH(plan)));
     SEXP refusal = R_NilValue;
-    SEXP x = PROTECT(inverse_ops(plan, y, acc, rows, caches, &refusal));
+    SEXP x = PROTECT(inverse_ops(plan, y, acc, rows, caches, &refusal, 0));
     if (refusal != R_NilValue) {
         UNPROTECT(3);
         return refusal;
@@ -603,7 +634,9 @@ static SEXP backward_ops(SEXP ops, SEXP caches, SEXP grad, SEXP grad_rows,
             break;
         }
         case OP_PERMUTE:
-            REPROTECT(grad = gather_columns(grad, VECTOR_ELT(op, 2)), ipx);
+            REPROTECT(grad = gather_columns(grad, VECTOR_ELT(op, 2),
+                                            VECTOR_ELT(op, 3), "grad_input",
+                                            reuse), ipx);
             break;
         case OP_CHAIN:
             REPROTECT(grad = backward_ops(VECTOR_ELT(op, 1), cache, grad,

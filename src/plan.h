@@ -13,17 +13,21 @@ void check_ops(SEXP ops);
    the value after the last operation, adds the log-dets into acc (rows
    values) and leaves one cache per operation in `caches` (a list as long
    as ops). When a batch-normalization layer refuses the batch, *refusal is
-   its code (an integer vector) and the result R_NilValue. */
+   its code (an integer vector) and the result R_NilValue. With `reuse`,
+   the networks' and permutations' results are matrices kept in the plan
+   from the last call, overwritten: for a caller that never gives them to
+   R, and runs the backward pass before the next inverse pass. */
 SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
-                 SEXP caches, SEXP *refusal);
+                 SEXP caches, SEXP *refusal, int reuse);
 
 /* The backward pass of inverse_ops() whose caches are `caches`: the
    parameter gradients in slot order (a list of `count` double vectors),
    from dLoss/d(x), dLoss/d(log-det) per row (`per_row`, one value a row)
    and their sum; *input (if not NULL) is dLoss/d(input), *finite whether
-   every gradient is finite. With `reuse`, the networks' gradients are
-   arrays kept in the plan from the last call, overwritten: for a caller
-   that never gives them to R. */
+   every gradient is finite. With `reuse`, the networks' gradients and the
+   networks' and permutations' input gradients are arrays kept in the plan
+   from the last call, overwritten: for a caller that never gives them to
+   R. */
 SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
                         SEXP grad_sum, R_xlen_t count, int reuse,
                         SEXP *input, int *finite);
