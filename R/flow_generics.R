@@ -110,16 +110,33 @@ statistics_at_risk <- function(object) {
   if (inherits(object, c("tfb_elementwise", "tfb_batch_normalization"))) {
     return(list())
   }
-  if (inherits(object, "tfd_transformed_distribution")) {
-    return(training_batchnorm_layers(.subset2(object, "bijector")))
+  # A composite's layers follow from its structure, which never changes
+  # once it is made (its members are fixed, and so is each batch
+  # normalization's mode): the answer for the last composite asked is kept,
+  # since walking a chain costs more than a small batch's log_prob().
+  cache <- statistics_at_risk_cache
+  if (identical(cache$object, object)) {
+    return(cache$layers)
   }
-  if (inherits(object, c("tfb_chain", "tfb_invert")) ||
-      (inherits(object, "bijector") &&
-         length(bijector_children(object)) > 0L)) {
-    return(training_batchnorm_layers(object))
+  layers <- if (inherits(object, "tfd_transformed_distribution")) {
+    training_batchnorm_layers(.subset2(object, "bijector"))
+  } else if (inherits(object, c("tfb_chain", "tfb_invert")) ||
+             (inherits(object, "bijector") &&
+                length(bijector_children(object)) > 0L)) {
+    training_batchnorm_layers(object)
+  } else {
+    list()
   }
-  list()
+  if (is.environment(object)) {
+    cache$object <- object
+    cache$layers <- layers
+  }
+  layers
 }
+
+# The last composite statistics_at_risk() walked, and its layers. It keeps
+# that object referenced until another composite replaces it.
+statistics_at_risk_cache <- new.env(parent = emptyenv())
 
 training_batchnorm_layers <- function(bijector) {
   if (inherits(bijector, "tfb_elementwise")) {
