@@ -138,6 +138,8 @@ test_that("batch-normalization entry points survive gctorture", {
     invisible(f$b$inverse(f$y))
     f
   }
+  # C_bn_inverse_training_quick (the training inverse of a built layer)
+  expect_torture_identical(built, function(f) f$b$inverse(f$y), weights)
   # C_bn_transform (forward and evaluation inverse)
   expect_torture_identical(built, function(f) f$b$forward(f$y))
   expect_torture_identical(built, function(f) {
@@ -479,7 +481,8 @@ test_that("every registered entry point is covered above", {
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
   covered <- c(
     "C_copy_double", "C_all_finite", "C_bn_pointer_current", "C_bn_state_new",
-    "C_bn_pointer_new", "C_bn_inverse_training", "C_bn_transform",
+    "C_bn_pointer_new", "C_bn_inverse_training",
+    "C_bn_inverse_training_quick", "C_bn_transform",
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
     "C_bn_moments_update", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
