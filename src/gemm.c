@@ -432,6 +432,12 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
     double tile[MR_MAX * NR_MAX];
     /* op(B)^T[i, p] = op(B)[p, i] */
     pack_a(!tb, n, k, B, ldb, 0, 0, mr, a_buf);
+    /* the ranges of each block of mr columns of C, once (this path has
+       n <= 16, so at most 16 blocks) */
+    int k_lo[16], k_hi[16], row_lo[16], row_hi[16];
+    for (int ir = 0, block = 0; ir < n && block < 16; ir += mr, block++)
+        panel_ranges(skip, ir, n - ir < mr ? n - ir : mr, k, m, k_lo + block,
+                     k_hi + block, row_lo + block, row_hi + block);
     int jr = 0;
     while (jr < m) {
         int rest = m - jr;
@@ -458,15 +464,15 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
         for (int ir = 0; ir < n; ir += mr) {
             int rows = n - ir < mr ? n - ir : mr;
             /* the tile is C's rows jr.. and columns ir.. */
-            int k_lo, k_hi, row_lo, row_hi;
-            panel_ranges(skip, ir, rows, k, m, &k_lo, &k_hi, &row_lo,
-                         &row_hi);
-            if (jr + cols <= row_lo || jr >= row_hi) {
+            int block = ir / mr;
+            if (jr + cols <= row_lo[block] || jr >= row_hi[block]) {
                 scale_c(cols, rows, beta, C + jr + (R_xlen_t) ir * ldc, ldc);
                 continue;
             }
-            kernel(k_hi - k_lo, a_buf + (R_xlen_t) ir * k + (R_xlen_t) k_lo * mr,
-                   mr, b + k_lo * bp, bp, bj, tile, mr, alpha, 0.0);
+            int lo = k_lo[block];
+            kernel(k_hi[block] - lo,
+                   a_buf + (R_xlen_t) ir * k + (R_xlen_t) lo * mr, mr,
+                   b + lo * bp, bp, bj, tile, mr, alpha, 0.0);
             /* tile[i, j] is C[jr + j, ir + i] */
             for (int i = 0; i < rows; i++) {
                 double *ci = C + jr + (ir + i) * ldc;
