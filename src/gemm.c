@@ -213,22 +213,58 @@ const char *bj_dgemm_kernel_name(void)
 static void pack_a(int trans, int mc, int kc, const double *A, R_xlen_t lda,
                    int i0, int p0, int mr, double *dst)
 {
+    if (!trans) {
+        /* a column of A at a time, read once from start to end into every
+           panel (reading a panel's rows of each column in turn strides by
+           lda, often a power of two, and waits on every line) */
+        const R_xlen_t panel_size = (R_xlen_t) kc * mr;
+        for (int p = 0; p < kc; p++) {
+            const double *col = A + i0 + (R_xlen_t) (p0 + p) * lda;
+            double *d = dst + (R_xlen_t) p * mr;
+            int i = 0;
+            /* whole panels in fixed-size copies */
+            if (mr == 8)
+                for (; i + 8 <= mc; i += 8, d += panel_size)
+                    memcpy(d, col + i, 8 * sizeof(double));
+            else if (mr == 4)
+                for (; i + 4 <= mc; i += 4, d += panel_size)
+                    memcpy(d, col + i, 4 * sizeof(double));
+            for (; i < mc; i += mr, d += panel_size) {
+                int rows = mc - i < mr ? mc - i : mr, ii = 0;
+                for (; ii < rows; ii++)
+                    d[ii] = col[i + ii];
+                for (; ii < mr; ii++)
+                    d[ii] = 0.0;
+            }
+        }
+        return;
+    }
+    /* op(A)[i, p] = A[p, i]: row i of op(A) is column i of A */
     for (int i = 0; i < mc; i += mr) {
         int rows = mc - i < mr ? mc - i : mr;
-        if (!trans) {
-            const double *src = A + (i0 + i) + (R_xlen_t) p0 * lda;
-            for (int p = 0; p < kc; p++) {
-                const double *col = src + p * lda;
-                int ii = 0;
-                for (; ii < rows; ii++)
-                    dst[ii] = col[ii];
-                for (; ii < mr; ii++)
-                    dst[ii] = 0.0;
-                dst += mr;
+        {
+            int ii = 0;
+#if defined(BJ_GEMM_X86) && defined(__SSE2__)
+            /* two columns of A at a time, two steps of p at a time: a 2 x 2
+               transpose in SSE2 registers (a copy, so the same values) */
+            for (; ii + 2 <= rows; ii += 2) {
+                const double *c0 = A + p0 + (R_xlen_t) (i0 + i + ii) * lda;
+                const double *c1 = c0 + lda;
+                double *d = dst + ii;
+                int p = 0;
+                for (; p + 2 <= kc; p += 2) {
+                    __m128d x = _mm_loadu_pd(c0 + p), y = _mm_loadu_pd(c1 + p);
+                    _mm_storeu_pd(d + (R_xlen_t) p * mr, _mm_unpacklo_pd(x, y));
+                    _mm_storeu_pd(d + (R_xlen_t) (p + 1) * mr,
+                                  _mm_unpackhi_pd(x, y));
+                }
+                for (; p < kc; p++) {
+                    d[(R_xlen_t) p * mr] = c0[p];
+                    d[(R_xlen_t) p * mr + 1] = c1[p];
+                }
             }
-        } else {
-            /* op(A)[i, p] = A[p, i]: row i of op(A) is column i of A */
-            for (int ii = 0; ii < mr; ii++) {
+#endif
+            for (; ii < mr; ii++) {
                 if (ii < rows) {
                     const double *col = A + p0 + (R_xlen_t) (i0 + i + ii) * lda;
                     for (int p = 0; p < kc; p++)
