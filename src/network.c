@@ -1,7 +1,10 @@
 /* Multilayer perceptrons for the networks of the flows (MADE, Real NVP):
    dense layers as one matrix product each (bj_gemm(), gemm.h), then the
-   bias and the activation in one pass over the layer's output. Masked kernels arrive already multiplied
-   by their mask, so a masked layer is an ordinary dense layer here.
+   bias and the activation in one pass over the layer's output. Masked
+   kernels arrive already multiplied by their mask; given the masks, the
+   products skip what the masks make zero (mask_extent, network.h), which
+   changes no bit for finite values and saves about half the flops of
+   MADE's default masks.
 
    The kernel mlp_forward() works on plain pointers and can keep every hidden
    layer's output (after the activation): a backward pass needs exactly those,
