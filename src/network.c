@@ -85,6 +85,28 @@ static void relu_derivative(double *delta, const double *out, R_xlen_t count)
     }
 }
 
+/* g = g * mask where mask != 0 (NaN included), +0 where it is 0: without a
+   branch, as the mask's pattern is one a predictor keeps missing */
+static void apply_mask(double *g, const double *mask, R_xlen_t size)
+{
+    R_xlen_t i = 0;
+#ifdef RELU_SSE2
+    const __m128d zero = _mm_setzero_pd();
+    for (; i + 2 <= size; i += 2) {
+        __m128d m = _mm_loadu_pd(mask + i);
+        __m128d v = _mm_mul_pd(_mm_loadu_pd(g + i), m);
+        _mm_storeu_pd(g + i, _mm_and_pd(v, _mm_cmpneq_pd(m, zero)));
+    }
+#endif
+    for (; i < size; i++) {
+        double v = g[i] * mask[i];
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        bits &= -(uint64_t) (mask[i] != 0);
+        memcpy(g + i, &bits, sizeof bits);
+    }
+}
+
 /* out[, j] = activation(out[, j] + bias[j]) for an n x units matrix. */
 void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
                                   const double *bias, int activation)
@@ -352,13 +374,8 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
                         current, n, zero, grad_kernels[k], n_in);
             /* times the mask, with +0 wherever it is 0 (whether or not the
                product computed the entry, whatever its sign or value) */
-            if (masks && masks[k]) {
-                R_xlen_t size = (R_xlen_t) n_in * n_out;
-                const double *mask = masks[k];
-                double *g = grad_kernels[k];
-                for (R_xlen_t i = 0; i < size; i++)
-                    g[i] = mask[i] != 0 ? g[i] * mask[i] : 0.0;
-            }
+            if (masks && masks[k])
+                apply_mask(grad_kernels[k], masks[k], (R_xlen_t) n_in * n_out);
             column_sums(current, n, n_out, grad_biases[k]);
         }
         /* dLoss/d(input_k) = delta_k W_k^T: column p of W_k^T is row p of
