@@ -34,6 +34,7 @@ SEXP C_bn_pointer_current(SEXP pointer, SEXP layer);
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                            SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
                            SEXP with_log_det);
+SEXP C_bn_inverse_training_quick(SEXP layer, SEXP y);
 SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
                     SEXP epsilon, SEXP center, SEXP scale, SEXP direction);
 SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,

@@ -10,6 +10,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_bn_pointer_new",      (DL_FUNC) &C_bn_pointer_new,      1},
     {"C_bn_pointer_current",  (DL_FUNC) &C_bn_pointer_current,  2},
     {"C_bn_inverse_training", (DL_FUNC) &C_bn_inverse_training, 9},
+    {"C_bn_inverse_training_quick", (DL_FUNC) &C_bn_inverse_training_quick, 2},
     {"C_bn_transform",        (DL_FUNC) &C_bn_transform,        8},
     {"C_bn_inverse_log_det",  (DL_FUNC) &C_bn_inverse_log_det,  6},
     {"C_bn_inverse_backward", (DL_FUNC) &C_bn_inverse_backward, 9},
