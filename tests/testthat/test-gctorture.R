@@ -411,6 +411,10 @@ test_that("the matrix product's entry points survive gctorture", {
   torture_calls(list(
     product(0L, c("N", "N"), A, B), product(2L, c("N", "N"), A, B),
     product(1L, c("N", "N"), A, B), product(0L, c("T", "T"), t(A), t(B)),
+    list("C_gemm_masked_test", 0L, 1L, c(0L, 1L, 0L, 2L, 3L, 3L, 1L, 3L),
+         c("N", "N"), c(5L, 4L, 3L), c(5L, 3L, 5L), 1.5, 0.5, A, B, C, 2L),
+    list("C_gemm_masked_test", 2L, 2L, c(0L, 2L, 5L, 1L, 4L, 5L, 5L, 3L),
+         c("N", "N"), c(5L, 4L, 3L), c(5L, 3L, 5L), 1.5, 0.5, A, B, C, 2L),
     list("C_gemm_kernel"), list("C_gemm_backend", NULL),
     list("C_gemm_threads", NULL)))
   # the calibration and a change of backend have no value to compare (a
@@ -497,7 +501,8 @@ test_that("every registered entry point is covered above", {
     "C_ffjord_network_derivative", "C_ffjord_network_solve",
     "C_ffjord_network_backward",
     "C_conv_network_forward", "C_conv_network_backward",
-    "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate",
+    "C_gemm_test", "C_gemm_masked_test", "C_gemm_kernel", "C_gemm_backend",
+    "C_gemm_calibrate",
     "C_gemm_threads", "C_vector_math_test",
     "C_plan_inverse", "C_plan_backward"
   )
