@@ -355,8 +355,16 @@ positive_gamma_constraint <- function(gamma) {
 #' @export
 bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
   if (.subset2(bijector, "training")) {
-    # bn_inverse() without the log-det, one call shorter
     layer <- .subset2(bijector, "batchnorm")
+    # a plain matrix for a built layer: checks and kernel in one call (NULL
+    # when the case is not that one, or the batch is refused)
+    if (!.subset2(bijector, "validate_args")) {
+      x <- .Call(C_bn_inverse_training_quick, layer, y)
+      if (!is.null(x)) {
+        return(x)
+      }
+    }
+    # bn_inverse() without the log-det, one call shorter
     input <- bn_input(layer, y, "y")
     return(bn_inverse_training(bijector, layer, input, FALSE))
   }

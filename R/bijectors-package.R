@@ -32,6 +32,15 @@
 #' in the same order. It is read when the package is loaded and at the start
 #' of every [fit()].
 #'
+#' The MADE networks of masked autoregressive flows skip, in the package's
+#' own product, the terms and blocks their masks make zero (about half of
+#' each kernel with the default `hidden_degrees = "equal"`). For finite
+#' values this changes no bit of the results, and the gradient of a masked
+#' weight is exactly `+0`. An infinite or `NaN` value still reaches every
+#' output its unmasked weights connect it to; where only masked weights do,
+#' the full product's `Inf * 0 = NaN` may be skipped (always for the last
+#' input column of a MAF, which no output reads).
+#'
 #' @seealso [tfb_batch_normalization()], [layer_batch_normalization()],
 #'   `vignette("batch-normalization", package = "bijectors")`
 #' @keywords internal

@@ -107,19 +107,41 @@ object_batchnorm_layers <- function(object) {
 statistics_at_risk <- function(object) {
   # the common leaves first, without the children generic's dispatch (a
   # lone batch normalization keeps its own statistics consistent)
-  if (inherits(object, c("tfb_elementwise", "tfb_batch_normalization"))) {
+  if (inherits(object, statistics_free_kinds)) {
     return(list())
   }
+  # A composite's layers follow from its structure, which never changes
+  # once it is made (its members are fixed, and so is each batch
+  # normalization's mode): the answer for the last composite asked is kept,
+  # since walking a chain costs more than a small batch's log_prob().
+  cache <- statistics_at_risk_cache
+  if (identical(cache$object, object)) {
+    return(cache$layers)
+  }
   if (inherits(object, "tfd_transformed_distribution")) {
-    return(training_batchnorm_layers(.subset2(object, "bijector")))
+    root <- .subset2(object, "bijector")
+  } else if (inherits(object, c("tfb_chain", "tfb_invert")) ||
+             (inherits(object, "bijector") &&
+                length(bijector_children(object)) > 0L)) {
+    root <- object
+  } else {
+    return(list())
   }
-  if (inherits(object, c("tfb_chain", "tfb_invert")) ||
-      (inherits(object, "bijector") &&
-         length(bijector_children(object)) > 0L)) {
-    return(training_batchnorm_layers(object))
+  layers <- training_batchnorm_layers(root)
+  if (is.environment(object)) {
+    cache$object <- object
+    cache$layers <- layers
   }
-  list()
+  layers
 }
+
+# The last composite statistics_at_risk() walked, and its layers. It keeps
+# that object referenced until another composite replaces it.
+statistics_at_risk_cache <- new.env(parent = emptyenv())
+
+# Kinds that never put running statistics at risk: elementwise maps, and a
+# lone batch normalization (its kernel refuses a batch before writing).
+statistics_free_kinds <- c("tfb_elementwise", "tfb_batch_normalization")
 
 training_batchnorm_layers <- function(bijector) {
   if (inherits(bijector, "tfb_elementwise")) {

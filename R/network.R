@@ -651,7 +651,8 @@ template_network <- function(template, input, rows, first_column = 0L,
                              keep_hidden = FALSE) {
   .Call(C_mlp_forward, input, as.double(rows), as.double(first_column),
         .subset2(template, "kernels"), .subset2(template, "biases"),
-        .subset2(template, "activation_codes"), keep_hidden)
+        .subset2(template, "activation_codes"), .subset2(template, "masks"),
+        keep_hidden)
 }
 
 copy_matrix <- function(x) {
@@ -1136,7 +1137,7 @@ tfb_masked_dense <- function(inputs, units, num_blocks = NULL,
   }
   kernel <- kernel * made_mask(num_blocks, n_in, units, exclusive)
   out <- .Call(C_mlp_forward, inputs, as.double(rows), 0, list(kernel),
-               list(bias), network_activations[[activation]], FALSE)
+               list(bias), network_activations[[activation]], NULL, FALSE)
   if (rank == 1L) {
     return(as.vector(out))
   }

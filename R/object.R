@@ -152,12 +152,17 @@ print.bijectors_summary <- function(x, ...) {
     return(object_get(x, name))
   }
   # the two maps users call in loops are built here, one call shorter (the
-  # bodies of tfb_forward() and tfb_inverse()); object_method.bijector()
-  # comes here for them too
+  # bodies of tfb_forward() and tfb_inverse()), and for the kinds that put
+  # no running statistics at risk straight to the kind's map;
+  # object_method.bijector() comes here for them too
   bijector <- x
   switch(name,
-    inverse = function(y, name = "inverse") apply_inverse(bijector, y),
-    forward = function(x, name = "forward") apply_forward(bijector, x),
+    inverse = if (inherits(x, statistics_free_kinds))
+      function(y, name = "inverse") bijector_inverse(bijector, y) else
+      function(y, name = "inverse") apply_inverse(bijector, y),
+    forward = if (inherits(x, statistics_free_kinds))
+      function(x, name = "forward") bijector_forward(bijector, x) else
+      function(x, name = "forward") apply_forward(bijector, x),
     forward_log_det_jacobian = , inverse_log_det_jacobian = ,
     forward_event_shape = ,
     inverse_event_shape = object_method.bijector(x, name),

@@ -646,20 +646,10 @@ static SEXP double_vector(const double *values, R_xlen_t n)
 /* With `with_log_det`, returns list(x, log_det, mean, variance): the log-det
    from the same batch variance, so that log_prob() takes one pass, and the
    batch statistics a backward pass differentiates through. */
-SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
-                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
-                           SEXP with_log_det)
+static SEXP inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
+                             double rho, double eps, int use_beta,
+                             int use_gamma, int both)
 {
-    check_double_array(y, "y");
-    double rho = scalar_double(momentum, "momentum");
-    double eps = scalar_double(epsilon, "epsilon");
-    int use_beta = scalar_logical(center, "center");
-    int use_gamma = scalar_logical(scale, "scale");
-    int both = scalar_logical(with_log_det, "with_log_det");
-    if (!(rho >= 0 && rho <= 1))
-        Rf_error("`momentum` must be in [0, 1]");
-    if (!(eps >= 0))
-        Rf_error("`epsilon` must be non-negative");
     bn_layout layout;
     layout_from_dims(dims, axes, XLENGTH(y), &layout);
     R_xlen_t features = layout.features;
@@ -719,6 +709,77 @@ SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
     SET_VECTOR_ELT(result, 3, double_vector(variance, features));
     UNPROTECT(2);
     return result;
+}
+
+SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
+                           SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
+                           SEXP with_log_det)
+{
+    check_double_array(y, "y");
+    double rho = scalar_double(momentum, "momentum");
+    double eps = scalar_double(epsilon, "epsilon");
+    int use_beta = scalar_logical(center, "center");
+    int use_gamma = scalar_logical(scale, "scale");
+    int both = scalar_logical(with_log_det, "with_log_det");
+    if (!(rho >= 0 && rho <= 1))
+        Rf_error("`momentum` must be in [0, 1]");
+    if (!(eps >= 0))
+        Rf_error("`epsilon` must be non-negative");
+    return inverse_training(pointer, y, dims, axes, rho, eps, use_beta,
+                            use_gamma, both);
+}
+
+/* A field of the layer environment, if it has the type and length asked. */
+static SEXP layer_field(SEXP layer, const char *name, SEXPTYPE type,
+                        R_xlen_t length)
+{
+    SEXP value = Rf_findVarInFrame(layer, Rf_install(name));
+    if (TYPEOF(value) != type || XLENGTH(value) != length)
+        return R_NilValue;
+    return value;
+}
+
+/* The training inverse (no log-det) of the common case in one call, for
+   small batches in loops: `y` a plain double matrix with at least one row
+   whose columns are the features of the built layer (axis -1 or 2), the
+   layer's pointer live. Returns NULL in every other case, and when the
+   kernel refuses the batch (it refuses before writing anything), so that R
+   takes the checked path, which builds, validates or reports. */
+SEXP C_bn_inverse_training_quick(SEXP layer, SEXP y)
+{
+    if (TYPEOF(layer) != ENVSXP || TYPEOF(y) != REALSXP || OBJECT(y))
+        return R_NilValue;
+    SEXP dims = Rf_getAttrib(y, R_DimSymbol);
+    if (TYPEOF(dims) != INTSXP || XLENGTH(dims) != 2 ||
+        INTEGER_RO(dims)[0] < 1)
+        return R_NilValue;
+    SEXP axis = layer_field(layer, "axis", INTSXP, 1);
+    SEXP shape = layer_field(layer, "feature_shape", INTSXP, 1);
+    SEXP momentum = layer_field(layer, "momentum", REALSXP, 1);
+    SEXP epsilon = layer_field(layer, "epsilon", REALSXP, 1);
+    SEXP center = layer_field(layer, "center", LGLSXP, 1);
+    SEXP scale = layer_field(layer, "scale", LGLSXP, 1);
+    SEXP pointer = Rf_findVarInFrame(layer, Rf_install("pointer"));
+    if (axis == R_NilValue || shape == R_NilValue || momentum == R_NilValue ||
+        epsilon == R_NilValue || center == R_NilValue || scale == R_NilValue)
+        return R_NilValue;
+    int a = INTEGER_RO(axis)[0];
+    if ((a != -1 && a != 2) || INTEGER_RO(shape)[0] != INTEGER_RO(dims)[1])
+        return R_NilValue;
+    if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrTag(pointer) != handle_tag() ||
+        R_ExternalPtrAddr(pointer) == NULL ||
+        R_ExternalPtrProtected(pointer) != layer)
+        return R_NilValue;
+    double rho = REAL_RO(momentum)[0], eps = REAL_RO(epsilon)[0];
+    int use_beta = LOGICAL_RO(center)[0], use_gamma = LOGICAL_RO(scale)[0];
+    if (!(rho >= 0 && rho <= 1) || !(eps >= 0) || use_beta == NA_LOGICAL ||
+        use_gamma == NA_LOGICAL)
+        return R_NilValue;
+    SEXP axes = PROTECT(Rf_ScalarInteger(2));
+    SEXP out = inverse_training(pointer, y, dims, axes, rho, eps, use_beta,
+                                use_gamma, 0);
+    UNPROTECT(1);
+    return TYPEOF(out) == REALSXP ? out : R_NilValue;
 }
 
 /* direction 1: forward (de-normalize); -1: inverse with the moving

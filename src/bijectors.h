@@ -18,6 +18,9 @@ SEXP owned_double_element(SEXP container, R_xlen_t index);
 /* .Call entry points */
 SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
                  SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats);
+SEXP C_gemm_masked_test(SEXP which, SEXP skip, SEXP ranges, SEXP trans,
+                        SEXP dims, SEXP lds, SEXP alpha, SEXP beta, SEXP A,
+                        SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
 SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path);
 SEXP C_gemm_backend(SEXP mode);
@@ -31,6 +34,7 @@ SEXP C_bn_pointer_current(SEXP pointer, SEXP layer);
 SEXP C_bn_inverse_training(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
                            SEXP momentum, SEXP epsilon, SEXP center, SEXP scale,
                            SEXP with_log_det);
+SEXP C_bn_inverse_training_quick(SEXP layer, SEXP y);
 SEXP C_bn_transform(SEXP pointer, SEXP x, SEXP dims, SEXP axes,
                     SEXP epsilon, SEXP center, SEXP scale, SEXP direction);
 SEXP C_bn_inverse_log_det(SEXP pointer, SEXP y, SEXP dims, SEXP axes,
@@ -43,7 +47,8 @@ SEXP C_bn_forward_backward(SEXP pointer, SEXP x, SEXP grad_y, SEXP dims,
                            SEXP flags);
 SEXP C_bn_moments_update(SEXP y, SEXP dims, SEXP axes, SEXP totals);
 SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
-                   SEXP biases, SEXP activations, SEXP keep_hidden);
+                   SEXP biases, SEXP activations, SEXP masks,
+                   SEXP keep_hidden);
 SEXP C_affine_transform(SEXP input, SEXP params, SEXP columns,
                         SEXP shift_columns, SEXP log_scale_columns, SEXP clip,
                         SEXP direction);

@@ -362,6 +362,7 @@ static void vjp_setup(network_vjp *v, network_dynamics *d)
     v->trace.hidden = (const double *const *) d->hidden;
     v->trace.output = d->output;
     v->trace.masks = NULL;
+    v->trace.extents = NULL;
     size_t each = (size_t) layers;
     v->tangent_pre = (double **) R_alloc(each, sizeof(double *));
     v->tangent_out = (double **) R_alloc(each, sizeof(double *));

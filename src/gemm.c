@@ -213,22 +213,58 @@ const char *bj_dgemm_kernel_name(void)
 static void pack_a(int trans, int mc, int kc, const double *A, R_xlen_t lda,
                    int i0, int p0, int mr, double *dst)
 {
+    if (!trans) {
+        /* a column of A at a time, read once from start to end into every
+           panel (reading a panel's rows of each column in turn strides by
+           lda, often a power of two, and waits on every line) */
+        const R_xlen_t panel_size = (R_xlen_t) kc * mr;
+        for (int p = 0; p < kc; p++) {
+            const double *col = A + i0 + (R_xlen_t) (p0 + p) * lda;
+            double *d = dst + (R_xlen_t) p * mr;
+            int i = 0;
+            /* whole panels in fixed-size copies */
+            if (mr == 8)
+                for (; i + 8 <= mc; i += 8, d += panel_size)
+                    memcpy(d, col + i, 8 * sizeof(double));
+            else if (mr == 4)
+                for (; i + 4 <= mc; i += 4, d += panel_size)
+                    memcpy(d, col + i, 4 * sizeof(double));
+            for (; i < mc; i += mr, d += panel_size) {
+                int rows = mc - i < mr ? mc - i : mr, ii = 0;
+                for (; ii < rows; ii++)
+                    d[ii] = col[i + ii];
+                for (; ii < mr; ii++)
+                    d[ii] = 0.0;
+            }
+        }
+        return;
+    }
+    /* op(A)[i, p] = A[p, i]: row i of op(A) is column i of A */
     for (int i = 0; i < mc; i += mr) {
         int rows = mc - i < mr ? mc - i : mr;
-        if (!trans) {
-            const double *src = A + (i0 + i) + (R_xlen_t) p0 * lda;
-            for (int p = 0; p < kc; p++) {
-                const double *col = src + p * lda;
-                int ii = 0;
-                for (; ii < rows; ii++)
-                    dst[ii] = col[ii];
-                for (; ii < mr; ii++)
-                    dst[ii] = 0.0;
-                dst += mr;
+        {
+            int ii = 0;
+#if defined(BJ_GEMM_X86) && defined(__SSE2__)
+            /* two columns of A at a time, two steps of p at a time: a 2 x 2
+               transpose in SSE2 registers (a copy, so the same values) */
+            for (; ii + 2 <= rows; ii += 2) {
+                const double *c0 = A + p0 + (R_xlen_t) (i0 + i + ii) * lda;
+                const double *c1 = c0 + lda;
+                double *d = dst + ii;
+                int p = 0;
+                for (; p + 2 <= kc; p += 2) {
+                    __m128d x = _mm_loadu_pd(c0 + p), y = _mm_loadu_pd(c1 + p);
+                    _mm_storeu_pd(d + (R_xlen_t) p * mr, _mm_unpacklo_pd(x, y));
+                    _mm_storeu_pd(d + (R_xlen_t) (p + 1) * mr,
+                                  _mm_unpackhi_pd(x, y));
+                }
+                for (; p < kc; p++) {
+                    d[(R_xlen_t) p * mr] = c0[p];
+                    d[(R_xlen_t) p * mr + 1] = c1[p];
+                }
             }
-        } else {
-            /* op(A)[i, p] = A[p, i]: row i of op(A) is column i of A */
-            for (int ii = 0; ii < mr; ii++) {
+#endif
+            for (; ii < mr; ii++) {
                 if (ii < rows) {
                     const double *col = A + p0 + (R_xlen_t) (i0 + i + ii) * lda;
                     for (int p = 0; p < kc; p++)
@@ -328,6 +364,63 @@ static void scale_c(int m, int n, double beta, double *C, R_xlen_t ldc)
     }
 }
 
+/* What a product may skip (bj_gemm_masked(), gemm.h): nothing (kind 0),
+   the terms outside column j of op(B)'s rows [first[j], end[j])
+   (BJ_SKIP_K), or the tiles of C holding none of column j's wanted rows
+   [first[j], end[j]) (BJ_SKIP_C_ROWS). first and end index the columns of
+   this product's C; row_offset is the row of the ranges that this
+   product's row 0 is (a part of a product split by rows). */
+typedef struct {
+    int kind;
+    const int *first, *end;
+    int row_offset;
+} skip_ranges;
+
+static const skip_ranges no_skip = {0, NULL, NULL, 0};
+
+/* The union of the ranges of columns j0 .. j0 + cols - 1 clipped to
+   [0, limit), as [*lo, *hi) (0, 0 when empty). A tile takes the union of
+   its columns' ranges, so unsorted ranges are still exact, only with less
+   to skip. */
+static void range_union(const skip_ranges *s, int j0, int cols, int shift,
+                        int limit, int *lo, int *hi)
+{
+    int l = limit, h = 0;
+    for (int j = j0; j < j0 + cols; j++) {
+        int f = s->first[j] - shift, e = s->end[j] - shift;
+        if (f < 0)
+            f = 0;
+        if (e > limit)
+            e = limit;
+        if (f >= e)
+            continue;
+        if (f < l)
+            l = f;
+        if (e > h)
+            h = e;
+    }
+    if (l >= h)
+        l = h = 0;
+    *lo = l;
+    *hi = h;
+}
+
+/* For the tile panel of C's columns j0 .. j0 + cols - 1 of a product with
+   inner dimension k and m rows: the terms [*k_lo, *k_hi) it needs and the
+   rows [*row_lo, *row_hi) of C it must compute (everything for no_skip). */
+static void panel_ranges(const skip_ranges *s, int j0, int cols, int k, int m,
+                         int *k_lo, int *k_hi, int *row_lo, int *row_hi)
+{
+    *k_lo = 0;
+    *k_hi = k;
+    *row_lo = 0;
+    *row_hi = m;
+    if (s->kind == BJ_SKIP_K)
+        range_union(s, j0, cols, 0, k, k_lo, k_hi);
+    else if (s->kind == BJ_SKIP_C_ROWS)
+        range_union(s, j0, cols, s->row_offset, m, row_lo, row_hi);
+}
+
 /* One mr x w tile of C (w the full or the narrow width) from operands
    valid for all mr rows and w columns (in place or zero-padded): straight
    into C when the tile is whole, else through a local tile of which only
@@ -363,7 +456,8 @@ static void run_tile(const kernel_set *ks, int w, int kc, const double *a,
 static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
                         int k, double alpha, const double *A, R_xlen_t lda,
                         const double *B, R_xlen_t ldb, double beta,
-                        double *C, R_xlen_t ldc, double *work)
+                        double *C, R_xlen_t ldc, double *work,
+                        const skip_ranges *skip)
 {
     const int mr = ks->mr;
     const int n_round = (n + mr - 1) / mr * mr;
@@ -374,6 +468,12 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
     double tile[MR_MAX * NR_MAX];
     /* op(B)^T[i, p] = op(B)[p, i] */
     pack_a(!tb, n, k, B, ldb, 0, 0, mr, a_buf);
+    /* the ranges of each block of mr columns of C, once (this path has
+       n <= 16, so at most 16 blocks) */
+    int k_lo[16], k_hi[16], row_lo[16], row_hi[16];
+    for (int ir = 0, block = 0; ir < n && block < 16; ir += mr, block++)
+        panel_ranges(skip, ir, n - ir < mr ? n - ir : mr, k, m, k_lo + block,
+                     k_hi + block, row_lo + block, row_hi + block);
     int jr = 0;
     while (jr < m) {
         int rest = m - jr;
@@ -399,8 +499,16 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
         micro_kernel kernel = w == ks->nr ? ks->full : ks->narrow;
         for (int ir = 0; ir < n; ir += mr) {
             int rows = n - ir < mr ? n - ir : mr;
-            kernel(k, a_buf + (R_xlen_t) ir * k, mr, b, bp, bj, tile, mr,
-                   alpha, 0.0);
+            /* the tile is C's rows jr.. and columns ir.. */
+            int block = ir / mr;
+            if (jr + cols <= row_lo[block] || jr >= row_hi[block]) {
+                scale_c(cols, rows, beta, C + jr + (R_xlen_t) ir * ldc, ldc);
+                continue;
+            }
+            int lo = k_lo[block];
+            kernel(k_hi[block] - lo,
+                   a_buf + (R_xlen_t) ir * k + (R_xlen_t) lo * mr, mr,
+                   b + lo * bp, bp, bj, tile, mr, alpha, 0.0);
             /* tile[i, j] is C[jr + j, ir + i] */
             for (int i = 0; i < rows; i++) {
                 double *ci = C + jr + (ir + i) * ldc;
@@ -424,7 +532,7 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
 static void gemm_small(const kernel_set *ks, int ta, int tb, int m, int n,
                        int k, double alpha, const double *A, R_xlen_t lda,
                        const double *B, R_xlen_t ldb, double beta, double *C,
-                       R_xlen_t ldc, double *work)
+                       R_xlen_t ldc, double *work, const skip_ranges *skip)
 {
     const int mr = ks->mr;
     const int m_round = (m + mr - 1) / mr * mr;
@@ -454,10 +562,18 @@ static void gemm_small(const kernel_set *ks, int ta, int tb, int m, int n,
             bp = ldb;
             bj = 1;
         }
+        int k_lo, k_hi, row_lo, row_hi;
+        panel_ranges(skip, jr, cols, k, m, &k_lo, &k_hi, &row_lo, &row_hi);
         for (int ir = 0; ir < m; ir += mr) {
             int rows = m - ir < mr ? m - ir : mr;
-            run_tile(ks, w, k, a_buf + (R_xlen_t) ir * k, mr, b, bp, bj,
-                     rows, cols, C + ir + jr * ldc, ldc, alpha, beta);
+            if (ir + rows <= row_lo || ir >= row_hi) {
+                scale_c(rows, cols, beta, C + ir + jr * ldc, ldc);
+                continue;
+            }
+            run_tile(ks, w, k_hi - k_lo,
+                     a_buf + (R_xlen_t) ir * k + (R_xlen_t) k_lo * mr, mr,
+                     b + k_lo * bp, bp, bj, rows, cols, C + ir + jr * ldc,
+                     ldc, alpha, beta);
         }
         jr += cols;
     }
@@ -507,7 +623,8 @@ static size_t work_doubles(const kernel_set *ks, int path, int m, int n,
 static void gemm_path(const kernel_set *ks, int path, char transa,
                       char transb, int m, int n, int k, double alpha,
                       const double *A, int lda, const double *B, int ldb,
-                      double beta, double *C, int ldc, double *work)
+                      double beta, double *C, int ldc, double *work,
+                      const skip_ranges *skip)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -520,11 +637,11 @@ static void gemm_path(const kernel_set *ks, int path, char transa,
     switch (path) {
     case PATH_NARROW:
         gemm_narrow(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                    work);
+                    work, skip);
         return;
     case PATH_SMALL:
         gemm_small(ks, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
-                   work);
+                   work, skip);
         return;
     default:
         break;
@@ -552,12 +669,27 @@ static void gemm_path(const kernel_set *ks, int path, char transa,
                 for (int jr = 0; jr < nc; jr += nr) {
                     int cols = nc - jr < nr ? nc - jr : nr;
                     const double *bp = b_pack + (R_xlen_t) jr * kc;
+                    /* this block's part of the panel's terms */
+                    int k_lo, k_hi, row_lo, row_hi;
+                    panel_ranges(skip, jc + jr, cols, k, m, &k_lo, &k_hi,
+                                 &row_lo, &row_hi);
+                    k_lo = k_lo > pc ? k_lo - pc : 0;
+                    k_hi = k_hi < pc + kc ? k_hi - pc : kc;
+                    if (k_hi < k_lo)
+                        k_lo = k_hi = 0;
                     for (int ir = 0; ir < mc; ir += mr) {
                         int rows = mc - ir < mr ? mc - ir : mr;
-                        run_tile(ks, nr, kc, a_pack + (R_xlen_t) ir * kc, mr,
-                                 bp, nr, 1, rows, cols,
-                                 C + (ic + ir) + (R_xlen_t) (jc + jr) * ldc,
-                                 ldc, alpha, beta_block);
+                        double *c = C + (ic + ir) + (R_xlen_t) (jc + jr) * ldc;
+                        if (ic + ir + rows <= row_lo || ic + ir >= row_hi) {
+                            if (pc == 0)
+                                scale_c(rows, cols, beta, c, ldc);
+                            continue;
+                        }
+                        run_tile(ks, nr, k_hi - k_lo,
+                                 a_pack + (R_xlen_t) ir * kc +
+                                 (R_xlen_t) k_lo * mr, mr,
+                                 bp + (R_xlen_t) k_lo * nr, nr, 1, rows, cols,
+                                 c, ldc, alpha, beta_block);
                     }
                 }
             }
@@ -585,7 +717,8 @@ static int gemm_threads = 1;
 static void gemm_with(const kernel_set *ks, int threads, char transa,
                       char transb, int m, int n, int k, double alpha,
                       const double *A, int lda, const double *B, int ldb,
-                      double beta, double *C, int ldc)
+                      double beta, double *C, int ldc,
+                      const skip_ranges *skip)
 {
     const int path = product_path(m, n, k);
     int parts = 1, by_rows = 1;
@@ -602,7 +735,8 @@ static void gemm_with(const kernel_set *ks, int threads, char transa,
     }
     if (parts <= 1) {
         gemm_path(ks, path, transa, transb, m, n, k, alpha, A, lda, B, ldb,
-                  beta, C, ldc, scratch(work_doubles(ks, path, m, n, k)));
+                  beta, C, ldc, scratch(work_doubles(ks, path, m, n, k)),
+                  skip);
         return;
     }
     /* part p covers [start[p], start[p + 1]) of the rows or columns, in
@@ -627,17 +761,25 @@ static void gemm_with(const kernel_set *ks, int threads, char transa,
 #endif
     for (int p = 0; p < parts; p++) {
         int first = start[p], size = start[p + 1] - start[p];
+        /* the part's ranges: its columns' (the same ones when split by
+           rows, its rows starting `first` rows further) */
+        skip_ranges part = *skip;
         if (by_rows) {
+            part.row_offset += first;
             /* rows of op(A): columns of A when transposed */
             const double *a = A + (ta ? (R_xlen_t) first * lda : first);
             gemm_path(ks, path, transa, transb, size, n, k, alpha, a, lda, B,
-                      ldb, beta, C + first, ldc, work + offset[p]);
+                      ldb, beta, C + first, ldc, work + offset[p], &part);
         } else {
+            if (part.kind) {
+                part.first += first;
+                part.end += first;
+            }
             /* columns of op(B): rows of B when transposed */
             const double *b = B + (tb ? first : (R_xlen_t) first * ldb);
             gemm_path(ks, path, transa, transb, m, size, k, alpha, A, lda, b,
                       ldb, beta, C + (R_xlen_t) first * ldc, ldc,
-                      work + offset[p]);
+                      work + offset[p], &part);
         }
     }
 }
@@ -649,7 +791,21 @@ void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
     if (!chosen.full)
         choose_kernel();
     gemm_with(&chosen, gemm_threads, transa, transb, m, n, k, alpha, A, lda,
-              B, ldb, beta, C, ldc);
+              B, ldb, beta, C, ldc, &no_skip);
+}
+
+void bj_dgemm_masked(int skip, const int *first, const int *end,
+                     char transa, char transb, int m, int n, int k,
+                     double alpha, const double *A, int lda, const double *B,
+                     int ldb, double beta, double *C, int ldc)
+{
+    if (!chosen.full)
+        choose_kernel();
+    skip_ranges ranges = {skip, first, end, 0};
+    gemm_with(&chosen, gemm_threads, transa, transb, m, n, k, alpha, A, lda,
+              B, ldb, beta, C, ldc,
+              skip == BJ_SKIP_K || skip == BJ_SKIP_C_ROWS ? &ranges :
+              &no_skip);
 }
 
 /* C_gemm_threads(threads): sets the threads of one product (NULL leaves
@@ -764,6 +920,23 @@ void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
                  ldc);
 }
 
+void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
+                    char transb, int m, int n, int k, double alpha,
+                    const double *A, int lda, const double *B, int ldb,
+                    double beta, double *C, int ldc)
+{
+    if (gemm_mode == GEMM_AUTO)
+        calibrate();
+    /* the system BLAS multiplies everything: the same numbers for finite
+       operands, and wanted rows are all computed */
+    if (gemm_mode == GEMM_SYSTEM)
+        bj_dgemm_system(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta,
+                        C, ldc);
+    else
+        bj_dgemm_masked(skip, first, end, transa, transb, m, n, k, alpha, A,
+                        lda, B, ldb, beta, C, ldc);
+}
+
 /* C_gemm_backend(mode): mode "auto", "bijectors" or "blas" sets the choice
    (auto decides again at the next product); NULL leaves it. Returns the
    choice in force as "auto" (not decided yet), "bijectors" or "blas". */
@@ -822,20 +995,18 @@ static void check_operand(SEXP x, const char *what, int rows, int cols,
                  cols, ld, needed_length(rows, cols, ld));
 }
 
-/* C_gemm_test(which, trans, dims, lds, alpha, beta, A, B, C, repeats):
-   a copy of C after `repeats` calls (at least 1) of
-   C = alpha op(A) op(B) + beta C, by bj_dgemm (which = 0), the system
-   BLAS's dgemm (which = 1) or bj_dgemm with the portable micro-kernel
-   whatever the CPU (which = 2); trans = c(transa, transb), dims = c(m, n, k),
-   lds = c(lda, ldb, ldc). Only for the tests and the benchmark: the
-   repeats time the products without R's call overhead. */
-SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
-                 SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats)
+/* The products of C_gemm_test() and C_gemm_masked_test(): skip NULL for
+   the full product, else the ranges to skip by (with which 0 or 2). */
+static SEXP gemm_test(SEXP which, const skip_ranges *skip, SEXP trans,
+                      SEXP dims, SEXP lds, SEXP alpha, SEXP beta, SEXP A,
+                      SEXP B, SEXP C, SEXP repeats, SEXP ranges)
 {
     if (TYPEOF(which) != INTSXP || XLENGTH(which) != 1 ||
-        INTEGER(which)[0] < 0 || INTEGER(which)[0] > 2)
-        Rf_error("`which` must be 0L (bj_dgemm), 1L (system BLAS) or 2L "
-                 "(bj_dgemm, portable kernel)");
+        INTEGER(which)[0] < 0 || INTEGER(which)[0] > 2 ||
+        (skip && INTEGER(which)[0] == 1))
+        Rf_error(skip ? "`which` must be 0L (bj_dgemm) or 2L (bj_dgemm, "
+                 "portable kernel)" : "`which` must be 0L (bj_dgemm), 1L "
+                 "(system BLAS) or 2L (bj_dgemm, portable kernel)");
     if (TYPEOF(trans) != STRSXP || XLENGTH(trans) != 2)
         Rf_error("`trans` must be a character vector of length 2");
     char t[2];
@@ -866,23 +1037,73 @@ SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
     if (TYPEOF(repeats) != INTSXP || XLENGTH(repeats) != 1 ||
         INTEGER(repeats)[0] == NA_INTEGER || INTEGER(repeats)[0] < 1)
         Rf_error("`repeats` must be a whole number >= 1");
+    skip_ranges checked;
+    if (skip) {
+        /* c(first, end), 0-based, each within the dimension skipped */
+        int limit = skip->kind == BJ_SKIP_K ? k : m;
+        if (TYPEOF(ranges) != INTSXP || XLENGTH(ranges) != 2 * (R_xlen_t) n)
+            Rf_error("`ranges` must be an integer vector c(first, end) of "
+                     "2 * n = %d values", 2 * n);
+        const int *r = INTEGER_RO(ranges);
+        for (R_xlen_t i = 0; i < 2 * (R_xlen_t) n; i++)
+            if (r[i] == NA_INTEGER || r[i] < 0 || r[i] > limit)
+                Rf_error("`ranges` must hold whole numbers in [0, %d]",
+                         limit);
+        checked = *skip;
+        checked.first = r;
+        checked.end = r + n;
+        skip = &checked;
+    }
     int times = INTEGER(repeats)[0];
+    if (!chosen.full)
+        choose_kernel();
     SEXP out = PROTECT(copy_double_vector(C));
     const double *pa = REAL_RO(A), *pb = REAL_RO(B);
     double *pc = REAL(out);
     for (int r = 0; r < times; r++) {
         if (INTEGER(which)[0] == 0)
-            bj_dgemm(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b, pc,
-                     ld[2]);
+            gemm_with(&chosen, gemm_threads, t[0], t[1], m, n, k, a, pa, ld[0], pb,
+                      ld[1], b, pc, ld[2], skip ? skip : &no_skip);
         else if (INTEGER(which)[0] == 2)
             gemm_with(&portable_set, gemm_threads, t[0], t[1], m, n, k, a,
-                      pa, ld[0], pb, ld[1], b, pc, ld[2]);
+                      pa, ld[0], pb, ld[1], b, pc, ld[2],
+                      skip ? skip : &no_skip);
         else
             bj_dgemm_system(t[0], t[1], m, n, k, a, pa, ld[0], pb, ld[1], b,
                             pc, ld[2]);
     }
     UNPROTECT(1);
     return out;
+}
+
+/* C_gemm_test(which, trans, dims, lds, alpha, beta, A, B, C, repeats):
+   a copy of C after `repeats` calls (at least 1) of
+   C = alpha op(A) op(B) + beta C, by bj_dgemm (which = 0), the system
+   BLAS's dgemm (which = 1) or bj_dgemm with the portable micro-kernel
+   whatever the CPU (which = 2); trans = c(transa, transb), dims = c(m, n, k),
+   lds = c(lda, ldb, ldc). Only for the tests and the benchmark: the
+   repeats time the products without R's call overhead. */
+SEXP C_gemm_test(SEXP which, SEXP trans, SEXP dims, SEXP lds, SEXP alpha,
+                 SEXP beta, SEXP A, SEXP B, SEXP C, SEXP repeats)
+{
+    return gemm_test(which, NULL, trans, dims, lds, alpha, beta, A, B, C,
+                     repeats, R_NilValue);
+}
+
+/* C_gemm_masked_test(which, skip, ranges, trans, dims, lds, alpha, beta, A,
+   B, C, repeats): as C_gemm_test() (which 0 or 2), by bj_dgemm_masked()
+   with skip 1L (BJ_SKIP_K) or 2L (BJ_SKIP_C_ROWS) and ranges c(first, end)
+   (n values each, 0-based, end exclusive). */
+SEXP C_gemm_masked_test(SEXP which, SEXP skip, SEXP ranges, SEXP trans,
+                        SEXP dims, SEXP lds, SEXP alpha, SEXP beta, SEXP A,
+                        SEXP B, SEXP C, SEXP repeats)
+{
+    if (TYPEOF(skip) != INTSXP || XLENGTH(skip) != 1 ||
+        (INTEGER(skip)[0] != BJ_SKIP_K && INTEGER(skip)[0] != BJ_SKIP_C_ROWS))
+        Rf_error("`skip` must be 1L (terms) or 2L (rows of C)");
+    skip_ranges s = {INTEGER(skip)[0], NULL, NULL, 0};
+    return gemm_test(which, &s, trans, dims, lds, alpha, beta, A, B, C,
+                     repeats, ranges);
 }
 
 /* C_gemm_kernel(): the micro-kernel's name. */

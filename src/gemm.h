@@ -36,6 +36,43 @@ void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
              const double *A, int lda, const double *B, int ldb, double beta,
              double *C, int ldc);
 
+/* Products with a masked matrix (the MADE kernels of src/network.c), which
+   skip what the mask makes zero. `first` and `end` hold one entry per
+   column j of C (n entries), a half-open range [first[j], end[j]) (empty
+   when first[j] >= end[j]); each tile of C uses the union of its columns'
+   ranges, so any ranges are exact, sorted ones skip the most.
+
+   BJ_SKIP_K: column j of op(B) is zero outside rows [first[j], end[j])
+   (0 <= first, end <= k), and those terms are not computed. For finite A
+   and B this changes no bit of C: a skipped term is x * (+-0) = +-0, and
+   adding +-0 leaves an accumulator unchanged unless it is -0, which a sum
+   starting at +0 reaches only by a fused multiply-add underflowing to -0
+   (then a zero result may differ from the full product's in its sign). A
+   tile whose columns need no terms gets alpha * 0 + beta * C, as the full
+   product would. Inf or NaN in A meets a skipped zero of B without making
+   NaN: a non-finite value still reaches every entry of C whose terms use it
+   through a non-zero, and may or may not (depending on the tiles) reach the
+   ones that only the mask's zeros connect to it.
+
+   BJ_SKIP_C_ROWS: only rows [first[j], end[j]) of column j of C are wanted
+   (0 <= first, end <= m); a tile of C holding none is set to beta * C (0
+   when beta == 0) without computing it. Other unwanted entries hold the
+   product: the caller masks them (the kernel gradients do). */
+enum { BJ_SKIP_K = 1, BJ_SKIP_C_ROWS = 2 };
+
+void bj_dgemm_masked(int skip, const int *first, const int *end,
+                     char transa, char transb, int m, int n, int k,
+                     double alpha, const double *A, int lda, const double *B,
+                     int ldb, double beta, double *C, int ldc);
+
+/* bj_dgemm_masked() or, when the option bijectors.gemm chose it, the system
+   BLAS's full product (the same numbers for finite operands, every wanted
+   row computed). */
+void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
+                    char transb, int m, int n, int k, double alpha,
+                    const double *A, int lda, const double *B, int ldb,
+                    double beta, double *C, int ldc);
+
 /* Frees the packing buffer (R_unload_bijectors). */
 void bj_dgemm_release(void);
 

@@ -1,7 +1,10 @@
 /* Multilayer perceptrons for the networks of the flows (MADE, Real NVP):
    dense layers as one matrix product each (bj_gemm(), gemm.h), then the
-   bias and the activation in one pass over the layer's output. Masked kernels arrive already multiplied
-   by their mask, so a masked layer is an ordinary dense layer here.
+   bias and the activation in one pass over the layer's output. Masked
+   kernels arrive already multiplied by their mask; given the masks, the
+   products skip what the masks make zero (mask_extent, network.h), which
+   changes no bit for finite values and saves about half the flops of
+   MADE's default masks.
 
    The kernel mlp_forward() works on plain pointers and can keep every hidden
    layer's output (after the activation): a backward pass needs exactly those,
@@ -79,6 +82,28 @@ static void relu_derivative(double *delta, const double *out, R_xlen_t count)
         memcpy(&bits, delta + i, sizeof bits);
         bits &= -(uint64_t) (out[i] > 0);
         memcpy(delta + i, &bits, sizeof bits);
+    }
+}
+
+/* g = g * mask where mask != 0 (NaN included), +0 where it is 0: without a
+   branch, as the mask's pattern is one a predictor keeps missing */
+static void apply_mask(double *g, const double *mask, R_xlen_t size)
+{
+    R_xlen_t i = 0;
+#ifdef RELU_SSE2
+    const __m128d zero = _mm_setzero_pd();
+    for (; i + 2 <= size; i += 2) {
+        __m128d m = _mm_loadu_pd(mask + i);
+        __m128d v = _mm_mul_pd(_mm_loadu_pd(g + i), m);
+        _mm_storeu_pd(g + i, _mm_and_pd(v, _mm_cmpneq_pd(m, zero)));
+    }
+#endif
+    for (; i < size; i++) {
+        double v = g[i] * mask[i];
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        bits &= -(uint64_t) (mask[i] != 0);
+        memcpy(g + i, &bits, sizeof bits);
     }
 }
 
@@ -165,13 +190,20 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
     }
 }
 
-/* out (n x n_out) = input (n x n_in, leading dimension ld) %*% kernel */
+/* out (n x n_out) = input (n x n_in, leading dimension ld) %*% kernel,
+   skipping the terms outside the kernel's mask extent (when not NULL) */
 static void dense_product(const double *input, int n, int ld, int n_in,
-                          const double *kernel, int n_out, double *out)
+                          const double *kernel, int n_out,
+                          const mask_extent *extent, double *out)
 {
     const double one = 1.0, zero = 0.0;
-    bj_gemm('N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in, zero, out,
-            n);
+    if (extent)
+        bj_gemm_masked(BJ_SKIP_K, extent->column_first, extent->column_end,
+                       'N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in,
+                       zero, out, n);
+    else
+        bj_gemm('N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in, zero,
+                out, n);
 }
 
 /* A whole MLP. `input` is n rows with leading dimension ld; layer k maps
@@ -182,12 +214,23 @@ void mlp_forward(const double *input, int n, int ld, int layers,
                  const double *const *biases, const int *activations,
                  double *const *hidden, double *out)
 {
+    mlp_forward_masked(input, n, ld, layers, units, kernels, biases,
+                       activations, NULL, hidden, out);
+}
+
+/* See network.h. */
+void mlp_forward_masked(const double *input, int n, int ld, int layers,
+                        const int *units, const double *const *kernels,
+                        const double *const *biases, const int *activations,
+                        const mask_extent *const *extents,
+                        double *const *hidden, double *out)
+{
     const double *layer_input = input;
     int layer_ld = ld;
     for (int k = 0; k < layers; k++) {
         double *layer_out = k == layers - 1 ? out : hidden[k];
         dense_product(layer_input, n, layer_ld, units[k], kernels[k],
-                      units[k + 1], layer_out);
+                      units[k + 1], extents ? extents[k] : NULL, layer_out);
         add_bias_and_activate(layer_out, n, units[k + 1], biases[k],
                               activations[k]);
         layer_input = layer_out;
@@ -297,6 +340,7 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
                          const int *units, const double *const *kernels,
                          const int *activations, const double *const *hidden,
                          const double *output, const double *const *masks,
+                         const mask_extent *const *extents,
                          double *delta, double *scratch,
                          double *const *grad_kernels,
                          double *const *grad_biases, double *grad_input,
@@ -314,29 +358,44 @@ static void mlp_backward(const double *input, int n, int ld, int layers,
             for (R_xlen_t i = 0; i < count; i++)
                 current[i] += extra[k][i];
         }
+        const mask_extent *extent = extents ? extents[k] : NULL;
         if (grad_kernels) {
             const double *layer_in = k == 0 ? input : hidden[k - 1];
             int layer_ld = k == 0 ? ld : n;
-            /* dLoss/dW_k = input_k^T delta_k */
-            bj_gemm('T', 'N', n_in, n_out, n, one, layer_in, layer_ld, current,
-                    n, zero, grad_kernels[k], n_in);
-            if (masks && masks[k]) {
-                R_xlen_t size = (R_xlen_t) n_in * n_out;
-                for (R_xlen_t i = 0; i < size; i++)
-                    grad_kernels[k][i] *= masks[k][i];
-            }
+            /* dLoss/dW_k = input_k^T delta_k, only the tiles holding
+               entries inside the mask */
+            if (extent)
+                bj_gemm_masked(BJ_SKIP_C_ROWS, extent->column_first,
+                               extent->column_end, 'T', 'N', n_in, n_out, n,
+                               one, layer_in, layer_ld, current, n, zero,
+                               grad_kernels[k], n_in);
+            else
+                bj_gemm('T', 'N', n_in, n_out, n, one, layer_in, layer_ld,
+                        current, n, zero, grad_kernels[k], n_in);
+            /* times the mask, with +0 wherever it is 0 (whether or not the
+               product computed the entry, whatever its sign or value) */
+            if (masks && masks[k])
+                apply_mask(grad_kernels[k], masks[k], (R_xlen_t) n_in * n_out);
             column_sums(current, n, n_out, grad_biases[k]);
         }
-        /* dLoss/d(input_k) = delta_k W_k^T */
+        /* dLoss/d(input_k) = delta_k W_k^T: column p of W_k^T is row p of
+           W_k, non-zero only in the row's extent */
+        if (k > 0 || grad_input) {
+            double *target = k > 0 ? next : grad_input;
+            int ld_target = k > 0 ? n : ld_grad;
+            double beta = k > 0 ? zero : one;
+            if (extent)
+                bj_gemm_masked(BJ_SKIP_K, extent->row_first, extent->row_end,
+                               'N', 'T', n, n_in, n_out, one, current, n,
+                               kernels[k], n_in, beta, target, ld_target);
+            else
+                bj_gemm('N', 'T', n, n_in, n_out, one, current, n, kernels[k],
+                        n_in, beta, target, ld_target);
+        }
         if (k > 0) {
-            bj_gemm('N', 'T', n, n_in, n_out, one, current, n, kernels[k],
-                    n_in, zero, next, n);
             double *swap = current;
             current = next;
             next = swap;
-        } else if (grad_input) {
-            bj_gemm('N', 'T', n, n_in, n_out, one, current, n, kernels[k],
-                    n_in, one, grad_input, ld_grad);
         }
     }
 }
@@ -415,13 +474,17 @@ int network_layers(SEXP kernels, SEXP activations, int **units_out,
 }
 
 /* C_mlp_forward(input, rows, first_column, kernels, biases, activations,
-   keep_hidden): the network applied to columns first_column + 1, ...,
+   masks, keep_hidden): the network applied to columns first_column + 1, ...,
    first_column + nrow(kernels[[1]]) of `input` seen as a `rows`-row matrix
    (any dim attribute is ignored, so arrays need no reshaping copy). Returns
    the rows x ncol(kernels[[L]]) output, or with keep_hidden
-   list(output = , hidden = list(<rows x units> for each hidden layer)). */
+   list(output = , hidden = list(<rows x units> for each hidden layer)).
+   masks is NULL or as C_mlp_backward()'s: the kernels must be zero where
+   their masks are (they are stored multiplied by them), and the products
+   skip what the masks' extents allow. */
 SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
-                   SEXP biases, SEXP activations, SEXP keep_hidden)
+                   SEXP biases, SEXP activations, SEXP masks,
+                   SEXP keep_hidden)
 {
     int nprot = 0;
     if (TYPEOF(input) != REALSXP)
@@ -434,6 +497,8 @@ SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
     const double **kernel;
     int layers = network_layers(kernels, activations, &units, &kernel);
     const double **bias = network_biases(biases, layers, units);
+    const mask_extent **extents = network_mask_extents(
+        network_masks(masks, layers, units), layers, units);
     if (n > INT_MAX)
         Rf_error("the network takes at most %d rows at a time, not %lld",
                  INT_MAX, (long long) n);
@@ -470,8 +535,10 @@ SEXP C_mlp_forward(SEXP input, SEXP rows, SEXP first_column, SEXP kernels,
         }
     }
     if (n > 0)
-        mlp_forward(REAL_RO(input) + offset * n, (int) n, (int) n, layers,
-                    units, kernel, bias, activation, hidden, REAL(out));
+        mlp_forward_masked(REAL_RO(input) + offset * n, (int) n, (int) n,
+                           layers, units, kernel, bias, activation,
+                           (const mask_extent *const *) extents, hidden,
+                           REAL(out));
 
     if (!keep) {
         UNPROTECT(nprot);
@@ -539,6 +606,133 @@ const double **network_masks(SEXP masks, int layers, const int *units)
     return mask;
 }
 
+/* The ints the extent of a fan_in x fan_out mask takes. */
+static R_xlen_t extent_size(int fan_in, int fan_out)
+{
+    return 2 * ((R_xlen_t) fan_in + fan_out);
+}
+
+/* The extent of a fan_in x fan_out mask into `storage` (extent_size()
+   ints): any value other than 0 (NaN too) counts as non-zero. */
+static mask_extent compute_extent(const double *mask, int fan_in,
+                                  int fan_out, int *storage)
+{
+    int *column_first = storage, *column_end = column_first + fan_out;
+    int *row_first = column_end + fan_out, *row_end = row_first + fan_in;
+    for (int p = 0; p < fan_in; p++)
+        row_first[p] = row_end[p] = 0;
+    for (int j = 0; j < fan_out; j++) {
+        const double *column = mask + (R_xlen_t) j * fan_in;
+        int first = 0, end = 0;
+        for (int p = 0; p < fan_in; p++) {
+            if (column[p] == 0)
+                continue;
+            if (end == 0)
+                first = p;
+            end = p + 1;
+            /* columns come in order: the first one seen is the row's
+               first */
+            if (row_end[p] == 0)
+                row_first[p] = j;
+            row_end[p] = j + 1;
+        }
+        column_first[j] = first;
+        column_end[j] = end;
+    }
+    mask_extent extent = {column_first, column_end, row_first, row_end};
+    return extent;
+}
+
+/* The extents of the masks into `storage` (the sum of extent_size() over
+   the masked layers), the array of pointers R_alloc'd. */
+static const mask_extent **fill_extents(const double *const *masks,
+                                        int layers, const int *units,
+                                        int *storage)
+{
+    const mask_extent **extents = (const mask_extent **) R_alloc(
+        (size_t) layers, sizeof(mask_extent *));
+    mask_extent *values = (mask_extent *) R_alloc((size_t) layers,
+                                                  sizeof(mask_extent));
+    for (int k = 0; k < layers; k++) {
+        extents[k] = NULL;
+        if (!masks[k])
+            continue;
+        values[k] = compute_extent(masks[k], units[k], units[k + 1], storage);
+        storage += extent_size(units[k], units[k + 1]);
+        extents[k] = values + k;
+    }
+    return extents;
+}
+
+static R_xlen_t extents_size(const double *const *masks, int layers,
+                             const int *units)
+{
+    R_xlen_t size = 0;
+    for (int k = 0; k < layers; k++)
+        if (masks[k])
+            size += extent_size(units[k], units[k + 1]);
+    return size;
+}
+
+/* See network.h. */
+const mask_extent **network_mask_extents(const double *const *masks,
+                                         int layers, const int *units)
+{
+    if (!masks)
+        return NULL;
+    R_xlen_t size = extents_size(masks, layers, units);
+    int *storage = (int *) R_alloc((size_t) size + 1, sizeof(int));
+    return fill_extents(masks, layers, units, storage);
+}
+
+/* See network.h. The cache holds `mask_extents` (the ints) and
+   `mask_extents_of` (the masks list, kept alive so that its address
+   identifies it). */
+const mask_extent **network_mask_extents_cached(SEXP masks,
+                                                const double *const *mask,
+                                                int layers, const int *units,
+                                                SEXP cache)
+{
+    if (!mask)
+        return NULL;
+    if (TYPEOF(cache) != ENVSXP)
+        Rf_error("internal error: the mask extents need an environment");
+    SEXP values_symbol = Rf_install("mask_extents");
+    SEXP of_symbol = Rf_install("mask_extents_of");
+    SEXP values = Rf_findVarInFrame(cache, values_symbol);
+    SEXP of = Rf_findVarInFrame(cache, of_symbol);
+    R_xlen_t size = extents_size(mask, layers, units);
+    if (of != masks || TYPEOF(values) != INTSXP || XLENGTH(values) != size) {
+        values = PROTECT(Rf_allocVector(INTSXP, size));
+        /* computed whole before either binding changes */
+        const mask_extent **extents = fill_extents(mask, layers, units,
+                                                   INTEGER(values));
+        Rf_defineVar(values_symbol, values, cache);
+        Rf_defineVar(of_symbol, masks, cache);
+        UNPROTECT(1);
+        return extents;
+    }
+    /* the stored ints, read back into pointers */
+    const mask_extent **extents = (const mask_extent **) R_alloc(
+        (size_t) layers, sizeof(mask_extent *));
+    mask_extent *items = (mask_extent *) R_alloc((size_t) layers,
+                                                 sizeof(mask_extent));
+    const int *storage = INTEGER_RO(values);
+    for (int k = 0; k < layers; k++) {
+        extents[k] = NULL;
+        if (!mask[k])
+            continue;
+        int fan_in = units[k], fan_out = units[k + 1];
+        items[k].column_first = storage;
+        items[k].column_end = storage + fan_out;
+        items[k].row_first = storage + 2 * fan_out;
+        items[k].row_end = storage + 2 * fan_out + fan_in;
+        storage += extent_size(fan_in, fan_out);
+        extents[k] = items + k;
+    }
+    return extents;
+}
+
 /* See network.h. */
 network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
                                   SEXP hidden, SEXP output, SEXP masks)
@@ -574,6 +768,7 @@ network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
     trace.hidden = hidden_out;
     trace.output = REAL_RO(output);
     trace.masks = mask;
+    trace.extents = network_mask_extents(mask, layers, units);
     return trace;
 }
 
@@ -628,8 +823,8 @@ void network_backward(const network_trace *trace, const double *input,
 {
     mlp_backward(input, trace->n, ld, trace->layers, trace->units,
                  trace->kernels, trace->activations, trace->hidden,
-                 trace->output, trace->masks, delta, scratch, grad_kernels,
-                 grad_biases, grad_input, ld_grad, NULL);
+                 trace->output, trace->masks, trace->extents, delta, scratch,
+                 grad_kernels, grad_biases, grad_input, ld_grad, NULL);
 }
 
 /* See network.h. */
@@ -641,8 +836,8 @@ void network_backward_injected(const network_trace *trace,
 {
     mlp_backward(input, trace->n, ld, trace->layers, trace->units,
                  trace->kernels, trace->activations, trace->hidden,
-                 trace->output, trace->masks, delta, scratch, grad_kernels,
-                 grad_biases, grad_input, ld_grad, extra);
+                 trace->output, trace->masks, trace->extents, delta, scratch,
+                 grad_kernels, grad_biases, grad_input, ld_grad, extra);
 }
 
 /* C_mlp_backward(input, rows, first_column, kernels, activations, hidden,

@@ -8,6 +8,18 @@
 
 #include "bijectors.h"
 
+/* Where a masked kernel (fan_in x fan_out) can be non-zero: column j in
+   rows [column_first[j], column_end[j]), row p in columns
+   [row_first[p], row_end[p]) (first == end == 0 when none). The products
+   with the kernel skip the rest (bj_gemm_masked(), gemm.h): the forward
+   product's terms by the columns, the input gradient's by the rows, the
+   kernel gradient's tiles by the columns. With MADE's default degrees the
+   extents are prefixes and suffixes, and about half of each kernel is
+   skipped. */
+typedef struct {
+    const int *column_first, *column_end, *row_first, *row_end;
+} mask_extent;
+
 /* What a forward pass with keep_hidden left, checked against the network:
    n rows; units[0] inputs and units[k] outputs of layer k; the hidden
    layers' outputs (after the activation) and the last layer's output;
@@ -22,6 +34,7 @@ typedef struct {
     const double *const *hidden;
     const double *output;
     const double *const *masks;
+    const mask_extent *const *extents;
 } network_trace;
 
 /* The layers of a network, checked: returns their number, with units[0]
@@ -38,9 +51,31 @@ void mlp_forward(const double *input, int n, int ld, int layers,
                  const double *const *biases, const int *activations,
                  double *const *hidden, double *out);
 
+/* mlp_forward() with, per layer, NULL or the extent of the layer's mask
+   (`extents` NULL: none); the kernels must be zero outside them. */
+void mlp_forward_masked(const double *input, int n, int ld, int layers,
+                        const int *units, const double *const *kernels,
+                        const double *const *biases, const int *activations,
+                        const mask_extent *const *extents,
+                        double *const *hidden, double *out);
+
 /* delta *= activation'(pre-activation), from the layer's output `out`. */
 void multiply_activation_derivative(double *delta, const double *out,
                                     R_xlen_t count, int activation);
+
+/* The extents of a network's masks (network_masks()' result, or NULL):
+   NULL when there are none, else per layer NULL or the mask's extent, in
+   R_alloc'd memory. */
+const mask_extent **network_mask_extents(const double *const *masks,
+                                         int layers, const int *units);
+
+/* The same, computed once and kept in the environment `cache` (as an
+   integer vector, with the `masks` list it was computed from: a new list
+   computes them anew). */
+const mask_extent **network_mask_extents_cached(SEXP masks,
+                                                const double *const *mask,
+                                                int layers, const int *units,
+                                                SEXP cache);
 
 network_trace check_network_trace(int n, SEXP kernels, SEXP activations,
                                   SEXP hidden, SEXP output, SEXP masks);

@@ -166,6 +166,9 @@ static maf_operation maf_unpack(SEXP op, R_xlen_t d)
     m.workspace = VECTOR_ELT(op, 8);
     if (TYPEOF(m.workspace) != ENVSXP)
         Rf_error("internal error: a MAF operation needs a workspace");
+    /* the masks' extents, once per plan (as the R path's, from the masks) */
+    m.trace.extents = network_mask_extents_cached(masks, mask, layers, units,
+                                                  m.workspace);
     return m;
 }
 
@@ -258,9 +261,10 @@ static SEXP maf_inverse(SEXP op, SEXP value, R_xlen_t n, R_xlen_t d,
 {
     maf_operation m = maf_unpack(op, d);
     maf_buffers b = maf_workspace(&m, n, 1);
-    mlp_forward(REAL_RO(value), (int) n, (int) n, m.trace.layers,
-                m.trace.units, m.trace.kernels, m.biases,
-                m.trace.activations, b.hidden, b.output);
+    mlp_forward_masked(REAL_RO(value), (int) n, (int) n, m.trace.layers,
+                       m.trace.units, m.trace.kernels, m.biases,
+                       m.trace.activations, m.trace.extents, b.hidden,
+                       b.output);
     SEXP out = PROTECT(result_matrix(value, n, d, m.workspace, "inverse",
                                      reuse));
     affine_columns(REAL_RO(value), n, d, b.output, d, m.columns, m.shift,

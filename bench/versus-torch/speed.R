@@ -13,7 +13,8 @@
 # Ratios above 1 mean the package is faster. Target: 3 (step and log_prob).
 # Also the floor the step's matrix products set: the 45 products of one step
 # (5 blocks x 3 layers x forward, kernel gradient, input gradient) timed alone
-# in a loop in C with the package's own dgemm; target: step within 1.5x.
+# in a loop in C with the package's own dgemm, whole and masked (what the
+# networks compute); target: step within 1.5x of the masked floor.
 #
 # Without arguments the script runs itself once per BLAS this machine has
 # (the system's, and the other of reference BLAS / OpenBLAS through
@@ -62,28 +63,60 @@ batch <- data[seq_len(batch_size), ]
 cat(sprintf("BLAS: %s; matrix products: %s\n\n", extSoftVersion()[["BLAS"]],
             getOption("bijectors.gemm", "bijectors")))
 
-# The floor: one step's 45 products with the package's dgemm, elapsed, best
+# The floors: one step's 45 products with the package's dgemm, elapsed, best
 # of 5 (per block: the forward pass, the kernel gradients, the input
-# gradients, each over the three layers 8 -> 64 -> 64 -> 16).
-step_shapes <- list(
-  c("N", "N", 256, 64, 8), c("N", "N", 256, 64, 64), c("N", "N", 256, 16, 64),
-  c("T", "N", 8, 64, 256), c("T", "N", 64, 64, 256), c("T", "N", 64, 16, 256),
-  c("N", "T", 256, 64, 16), c("N", "T", 256, 64, 64), c("N", "T", 256, 8, 64))
-floor_us <- 5 * sum(vapply(step_shapes, function(shape) {
-  ta <- shape[[1]]; tb <- shape[[2]]
-  m <- as.integer(shape[[3]]); n <- as.integer(shape[[4]])
-  k <- as.integer(shape[[5]])
-  a <- rnorm(m * k); b <- rnorm(k * n); out <- numeric(m * n)
-  repeats <- 2000L
-  best <- Inf
-  for (trial in 1:5) {
-    best <- min(best, system.time(.Call(
-      bijectors:::C_gemm_test, 0L, c(ta, tb), c(m, n, k),
-      c(if (ta == "N") m else k, if (tb == "N") k else n, m), 1, 0, a, b, out,
-      repeats))[["elapsed"]])
-  }
-  best / repeats * 1e6
-}, numeric(1)))
+# gradients, each over the three layers 8 -> 64 -> 64 -> 16). `full`
+# multiplies whole kernels (what the package did before the masked products,
+# and what torch does); `masked` skips what the MADE masks of the flow
+# (hidden_degrees = "equal") make zero, as the networks now do
+# (bj_dgemm_masked(), src/gemm.c): the forward product's and the input
+# gradient's terms outside each column tile's mask extent, the kernel
+# gradient's tiles outside the mask.
+masks <- bijectors:::made_degree_masks(event_size, c(64L, 64L), 2L)
+# 0-based [first, end) of the non-zeros of each column of m (of each row of
+# m with rows = TRUE), c(first, end), as src/network.c computes them
+extent <- function(m, rows = FALSE) {
+  if (rows) m <- t(m)
+  nonzero <- apply(m != 0, 2L, which, simplify = FALSE)
+  first <- vapply(nonzero, function(i) if (length(i)) min(i) - 1L else 0L, 1L)
+  end <- vapply(nonzero, function(i) if (length(i)) max(i) else 0L, 1L)
+  as.integer(c(first, end))
+}
+# trans, m, n, k, skip (0 none, 1 terms, 2 tiles of C), ranges
+step_products <- unlist(lapply(seq_along(masks), function(layer) {
+  mask <- masks[[layer]]
+  fan_in <- nrow(mask); fan_out <- ncol(mask)
+  list(list(c("N", "N"), batch_size, fan_out, fan_in, 1L, extent(mask)),
+       list(c("T", "N"), fan_in, fan_out, batch_size, 2L, extent(mask)),
+       list(c("N", "T"), batch_size, fan_in, fan_out, 1L,
+            extent(mask, rows = TRUE)))
+}), recursive = FALSE)
+product_floor <- function(masked) {
+  5 * sum(vapply(step_products, function(p) {
+    trans <- p[[1]]
+    m <- as.integer(p[[2]]); n <- as.integer(p[[3]]); k <- as.integer(p[[4]])
+    a <- rnorm(m * k); b <- rnorm(k * n); out <- numeric(m * n)
+    lds <- c(if (trans[[1]] == "N") m else k, if (trans[[2]] == "N") k else n,
+             m)
+    repeats <- 2000L
+    best <- Inf
+    for (trial in 1:5) {
+      best <- min(best, system.time(if (masked) {
+        .Call(bijectors:::C_gemm_masked_test, 0L, p[[5]], p[[6]], trans,
+              c(m, n, k), lds, 1, 0, a, b, out, repeats)
+      } else {
+        .Call(bijectors:::C_gemm_test, 0L, trans, c(m, n, k), lds, 1, 0, a,
+              b, out, repeats)
+      })[["elapsed"]])
+    }
+    best / repeats * 1e6
+  }, numeric(1)))
+}
+floor_us <- product_floor(masked = FALSE)
+masked_floor_us <- product_floor(masked = TRUE)
+cat(sprintf(paste("Floor of a step's 45 products: %.0f us whole, %.0f us",
+                  "masked (%.2f)\n\n"), floor_us, masked_floor_us,
+            masked_floor_us / floor_us))
 rows <- list()
 for (activation in c("relu", "tanh")) {
   for (threads in 1:2) {
@@ -112,7 +145,8 @@ for (activation in c("relu", "tanh")) {
       package_log_prob_us = round(log_prob_us),
       torch_log_prob_us = round(torch_us[[2]]),
       log_prob_ratio = round(torch_us[[2]] / log_prob_us, 2),
-      floor_us = round(floor_us), step_over_floor = round(step_us / floor_us, 2))
+      floor_us = round(floor_us), masked_floor_us = round(masked_floor_us),
+      step_over_masked_floor = round(step_us / masked_floor_us, 2))
   }
 }
 options(bijectors.threads = 1L)

@@ -658,3 +658,46 @@ test_that("non-finite input propagates elementwise in evaluation mode", {
   expect_no_error(tfb_batch_normalization(layer)$forward(y_bad))
   expect_identical(get_weights(layer), w)
 })
+
+test_that("the one-call training inverse of a matrix equals the checked path", {
+  # validate_args = TRUE always takes the checked path (bn_input() and the
+  # kernel as two steps); the default takes the one-call path from the
+  # second batch on, once the layer is built and its pointer exists.
+  set.seed(140)
+  quick <- tfb_batch_normalization(layer_batch_normalization(momentum = 0.8))
+  checked <- tfb_batch_normalization(layer_batch_normalization(momentum = 0.8),
+                                     validate_args = TRUE)
+  for (step in 1:4) {
+    y <- matrix(rnorm(24 * 3, mean = step, sd = 2), 24, 3,
+                dimnames = if (step == 3) list(NULL, c("a", "b", "c")))
+    expect_identical(tfb_inverse(quick, y), tfb_inverse(checked, y))
+    expect_identical(get_weights(quick$batchnorm),
+                     get_weights(checked$batchnorm))
+  }
+  # the running mean after four batches, written out (momentum 0.8)
+  set.seed(140)
+  means <- vapply(1:4, function(step) {
+    colMeans(matrix(rnorm(24 * 3, mean = step, sd = 2), 24, 3))
+  }, numeric(3))
+  expected <- rep(0, 3)
+  for (step in 1:4) expected <- 0.8 * expected + 0.2 * means[, step]
+  expect_equal(quick$batchnorm$moving_mean, expected, tolerance = 1e-12)
+
+  # a refused batch and a batch with the wrong feature count: the checked
+  # path's errors, and nothing moved
+  before <- get_weights(quick$batchnorm)
+  bad <- matrix(c(NaN, rnorm(24 * 3 - 1)), 24, 3)
+  expect_error(tfb_inverse(quick, bad), "NA, NaN or Inf")
+  expect_error(tfb_inverse(quick, matrix(1, 4, 2)), "feature dimension")
+  expect_error(tfb_inverse(quick, matrix(0, 0, 3)), "empty training batch")
+  expect_identical(get_weights(quick$batchnorm), before)
+
+  # other inputs than a plain double matrix still work: integers, a
+  # 3-d array, after saveRDS()/readRDS() (the pointer is rebuilt)
+  ints <- matrix(1:12, 4, 3)
+  expect_identical(tfb_inverse(quick, ints),
+                   tfb_inverse(checked, ints))
+  restored <- unserialize(serialize(quick, NULL))
+  y <- matrix(rnorm(30), 10, 3)
+  expect_identical(tfb_inverse(restored, y), tfb_inverse(checked, y))
+})

@@ -258,3 +258,34 @@ test_that("chains, inverts and distributions check their arguments", {
                class = "bijectors_error")
   expect_error(tfb_real_nvp(1, "template"), class = "bijectors_error")
 })
+
+test_that("rollbacks put back the right layers when composites alternate", {
+  # statistics_at_risk() keeps the answer for the last composite asked;
+  # asking about two in turn must give each its own layers.
+  set.seed(181)
+  make <- function() {
+    layer <- layer_batch_normalization(momentum = 0.5)
+    tfb_inverse(tfb_batch_normalization(layer), matrix(rnorm(8), 4, 2))
+    # inverse: the first layer normalizes (and moves), the scale's inverse
+    # then overflows to Inf, which the second layer refuses
+    chain <- tfb_chain(list(tfb_batch_normalization(), tfb_scale(1e-310),
+                            tfb_batch_normalization(layer)))
+    list(layer = layer, chain = chain, td = tfd_transformed_distribution(
+      tfd_multivariate_normal_diag(loc = c(0, 0)), chain))
+  }
+  a <- make()
+  b <- make()
+  at_risk <- bijectors:::statistics_at_risk
+  expect_true(any(vapply(at_risk(a$td), identical, logical(1), a$layer)))
+  expect_false(any(vapply(at_risk(b$td), identical, logical(1), a$layer)))
+  expect_true(any(vapply(at_risk(b$chain), identical, logical(1), b$layer)))
+  expect_false(any(vapply(at_risk(a$chain), identical, logical(1), b$layer)))
+  y <- matrix(rnorm(20), 10, 2)
+  for (flow in list(a, b, a, b)) {
+    before <- get_weights(flow$layer)
+    expect_error(flow$td$log_prob(y), "Inf")
+    expect_identical(get_weights(flow$layer), before)
+    expect_error(tfb_inverse(flow$chain, y), "Inf")
+    expect_identical(get_weights(flow$layer), before)
+  }
+})

@@ -138,6 +138,8 @@ test_that("batch-normalization entry points survive gctorture", {
     invisible(f$b$inverse(f$y))
     f
   }
+  # C_bn_inverse_training_quick (the training inverse of a built layer)
+  expect_torture_identical(built, function(f) f$b$inverse(f$y), weights)
   # C_bn_transform (forward and evaluation inverse)
   expect_torture_identical(built, function(f) f$b$forward(f$y))
   expect_torture_identical(built, function(f) {
@@ -409,6 +411,10 @@ test_that("the matrix product's entry points survive gctorture", {
   torture_calls(list(
     product(0L, c("N", "N"), A, B), product(2L, c("N", "N"), A, B),
     product(1L, c("N", "N"), A, B), product(0L, c("T", "T"), t(A), t(B)),
+    list("C_gemm_masked_test", 0L, 1L, c(0L, 1L, 0L, 2L, 3L, 3L, 1L, 3L),
+         c("N", "N"), c(5L, 4L, 3L), c(5L, 3L, 5L), 1.5, 0.5, A, B, C, 2L),
+    list("C_gemm_masked_test", 2L, 2L, c(0L, 2L, 5L, 1L, 4L, 5L, 5L, 3L),
+         c("N", "N"), c(5L, 4L, 3L), c(5L, 3L, 5L), 1.5, 0.5, A, B, C, 2L),
     list("C_gemm_kernel"), list("C_gemm_backend", NULL),
     list("C_gemm_threads", NULL)))
   # the calibration and a change of backend have no value to compare (a
@@ -517,7 +523,8 @@ test_that("every registered entry point is covered above", {
   registered <- names(getDLLRegisteredRoutines("bijectors")$.Call)
   covered <- c(
     "C_copy_double", "C_all_finite", "C_bn_pointer_current", "C_bn_state_new",
-    "C_bn_pointer_new", "C_bn_inverse_training", "C_bn_transform",
+    "C_bn_pointer_new", "C_bn_inverse_training",
+    "C_bn_inverse_training_quick", "C_bn_transform",
     "C_bn_inverse_log_det", "C_bn_inverse_backward", "C_bn_forward_backward",
     "C_bn_moments_update", "C_mlp_forward", "C_affine_transform", "C_mlp_backward",
     "C_affine_backward", "C_maf_forward_backward", "C_parameters_assign",
@@ -532,7 +539,8 @@ test_that("every registered entry point is covered above", {
     "C_ffjord_network_derivative", "C_ffjord_network_solve",
     "C_ffjord_network_backward",
     "C_conv_network_forward", "C_conv_network_backward",
-    "C_gemm_test", "C_gemm_kernel", "C_gemm_backend", "C_gemm_calibrate",
+    "C_gemm_test", "C_gemm_masked_test", "C_gemm_kernel", "C_gemm_backend",
+    "C_gemm_calibrate",
     "C_gemm_threads", "C_vector_math_test",
     "C_plan_inverse", "C_plan_backward", "C_plan_fit_step", "C_adam_symbols",
     "C_adam_avx2"

@@ -567,7 +567,7 @@ test_that("relu and its derivative are exact selects, whatever the length", {
     x <- rep_len(special, n)
     b <- 0.25
     out <- .Call(ns$C_mlp_forward, matrix(x, ncol = 1), as.double(n), 0,
-                 list(matrix(1, 1, 1)), list(b), 1L, TRUE)$output
+                 list(matrix(1, 1, 1)), list(b), 1L, NULL, TRUE)$output
     v <- x + b
     expected <- ifelse(is.nan(v), v, ifelse(v > 0, v, 0))
     expect_identical(as.vector(out), expected)

@@ -161,7 +161,7 @@ test_that("the networks' activations use them, accurately", {
   act <- function(x, name) {
     out <- .Call(bijectors:::C_mlp_forward, matrix(x, ncol = 1),
                  as.double(length(x)), 0, list(matrix(1, 1, 1)), list(0),
-                 bijectors:::network_activations[[name]], FALSE)
+                 bijectors:::network_activations[[name]], NULL, FALSE)
     as.vector(out)
   }
   x <- c(runif(3000, -30, 30), runif(2000, -1, 1),
