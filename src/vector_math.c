@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "vector_math.h"
+#include "vector_math_log_table.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define BJ_VMATH_X86
@@ -65,6 +66,7 @@ static inline double double_of(uint64_t u)
 #define IOR(a, b) ((a) | (b))
 #define ISRL(a, n) ((a) >> (n))
 #define ISLL(a, n) ((a) << (n))
+#define VLOOKUP(table, i) ((table)[(i)])
 
 /* Compiled twice: plainly (fma() from the C library), and, on x86, for
    CPUs with FMA so that scalar calls there use the instruction; the same
@@ -106,6 +108,7 @@ static inline double double_of(uint64_t u)
 #undef IOR
 #undef ISRL
 #undef ISLL
+#undef VLOOKUP
 
 /* ---- scalar functions with their special cases --------------------------
    Each is written once as a macro over the hot-path expansion it uses. The
@@ -181,6 +184,79 @@ DEFINE_SCALARS(_s, )
 DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #endif
 
+/* pow and powm1 of x + xl (xl = 0, or the rounding error of a base
+   computed as a double-double) to the power eh + el. The hot range:
+   positive normal finite x and |e log x| <= 708. Outside it, for x >= 0,
+   C99's pow() (pow(x, 0) = pow(1, e) = 1, pow(0, e > 0) = 0, ...); for
+   negative x, NaN (no integer powers of negative bases). */
+#define DEFINE_POW_SCALARS(SUF, ATTRS)                                      \
+    /* exp(ph + pl) (or minus 1) for |ph| > 708, NaN, or an infinity */      \
+    ATTRS static double pow_big##SUF(double ph, double pl, int minus_one)   \
+    {                                                                       \
+        if (ph != ph)                                                       \
+            return ph;                                                      \
+        if (ph > 710.0)                                                     \
+            return INFINITY;                                                \
+        if (ph < -746.0 || (minus_one && ph < 0))                           \
+            return minus_one ? -1.0 : 0.0;                                  \
+        /* overflow or a subnormal result: one rounding by ldexp */         \
+        double r, rl, hi, lo;                                               \
+        double k = exp_reduce_dd##SUF(ph, pl, &r, &rl);                     \
+        exp_join##SUF(r, rl, &hi, &lo);                                     \
+        return ldexp(hi + lo, (int) k);                                     \
+    }                                                                       \
+    ATTRS static double pow_cold##SUF(double x, double xl, double eh,       \
+                                      double el, int minus_one)             \
+    {                                                                       \
+        double one = minus_one ? 0.0 : 1.0, zero = minus_one ? -1.0 : 0.0;  \
+        if ((eh == 0 && el == 0) || (x == 1 && xl == 0))                    \
+            return one;                                                     \
+        if (x != x || eh != eh)                                             \
+            return x + eh;                                                  \
+        if (x < 0)                                                          \
+            return NAN;                                                     \
+        if (x == 0)                                                         \
+            return eh > 0 ? zero : INFINITY;                                \
+        if (x == INFINITY)                                                  \
+            return eh > 0 ? INFINITY : zero;                                \
+        double z, ll, pl;                                                   \
+        uint64_t i;                                                         \
+        double k = x < 0x1p-1022 ?                                          \
+            pow_reduce##SUF(x * 0x1p54, &z, &i) - 54.0 :                    \
+            pow_reduce##SUF(x, &z, &i);                                     \
+        double lh = pow_log##SUF(k, z, i, xl / x, &ll);                     \
+        double ph = pow_product##SUF(lh, ll, eh, el, &pl);                  \
+        if (fabs(ph) <= 708.0)                                              \
+            return minus_one ? powm1_finish##SUF(ph, pl) :                  \
+                pow_finish##SUF(ph, pl);                                    \
+        return pow_big##SUF(ph, pl, minus_one);                             \
+    }                                                                       \
+    ATTRS static double pow_dd##SUF(double x, double xl, double eh,         \
+                                    double el)                              \
+    {                                                                       \
+        if (x >= 0x1p-1022 && x < INFINITY) {                               \
+            double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
+            if (fabs(ph) <= 708.0)                                          \
+                return pow_finish##SUF(ph, pl);                             \
+        }                                                                   \
+        return pow_cold##SUF(x, xl, eh, el, 0);                             \
+    }                                                                       \
+    ATTRS static double powm1_dd##SUF(double x, double xl, double eh,       \
+                                      double el)                            \
+    {                                                                       \
+        if (x >= 0x1p-1022 && x < INFINITY) {                               \
+            double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
+            if (fabs(ph) <= 708.0)                                          \
+                return powm1_finish##SUF(ph, pl);                           \
+        }                                                                   \
+        return pow_cold##SUF(x, xl, eh, el, 1);                             \
+    }
+
+DEFINE_POW_SCALARS(_s, )
+#ifdef BJ_VMATH_X86
+DEFINE_POW_SCALARS(_sf, __attribute__((target("avx2,fma"))))
+#endif
+
 /* ---- the AVX2 + FMA expansion ------------------------------------------- */
 
 #ifdef BJ_VMATH_X86
@@ -210,6 +286,7 @@ DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #define IOR(a, b) _mm256_or_si256((a), (b))
 #define ISRL(a, n) _mm256_srli_epi64((a), (n))
 #define ISLL(a, n) _mm256_slli_epi64((a), (n))
+#define VLOOKUP(table, i) _mm256_i64gather_pd((table), (i), 8)
 
 #define NS(name) name##_v
 #define ATTR __attribute__((target("avx2,fma")))
@@ -305,6 +382,85 @@ DEFINE_AVX2_ARRAY(log, cold_log)
 DEFINE_AVX2_ARRAY(log1p, cold_log1p)
 DEFINE_AVX2_ARRAY(tanh, cold_none)
 
+/* pow and powm1: as above, two vectors at a time, with the base's low
+   parts (when xl is not NULL) entering as xl / x; the cold lanes are
+   those outside positive normal finite x or beyond |e log x| <= 708. */
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_pow(__m256d x, __m256d ph)
+{
+    __m256d ok = _mm256_and_pd(
+        _mm256_and_pd(_mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_GE_OQ),
+                      _mm256_cmp_pd(x, _mm256_set1_pd(INFINITY), _CMP_LT_OQ)),
+        _mm256_cmp_pd(VABS(ph), _mm256_set1_pd(708.0), _CMP_LE_OQ));
+    return _mm256_xor_pd(ok, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+
+#define DEFINE_AVX2_POW(FN)                                                 \
+    __attribute__((target("avx2,fma")))                                     \
+    static inline __m256d FN##_lanes(__m256d v, __m256d c, __m256d eh,      \
+                                     __m256d el, int *cold)                 \
+    {                                                                       \
+        __m256d pl, ph = pow_exponent_v(v, c, eh, el, &pl);                 \
+        *cold = _mm256_movemask_pd(cold_pow(v, ph));                        \
+        return FN##_finish_v(ph, pl);                                       \
+    }                                                                       \
+    __attribute__((target("avx2,fma")))                                     \
+    static void FN##_dd_array_avx2(const double *xh, const double *xl,      \
+                                   double eh, double el, double *y,         \
+                                   R_xlen_t n)                              \
+    {                                                                       \
+        __m256d veh = _mm256_set1_pd(eh), vel = _mm256_set1_pd(el);         \
+        __m256d zero = _mm256_setzero_pd();                                 \
+        R_xlen_t i = 0;                                                     \
+        for (; i + 8 <= n; i += 8) {                                        \
+            __m256d v0 = _mm256_loadu_pd(xh + i);                           \
+            __m256d v1 = _mm256_loadu_pd(xh + i + 4);                       \
+            __m256d c0 = zero, c1 = zero;                                   \
+            if (xl) {                                                       \
+                c0 = _mm256_div_pd(_mm256_loadu_pd(xl + i), v0);            \
+                c1 = _mm256_div_pd(_mm256_loadu_pd(xl + i + 4), v1);        \
+            }                                                               \
+            int cold0, cold1;                                               \
+            __m256d r0 = FN##_lanes(v0, c0, veh, vel, &cold0);              \
+            __m256d r1 = FN##_lanes(v1, c1, veh, vel, &cold1);              \
+            int cold = cold0 | (cold1 << 4);                                \
+            if (cold) {                                                     \
+                double in[8], lo[8] = {0};                                  \
+                _mm256_storeu_pd(in, v0);                                   \
+                _mm256_storeu_pd(in + 4, v1);                               \
+                for (int j = 0; j < 8; j++)                                 \
+                    lo[j] = xl ? xl[i + j] : 0.0;                           \
+                _mm256_storeu_pd(y + i, r0);                                \
+                _mm256_storeu_pd(y + i + 4, r1);                            \
+                for (int j = 0; j < 8; j++)                                 \
+                    if (cold & (1 << j))                                    \
+                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el);        \
+            } else {                                                        \
+                _mm256_storeu_pd(y + i, r0);                                \
+                _mm256_storeu_pd(y + i + 4, r1);                            \
+            }                                                               \
+        }                                                                   \
+        while (i < n) {                                                     \
+            double in[4] = {1.0, 1.0, 1.0, 1.0}, lo[4] = {0}, out[4];       \
+            int rest = (int) (n - i < 4 ? n - i : 4);                       \
+            for (int j = 0; j < rest; j++) {                                \
+                in[j] = xh[i + j];                                          \
+                lo[j] = xl ? xl[i + j] : 0.0;                               \
+            }                                                               \
+            __m256d v = _mm256_loadu_pd(in);                                \
+            __m256d c = xl ? _mm256_div_pd(_mm256_loadu_pd(lo), v) : zero;  \
+            int cold;                                                       \
+            _mm256_storeu_pd(out, FN##_lanes(v, c, veh, vel, &cold));       \
+            for (int j = 0; j < rest; j++)                                  \
+                y[i + j] = (cold & (1 << j)) ?                              \
+                    FN##_dd_sf(in[j], lo[j], eh, el) : out[j];              \
+            i += rest;                                                      \
+        }                                                                   \
+    }
+
+DEFINE_AVX2_POW(pow)
+DEFINE_AVX2_POW(powm1)
+
 #endif /* BJ_VMATH_X86 */
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -383,6 +539,42 @@ DEFINE_PUBLIC(log)
 DEFINE_PUBLIC(log1p)
 DEFINE_PUBLIC(tanh)
 
+#define DEFINE_PUBLIC_POW(FN)                                               \
+    static void FN##_dd_array_portable(const double *xh, const double *xl,  \
+                                       double eh, double el, double *y,     \
+                                       R_xlen_t n)                          \
+    {                                                                       \
+        for (R_xlen_t i = 0; i < n; i++)                                    \
+            y[i] = FN##_dd_s(xh[i], xl ? xl[i] : 0.0, eh, el);              \
+    }                                                                       \
+    void bj_##FN##_dd_array(const double *xh, const double *xl, double eh,  \
+                            double el, double *y, R_xlen_t n)               \
+    {                                                                       \
+        POW_DISPATCH(FN##_dd_array, (xh, xl, eh, el, y, n));                \
+    }                                                                       \
+    double bj_##FN##_dd(double xh, double xl, double eh, double el)         \
+    {                                                                       \
+        return POW_SCALAR_DISPATCH(FN##_dd, (xh, xl, eh, el));              \
+    }
+
+#ifdef BJ_VMATH_X86
+#define POW_DISPATCH(F, ARGS)                                               \
+    do {                                                                    \
+        if (simd_available())                                               \
+            F##_avx2 ARGS;                                                  \
+        else                                                                \
+            F##_portable ARGS;                                              \
+    } while (0)
+#define POW_SCALAR_DISPATCH(F, ARGS) \
+    (simd_available() ? F##_sf ARGS : F##_s ARGS)
+#else
+#define POW_DISPATCH(F, ARGS) F##_portable ARGS
+#define POW_SCALAR_DISPATCH(F, ARGS) F##_s ARGS
+#endif
+
+DEFINE_PUBLIC_POW(pow)
+DEFINE_PUBLIC_POW(powm1)
+
 /* ---- test entry ----------------------------------------------------------
    .Call(C_vector_math_test, name, x, path): f(x) for f one of "exp",
    "expm1", "log", "log1p", "tanh", through path "portable" (the scalar
@@ -452,6 +644,68 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
         break;
     default:
         autos[which](px, py, n);
+    }
+    UNPROTECT(1);
+    return y;
+}
+
+/* .Call(C_vector_math_pow_test, name, xh, xl, e, path): "pow" or "powm1"
+   of xh + xl (xl NULL: no low parts) to the power e[1] + e[2], through
+   path "portable", "simd" (NULL without AVX2 + FMA), "scalar" or "auto",
+   as C_vector_math_test. Not exported: for the tests. */
+SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP path)
+{
+    if (!Rf_isString(name) || XLENGTH(name) != 1 ||
+        STRING_ELT(name, 0) == NA_STRING)
+        Rf_error("`name` must be one string");
+    if (!Rf_isString(path) || XLENGTH(path) != 1 ||
+        STRING_ELT(path, 0) == NA_STRING)
+        Rf_error("`path` must be one string");
+    if (!Rf_isReal(xh))
+        Rf_error("`xh` must be a double vector");
+    if (xl != R_NilValue && (!Rf_isReal(xl) || XLENGTH(xl) != XLENGTH(xh)))
+        Rf_error("`xl` must be NULL or a double vector as long as `xh`");
+    if (!Rf_isReal(e) || XLENGTH(e) != 2)
+        Rf_error("`e` must be a double vector of length 2");
+    const char *nm = CHAR(STRING_ELT(name, 0));
+    const char *pt = CHAR(STRING_ELT(path, 0));
+    int minus_one = strcmp(nm, "powm1") == 0;
+    if (!minus_one && strcmp(nm, "pow") != 0)
+        Rf_error("`name` must be \"pow\" or \"powm1\", not \"%s\"", nm);
+    int mode = strcmp(pt, "portable") == 0 ? 0 : strcmp(pt, "simd") == 0 ? 1 :
+        strcmp(pt, "scalar") == 0 ? 2 : strcmp(pt, "auto") == 0 ? 3 : -1;
+    if (mode < 0)
+        Rf_error("`path` must be one of \"portable\", \"simd\", \"scalar\", "
+                 "\"auto\", not \"%s\"", pt);
+    if (mode == 1 && !simd_available())
+        return R_NilValue;
+    R_xlen_t n = XLENGTH(xh);
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
+    const double *ph = REAL_RO(xh);
+    const double *pl = xl == R_NilValue ? NULL : REAL_RO(xl);
+    double eh = REAL_RO(e)[0], el = REAL_RO(e)[1];
+    double *py = REAL(y);
+    switch (mode) {
+    case 0:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = (minus_one ? powm1_dd_s : pow_dd_s)(ph[i], pl ? pl[i] : 0.0,
+                                                       eh, el);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        (minus_one ? powm1_dd_array_avx2 : pow_dd_array_avx2)(ph, pl, eh, el,
+                                                             py, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = (minus_one ? bj_powm1_dd : bj_pow_dd)(ph[i],
+                                                         pl ? pl[i] : 0.0,
+                                                         eh, el);
+        break;
+    default:
+        (minus_one ? bj_powm1_dd_array : bj_pow_dd_array)(ph, pl, eh, el, py,
+                                                         n);
     }
     UNPROTECT(1);
     return y;

@@ -183,3 +183,124 @@ test_that("the networks' activations use them, accurately", {
            sprintf("%s: %.3f ulps", name, max(errors, na.rm = TRUE)))
   }
 })
+
+# pow and powm1 of a double-double base xh + xl to a double-double power
+# eh + el (src/vector_math.c), used by tfb_power_transform().
+vm_pow <- function(name, xh, xl = NULL, e = c(1, 0), path = "auto")
+  .Call(bijectors:::C_vector_math_pow_test, name, as.double(xh),
+        if (is.null(xl)) NULL else as.double(xl), as.double(e), path)
+
+# exponents as power_transform uses them (1/c with its rounding error as
+# the low part, and c itself), negative ones, and large ones that put
+# bases near 1 at the edges of the range
+vm_pow_exponents <- function() {
+  powers <- c(0.2, 0.3, 0.7, 2, 1e-3, 50)
+  inverse <- lapply(powers, function(c) {
+    eh <- 1 / c
+    c(eh, Rmpfr::asNumeric((1 - Rmpfr::mpfr(c, 200) * eh) / c))
+  })
+  c(inverse, lapply(c(powers, -2.5, -0.37, 1000, -1000), function(e) c(e, 0)))
+}
+
+# bases across the doubles, near 1 (both sides of the table's middle
+# interval, [1 - 2^-9, 1 + 2^-8)), subnormal, and next to the points where
+# the result overflows or underflows
+vm_pow_bases <- function(e) {
+  set.seed(14)
+  edge <- exp(c(709.78, 709.7827, -708, -745.13, -745.2) / e)
+  x <- c(runif(800, 0.01, 3), exp(runif(800, -700, 700)),
+         1 + runif(400, -1e-3, 1e-3), 1 + runif(400, -2^-9, 2^-8),
+         1 + c(-2^-9, 2^-8, -2^-53, 2^-52, -2^-20, 2^-20),
+         2^seq(-1074, -1022, length.out = 60), vm_around(edge[is.finite(edge)]))
+  x[is.finite(x) & x > 0]
+}
+
+# measured worst cases 0.56 (pow) and 0.61 (powm1, as expm1's)
+test_that("pow and powm1 are within 0.6 and 0.65 ulps of Rmpfr", {
+  skip_if_not_installed("Rmpfr")
+  for (e in vm_pow_exponents()) {
+    xh <- vm_pow_bases(e[1])
+    # low parts as power_transform's bases have them (the rounding error of
+    # 1 + c x), and none
+    xl <- xh * runif(length(xh), -1, 1) * 2^-54
+    for (low in list(NULL, xl)) {
+      base <- Rmpfr::mpfr(xh, 200) + (if (is.null(low)) 0 else Rmpfr::mpfr(low, 200))
+      exact <- base^(Rmpfr::mpfr(e[1], 200) + Rmpfr::mpfr(e[2], 200))
+      for (name in c("pow", "powm1")) {
+        reference <- if (name == "pow") exact else exact - 1
+        value <- vm_pow(name, xh, low, e)
+        errors <- vm_ulps(value, reference)
+        r <- Rmpfr::asNumeric(reference)
+        normal <- !is.na(errors) & abs(r) >= 2^-1022
+        label <- sprintf("%s(x, %g)%s", name, e[1],
+                         if (is.null(low)) "" else " with low parts")
+        worst <- max(errors[normal])
+        expect(worst <= if (name == "pow") 0.6 else 0.65, sprintf("%s: %.3f ulps at %s", label, worst,
+                                     format(xh[normal][which.max(errors[normal])], digits = 17)))
+        # overflow to Inf and underflow to 0 where the exact value does
+        expect_identical(value[is.infinite(r)], r[is.infinite(r)], label = label)
+        expect_identical(value[r == 0], r[r == 0], label = label)
+        # subnormal results: at most one subnormal ulp (two roundings)
+        sub <- !is.na(errors) & abs(r) < 2^-1022
+        if (any(sub))
+          expect_lte(max(errors[sub]), 1)
+      }
+    }
+  }
+})
+
+test_that("pow's SIMD, portable, scalar and dispatched paths agree bit for bit", {
+  specials <- c(NA, NaN, Inf, -Inf, 0, -0, 1, -1, 2, 0.5, 1e-300, 5e-324,
+                2^-1022, .Machine$double.xmax, 1 + 2^-52, 1 - 2^-53)
+  for (e in list(c(1 / 0.3, 1e-17), c(0.3, 0), c(-2.5, 0), c(1000, 0),
+                 c(0, 0), c(Inf, 0), c(-Inf, 0), c(NaN, 0))) {
+    x <- c(vm_pow_bases(if (is.finite(e[1]) && e[1] != 0) e[1] else 1),
+           specials, runif(1001, -1, 5))
+    xl <- ifelse(is.finite(x), x * 2^-55, 0)
+    for (name in c("pow", "powm1")) {
+      for (low in list(NULL, xl)) {
+        portable <- vm_pow(name, x, low, e, "portable")
+        expect_identical(vm_pow(name, x, low, e, "scalar"), portable)
+        expect_identical(vm_pow(name, x, low, e, "auto"), portable)
+        simd <- vm_pow(name, x, low, e, "simd")
+        if (!is.null(simd))
+          expect_identical(simd, portable)
+        for (n in 0:9) {
+          i <- seq_len(n) + 3
+          expect_identical(vm_pow(name, c(specials, x)[i], c(0 * specials, xl)[i], e),
+                           vm_pow(name, c(specials, x)[i], c(0 * specials, xl)[i], e,
+                                  "portable"))
+        }
+      }
+    }
+  }
+})
+
+test_that("pow's special values are C99's for non-negative bases", {
+  x <- c(NA, NaN, Inf, 0, -0, 1, 2, 0.5, 1e-300, 5e-324, 1e300,
+         .Machine$double.xmax)
+  for (e in c(0, 1, 3.5, -2.5, 1e10, -1e10, Inf, -Inf, NaN, NA)) {
+    base <- x^e
+    for (path in c("portable", "simd", "auto")) {
+      ours <- vm_pow("pow", x, NULL, c(e, 0), path)
+      if (is.null(ours))
+        next
+      special <- !is.finite(base) | base == 0 | base == 1
+      label <- paste("pow", e, path)
+      expect_identical(ours[special], base[special], label = label)
+      expect_identical(is.na(ours) & !is.nan(ours), is.na(base) & !is.nan(base),
+                       label = label)
+      m1 <- vm_pow("powm1", x, NULL, c(e, 0), path)
+      expect_identical(m1[special], base[special] - 1, label = label)
+    }
+  }
+  # no integer powers of negative bases
+  expect_true(all(is.nan(vm_pow("pow", c(-2, -Inf, -1e-300), NULL, c(2, 0)))))
+})
+
+test_that("the pow test entry checks its arguments", {
+  expect_error(vm_pow("sqrt", 1), "`name` must be")
+  expect_error(vm_pow("pow", 1, path = "gpu"), "`path` must be one of")
+  expect_error(vm_pow("pow", 1, c(1, 2)), "`xl` must be NULL or")
+  expect_error(vm_pow("pow", 1, e = 1), "`e` must be a double vector of length 2")
+})
