@@ -288,8 +288,10 @@ DEFINE_POW_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #define ISLL(a, n) _mm256_slli_epi64((a), (n))
 #define VLOOKUP(table, i) _mm256_i64gather_pd((table), (i), 8)
 
+/* always inlined: the array loops interleave two vectors' dependency
+   chains, which a call per vector would serialise */
 #define NS(name) name##_v
-#define ATTR __attribute__((target("avx2,fma")))
+#define ATTR __attribute__((target("avx2,fma"), always_inline))
 #include "vector_math_core.h"
 #undef NS
 #undef ATTR
@@ -396,7 +398,7 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
 }
 
 #define DEFINE_AVX2_POW(FN)                                                 \
-    __attribute__((target("avx2,fma")))                                     \
+    __attribute__((target("avx2,fma"), always_inline))                      \
     static inline __m256d FN##_lanes(__m256d v, __m256d c, __m256d eh,      \
                                      __m256d el, int *cold)                 \
     {                                                                       \
