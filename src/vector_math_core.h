@@ -1,19 +1,20 @@
 /* The arithmetic of vector_math.c, written once over abstract operations
-   and included twice by it: with V = double (the portable path and the
-   scalar fix-ups) and with V = __m256d (the AVX2 + FMA path). Both
-   expansions do the same IEEE operations in the same order, so they give
-   the same bits. Included only from vector_math.c, which defines, before
+   and included by it for each path: with V = double (the portable path
+   and the scalar fix-ups), V = __m256d (the AVX2 + FMA path) and V =
+   __m512d (the AVX-512 path). All expansions do the same IEEE operations
+   in the same order, so they give the same bits. Included only from vector_math.c, which defines, before
    each inclusion:
-     V, I             the value type and a 64-bit integer type of the
-                      same width (lanes)
+     V, I, M          the value type, a 64-bit integer type of the same
+                      width (lanes) and the type of a comparison's mask
      NS(name)         the name of a function in this expansion
      ATTR             attributes of every function in it
      VSET(c), ISET(c) a constant in every lane
      VADD VSUB VMUL VDIV, VFMA(a, b, c) = a b + c, VFNMA(a, b, c) = c - a b,
      VFMS(a, b, c) = a b - c (the FMA forms round once)
      VMIN(a, b)       a < b ? a : b (NaN in a gives b)
-     VABS, VEQ(a, b)  (a mask), VNAN(a) (a mask: a is NaN),
+     VABS, VEQ(a, b)  (a mask, of type M), VNAN(a) (a mask: a is NaN),
      VSEL(m, a, b)    m ? a : b lane by lane
+     VLOOKUP(t, i)    t[i] lane by lane (i an I of indices)
      ASI, ASD         reinterpret a double as its bits and back
      IADD ISUB IAND IOR, ISRL(i, n) ISLL(i, n) (logical shifts)
 
@@ -246,7 +247,7 @@ ATTR static inline V NS(log1p_hot)(V x)
     V ul = VADD(VSUB(VSET(1.0), VSUB(uh, bb)), VSUB(x, bb));
     V fm;
     V k = NS(log_reduce)(uh, &fm);
-    V k0 = VEQ(k, VSET(0.0));
+    M k0 = VEQ(k, VSET(0.0));
     V f = VSEL(k0, x, fm);
     V c = VSEL(k0, VSET(0.0), VDIV(ul, uh));
     V y = NS(log_finish)(k, f, c);

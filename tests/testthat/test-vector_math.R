@@ -1,7 +1,7 @@
-# src/vector_math.c: exp, expm1, log, log1p and tanh over arrays. Each is
-# compared with Rmpfr at 200 bits over dense sweeps of its domain, and the
-# SIMD (AVX2 + FMA) path, the portable path, the scalar bj_f() and the
-# dispatched array function must agree bit for bit.
+# src/vector_math.c: exp, expm1, log, log1p, tanh, pow and powm1 over
+# arrays. Each is compared with Rmpfr at 200 bits over dense sweeps of its
+# domain, and the SIMD paths (AVX2 + FMA, AVX-512), the portable path, the
+# scalar bj_f() and the dispatched array function must agree bit for bit.
 
 vm <- function(name, x, path = "auto")
   .Call(bijectors:::C_vector_math_test, name, as.double(x), path)
@@ -105,11 +105,15 @@ test_that("the SIMD, portable, scalar and dispatched paths agree bit for bit", {
     portable <- vm(name, x, "portable")
     expect_identical(vm(name, x, "scalar"), portable)
     expect_identical(vm(name, x, "auto"), portable)
-    simd <- vm(name, x, "simd")
-    if (!is.null(simd))
-      expect_identical(simd, portable)
-    # every length of tail after whole vectors, with special lanes in it
-    for (n in 0:9) {
+    # the AVX2 and AVX-512 paths (NULL where the CPU lacks them)
+    for (path in c("simd", "avx512")) {
+      simd <- vm(name, x, path)
+      if (!is.null(simd))
+        expect_identical(simd, portable, label = paste(name, path))
+    }
+    # every length of tail after whole vectors (of 4 or 8, two at a time),
+    # with special lanes in it
+    for (n in 0:17) {
       xs <- c(specials, x)[seq_len(n) + 3]
       expect_identical(vm(name, xs, "auto"), vm(name, xs, "portable"))
     }
@@ -123,7 +127,7 @@ test_that("special values are base R's, signed zeros and NA included", {
          -1 - 2^-52, 22, -22, 30, -30, 708, -708)
   for (name in vm_names) {
     base <- suppressWarnings(match.fun(name)(x))
-    for (path in c("portable", "simd", "auto")) {
+    for (path in c("portable", "simd", "avx512", "auto")) {
       ours <- vm(name, x, path)
       if (is.null(ours))
         next
@@ -262,10 +266,12 @@ test_that("pow's SIMD, portable, scalar and dispatched paths agree bit for bit",
         portable <- vm_pow(name, x, low, e, "portable")
         expect_identical(vm_pow(name, x, low, e, "scalar"), portable)
         expect_identical(vm_pow(name, x, low, e, "auto"), portable)
-        simd <- vm_pow(name, x, low, e, "simd")
-        if (!is.null(simd))
-          expect_identical(simd, portable)
-        for (n in 0:9) {
+        for (path in c("simd", "avx512")) {
+          simd <- vm_pow(name, x, low, e, path)
+          if (!is.null(simd))
+            expect_identical(simd, portable, label = paste(name, path))
+        }
+        for (n in 0:17) {
           i <- seq_len(n) + 3
           expect_identical(vm_pow(name, c(specials, x)[i], c(0 * specials, xl)[i], e),
                            vm_pow(name, c(specials, x)[i], c(0 * specials, xl)[i], e,
@@ -281,7 +287,7 @@ test_that("pow's special values are C99's for non-negative bases", {
          .Machine$double.xmax)
   for (e in c(0, 1, 3.5, -2.5, 1e10, -1e10, Inf, -Inf, NaN, NA)) {
     base <- x^e
-    for (path in c("portable", "simd", "auto")) {
+    for (path in c("portable", "simd", "avx512", "auto")) {
       ours <- vm_pow("pow", x, NULL, c(e, 0), path)
       if (is.null(ours))
         next
