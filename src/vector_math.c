@@ -186,41 +186,47 @@ DEFINE_SCALARS(_s, )
 DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #endif
 
-/* pow and powm1 of x + xl (xl = 0, or the rounding error of a base
-   computed as a double-double) to the power eh + el. The hot range:
-   positive normal finite x and |e log x| <= 708. Outside it, for x >= 0,
-   C99's pow() (pow(x, 0) = pow(1, e) = 1, pow(0, e > 0) = 0, ...); for
-   negative x, NaN (no integer powers of negative bases). */
+/* s pow and s powm1 of x + xl (xl = 0, or the rounding error of a base
+   computed as a double-double) to the power eh + el, s = sh + sl. The hot
+   range: positive normal finite x and |e log x| <= 708. Outside it, for x
+   >= 0, s times C99's pow() (pow(x, 0) = pow(1, e) = 1, pow(0, e > 0) = 0,
+   ...); for negative x, NaN (no integer powers of negative bases). */
 #define DEFINE_POW_SCALARS(SUF, ATTRS)                                      \
-    /* exp(ph + pl) (or minus 1) for |ph| > 708, NaN, or an infinity */      \
-    ATTRS static double pow_big##SUF(double ph, double pl, int minus_one)   \
+    /* s exp(ph + pl) (or minus 1) for |ph| > 708, NaN, or an infinity:     \
+       through ldexp while |ph| < 1400 (k ln2_hi exact), as s may bring     \
+       the result back into range */                                        \
+    ATTRS static double pow_big##SUF(double ph, double pl, int minus_one,   \
+                                     double sh, double sl)                  \
     {                                                                       \
         if (ph != ph)                                                       \
             return ph;                                                      \
-        if (ph > 710.0)                                                     \
-            return INFINITY;                                                \
-        if (ph < -746.0 || (minus_one && ph < 0))                           \
-            return minus_one ? -1.0 : 0.0;                                  \
-        /* overflow or a subnormal result: one rounding by ldexp */         \
+        if (minus_one && ph < 0)                                            \
+            return -sh;                 /* e^ph below 2^-1021 */            \
+        if (ph > 1400.0)                                                    \
+            return INFINITY * sh;                                           \
+        if (ph < -1400.0)                                                   \
+            return 0.0 * sh;                                                \
+        /* beyond 708, e^ph - 1 rounds as e^ph does */                      \
         double r, rl, hi, lo;                                               \
         double k = exp_reduce_dd##SUF(ph, pl, &r, &rl);                     \
         exp_join##SUF(r, rl, &hi, &lo);                                     \
-        return ldexp(hi + lo, (int) k);                                     \
+        return ldexp(scale_dd##SUF(hi, lo, sh, sl), (int) k);               \
     }                                                                       \
     ATTRS static double pow_cold##SUF(double x, double xl, double eh,       \
-                                      double el, int minus_one)             \
+                                      double el, double sh, double sl,      \
+                                      int minus_one)                        \
     {                                                                       \
         double one = minus_one ? 0.0 : 1.0, zero = minus_one ? -1.0 : 0.0;  \
         if ((eh == 0 && el == 0) || (x == 1 && xl == 0))                    \
-            return one;                                                     \
+            return one * sh;                                                \
         if (x != x || eh != eh)                                             \
             return x + eh;                                                  \
         if (x < 0)                                                          \
             return NAN;                                                     \
         if (x == 0)                                                         \
-            return eh > 0 ? zero : INFINITY;                                \
+            return (eh > 0 ? zero : INFINITY) * sh;                         \
         if (x == INFINITY)                                                  \
-            return eh > 0 ? INFINITY : zero;                                \
+            return (eh > 0 ? INFINITY : zero) * sh;                         \
         double z, ll, pl;                                                   \
         uint64_t i;                                                         \
         double k = x < 0x1p-1022 ?                                          \
@@ -229,29 +235,29 @@ DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
         double lh = pow_log##SUF(k, z, i, xl / x, &ll);                     \
         double ph = pow_product##SUF(lh, ll, eh, el, &pl);                  \
         if (fabs(ph) <= 708.0)                                              \
-            return minus_one ? powm1_finish##SUF(ph, pl) :                  \
-                pow_finish##SUF(ph, pl);                                    \
-        return pow_big##SUF(ph, pl, minus_one);                             \
+            return minus_one ? powm1_finish##SUF(ph, pl, sh, sl) :          \
+                pow_finish##SUF(ph, pl, sh, sl);                            \
+        return pow_big##SUF(ph, pl, minus_one, sh, sl);                     \
     }                                                                       \
     ATTRS static double pow_dd##SUF(double x, double xl, double eh,         \
-                                    double el)                              \
+                                    double el, double sh, double sl)        \
     {                                                                       \
         if (x >= 0x1p-1022 && x < INFINITY) {                               \
             double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
             if (fabs(ph) <= 708.0)                                          \
-                return pow_finish##SUF(ph, pl);                             \
+                return pow_finish##SUF(ph, pl, sh, sl);                     \
         }                                                                   \
-        return pow_cold##SUF(x, xl, eh, el, 0);                             \
+        return pow_cold##SUF(x, xl, eh, el, sh, sl, 0);                     \
     }                                                                       \
     ATTRS static double powm1_dd##SUF(double x, double xl, double eh,       \
-                                      double el)                            \
+                                      double el, double sh, double sl)      \
     {                                                                       \
         if (x >= 0x1p-1022 && x < INFINITY) {                               \
             double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
             if (fabs(ph) <= 708.0)                                          \
-                return powm1_finish##SUF(ph, pl);                           \
+                return powm1_finish##SUF(ph, pl, sh, sl);                   \
         }                                                                   \
-        return pow_cold##SUF(x, xl, eh, el, 1);                             \
+        return pow_cold##SUF(x, xl, eh, el, sh, sl, 1);                     \
     }
 
 DEFINE_POW_SCALARS(_s, )
@@ -403,18 +409,20 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
 #define DEFINE_AVX2_POW(FN)                                                 \
     __attribute__((target("avx2,fma"), always_inline))                      \
     static inline __m256d FN##_lanes(__m256d v, __m256d c, __m256d eh,      \
-                                     __m256d el, int *cold)                 \
+                                     __m256d el, __m256d sh, __m256d sl,    \
+                                     int *cold)                             \
     {                                                                       \
         __m256d pl, ph = pow_exponent_v(v, c, eh, el, &pl);                 \
         *cold = _mm256_movemask_pd(cold_pow(v, ph));                        \
-        return FN##_finish_v(ph, pl);                                       \
+        return FN##_finish_v(ph, pl, sh, sl);                               \
     }                                                                       \
     __attribute__((target("avx2,fma")))                                     \
     static void FN##_dd_array_avx2(const double *xh, const double *xl,      \
-                                   double eh, double el, double *y,         \
-                                   R_xlen_t n)                              \
+                                   double eh, double el, double sh,         \
+                                   double sl, double *y, R_xlen_t n)        \
     {                                                                       \
         __m256d veh = _mm256_set1_pd(eh), vel = _mm256_set1_pd(el);         \
+        __m256d vsh = _mm256_set1_pd(sh), vsl = _mm256_set1_pd(sl);         \
         __m256d zero = _mm256_setzero_pd();                                 \
         R_xlen_t i = 0;                                                     \
         for (; i + 8 <= n; i += 8) {                                        \
@@ -426,8 +434,8 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
                 c1 = _mm256_div_pd(_mm256_loadu_pd(xl + i + 4), v1);        \
             }                                                               \
             int cold0, cold1;                                               \
-            __m256d r0 = FN##_lanes(v0, c0, veh, vel, &cold0);              \
-            __m256d r1 = FN##_lanes(v1, c1, veh, vel, &cold1);              \
+            __m256d r0 = FN##_lanes(v0, c0, veh, vel, vsh, vsl, &cold0);    \
+            __m256d r1 = FN##_lanes(v1, c1, veh, vel, vsh, vsl, &cold1);    \
             int cold = cold0 | (cold1 << 4);                                \
             if (cold) {                                                     \
                 double in[8], lo[8] = {0};                                  \
@@ -439,7 +447,7 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
                 _mm256_storeu_pd(y + i + 4, r1);                            \
                 for (int j = 0; j < 8; j++)                                 \
                     if (cold & (1 << j))                                    \
-                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el);        \
+                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el, sh, sl);        \
             } else {                                                        \
                 _mm256_storeu_pd(y + i, r0);                                \
                 _mm256_storeu_pd(y + i + 4, r1);                            \
@@ -455,10 +463,10 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
             __m256d v = _mm256_loadu_pd(in);                                \
             __m256d c = xl ? _mm256_div_pd(_mm256_loadu_pd(lo), v) : zero;  \
             int cold;                                                       \
-            _mm256_storeu_pd(out, FN##_lanes(v, c, veh, vel, &cold));       \
+            _mm256_storeu_pd(out, FN##_lanes(v, c, veh, vel, vsh, vsl, &cold)); \
             for (int j = 0; j < rest; j++)                                  \
                 y[i + j] = (cold & (1 << j)) ?                              \
-                    FN##_dd_sf(in[j], lo[j], eh, el) : out[j];              \
+                    FN##_dd_sf(in[j], lo[j], eh, el, sh, sl) : out[j];              \
             i += rest;                                                      \
         }                                                                   \
     }
@@ -607,18 +615,20 @@ DEFINE_AVX512_ARRAY(tanh, cold512_none)
 #define DEFINE_AVX512_POW(FN)                                               \
     __attribute__((target("avx512f,avx2,fma"), always_inline))             \
     static inline __m512d FN##_lanes512(__m512d v, __m512d c, __m512d eh,   \
-                                        __m512d el, unsigned *cold)         \
+                                        __m512d el, __m512d sh, __m512d sl, \
+                                        unsigned *cold)                     \
     {                                                                       \
         __m512d pl, ph = pow_exponent_w(v, c, eh, el, &pl);                 \
         *cold = cold512_pow(v, ph);                                         \
-        return FN##_finish_w(ph, pl);                                       \
+        return FN##_finish_w(ph, pl, sh, sl);                               \
     }                                                                       \
     AVX512_TARGET                                                           \
     static void FN##_dd_array_avx512(const double *xh, const double *xl,    \
-                                     double eh, double el, double *y,       \
-                                     R_xlen_t n)                            \
+                                     double eh, double el, double sh,       \
+                                     double sl, double *y, R_xlen_t n)      \
     {                                                                       \
         __m512d veh = _mm512_set1_pd(eh), vel = _mm512_set1_pd(el);         \
+        __m512d vsh = _mm512_set1_pd(sh), vsl = _mm512_set1_pd(sl);         \
         __m512d zero = _mm512_setzero_pd();                                 \
         R_xlen_t i = 0;                                                     \
         for (; i + 16 <= n; i += 16) {                                      \
@@ -630,8 +640,8 @@ DEFINE_AVX512_ARRAY(tanh, cold512_none)
                 c1 = _mm512_div_pd(_mm512_loadu_pd(xl + i + 8), v1);        \
             }                                                               \
             unsigned cold0, cold1;                                          \
-            __m512d r0 = FN##_lanes512(v0, c0, veh, vel, &cold0);           \
-            __m512d r1 = FN##_lanes512(v1, c1, veh, vel, &cold1);           \
+            __m512d r0 = FN##_lanes512(v0, c0, veh, vel, vsh, vsl, &cold0); \
+            __m512d r1 = FN##_lanes512(v1, c1, veh, vel, vsh, vsl, &cold1); \
             unsigned cold = cold0 | (cold1 << 8);                           \
             double in[16], lo[16];                                          \
             if (cold) {                                                     \
@@ -645,7 +655,7 @@ DEFINE_AVX512_ARRAY(tanh, cold512_none)
             if (cold)                                                       \
                 for (int j = 0; j < 16; j++)                                \
                     if (cold & (1u << j))                                   \
-                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el);        \
+                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el, sh, sl);        \
         }                                                                   \
         while (i < n) {                                                     \
             double in[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};        \
@@ -658,10 +668,11 @@ DEFINE_AVX512_ARRAY(tanh, cold512_none)
             __m512d v = _mm512_loadu_pd(in);                                \
             __m512d c = xl ? _mm512_div_pd(_mm512_loadu_pd(lo), v) : zero;  \
             unsigned cold;                                                  \
-            _mm512_storeu_pd(out, FN##_lanes512(v, c, veh, vel, &cold));    \
+            _mm512_storeu_pd(out, FN##_lanes512(v, c, veh, vel, vsh, vsl,   \
+                                                &cold));                    \
             for (int j = 0; j < rest; j++)                                  \
                 y[i + j] = (cold & (1u << j)) ?                             \
-                    FN##_dd_sf(in[j], lo[j], eh, el) : out[j];              \
+                    FN##_dd_sf(in[j], lo[j], eh, el, sh, sl) : out[j];              \
             i += rest;                                                      \
         }                                                                   \
     }
@@ -758,20 +769,22 @@ DEFINE_PUBLIC(tanh)
 
 #define DEFINE_PUBLIC_POW(FN)                                               \
     static void FN##_dd_array_portable(const double *xh, const double *xl,  \
-                                       double eh, double el, double *y,     \
-                                       R_xlen_t n)                          \
+                                       double eh, double el, double sh,     \
+                                       double sl, double *y, R_xlen_t n)    \
     {                                                                       \
         for (R_xlen_t i = 0; i < n; i++)                                    \
-            y[i] = FN##_dd_s(xh[i], xl ? xl[i] : 0.0, eh, el);              \
+            y[i] = FN##_dd_s(xh[i], xl ? xl[i] : 0.0, eh, el, sh, sl);      \
     }                                                                       \
     void bj_##FN##_dd_array(const double *xh, const double *xl, double eh,  \
-                            double el, double *y, R_xlen_t n)               \
+                            double el, double sh, double sl, double *y,     \
+                            R_xlen_t n)                                     \
     {                                                                       \
-        POW_DISPATCH(FN##_dd_array, (xh, xl, eh, el, y, n));                \
+        POW_DISPATCH(FN##_dd_array, (xh, xl, eh, el, sh, sl, y, n));        \
     }                                                                       \
-    double bj_##FN##_dd(double xh, double xl, double eh, double el)         \
+    double bj_##FN##_dd(double xh, double xl, double eh, double el,         \
+                        double sh, double sl)                               \
     {                                                                       \
-        return POW_SCALAR_DISPATCH(FN##_dd, (xh, xl, eh, el));              \
+        return POW_SCALAR_DISPATCH(FN##_dd, (xh, xl, eh, el, sh, sl));      \
     }
 
 #ifdef BJ_VMATH_X86
@@ -889,10 +902,11 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
     return y;
 }
 
-/* .Call(C_vector_math_pow_test, name, xh, xl, e, path): "pow" or "powm1"
-   of xh + xl (xl NULL: no low parts) to the power e[1] + e[2], through
-   the paths of C_vector_math_test. Not exported: for the tests. */
-SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP path)
+/* .Call(C_vector_math_pow_test, name, xh, xl, e, s, path): (s[1] + s[2])
+   times "pow" or "powm1" of xh + xl (xl NULL: no low parts) to the power
+   e[1] + e[2], through the paths of C_vector_math_test. Not exported: for the tests. */
+SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
+                            SEXP path)
 {
     if (!Rf_isString(name) || XLENGTH(name) != 1 ||
         STRING_ELT(name, 0) == NA_STRING)
@@ -906,6 +920,8 @@ SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP path)
         Rf_error("`xl` must be NULL or a double vector as long as `xh`");
     if (!Rf_isReal(e) || XLENGTH(e) != 2)
         Rf_error("`e` must be a double vector of length 2");
+    if (!Rf_isReal(s) || XLENGTH(s) != 2)
+        Rf_error("`s` must be a double vector of length 2");
     const char *nm = CHAR(STRING_ELT(name, 0));
     const char *pt = CHAR(STRING_ELT(path, 0));
     int minus_one = strcmp(nm, "powm1") == 0;
@@ -922,34 +938,36 @@ SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP path)
     const double *ph = REAL_RO(xh);
     const double *pl = xl == R_NilValue ? NULL : REAL_RO(xl);
     double eh = REAL_RO(e)[0], el = REAL_RO(e)[1];
+    double sh = REAL_RO(s)[0], sl = REAL_RO(s)[1];
     double *py = REAL(y);
     switch (mode) {
     case 0:
         for (R_xlen_t i = 0; i < n; i++)
             py[i] = (minus_one ? powm1_dd_s : pow_dd_s)(ph[i], pl ? pl[i] : 0.0,
-                                                       eh, el);
+                                                       eh, el, sh, sl);
         break;
     case 1:
 #ifdef BJ_VMATH_X86
         (minus_one ? powm1_dd_array_avx2 : pow_dd_array_avx2)(ph, pl, eh, el,
-                                                             py, n);
+                                                             sh, sl, py, n);
 #endif
         break;
     case 4:
 #ifdef BJ_VMATH_X86
         (minus_one ? powm1_dd_array_avx512 : pow_dd_array_avx512)(ph, pl, eh,
-                                                                 el, py, n);
+                                                                 el, sh, sl,
+                                                                 py, n);
 #endif
         break;
     case 2:
         for (R_xlen_t i = 0; i < n; i++)
             py[i] = (minus_one ? bj_powm1_dd : bj_pow_dd)(ph[i],
                                                          pl ? pl[i] : 0.0,
-                                                         eh, el);
+                                                         eh, el, sh, sl);
         break;
     default:
-        (minus_one ? bj_powm1_dd_array : bj_pow_dd_array)(ph, pl, eh, el, py,
-                                                         n);
+        (minus_one ? bj_powm1_dd_array : bj_pow_dd_array)(ph, pl, eh, el, sh,
+                                                         sl, py, n);
     }
     UNPROTECT(1);
     return y;

@@ -360,20 +360,29 @@ ATTR static inline V NS(pow_exponent)(V x, V c, V eh, V el, V *pl)
     return NS(pow_product)(lh, ll, eh, el, pl);
 }
 
-/* exp(ph + pl) for |ph| <= 708 */
-ATTR static inline V NS(pow_finish)(V ph, V pl)
+/* (hi + lo)(sh + sl) rounded once (to about 2^-104 before it) */
+ATTR static inline V NS(scale_dd)(V hi, V lo, V sh, V sl)
+{
+    V p = VMUL(hi, sh);
+    V pe = VFMS(hi, sh, p);                 /* exact */
+    return VADD(p, VADD(pe, VFMA(lo, sh, VMUL(hi, sl))));
+}
+
+/* s exp(ph + pl) for |ph| <= 708, s = sh + sl (one more rounding where
+   the result is subnormal) */
+ATTR static inline V NS(pow_finish)(V ph, V pl, V sh, V sl)
 {
     V r, rl, hi, lo;
     V k = NS(exp_reduce_dd)(ph, pl, &r, &rl);
     NS(exp_join)(r, rl, &hi, &lo);
-    return VMUL(VADD(hi, lo), NS(pow2)(k));
+    return VMUL(NS(scale_dd)(hi, lo, sh, sl), NS(pow2)(k));
 }
 
-/* exp(ph + pl) - 1 for |ph| <= 708 */
-ATTR static inline V NS(powm1_finish)(V ph, V pl)
+/* s (exp(ph + pl) - 1) for |ph| <= 708 */
+ATTR static inline V NS(powm1_finish)(V ph, V pl, V sh, V sl)
 {
     V r, rl, hi, lo;
     V k = NS(exp_reduce_dd)(ph, pl, &r, &rl);
     NS(expm1_join)(k, r, rl, &hi, &lo);
-    return VADD(hi, lo);
+    return NS(scale_dd)(hi, lo, sh, sl);
 }

@@ -117,8 +117,7 @@ test_that("power_transform is accurate to 4 ulps across its domain", {
   }
 })
 
-# powm1 (0.61 ulps) and the division by the power: 1.31 ulps measured
-test_that("the forward map is within 0.6 ulps and the inverse 1.5 (vector pow)", {
+test_that("the forward map and the inverse are within 0.65 ulps (vector pow)", {
   skip_if_not_installed("Rmpfr")
   set.seed(1203)
   for (power in c(1e-3, 0.2, 0.3, 0.7, 2, 50)) {
@@ -132,13 +131,13 @@ test_that("the forward map is within 0.6 ulps and the inverse 1.5 (vector pow)",
     x <- x[x > -1 / power]
     exact <- exp(log1p(mp(power) * mp(x)) / power)
     y <- b$forward(x)
-    expect_ulps(y, exact, max_ulps = 0.6, label = paste("forward", what), inputs = x)
+    expect_ulps(y, exact, max_ulps = 0.65, label = paste("forward", what), inputs = x)
     e <- Rmpfr::asNumeric(exact)
     expect_identical(y[is.infinite(e)], e[is.infinite(e)])
     expect_identical(y[e == 0], e[e == 0])
     v <- c(accuracy_inputs(0, Inf), runif(1000, 0, 5), exp(runif(500, -700, 700)),
            1 + runif(200, -1e-6, 1e-6))
-    expect_ulps(b$inverse(v), (mp(v)^power - 1) / power, max_ulps = 1.5,
+    expect_ulps(b$inverse(v), (mp(v)^power - 1) / power, max_ulps = 0.65,
                 label = paste("inverse", what), inputs = v)
   }
   # 1 + 2 x beyond the doubles: sqrt(1 + 2 x) is not
