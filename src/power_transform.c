@@ -94,13 +94,14 @@ static inline int power_base_is_ordinary(double hi)
     return hi > 0 && hi < INFINITY;
 }
 
-/* (hi + lo)^(1/c + its rounding error), 1 + c x = hi + lo exactly */
+/* (hi + lo)^(1/c + its rounding error), 1 + c x = hi + lo exactly (by
+   vector_math, with an FMA where the CPU has one: the same bits as the
+   block's) */
 static inline double power_transform_forward(double x, const double *p)
 {
     if (p[0] == 0)
         return exp(x);
-    double hi, lo;
-    power_base(x, p, &hi, &lo);
+    double lo, hi = bj_one_plus_product(x, p[0], &lo);
     if (!power_base_is_ordinary(hi))
         return power_forward_special(x, hi, p);
     return bj_pow_dd(hi, lo, p[1], p[2], 1, 0);
@@ -117,8 +118,7 @@ static void power_transform_forward_block(const double *in, double *out,
         return;
     }
     double hi[ELEMENTWISE_BLOCK], lo[ELEMENTWISE_BLOCK];
-    for (int i = 0; i < n; i++)
-        power_base(in[i], p, &hi[i], &lo[i]);
+    bj_one_plus_product_array(in, p[0], hi, lo, n);
     bj_pow_dd_array(hi, lo, p[1], p[2], 1, 0, out, n);
     for (int i = 0; i < n; i++)
         if (!power_base_is_ordinary(hi[i]))

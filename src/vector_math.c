@@ -474,6 +474,21 @@ static inline __m256d cold_pow(__m256d x, __m256d ph)
 DEFINE_AVX2_POW(pow)
 DEFINE_AVX2_POW(powm1)
 
+__attribute__((target("avx2,fma")))
+static void one_plus_product_array_avx2(const double *x, double c, double *hi,
+                                        double *lo, R_xlen_t n)
+{
+    __m256d vc = _mm256_set1_pd(c);
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d l, h = one_plus_product_v(_mm256_loadu_pd(x + i), vc, &l);
+        _mm256_storeu_pd(hi + i, h);
+        _mm256_storeu_pd(lo + i, l);
+    }
+    for (; i < n; i++)
+        hi[i] = one_plus_product_sf(x[i], c, &lo[i]);
+}
+
 /* ---- the AVX-512 expansion ----------------------------------------------
    The same operations on eight lanes: fewer instructions per value and
    twice the registers, so fewer spills; the same bits as the other paths
@@ -680,6 +695,21 @@ DEFINE_AVX512_ARRAY(tanh, cold512_none)
 DEFINE_AVX512_POW(pow)
 DEFINE_AVX512_POW(powm1)
 
+AVX512_TARGET
+static void one_plus_product_array_avx512(const double *x, double c,
+                                          double *hi, double *lo, R_xlen_t n)
+{
+    __m512d vc = _mm512_set1_pd(c);
+    R_xlen_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d l, h = one_plus_product_w(_mm512_loadu_pd(x + i), vc, &l);
+        _mm512_storeu_pd(hi + i, h);
+        _mm512_storeu_pd(lo + i, l);
+    }
+    for (; i < n; i++)
+        hi[i] = one_plus_product_sf(x[i], c, &lo[i]);
+}
+
 #endif /* BJ_VMATH_X86 */
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -808,6 +838,25 @@ DEFINE_PUBLIC(tanh)
 DEFINE_PUBLIC_POW(pow)
 DEFINE_PUBLIC_POW(powm1)
 
+static void one_plus_product_array_portable(const double *x, double c,
+                                            double *hi, double *lo,
+                                            R_xlen_t n)
+{
+    for (R_xlen_t i = 0; i < n; i++)
+        hi[i] = one_plus_product_s(x[i], c, &lo[i]);
+}
+
+void bj_one_plus_product_array(const double *x, double c, double *hi,
+                               double *lo, R_xlen_t n)
+{
+    POW_DISPATCH(one_plus_product_array, (x, c, hi, lo, n));
+}
+
+double bj_one_plus_product(double x, double c, double *lo)
+{
+    return POW_SCALAR_DISPATCH(one_plus_product, (x, c, lo));
+}
+
 /* ---- test entries --------------------------------------------------------
    The paths: "portable" 0, "simd" (AVX2 + FMA) 1, "scalar" 2, "auto" 3,
    "avx512" 4; -1 for anything else. */
@@ -902,9 +951,42 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
     return y;
 }
 
+/* 1 + c x as c(hi, lo) through path `mode` */
+static SEXP one_plus_product_test(SEXP x, double c, int mode)
+{
+    R_xlen_t n = XLENGTH(x);
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, 2 * n));
+    const double *px = REAL_RO(x);
+    double *hi = REAL(y), *lo = REAL(y) + n;
+    switch (mode) {
+    case 0:
+        one_plus_product_array_portable(px, c, hi, lo, n);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        one_plus_product_array_avx2(px, c, hi, lo, n);
+#endif
+        break;
+    case 4:
+#ifdef BJ_VMATH_X86
+        one_plus_product_array_avx512(px, c, hi, lo, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            hi[i] = bj_one_plus_product(px[i], c, &lo[i]);
+        break;
+    default:
+        bj_one_plus_product_array(px, c, hi, lo, n);
+    }
+    UNPROTECT(1);
+    return y;
+}
+
 /* .Call(C_vector_math_pow_test, name, xh, xl, e, s, path): (s[1] + s[2])
    times "pow" or "powm1" of xh + xl (xl NULL: no low parts) to the power
-   e[1] + e[2], through the paths of C_vector_math_test. Not exported: for the tests. */
+   e[1] + e[2], or "one_plus_product": 1 + e[1] xh as c(hi, lo); through
+   the paths of C_vector_math_test. Not exported: for the tests. */
 SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
                             SEXP path)
 {
@@ -925,8 +1007,10 @@ SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
     const char *nm = CHAR(STRING_ELT(name, 0));
     const char *pt = CHAR(STRING_ELT(path, 0));
     int minus_one = strcmp(nm, "powm1") == 0;
-    if (!minus_one && strcmp(nm, "pow") != 0)
-        Rf_error("`name` must be \"pow\" or \"powm1\", not \"%s\"", nm);
+    int base = strcmp(nm, "one_plus_product") == 0;
+    if (!minus_one && !base && strcmp(nm, "pow") != 0)
+        Rf_error("`name` must be \"pow\", \"powm1\" or \"one_plus_product\", "
+                 "not \"%s\"", nm);
     int mode = path_mode(pt);
     if (mode < 0)
         Rf_error("`path` must be one of \"portable\", \"simd\", \"avx512\", "
@@ -934,6 +1018,8 @@ SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
     if ((mode == 1 && simd_level() < 1) || (mode == 4 && simd_level() < 2))
         return R_NilValue;
     R_xlen_t n = XLENGTH(xh);
+    if (base)
+        return one_plus_product_test(xh, REAL_RO(e)[0], mode);
     SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
     const double *ph = REAL_RO(xh);
     const double *pl = xl == R_NilValue ? NULL : REAL_RO(xl);

@@ -46,4 +46,13 @@ void bj_powm1_dd_array(const double *xh, const double *xl, double eh,
                        double el, double sh, double sl, double *y,
                        R_xlen_t n);
 
+/* 1 + c x = hi + lo, with |lo| <= ulp(hi)/2, to about 2^-104 relative,
+   and exactly for c x in [-1.5, -0.5] (next to -1, where the sum
+   cancels); NaN in hi where c x is not finite. The base of a
+   power computed in two parts for bj_pow_dd(). hi and lo must not
+   overlap x. */
+double bj_one_plus_product(double x, double c, double *lo);
+void bj_one_plus_product_array(const double *x, double c, double *hi,
+                               double *lo, R_xlen_t n);
+
 #endif

@@ -386,3 +386,19 @@ ATTR static inline V NS(powm1_finish)(V ph, V pl, V sh, V sl)
     NS(expm1_join)(k, r, rl, &hi, &lo);
     return NS(scale_dd)(hi, lo, sh, sl);
 }
+
+/* ---- 1 + c x as a double-double -------------------------------------------
+   1 + c x = hi + *lo to about 2^-104 (vector_math.h): c x by an FMA's
+   exact product error, then a two-sum with 1, renormalised so that
+   |lo| <= ulp(hi)/2 also next to c x = -1, where the sum cancels. */
+ATTR static inline V NS(one_plus_product)(V x, V c, V *lo)
+{
+    V p = VMUL(c, x);
+    V pe = VFMS(c, x, p);
+    V s = VADD(VSET(1.0), p);
+    V bb = VSUB(s, VSET(1.0));
+    V e = VADD(VADD(VSUB(VSET(1.0), VSUB(s, bb)), VSUB(p, bb)), pe);
+    V hi = VADD(s, e);
+    *lo = VSUB(e, VSUB(hi, s));
+    return hi;
+}

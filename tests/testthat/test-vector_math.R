@@ -326,6 +326,39 @@ test_that("pow's special values are C99's for non-negative bases", {
   expect_identical(vm_pow("powm1", 1e-200, NULL, c(2, 0), s = c(0.5, 0)), -0.5)
 })
 
+test_that("1 + c x is split exactly into hi + lo, the same on every path", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(7)
+  for (c in c(0.3, 2, 1e-3, 50)) {
+    # next to x = -1/c the sum cancels: lo must stay below half an ulp of hi
+    x <- c(runif(500, -1 / c, 3 / c), -1 / c + (-3:3) * 2^-52 / c, -1 / c,
+           exp(runif(100, -700, 700)), 0, -0)
+    portable <- vm_pow("one_plus_product", x, e = c(c, 0), path = "portable")
+    for (path in c("simd", "avx512", "scalar", "auto")) {
+      other <- vm_pow("one_plus_product", x, e = c(c, 0), path = path)
+      if (!is.null(other))
+        expect_identical(other, portable, label = paste(c, path))
+    }
+    hi <- portable[seq_along(x)]
+    lo <- portable[-seq_along(x)]
+    exact <- 1 + Rmpfr::mpfr(c, 200) * Rmpfr::mpfr(x, 200)
+    split <- Rmpfr::mpfr(hi, 200) + Rmpfr::mpfr(lo, 200)
+    # exact next to the domain's edge (c x in [-1.5, -0.5], where the sum
+    # cancels), to 2^-100 relative elsewhere (three parts need not fit in
+    # two)
+    near <- c * x >= -1.5 & c * x <= -0.5
+    expect_true(all(split[near] == exact[near]),
+                label = paste("exact split, c =", c))
+    expect_true(all(abs(split[!near] - exact[!near]) <= 2^-100 * abs(exact[!near])),
+                label = paste("split to 2^-100, c =", c))
+    ok <- hi != 0
+    expect_true(all(abs(lo[ok]) <= 2^(floor(log2(abs(hi[ok]))) - 53)))
+  }
+  # c x beyond the doubles, and x infinite: NaN in hi
+  r <- vm_pow("one_plus_product", c(1e308, Inf, -Inf, NaN), e = c(2, 0))
+  expect_true(all(is.nan(r[1:4])))
+})
+
 test_that("the pow test entry checks its arguments", {
   expect_error(vm_pow("sqrt", 1), "`name` must be")
   expect_error(vm_pow("pow", 1, path = "gpu"), "`path` must be one of")
