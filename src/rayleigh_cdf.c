@@ -62,7 +62,18 @@ static void rayleigh_cdf_forward_block(const double *in, double *out, int n,
 
 static inline double rayleigh_cdf_inverse(double y, const double *p)
 {
-    return p[0] * sqrt(-2 * log1p(-y));
+    return p[0] * sqrt(-2 * bj_log1p(-y));
+}
+
+/* The inverse a block at a time: log1p(-y) over the block by vector_math */
+static void rayleigh_cdf_inverse_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = -in[i];
+    bj_log1p_array(out, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = p[0] * sqrt(-2 * out[i]);
 }
 
 static inline double rayleigh_cdf_fldj(double x, const double *p)
@@ -103,4 +114,4 @@ static inline void rayleigh_cdf_dfldj_dparams(double x, const double *p,
 }
 
 ELEMENTWISE_KIND_WITH(rayleigh_cdf, 1, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
-                      SCALAR, SCALAR, SCALAR)
+                      BLOCK, SCALAR, SCALAR)
