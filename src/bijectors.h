@@ -23,6 +23,8 @@ SEXP C_gemm_masked_test(SEXP which, SEXP skip, SEXP ranges, SEXP trans,
                         SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
 SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path);
+SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
+                            SEXP path);
 SEXP C_gemm_backend(SEXP mode);
 SEXP C_gemm_threads(SEXP threads);
 SEXP C_gemm_calibrate(void);

@@ -1,42 +1,18 @@
 /* tfb_power_transform(): TFP's PowerTransform, y = (1 + c x)^(1/c) for
    c > 0 and exp(x) for c = 0 (then every function is tfb_exp()'s). theta =
-   {c}; p = {c, 1/c, the rounding error of 1/c, (1 - c)/c, c - 1, c in
-   two halves of 26 bits}.
+   {c}; p = {c, 1/c, the rounding error of 1/c, (1 - c)/c, c - 1}.
 
    TFP's exp(log1p(c x) / c) and expm1(c log y) / c lose |log y| rounding
    errors of their exponent (hundreds of ulps for large y), and log1p(c x)
    the rounding of c x near x = -1/c. Here 1 + c x and 1/c are carried to
-   double-double precision into pow(), and the inverse is
-   (y^c - 1) / c where |c log y| > 1/2: the same values, a few ulps. */
-#include <stdint.h>
-#include <string.h>
+   double-double precision into vector_math's pow (whose logarithm and
+   product are double-doubles too), and the inverse is y^c - 1 by its
+   powm1 times 1/c, rounded once: both within about 0.6 ulps. The forward
+   map, the inverse and the FLDJ (log(hi) + lo / hi) run a block at a time,
+   a few vector_math calls per block; the scalar functions call the same
+   functions' scalar forms. */
 #include "elementwise.h"
-#include "cdf_math.h"
-
-/* c x = product + *lo exactly, by Dekker's two-product with c split in
-   prepare (p[5] + p[6]): a few flops instead of a call to fma(). x is
-   split only where x * 2^27 cannot overflow; beyond, c x is far from -1
-   and its rounding error is negligible next to 1 + c x. */
-static inline double power_product(double x, const double *p, double *lo)
-{
-    double product = p[0] * x;
-    double t = 134217729.0 * x, x_hi = t - (t - x), x_lo = x - x_hi;
-    double error = ((p[5] * x_hi - product) + p[5] * x_lo + p[6] * x_hi) +
-        p[6] * x_lo;
-    *lo = fabs(x) < 0x1p900 ? error : 0.0;
-    return product;
-}
-
-/* 1 + c x = *hi + *lo exactly (two-product and two-sum). */
-static inline void power_base(double x, const double *p, double *hi,
-                              double *lo)
-{
-    double product_lo, product = power_product(x, p, &product_lo);
-    double sum = 1.0 + product, back = sum - 1.0;
-    double error = ((1.0 - (sum - back)) + (product - back)) + product_lo;
-    *hi = sum + error;   /* renormalised: near x = -1/c, error ~ sum */
-    *lo = error - (*hi - sum);
-}
+#include "vector_math.h"
 
 /* At x = -1/c rounded down, 1 + c x is slightly negative but rounds to
    0 (TFP's value, and validate_args accepts it): it counts as 0 there. */
@@ -45,16 +21,48 @@ static inline int power_base_is_edge(double x, double c, double hi)
     return hi == 0 || 1.0 + c * x >= 0;
 }
 
-/* log(1 + c x) */
+static inline int power_base_is_ordinary(double hi)
+{
+    return hi > 0 && hi < INFINITY;
+}
+
+/* Where 1 + c x is not a positive finite double (hi), log(1 + c x): NaN
+   for NaN (NA kept), -Inf at the domain's edge, and for an infinite c x
+   (x = Inf, or c > 1 and c x beyond the doubles) log(c) + log(x), as 1 is
+   negligible next to c x there. */
+static double power_log_special(double x, double hi, const double *p)
+{
+    if (x != x)
+        return x;
+    if (hi == hi)
+        return power_base_is_edge(x, p[0], hi) ? -INFINITY : NAN;
+    if (x == INFINITY)
+        return INFINITY;
+    if (!(x > 0))
+        return NAN;
+    return bj_log(p[0]) + bj_log(x);
+}
+
+/* log(1 + c x) = log(hi) + lo / hi, 1 + c x = hi + lo by vector_math (to
+   2^-104; exact next to x = -1/c) */
 static inline double power_log_base(double x, const double *p)
 {
-    double hi, lo, c = p[0];
-    if (fabs(c * x) < 0.5)
-        return log1p(c * x);
-    power_base(x, p, &hi, &lo);
-    if (hi <= 0)
-        return power_base_is_edge(x, c, hi) ? -INFINITY : NAN;
-    return log(hi) + lo / hi;
+    double lo, hi = bj_one_plus_product(x, p[0], &lo);
+    if (!power_base_is_ordinary(hi))
+        return power_log_special(x, hi, p);
+    return bj_log(hi) + lo / hi;
+}
+
+/* The same over a block: the bases, one log, then the rare specials. */
+static void power_log_base_block(const double *in, double *out, int n,
+                                 const double *p)
+{
+    double hi[ELEMENTWISE_BLOCK], lo[ELEMENTWISE_BLOCK];
+    bj_one_plus_product_array(in, p[0], hi, lo, n);
+    bj_log_array(hi, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = power_base_is_ordinary(hi[i]) ? out[i] + lo[i] / hi[i] :
+            power_log_special(in[i], hi[i], p);
 }
 
 static inline void power_transform_prepare(const double *theta, double *p)
@@ -65,49 +73,102 @@ static inline void power_transform_prepare(const double *theta, double *p)
     p[2] = c == 0 ? 0 : fma(-c, p[1], 1.0) / c;
     p[3] = c == 0 ? 0 : (1.0 - c) / c;
     p[4] = c - 1.0;
-    double t = 134217729.0 * c;   /* Veltkamp's split, c = p[5] + p[6] */
-    p[5] = t - (t - c);
-    p[6] = c - p[5];
 }
 
-/* Near x = -1/c, where 1 + c x is tiny: hi + lo renormalised. */
-static inline double power_forward_edge(double x, const double *p)
+/* Where 1 + c x is not a positive finite double (hi), the forward map's
+   value: NaN for NaN (NA kept), 0 at the domain's edge, and for an
+   infinite c x (x = Inf, or c > 1 and c x beyond the doubles), x^(1/c)
+   c^(1/c), as 1 is negligible next to c x there. */
+static double power_forward_special(double x, double hi, const double *p)
 {
-    double hi, lo;
-    power_base(x, p, &hi, &lo);
-    if (hi <= 0)
+    if (x != x)
+        return x;
+    if (hi == hi)
         return power_base_is_edge(x, p[0], hi) ? 0.0 : NAN;
-    return pow(hi, p[1]) * (1.0 + p[2] * rough_log(hi) + p[1] * (lo / hi));
+    if (x == INFINITY)
+        return INFINITY;
+    if (!(x > 0))
+        return NAN;
+    return bj_pow_dd(x, 0, p[1], p[2], bj_pow_dd(p[0], 0, p[1], p[2], 1, 0),
+                     0);
 }
 
-/* pow() of the rounded 1 + c x at once (it is the long dependency), with
-   its rounding error and that of 1/c corrected to first order in
-   parallel: no log1p, and no branch but the edge's (the second-order term
-   of the correction is below 2^-53 while |error| < 2^-40 sum). */
+/* (hi + lo)^(1/c + its rounding error), 1 + c x = hi + lo exactly (by
+   vector_math, with an FMA where the CPU has one: the same bits as the
+   block's) */
 static inline double power_transform_forward(double x, const double *p)
 {
     if (p[0] == 0)
         return exp(x);
-    double product_lo, product = power_product(x, p, &product_lo);
-    double sum = 1.0 + product, back = sum - 1.0;
-    double error = ((1.0 - (sum - back)) + (product - back)) + product_lo;
-    if (!(fabs(error) < 0x1p-40 * sum))   /* also sum <= 0 and NaN */
-        return power_forward_edge(x, p);
-    return pow(sum, p[1]) *
-        (1.0 + p[2] * rough_log(sum) + p[1] * (error / sum));
+    double lo, hi = bj_one_plus_product(x, p[0], &lo);
+    if (!power_base_is_ordinary(hi))
+        return power_forward_special(x, hi, p);
+    return bj_pow_dd(hi, lo, p[1], p[2], 1, 0);
 }
 
+/* The same a block at a time: the bases, one pow over the block, then the
+   rare special elements. */
+static void power_transform_forward_block(const double *in, double *out,
+                                          int n, const double *p)
+{
+    if (p[0] == 0) {
+        for (int i = 0; i < n; i++)
+            out[i] = exp(in[i]);
+        return;
+    }
+    double hi[ELEMENTWISE_BLOCK], lo[ELEMENTWISE_BLOCK];
+    bj_one_plus_product_array(in, p[0], hi, lo, n);
+    bj_pow_dd_array(hi, lo, p[1], p[2], 1, 0, out, n);
+    for (int i = 0; i < n; i++)
+        if (!power_base_is_ordinary(hi[i]))
+            out[i] = power_forward_special(in[i], hi[i], p);
+}
+
+/* (y^c - 1) / c as powm1 times 1/c (a double-double), rounded once:
+   accurate next to y = 1 as well. For a subnormal c, whose 1/c is
+   infinite, divided by c instead. */
 static inline double power_transform_inverse(double y, const double *p)
 {
     if (p[0] == 0)
         return log(y);
-    double t = p[0] * log(y);
-    return fabs(t) < 0.5 ? expm1(t) / p[0] : (pow(y, p[0]) - 1.0) / p[0];
+    if (!isfinite(p[1]))
+        return bj_powm1_dd(y, 0, p[0], 0, 1, 0) / p[0];
+    return bj_powm1_dd(y, 0, p[0], 0, p[1], p[2]);
+}
+
+static void power_transform_inverse_block(const double *in, double *out,
+                                          int n, const double *p)
+{
+    if (p[0] == 0) {
+        for (int i = 0; i < n; i++)
+            out[i] = log(in[i]);
+        return;
+    }
+    if (!isfinite(p[1])) {
+        bj_powm1_dd_array(in, NULL, p[0], 0, 1, 0, out, n);
+        for (int i = 0; i < n; i++)
+            out[i] /= p[0];
+        return;
+    }
+    bj_powm1_dd_array(in, NULL, p[0], 0, p[1], p[2], out, n);
 }
 
 static inline double power_transform_fldj(double x, const double *p)
 {
     return p[0] == 0 ? x : p[3] * power_log_base(x, p);
+}
+
+static void power_transform_fldj_block(const double *in, double *out, int n,
+                                       const double *p)
+{
+    if (p[0] == 0) {
+        for (int i = 0; i < n; i++)
+            out[i] = in[i];
+        return;
+    }
+    power_log_base_block(in, out, n, p);
+    for (int i = 0; i < n; i++)
+        out[i] *= p[3];
 }
 
 static inline double power_transform_ildj(double y, const double *p)
@@ -151,4 +212,5 @@ static inline void power_transform_dfldj_dparams(double x, const double *p,
     d[0] = p[3] * x / b - l * p[1] * p[1];
 }
 
-ELEMENTWISE_KIND(power_transform, 1, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(power_transform, 1, ELEMENTWISE_LOG_DET_VARYING, BLOCK,
+                      BLOCK, BLOCK, SCALAR)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "vector_math.h"
+#include "vector_math_log_table.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define BJ_VMATH_X86
@@ -43,6 +44,7 @@ static inline double double_of(uint64_t u)
 
 #define V double
 #define I uint64_t
+#define M int
 #define VSET(c) ((double) (c))
 #define ISET(c) ((uint64_t) (c))
 #define VADD(a, b) ((a) + (b))
@@ -65,6 +67,7 @@ static inline double double_of(uint64_t u)
 #define IOR(a, b) ((a) | (b))
 #define ISRL(a, n) ((a) >> (n))
 #define ISLL(a, n) ((a) << (n))
+#define VLOOKUP(table, i) ((table)[(i)])
 
 /* Compiled twice: plainly (fma() from the C library), and, on x86, for
    CPUs with FMA so that scalar calls there use the instruction; the same
@@ -84,6 +87,7 @@ static inline double double_of(uint64_t u)
 
 #undef V
 #undef I
+#undef M
 #undef VSET
 #undef ISET
 #undef VADD
@@ -106,6 +110,7 @@ static inline double double_of(uint64_t u)
 #undef IOR
 #undef ISRL
 #undef ISLL
+#undef VLOOKUP
 
 /* ---- scalar functions with their special cases --------------------------
    Each is written once as a macro over the hot-path expansion it uses. The
@@ -181,12 +186,92 @@ DEFINE_SCALARS(_s, )
 DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #endif
 
+/* s pow and s powm1 of x + xl (xl = 0, or the rounding error of a base
+   computed as a double-double) to the power eh + el, s = sh + sl. The hot
+   range: positive normal finite x and |e log x| <= 708. Outside it, for x
+   >= 0, s times C99's pow() (pow(x, 0) = pow(1, e) = 1, pow(0, e > 0) = 0,
+   ...); for negative x, NaN (no integer powers of negative bases). */
+#define DEFINE_POW_SCALARS(SUF, ATTRS)                                      \
+    /* s exp(ph + pl) (or minus 1) for |ph| > 708, NaN, or an infinity:     \
+       through ldexp while |ph| < 1400 (k ln2_hi exact), as s may bring     \
+       the result back into range */                                        \
+    ATTRS static double pow_big##SUF(double ph, double pl, int minus_one,   \
+                                     double sh, double sl)                  \
+    {                                                                       \
+        if (ph != ph)                                                       \
+            return ph;                                                      \
+        if (minus_one && ph < 0)                                            \
+            return -sh;                 /* e^ph below 2^-1021 */            \
+        if (ph > 1400.0)                                                    \
+            return INFINITY * sh;                                           \
+        if (ph < -1400.0)                                                   \
+            return 0.0 * sh;                                                \
+        /* beyond 708, e^ph - 1 rounds as e^ph does */                      \
+        double r, rl, hi, lo;                                               \
+        double k = exp_reduce_dd##SUF(ph, pl, &r, &rl);                     \
+        exp_join##SUF(r, rl, &hi, &lo);                                     \
+        return ldexp(scale_dd##SUF(hi, lo, sh, sl), (int) k);               \
+    }                                                                       \
+    ATTRS static double pow_cold##SUF(double x, double xl, double eh,       \
+                                      double el, double sh, double sl,      \
+                                      int minus_one)                        \
+    {                                                                       \
+        double one = minus_one ? 0.0 : 1.0, zero = minus_one ? -1.0 : 0.0;  \
+        if ((eh == 0 && el == 0) || (x == 1 && xl == 0))                    \
+            return one * sh;                                                \
+        if (x != x || eh != eh)                                             \
+            return x + eh;                                                  \
+        if (x < 0)                                                          \
+            return NAN;                                                     \
+        if (x == 0)                                                         \
+            return (eh > 0 ? zero : INFINITY) * sh;                         \
+        if (x == INFINITY)                                                  \
+            return (eh > 0 ? INFINITY : zero) * sh;                         \
+        double z, ll, pl;                                                   \
+        uint64_t i;                                                         \
+        double k = x < 0x1p-1022 ?                                          \
+            pow_reduce##SUF(x * 0x1p54, &z, &i) - 54.0 :                    \
+            pow_reduce##SUF(x, &z, &i);                                     \
+        double lh = pow_log##SUF(k, z, i, xl / x, &ll);                     \
+        double ph = pow_product##SUF(lh, ll, eh, el, &pl);                  \
+        if (fabs(ph) <= 708.0)                                              \
+            return minus_one ? powm1_finish##SUF(ph, pl, sh, sl) :          \
+                pow_finish##SUF(ph, pl, sh, sl);                            \
+        return pow_big##SUF(ph, pl, minus_one, sh, sl);                     \
+    }                                                                       \
+    ATTRS static double pow_dd##SUF(double x, double xl, double eh,         \
+                                    double el, double sh, double sl)        \
+    {                                                                       \
+        if (x >= 0x1p-1022 && x < INFINITY) {                               \
+            double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
+            if (fabs(ph) <= 708.0)                                          \
+                return pow_finish##SUF(ph, pl, sh, sl);                     \
+        }                                                                   \
+        return pow_cold##SUF(x, xl, eh, el, sh, sl, 0);                     \
+    }                                                                       \
+    ATTRS static double powm1_dd##SUF(double x, double xl, double eh,       \
+                                      double el, double sh, double sl)      \
+    {                                                                       \
+        if (x >= 0x1p-1022 && x < INFINITY) {                               \
+            double pl, ph = pow_exponent##SUF(x, xl / x, eh, el, &pl);      \
+            if (fabs(ph) <= 708.0)                                          \
+                return powm1_finish##SUF(ph, pl, sh, sl);                   \
+        }                                                                   \
+        return pow_cold##SUF(x, xl, eh, el, sh, sl, 1);                     \
+    }
+
+DEFINE_POW_SCALARS(_s, )
+#ifdef BJ_VMATH_X86
+DEFINE_POW_SCALARS(_sf, __attribute__((target("avx2,fma"))))
+#endif
+
 /* ---- the AVX2 + FMA expansion ------------------------------------------- */
 
 #ifdef BJ_VMATH_X86
 
 #define V __m256d
 #define I __m256i
+#define M __m256d
 #define VSET(c) _mm256_set1_pd((double) (c))
 #define ISET(c) _mm256_set1_epi64x((long long) (c))
 #define VADD(a, b) _mm256_add_pd((a), (b))
@@ -210,9 +295,12 @@ DEFINE_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #define IOR(a, b) _mm256_or_si256((a), (b))
 #define ISRL(a, n) _mm256_srli_epi64((a), (n))
 #define ISLL(a, n) _mm256_slli_epi64((a), (n))
+#define VLOOKUP(table, i) _mm256_i64gather_pd((table), (i), 8)
 
+/* always inlined: the array loops interleave two vectors' dependency
+   chains, which a call per vector would serialise */
 #define NS(name) name##_v
-#define ATTR __attribute__((target("avx2,fma")))
+#define ATTR __attribute__((target("avx2,fma"), always_inline))
 #include "vector_math_core.h"
 #undef NS
 #undef ATTR
@@ -305,26 +393,349 @@ DEFINE_AVX2_ARRAY(log, cold_log)
 DEFINE_AVX2_ARRAY(log1p, cold_log1p)
 DEFINE_AVX2_ARRAY(tanh, cold_none)
 
+/* pow and powm1: as above, two vectors at a time, with the base's low
+   parts (when xl is not NULL) entering as xl / x; the cold lanes are
+   those outside positive normal finite x or beyond |e log x| <= 708. */
+__attribute__((target("avx2,fma")))
+static inline __m256d cold_pow(__m256d x, __m256d ph)
+{
+    __m256d ok = _mm256_and_pd(
+        _mm256_and_pd(_mm256_cmp_pd(x, _mm256_set1_pd(0x1p-1022), _CMP_GE_OQ),
+                      _mm256_cmp_pd(x, _mm256_set1_pd(INFINITY), _CMP_LT_OQ)),
+        _mm256_cmp_pd(VABS(ph), _mm256_set1_pd(708.0), _CMP_LE_OQ));
+    return _mm256_xor_pd(ok, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+
+#define DEFINE_AVX2_POW(FN)                                                 \
+    __attribute__((target("avx2,fma"), always_inline))                      \
+    static inline __m256d FN##_lanes(__m256d v, __m256d c, __m256d eh,      \
+                                     __m256d el, __m256d sh, __m256d sl,    \
+                                     int *cold)                             \
+    {                                                                       \
+        __m256d pl, ph = pow_exponent_v(v, c, eh, el, &pl);                 \
+        *cold = _mm256_movemask_pd(cold_pow(v, ph));                        \
+        return FN##_finish_v(ph, pl, sh, sl);                               \
+    }                                                                       \
+    __attribute__((target("avx2,fma")))                                     \
+    static void FN##_dd_array_avx2(const double *xh, const double *xl,      \
+                                   double eh, double el, double sh,         \
+                                   double sl, double *y, R_xlen_t n)        \
+    {                                                                       \
+        __m256d veh = _mm256_set1_pd(eh), vel = _mm256_set1_pd(el);         \
+        __m256d vsh = _mm256_set1_pd(sh), vsl = _mm256_set1_pd(sl);         \
+        __m256d zero = _mm256_setzero_pd();                                 \
+        R_xlen_t i = 0;                                                     \
+        for (; i + 8 <= n; i += 8) {                                        \
+            __m256d v0 = _mm256_loadu_pd(xh + i);                           \
+            __m256d v1 = _mm256_loadu_pd(xh + i + 4);                       \
+            __m256d c0 = zero, c1 = zero;                                   \
+            if (xl) {                                                       \
+                c0 = _mm256_div_pd(_mm256_loadu_pd(xl + i), v0);            \
+                c1 = _mm256_div_pd(_mm256_loadu_pd(xl + i + 4), v1);        \
+            }                                                               \
+            int cold0, cold1;                                               \
+            __m256d r0 = FN##_lanes(v0, c0, veh, vel, vsh, vsl, &cold0);    \
+            __m256d r1 = FN##_lanes(v1, c1, veh, vel, vsh, vsl, &cold1);    \
+            int cold = cold0 | (cold1 << 4);                                \
+            if (cold) {                                                     \
+                double in[8], lo[8] = {0};                                  \
+                _mm256_storeu_pd(in, v0);                                   \
+                _mm256_storeu_pd(in + 4, v1);                               \
+                for (int j = 0; j < 8; j++)                                 \
+                    lo[j] = xl ? xl[i + j] : 0.0;                           \
+                _mm256_storeu_pd(y + i, r0);                                \
+                _mm256_storeu_pd(y + i + 4, r1);                            \
+                for (int j = 0; j < 8; j++)                                 \
+                    if (cold & (1 << j))                                    \
+                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el, sh, sl);        \
+            } else {                                                        \
+                _mm256_storeu_pd(y + i, r0);                                \
+                _mm256_storeu_pd(y + i + 4, r1);                            \
+            }                                                               \
+        }                                                                   \
+        while (i < n) {                                                     \
+            double in[4] = {1.0, 1.0, 1.0, 1.0}, lo[4] = {0}, out[4];       \
+            int rest = (int) (n - i < 4 ? n - i : 4);                       \
+            for (int j = 0; j < rest; j++) {                                \
+                in[j] = xh[i + j];                                          \
+                lo[j] = xl ? xl[i + j] : 0.0;                               \
+            }                                                               \
+            __m256d v = _mm256_loadu_pd(in);                                \
+            __m256d c = xl ? _mm256_div_pd(_mm256_loadu_pd(lo), v) : zero;  \
+            int cold;                                                       \
+            _mm256_storeu_pd(out, FN##_lanes(v, c, veh, vel, vsh, vsl, &cold)); \
+            for (int j = 0; j < rest; j++)                                  \
+                y[i + j] = (cold & (1 << j)) ?                              \
+                    FN##_dd_sf(in[j], lo[j], eh, el, sh, sl) : out[j];              \
+            i += rest;                                                      \
+        }                                                                   \
+    }
+
+DEFINE_AVX2_POW(pow)
+DEFINE_AVX2_POW(powm1)
+
+__attribute__((target("avx2,fma")))
+static void one_plus_product_array_avx2(const double *x, double c, double *hi,
+                                        double *lo, R_xlen_t n)
+{
+    __m256d vc = _mm256_set1_pd(c);
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d l, h = one_plus_product_v(_mm256_loadu_pd(x + i), vc, &l);
+        _mm256_storeu_pd(hi + i, h);
+        _mm256_storeu_pd(lo + i, l);
+    }
+    for (; i < n; i++)
+        hi[i] = one_plus_product_sf(x[i], c, &lo[i]);
+}
+
+/* ---- the AVX-512 expansion ----------------------------------------------
+   The same operations on eight lanes: fewer instructions per value and
+   twice the registers, so fewer spills; the same bits as the other paths
+   (tested). */
+
+#undef V
+#undef I
+#undef M
+#undef VSET
+#undef ISET
+#undef VADD
+#undef VSUB
+#undef VMUL
+#undef VDIV
+#undef VFMA
+#undef VFNMA
+#undef VFMS
+#undef VMIN
+#undef VABS
+#undef VEQ
+#undef VNAN
+#undef VSEL
+#undef ASI
+#undef ASD
+#undef IADD
+#undef ISUB
+#undef IAND
+#undef IOR
+#undef ISRL
+#undef ISLL
+#undef VLOOKUP
+
+#define V __m512d
+#define I __m512i
+#define M __mmask8
+#define VSET(c) _mm512_set1_pd((double) (c))
+#define ISET(c) _mm512_set1_epi64((long long) (c))
+#define VADD(a, b) _mm512_add_pd((a), (b))
+#define VSUB(a, b) _mm512_sub_pd((a), (b))
+#define VMUL(a, b) _mm512_mul_pd((a), (b))
+#define VDIV(a, b) _mm512_div_pd((a), (b))
+#define VFMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
+#define VFNMA(a, b, c) _mm512_fnmadd_pd((a), (b), (c))
+#define VFMS(a, b, c) _mm512_fmsub_pd((a), (b), (c))
+/* as _mm256_min_pd: a < b ? a : b */
+#define VMIN(a, b) _mm512_min_pd((a), (b))
+#define VABS(a) _mm512_abs_pd(a)
+#define VEQ(a, b) _mm512_cmp_pd_mask((a), (b), _CMP_EQ_OQ)
+#define VNAN(a) _mm512_cmp_pd_mask((a), (a), _CMP_UNORD_Q)
+#define VSEL(m, a, b) _mm512_mask_blend_pd((m), (b), (a))
+#define ASI(v) _mm512_castpd_si512(v)
+#define ASD(i) _mm512_castsi512_pd(i)
+#define IADD(a, b) _mm512_add_epi64((a), (b))
+#define ISUB(a, b) _mm512_sub_epi64((a), (b))
+#define IAND(a, b) _mm512_and_si512((a), (b))
+#define IOR(a, b) _mm512_or_si512((a), (b))
+#define ISRL(a, n) _mm512_srli_epi64((a), (n))
+#define ISLL(a, n) _mm512_slli_epi64((a), (n))
+#define VLOOKUP(table, i) _mm512_i64gather_pd((i), (table), 8)
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define NS(name) name##_w
+#define ATTR __attribute__((target("avx512f,avx2,fma"), always_inline))
+#include "vector_math_core.h"
+#undef NS
+#undef ATTR
+
+/* masks of the lanes outside each hot range (NaN counts as outside) */
+AVX512_TARGET static inline __mmask8 cold512_abs708(__m512d x)
+{
+    return _mm512_cmp_pd_mask(VABS(x), VSET(708.0), _CMP_NLE_UQ);
+}
+AVX512_TARGET static inline __mmask8 cold512_log(__m512d x)
+{
+    return (__mmask8) ~(_mm512_cmp_pd_mask(x, VSET(0x1p-1022), _CMP_GE_OQ) &
+                        _mm512_cmp_pd_mask(x, VSET(INFINITY), _CMP_LT_OQ));
+}
+AVX512_TARGET static inline __mmask8 cold512_log1p(__m512d x)
+{
+    return (__mmask8) ~(_mm512_cmp_pd_mask(x, VSET(-1.0), _CMP_GT_OQ) &
+                        _mm512_cmp_pd_mask(x, VSET(INFINITY), _CMP_LT_OQ));
+}
+AVX512_TARGET static inline __mmask8 cold512_none(__m512d x)
+{
+    (void) x;
+    return 0;
+}
+AVX512_TARGET static inline __mmask8 cold512_pow(__m512d x, __m512d ph)
+{
+    return (__mmask8) ~(_mm512_cmp_pd_mask(x, VSET(0x1p-1022), _CMP_GE_OQ) &
+                        _mm512_cmp_pd_mask(x, VSET(INFINITY), _CMP_LT_OQ) &
+                        _mm512_cmp_pd_mask(VABS(ph), VSET(708.0), _CMP_LE_OQ));
+}
+
+/* As DEFINE_AVX2_ARRAY, eight lanes a vector; the last n % 8 values
+   through a padded buffer. */
+#define DEFINE_AVX512_ARRAY(FN, COLD)                                       \
+    AVX512_TARGET                                                           \
+    static void FN##_array_avx512(const double *x, double *y, R_xlen_t n)   \
+    {                                                                       \
+        R_xlen_t i = 0;                                                     \
+        for (; i + 16 <= n; i += 16) {                                      \
+            __m512d v0 = _mm512_loadu_pd(x + i);                            \
+            __m512d v1 = _mm512_loadu_pd(x + i + 8);                        \
+            __m512d r0 = FN##_hot_w(v0), r1 = FN##_hot_w(v1);               \
+            unsigned cold = (unsigned) COLD(v0) |                           \
+                ((unsigned) COLD(v1) << 8);                                 \
+            _mm512_storeu_pd(y + i, r0);                                    \
+            _mm512_storeu_pd(y + i + 8, r1);                                \
+            if (cold) {                                                     \
+                double in[16];                                              \
+                _mm512_storeu_pd(in, v0);                                   \
+                _mm512_storeu_pd(in + 8, v1);                               \
+                for (int j = 0; j < 16; j++)                                \
+                    if (cold & (1u << j))                                   \
+                        y[i + j] = FN##_sf(in[j]);                          \
+            }                                                               \
+        }                                                                   \
+        while (i < n) {                                                     \
+            double in[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, out[8]; \
+            int rest = (int) (n - i < 8 ? n - i : 8);                       \
+            for (int j = 0; j < rest; j++)                                  \
+                in[j] = x[i + j];                                           \
+            __m512d v = _mm512_loadu_pd(in);                                \
+            _mm512_storeu_pd(out, FN##_hot_w(v));                           \
+            unsigned cold = COLD(v);                                        \
+            for (int j = 0; j < rest; j++)                                  \
+                y[i + j] = (cold & (1u << j)) ? FN##_sf(in[j]) : out[j];    \
+            i += rest;                                                      \
+        }                                                                   \
+    }
+
+DEFINE_AVX512_ARRAY(exp, cold512_abs708)
+DEFINE_AVX512_ARRAY(expm1, cold512_abs708)
+DEFINE_AVX512_ARRAY(log, cold512_log)
+DEFINE_AVX512_ARRAY(log1p, cold512_log1p)
+DEFINE_AVX512_ARRAY(tanh, cold512_none)
+
+#define DEFINE_AVX512_POW(FN)                                               \
+    __attribute__((target("avx512f,avx2,fma"), always_inline))             \
+    static inline __m512d FN##_lanes512(__m512d v, __m512d c, __m512d eh,   \
+                                        __m512d el, __m512d sh, __m512d sl, \
+                                        unsigned *cold)                     \
+    {                                                                       \
+        __m512d pl, ph = pow_exponent_w(v, c, eh, el, &pl);                 \
+        *cold = cold512_pow(v, ph);                                         \
+        return FN##_finish_w(ph, pl, sh, sl);                               \
+    }                                                                       \
+    AVX512_TARGET                                                           \
+    static void FN##_dd_array_avx512(const double *xh, const double *xl,    \
+                                     double eh, double el, double sh,       \
+                                     double sl, double *y, R_xlen_t n)      \
+    {                                                                       \
+        __m512d veh = _mm512_set1_pd(eh), vel = _mm512_set1_pd(el);         \
+        __m512d vsh = _mm512_set1_pd(sh), vsl = _mm512_set1_pd(sl);         \
+        __m512d zero = _mm512_setzero_pd();                                 \
+        R_xlen_t i = 0;                                                     \
+        for (; i + 16 <= n; i += 16) {                                      \
+            __m512d v0 = _mm512_loadu_pd(xh + i);                           \
+            __m512d v1 = _mm512_loadu_pd(xh + i + 8);                       \
+            __m512d c0 = zero, c1 = zero;                                   \
+            if (xl) {                                                       \
+                c0 = _mm512_div_pd(_mm512_loadu_pd(xl + i), v0);            \
+                c1 = _mm512_div_pd(_mm512_loadu_pd(xl + i + 8), v1);        \
+            }                                                               \
+            unsigned cold0, cold1;                                          \
+            __m512d r0 = FN##_lanes512(v0, c0, veh, vel, vsh, vsl, &cold0); \
+            __m512d r1 = FN##_lanes512(v1, c1, veh, vel, vsh, vsl, &cold1); \
+            unsigned cold = cold0 | (cold1 << 8);                           \
+            double in[16], lo[16];                                          \
+            if (cold) {                                                     \
+                _mm512_storeu_pd(in, v0);                                   \
+                _mm512_storeu_pd(in + 8, v1);                               \
+                for (int j = 0; j < 16; j++)                                \
+                    lo[j] = xl ? xl[i + j] : 0.0;                           \
+            }                                                               \
+            _mm512_storeu_pd(y + i, r0);                                    \
+            _mm512_storeu_pd(y + i + 8, r1);                                \
+            if (cold)                                                       \
+                for (int j = 0; j < 16; j++)                                \
+                    if (cold & (1u << j))                                   \
+                        y[i + j] = FN##_dd_sf(in[j], lo[j], eh, el, sh, sl);        \
+        }                                                                   \
+        while (i < n) {                                                     \
+            double in[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};        \
+            double lo[8] = {0}, out[8];                                     \
+            int rest = (int) (n - i < 8 ? n - i : 8);                       \
+            for (int j = 0; j < rest; j++) {                                \
+                in[j] = xh[i + j];                                          \
+                lo[j] = xl ? xl[i + j] : 0.0;                               \
+            }                                                               \
+            __m512d v = _mm512_loadu_pd(in);                                \
+            __m512d c = xl ? _mm512_div_pd(_mm512_loadu_pd(lo), v) : zero;  \
+            unsigned cold;                                                  \
+            _mm512_storeu_pd(out, FN##_lanes512(v, c, veh, vel, vsh, vsl,   \
+                                                &cold));                    \
+            for (int j = 0; j < rest; j++)                                  \
+                y[i + j] = (cold & (1u << j)) ?                             \
+                    FN##_dd_sf(in[j], lo[j], eh, el, sh, sl) : out[j];              \
+            i += rest;                                                      \
+        }                                                                   \
+    }
+
+DEFINE_AVX512_POW(pow)
+DEFINE_AVX512_POW(powm1)
+
+AVX512_TARGET
+static void one_plus_product_array_avx512(const double *x, double c,
+                                          double *hi, double *lo, R_xlen_t n)
+{
+    __m512d vc = _mm512_set1_pd(c);
+    R_xlen_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d l, h = one_plus_product_w(_mm512_loadu_pd(x + i), vc, &l);
+        _mm512_storeu_pd(hi + i, h);
+        _mm512_storeu_pd(lo + i, l);
+    }
+    for (; i < n; i++)
+        hi[i] = one_plus_product_sf(x[i], c, &lo[i]);
+}
+
 #endif /* BJ_VMATH_X86 */
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* -1 not yet known, 0 portable, 1 AVX2 + FMA; a benign race if two
-   threads ask at once (both write the same answer) */
+/* -1 not yet known, 0 portable, 1 AVX2 + FMA, 2 AVX-512 too; a benign
+   race if two threads ask at once (both write the same answer) */
 static int simd_state = -1;
 
-static int simd_available(void)
+static int simd_level(void)
 {
     if (simd_state < 0) {
 #ifdef BJ_VMATH_X86
         __builtin_cpu_init();
-        simd_state = __builtin_cpu_supports("avx2") &&
+        int avx2 = __builtin_cpu_supports("avx2") &&
             __builtin_cpu_supports("fma");
+        simd_state = avx2 ? 1 + !!__builtin_cpu_supports("avx512f") : 0;
 #else
         simd_state = 0;
 #endif
     }
     return simd_state;
+}
+
+static int simd_available(void)
+{
+    return simd_level() > 0;
 }
 
 #define DEFINE_PUBLIC(FN)                                                   \
@@ -349,7 +760,10 @@ static int simd_available(void)
     static inline void FN##_array_dispatch(const double *x, double *y,      \
                                            R_xlen_t n)                      \
     {                                                                       \
-        if (simd_available())                                               \
+        int level = simd_level();                                           \
+        if (level == 2)                                                     \
+            FN##_array_avx512(x, y, n);                                     \
+        else if (level == 1)                                                \
             FN##_array_avx2(x, y, n);                                       \
         else                                                                \
             FN##_array_portable(x, y, n);                                   \
@@ -383,12 +797,85 @@ DEFINE_PUBLIC(log)
 DEFINE_PUBLIC(log1p)
 DEFINE_PUBLIC(tanh)
 
-/* ---- test entry ----------------------------------------------------------
-   .Call(C_vector_math_test, name, x, path): f(x) for f one of "exp",
+#define DEFINE_PUBLIC_POW(FN)                                               \
+    static void FN##_dd_array_portable(const double *xh, const double *xl,  \
+                                       double eh, double el, double sh,     \
+                                       double sl, double *y, R_xlen_t n)    \
+    {                                                                       \
+        for (R_xlen_t i = 0; i < n; i++)                                    \
+            y[i] = FN##_dd_s(xh[i], xl ? xl[i] : 0.0, eh, el, sh, sl);      \
+    }                                                                       \
+    void bj_##FN##_dd_array(const double *xh, const double *xl, double eh,  \
+                            double el, double sh, double sl, double *y,     \
+                            R_xlen_t n)                                     \
+    {                                                                       \
+        POW_DISPATCH(FN##_dd_array, (xh, xl, eh, el, sh, sl, y, n));        \
+    }                                                                       \
+    double bj_##FN##_dd(double xh, double xl, double eh, double el,         \
+                        double sh, double sl)                               \
+    {                                                                       \
+        return POW_SCALAR_DISPATCH(FN##_dd, (xh, xl, eh, el, sh, sl));      \
+    }
+
+#ifdef BJ_VMATH_X86
+#define POW_DISPATCH(F, ARGS)                                               \
+    do {                                                                    \
+        int level = simd_level();                                           \
+        if (level == 2)                                                     \
+            F##_avx512 ARGS;                                                \
+        else if (level == 1)                                                \
+            F##_avx2 ARGS;                                                  \
+        else                                                                \
+            F##_portable ARGS;                                              \
+    } while (0)
+#define POW_SCALAR_DISPATCH(F, ARGS) \
+    (simd_available() ? F##_sf ARGS : F##_s ARGS)
+#else
+#define POW_DISPATCH(F, ARGS) F##_portable ARGS
+#define POW_SCALAR_DISPATCH(F, ARGS) F##_s ARGS
+#endif
+
+DEFINE_PUBLIC_POW(pow)
+DEFINE_PUBLIC_POW(powm1)
+
+static void one_plus_product_array_portable(const double *x, double c,
+                                            double *hi, double *lo,
+                                            R_xlen_t n)
+{
+    for (R_xlen_t i = 0; i < n; i++)
+        hi[i] = one_plus_product_s(x[i], c, &lo[i]);
+}
+
+void bj_one_plus_product_array(const double *x, double c, double *hi,
+                               double *lo, R_xlen_t n)
+{
+    POW_DISPATCH(one_plus_product_array, (x, c, hi, lo, n));
+}
+
+double bj_one_plus_product(double x, double c, double *lo)
+{
+    return POW_SCALAR_DISPATCH(one_plus_product, (x, c, lo));
+}
+
+/* ---- test entries --------------------------------------------------------
+   The paths: "portable" 0, "simd" (AVX2 + FMA) 1, "scalar" 2, "auto" 3,
+   "avx512" 4; -1 for anything else. */
+static int path_mode(const char *pt)
+{
+    static const char *paths[] = {"portable", "simd", "scalar", "auto",
+                                  "avx512"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(pt, paths[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* .Call(C_vector_math_test, name, x, path): f(x) for f one of "exp",
    "expm1", "log", "log1p", "tanh", through path "portable" (the scalar
    arithmetic, element by element), "simd" (the AVX2 + FMA arrays; NULL
-   when the CPU has no AVX2 + FMA), "scalar" (bj_f() per element) or
-   "auto" (bj_f_array()). Not exported: for the tests. */
+   when the CPU has no AVX2 + FMA), "avx512" (the AVX-512 arrays; NULL
+   without AVX-512F), "scalar" (bj_f() per element) or "auto"
+   (bj_f_array()). Not exported: for the tests. */
 
 typedef void (*array_fn)(const double *, double *, R_xlen_t);
 typedef double (*scalar_fn)(double);
@@ -417,6 +904,9 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
     static const array_fn simds[] = {exp_array_avx2, expm1_array_avx2,
                                      log_array_avx2, log1p_array_avx2,
                                      tanh_array_avx2};
+    static const array_fn simd512s[] = {exp_array_avx512, expm1_array_avx512,
+                                        log_array_avx512, log1p_array_avx512,
+                                        tanh_array_avx512};
 #endif
     int which = -1;
     for (int i = 0; i < 5; i++)
@@ -425,12 +915,11 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
     if (which < 0)
         Rf_error("`name` must be one of \"exp\", \"expm1\", \"log\", \"log1p\", "
               "\"tanh\", not \"%s\"", nm);
-    int mode = strcmp(pt, "portable") == 0 ? 0 : strcmp(pt, "simd") == 0 ? 1 :
-        strcmp(pt, "scalar") == 0 ? 2 : strcmp(pt, "auto") == 0 ? 3 : -1;
+    int mode = path_mode(pt);
     if (mode < 0)
-        Rf_error("`path` must be one of \"portable\", \"simd\", \"scalar\", "
-              "\"auto\", not \"%s\"", pt);
-    if (mode == 1 && !simd_available())
+        Rf_error("`path` must be one of \"portable\", \"simd\", \"avx512\", "
+                 "\"scalar\", \"auto\", not \"%s\"", pt);
+    if ((mode == 1 && simd_level() < 1) || (mode == 4 && simd_level() < 2))
         return R_NilValue;
     R_xlen_t n = XLENGTH(x);
     SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
@@ -446,12 +935,125 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
         simds[which](px, py, n);
 #endif
         break;
+    case 4:
+#ifdef BJ_VMATH_X86
+        simd512s[which](px, py, n);
+#endif
+        break;
     case 2:
         for (R_xlen_t i = 0; i < n; i++)
             py[i] = scalars[which](px[i]);
         break;
     default:
         autos[which](px, py, n);
+    }
+    UNPROTECT(1);
+    return y;
+}
+
+/* 1 + c x as c(hi, lo) through path `mode` */
+static SEXP one_plus_product_test(SEXP x, double c, int mode)
+{
+    R_xlen_t n = XLENGTH(x);
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, 2 * n));
+    const double *px = REAL_RO(x);
+    double *hi = REAL(y), *lo = REAL(y) + n;
+    switch (mode) {
+    case 0:
+        one_plus_product_array_portable(px, c, hi, lo, n);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        one_plus_product_array_avx2(px, c, hi, lo, n);
+#endif
+        break;
+    case 4:
+#ifdef BJ_VMATH_X86
+        one_plus_product_array_avx512(px, c, hi, lo, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            hi[i] = bj_one_plus_product(px[i], c, &lo[i]);
+        break;
+    default:
+        bj_one_plus_product_array(px, c, hi, lo, n);
+    }
+    UNPROTECT(1);
+    return y;
+}
+
+/* .Call(C_vector_math_pow_test, name, xh, xl, e, s, path): (s[1] + s[2])
+   times "pow" or "powm1" of xh + xl (xl NULL: no low parts) to the power
+   e[1] + e[2], or "one_plus_product": 1 + e[1] xh as c(hi, lo); through
+   the paths of C_vector_math_test. Not exported: for the tests. */
+SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
+                            SEXP path)
+{
+    if (!Rf_isString(name) || XLENGTH(name) != 1 ||
+        STRING_ELT(name, 0) == NA_STRING)
+        Rf_error("`name` must be one string");
+    if (!Rf_isString(path) || XLENGTH(path) != 1 ||
+        STRING_ELT(path, 0) == NA_STRING)
+        Rf_error("`path` must be one string");
+    if (!Rf_isReal(xh))
+        Rf_error("`xh` must be a double vector");
+    if (xl != R_NilValue && (!Rf_isReal(xl) || XLENGTH(xl) != XLENGTH(xh)))
+        Rf_error("`xl` must be NULL or a double vector as long as `xh`");
+    if (!Rf_isReal(e) || XLENGTH(e) != 2)
+        Rf_error("`e` must be a double vector of length 2");
+    if (!Rf_isReal(s) || XLENGTH(s) != 2)
+        Rf_error("`s` must be a double vector of length 2");
+    const char *nm = CHAR(STRING_ELT(name, 0));
+    const char *pt = CHAR(STRING_ELT(path, 0));
+    int minus_one = strcmp(nm, "powm1") == 0;
+    int base = strcmp(nm, "one_plus_product") == 0;
+    if (!minus_one && !base && strcmp(nm, "pow") != 0)
+        Rf_error("`name` must be \"pow\", \"powm1\" or \"one_plus_product\", "
+                 "not \"%s\"", nm);
+    int mode = path_mode(pt);
+    if (mode < 0)
+        Rf_error("`path` must be one of \"portable\", \"simd\", \"avx512\", "
+                 "\"scalar\", \"auto\", not \"%s\"", pt);
+    if ((mode == 1 && simd_level() < 1) || (mode == 4 && simd_level() < 2))
+        return R_NilValue;
+    R_xlen_t n = XLENGTH(xh);
+    if (base)
+        return one_plus_product_test(xh, REAL_RO(e)[0], mode);
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
+    const double *ph = REAL_RO(xh);
+    const double *pl = xl == R_NilValue ? NULL : REAL_RO(xl);
+    double eh = REAL_RO(e)[0], el = REAL_RO(e)[1];
+    double sh = REAL_RO(s)[0], sl = REAL_RO(s)[1];
+    double *py = REAL(y);
+    switch (mode) {
+    case 0:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = (minus_one ? powm1_dd_s : pow_dd_s)(ph[i], pl ? pl[i] : 0.0,
+                                                       eh, el, sh, sl);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        (minus_one ? powm1_dd_array_avx2 : pow_dd_array_avx2)(ph, pl, eh, el,
+                                                             sh, sl, py, n);
+#endif
+        break;
+    case 4:
+#ifdef BJ_VMATH_X86
+        (minus_one ? powm1_dd_array_avx512 : pow_dd_array_avx512)(ph, pl, eh,
+                                                                 el, sh, sl,
+                                                                 py, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = (minus_one ? bj_powm1_dd : bj_pow_dd)(ph[i],
+                                                         pl ? pl[i] : 0.0,
+                                                         eh, el, sh, sl);
+        break;
+    default:
+        (minus_one ? bj_powm1_dd_array : bj_pow_dd_array)(ph, pl, eh, el, sh,
+                                                         sl, py, n);
     }
     UNPROTECT(1);
     return y;

@@ -27,4 +27,32 @@ void bj_log_array(const double *x, double *y, R_xlen_t n);
 void bj_log1p_array(const double *x, double *y, R_xlen_t n);
 void bj_tanh_array(const double *x, double *y, R_xlen_t n);
 
+/* s (xh + xl)^(eh + el) and s ((xh + xl)^(eh + el) - 1), s = sh + sl,
+   for a base given as a double-double (xl = 0 for a plain double; |xl| at
+   most about 2^-40 |xh|), an exponent and a factor too (el, sl = 0, or
+   the rounding errors of eh, sh): the logarithm, its product with the
+   exponent and the last product are carried to about 2^-68 relative and
+   rounded once, so the results are within about 0.6 ulps (one more
+   rounding where they are subnormal). s times C99's special values for xh
+   >= 0; NaN for negative bases. In the arrays, xl may be NULL (no low
+   parts) and y may be xh (not xl). */
+double bj_pow_dd(double xh, double xl, double eh, double el, double sh,
+                 double sl);
+double bj_powm1_dd(double xh, double xl, double eh, double el, double sh,
+                   double sl);
+void bj_pow_dd_array(const double *xh, const double *xl, double eh,
+                     double el, double sh, double sl, double *y, R_xlen_t n);
+void bj_powm1_dd_array(const double *xh, const double *xl, double eh,
+                       double el, double sh, double sl, double *y,
+                       R_xlen_t n);
+
+/* 1 + c x = hi + lo, with |lo| <= ulp(hi)/2, to about 2^-104 relative,
+   and exactly for c x in [-1.5, -0.5] (next to -1, where the sum
+   cancels); NaN in hi where c x is not finite. The base of a
+   power computed in two parts for bj_pow_dd(). hi and lo must not
+   overlap x. */
+double bj_one_plus_product(double x, double c, double *lo);
+void bj_one_plus_product_array(const double *x, double c, double *hi,
+                               double *lo, R_xlen_t n);
+
 #endif

@@ -60,6 +60,28 @@ block_cases <- function() {
                          NaN),
                        function(n) rexp(n) * 3),
       y = mixed_inputs(near_ends, unit)),
+    power_transform = list(
+      # power is one number: three cases. 1 + c x next to 0 (x at and just
+      # past -1/c), results overflowing and underflowing; c x overflowing
+      # (power 2, x = 1e308); power 0 (exp)
+      bijector = tfb_power_transform(power = 0.3),
+      x = mixed_inputs(c(-1 / 0.3, -10 / 3, -3.3333333333333339, -3.3, -4,
+                         -1e-300, 0, 1e-20, 700, 1e100, 1e300, 1e308, Inf,
+                         -Inf, NaN, NA),
+                       function(n) c(runif(n %/% 2, -3.4, 3), rexp(n - n %/% 2) * 50)),
+      y = mixed_inputs(c(near_ends, 1 + 1e-12, 2, 1e300, Inf, -1, -Inf,
+                         NA), function(n) c(runif(n %/% 2, 0, 3), rexp(n - n %/% 2) * 100))),
+    power_transform_2 = list(
+      bijector = tfb_power_transform(power = 2),
+      x = mixed_inputs(c(-0.5, -0.50000000000000011, -0.6, 1e154, 1e300,
+                         1e308, .Machine$double.xmax, Inf, NaN),
+                       function(n) c(runif(n %/% 2, -0.6, 3), exp(runif(n - n %/% 2, 0, 700)))),
+      y = mixed_inputs(c(near_ends, 1e300, Inf),
+                       function(n) exp(runif(n, -700, 700)))),
+    power_transform_0 = list(
+      bijector = tfb_power_transform(power = 0),
+      x = mixed_inputs(c(-750, 700, 750, Inf, -Inf, NaN), function(n) rnorm(n, sd = 50)),
+      y = mixed_inputs(c(near_ends, Inf), unit)),
     rayleigh_cdf = list(
       # z = (x / scale)^2 / 2 on both sides of log 2, and scales whose
       # products cannot be split

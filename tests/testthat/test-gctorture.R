@@ -437,9 +437,16 @@ test_that("the vector functions' test entry survives gctorture", {
   x <- c(-800, -1, -1e-300, 0, 0.5, 3, 700, NaN, Inf)
   calls <- list()
   for (name in c("exp", "expm1", "log", "log1p", "tanh")) {
-    for (path in c("portable", "simd", "scalar", "auto")) {
+    for (path in c("portable", "simd", "avx512", "scalar", "auto")) {
       calls[[length(calls) + 1L]] <- list("C_vector_math_test", name, x,
                                           path)
+    }
+  }
+  for (name in c("pow", "powm1", "one_plus_product")) {
+    for (path in c("portable", "simd", "avx512", "scalar", "auto")) {
+      calls[[length(calls) + 1L]] <- list("C_vector_math_pow_test", name,
+                                          abs(x), abs(x) * 1e-17,
+                                          c(0.3, 1e-18), c(2, 0), path)
     }
   }
   torture_calls(calls)
@@ -541,7 +548,7 @@ test_that("every registered entry point is covered above", {
     "C_conv_network_forward", "C_conv_network_backward",
     "C_gemm_test", "C_gemm_masked_test", "C_gemm_kernel", "C_gemm_backend",
     "C_gemm_calibrate",
-    "C_gemm_threads", "C_vector_math_test",
+    "C_gemm_threads", "C_vector_math_test", "C_vector_math_pow_test",
     "C_plan_inverse", "C_plan_backward", "C_plan_fit_step", "C_adam_symbols",
     "C_adam_avx2"
   )

@@ -116,3 +116,33 @@ test_that("power_transform is accurate to 4 ulps across its domain", {
                 label = paste("ildj", what), inputs = y)
   }
 })
+
+test_that("the forward map and the inverse are within 0.65 ulps (vector pow)", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1203)
+  for (power in c(1e-3, 0.2, 0.3, 0.7, 2, 50)) {
+    b <- tfb_power_transform(power)
+    what <- sprintf("(power %g)", power)
+    # the sweep, the domain's edge (tiny bases), bases near 1, and results
+    # from the subnormal range to overflow
+    x <- c(accuracy_inputs(-1 / power, Inf), runif(1000, -1 / power, 3 / power),
+           exp(runif(500, -5, 700)), -1 / power + 2^seq(-60, -1, length.out = 60) / power,
+           runif(200, -1e-6, 1e-6))
+    x <- x[x > -1 / power]
+    exact <- exp(log1p(mp(power) * mp(x)) / power)
+    y <- b$forward(x)
+    expect_ulps(y, exact, max_ulps = 0.65, label = paste("forward", what), inputs = x)
+    e <- Rmpfr::asNumeric(exact)
+    expect_identical(y[is.infinite(e)], e[is.infinite(e)])
+    expect_identical(y[e == 0], e[e == 0])
+    v <- c(accuracy_inputs(0, Inf), runif(1000, 0, 5), exp(runif(500, -700, 700)),
+           1 + runif(200, -1e-6, 1e-6))
+    expect_ulps(b$inverse(v), (mp(v)^power - 1) / power, max_ulps = 0.65,
+                label = paste("inverse", what), inputs = v)
+  }
+  # 1 + 2 x beyond the doubles: sqrt(1 + 2 x) is not
+  x <- c(1e308, .Machine$double.xmax)
+  expect_ulps(tfb_power_transform(2)$forward(x), sqrt(1 + 2 * mp(x)),
+              max_ulps = 1.5, label = "forward past 2 x = Inf", inputs = x)
+  expect_identical(tfb_power_transform(0.2)$forward(c(Inf, 1e308)), c(Inf, Inf))
+})
