@@ -1,13 +1,23 @@
-/* tfb_tanh(): y = tanh(x), TFP's Tanh. No parameters. */
+/* tfb_tanh(): y = tanh(x), TFP's Tanh. No parameters. The forward map is
+   vector_math's tanh (within 0.55 ulps; glibc's reaches about 2), a block
+   at a time. */
 #include "elementwise.h"
 #include "scalar_math.h"
+#include "vector_math.h"
 
 ELEMENTWISE_NO_PARAMETERS(tanh)
 
 static inline double tanh_forward(double x, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
-    return tanh(x);
+    return bj_tanh(x);
+}
+
+static void tanh_forward_block(const double *in, double *out, int n,
+                               const double *p)
+{
+    ELEMENTWISE_UNUSED(p);
+    bj_tanh_array(in, out, n);
 }
 
 static inline double tanh_inverse(double y, const double *p)
@@ -40,7 +50,8 @@ static inline double tanh_dforward_dx(double x, const double *p)
 static inline double tanh_dfldj_dx(double x, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
-    return -2.0 * tanh(x);
+    return -2.0 * bj_tanh(x);
 }
 
-ELEMENTWISE_KIND(tanh, 0, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(tanh, 0, ELEMENTWISE_LOG_DET_VARYING, BLOCK, SCALAR,
+                      SCALAR, SCALAR)

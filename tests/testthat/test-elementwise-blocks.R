@@ -90,6 +90,14 @@ block_cases <- function() {
                          0.2 * sqrt(2 * log(2)), 30, 1e300, Inf, NaN),
                        function(n) c(rexp(n %/% 2), runif(n - n %/% 2, 0, 0.4))),
       y = mixed_inputs(near_ends, unit)),
+    tanh = list(
+      bijector = tfb_tanh(),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 1e-8, 0.5, -0.5, 20, -20,
+                         710, -710, Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 3)),
+      y = mixed_inputs(c(0, 1e-300, -1e-300, 0.5, -0.5, 1 - 1e-16,
+                         -1 + 1e-16, 1, -1, NaN),
+                       function(n) runif(n, -1, 1))),
     weibull_cdf = list(
       bijector = tfb_weibull_cdf(scale = c(1.5, 0.2, 3),
                                  concentration = c(2, 0.7, 3.5)),
@@ -113,7 +121,8 @@ test_that("each kind's blockwise runs give its scalar functions' values", {
   for (kind in names(block_cases())) {
     case <- block_cases()[[kind]]
     b <- case$bijector
-    columns <- length(.subset2(b, "parameters")[[1]])
+    parameters <- .subset2(b, "parameters")
+    columns <- if (length(parameters)) length(parameters[[1]]) else 1L
     x <- matrix(case$x, ncol = columns)
     y <- matrix(case$y, ncol = columns)
     checks <- list(forward = list(x, 0L), inverse = list(y, 1L),
@@ -140,7 +149,8 @@ test_that("the reduced log-dets add the scalar values in the kernel's order", {
   for (kind in names(block_cases())) {
     case <- block_cases()[[kind]]
     b <- case$bijector
-    columns <- length(.subset2(b, "parameters")[[1]])
+    parameters <- .subset2(b, "parameters")
+    columns <- if (length(parameters)) length(parameters[[1]]) else 1L
     for (direction in c("forward", "inverse")) {
       input <- matrix(if (direction == "forward") case$x else case$y,
                       ncol = columns)
