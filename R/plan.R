@@ -94,14 +94,17 @@ plan_maf <- function(bijector, size, workspace) {
   }
   conditioned <- template_conditioned(fn, NULL, size, made = TRUE)
   layers <- length(.subset2(fn, "kernels"))
-  # columns 0-based; the workspace holds the network's buffers
+  # columns 0-based; the workspace holds the network's buffers, and the
+  # last environment the masks' extents (its own even when the workspace
+  # is shared)
   list(plan_operation_codes[["maf"]], fn, seq_len(size) - 1L,
        as.integer(conditioned$shift_columns) - 1L,
        as.integer(conditioned$log_scale_columns) - 1L,
        as.double(conditioned$clip),
        isTRUE(.subset2(fn, "log_scale_clip_gradient")),
        template_trained_slots(fn, layers),
-       workspace %||% new.env(parent = emptyenv()))
+       workspace %||% new.env(parent = emptyenv()),
+       new.env(parent = emptyenv()))
 }
 
 plan_batch_normalization <- function(bijector, size) {

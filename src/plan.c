@@ -53,7 +53,7 @@ static int op_kind(SEXP op)
     if (TYPEOF(kind) != INTSXP || XLENGTH(kind) != 1)
         Rf_error("internal error: a plan operation's kind must be an integer");
     int k = INTEGER(kind)[0];
-    static const R_xlen_t lengths[] = {0, 9, 9, 4, 2};
+    static const R_xlen_t lengths[] = {0, 10, 9, 4, 2};
     if (k < OP_MAF || k > OP_CHAIN || XLENGTH(op) != lengths[k])
         Rf_error("internal error: unknown plan operation %d", k);
     return k;
@@ -166,9 +166,14 @@ static maf_operation maf_unpack(SEXP op, R_xlen_t d)
     m.workspace = VECTOR_ELT(op, 8);
     if (TYPEOF(m.workspace) != ENVSXP)
         Rf_error("internal error: a MAF operation needs a workspace");
-    /* the masks' extents, once per plan (as the R path's, from the masks) */
+    /* the masks' extents, once per plan (as the R path's, from the masks),
+       in the operation's own environment: the buffers' workspace may be
+       shared by every MAF of a log_prob() plan */
+    SEXP extents_cache = VECTOR_ELT(op, 9);
+    if (TYPEOF(extents_cache) != ENVSXP)
+        Rf_error("internal error: a MAF operation needs an extents cache");
     m.trace.extents = network_mask_extents_cached(masks, mask, layers, units,
-                                                  m.workspace);
+                                                  extents_cache);
     return m;
 }
 
