@@ -46,114 +46,15 @@ seeds <- if (length(arguments) >= 2L) {
 out_dir <- Sys.getenv("BIJECTORS_BENCH_OUT", tempfile("versus-torch-factorial-"))
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
-# flow.py's parameter names in the package's order (trainable_parameters())
-torch_names <- unlist(lapply(1:5, function(k) c(
-  sprintf("maf%d/layer%d/%s", k, rep(1:3, each = 2), c("kernel", "bias")),
-  sprintf("bn%d/%s", k, c("gamma", "beta")))))
-
-write_init <- function(parameters, path) {
-  stopifnot(length(parameters) == length(torch_names))
-  rows <- do.call(rbind, lapply(seq_along(parameters), function(k) {
-    v <- as.double(parameters[[k]])
-    data.frame(name = torch_names[[k]], index = seq_along(v),
-               value = sprintf("%.17g", v), mask = 1L)
-  }))
-  utils::write.csv(rows, path, row.names = FALSE, quote = FALSE)
-}
-
-read_init <- function(flow, path) {
-  init <- utils::read.csv(path, stringsAsFactors = FALSE)
-  parameters <- trainable_parameters(flow)
-  for (k in seq_along(parameters)) {
-    parameters[[k]][] <- init$value[init$name == torch_names[[k]]]
-  }
-  parameters
-}
-
-write_orders <- function(orders, path) {
-  writeLines(vapply(orders, paste, "", collapse = " "), path)
-}
-
-new_flow <- function(train) {
-  flow <- package_flow()
-  invisible(flow$log_prob(train[1:256, ]))   # builds the networks
-  flow
-}
-
-generator <- function(x, orders, batch = 256L) {
-  epoch <- 1L
-  step <- 0L
-  function() {
-    order <- orders[[epoch]]
-    if (step * batch >= length(order)) {
-      epoch <<- epoch + 1L
-      step <<- 0L
-      return(NULL)
-    }
-    rows <- order[(step * batch + 1L):min((step + 1L) * batch, length(order))]
-    step <<- step + 1L
-    x[rows, , drop = FALSE]
-  }
-}
-
-# every step's loss, recorded at the exit of fit()'s step
-step_losses <- new.env()
-step_losses$values <- numeric(0)
-trace("fit_step", where = asNamespace("bijectors"), print = FALSE,
-      exit = quote(step_losses$values <- c(step_losses$values, returnValue())))
-
-package_cell <- function(data, parameters, orders, losses_path) {
-  flow <- new_flow(data$train)
-  trainable_parameters(flow) <- parameters
-  step_losses$values <- numeric(0)
-  next_batch <- generator(data$train, orders)
-  out <- numeric(0)
-  for (epoch in seq_len(epochs)) {
-    fit(flow, next_batch, epochs = 1L, learning_rate = 1e-3, verbose = FALSE)
-    if (epoch %in% report) {
-      recompute_batch_statistics(flow, data$train)
-      out <- c(out, mean(evaluation_mode(flow)$log_prob(data$test)))
-    }
-  }
-  writeLines(sprintf("%.17g", step_losses$values), losses_path)
-  out
-}
-
-torch_cell <- function(dir, init_path, orders_path, losses_path, seed,
-                       package_maths = TRUE) {
-  out <- run_python(c(
-    "epochs", dir, paste(report, collapse = ","), "--seed", seed,
-    "--masks", "equal", "--init-csv", init_path, "--orders-csv", orders_path,
-    "--losses", losses_path,
-    if (package_maths) c("--adam-eps", "1e-7", "--clip", "pass",
-                         "--gamma-constraint")))
-  fields <- strsplit(strsplit(out[[length(out)]], " ")[[1L]], ":")
-  as.numeric(vapply(fields, `[[`, "", 2L))
-}
-
+record_step_losses()
 results <- list()
 for (seed in seeds) {
   dir <- tempfile("versus-torch-")
   dir.create(dir)
-  write_two_moons(dir, seed)
-  # the CSV's values, as torch reads them
-  data <- list(train = unname(as.matrix(utils::read.csv(file.path(dir, "train.csv")))),
-               test = unname(as.matrix(utils::read.csv(file.path(dir, "test.csv")))))
-  n <- nrow(data$train)
-
-  set.seed(seed + 1000L)
-  weights <- list(package = trainable_parameters(new_flow(data$train)))
-  run_python(c("steps", dir, 1, "--masks", "equal", "--init", "kaiming",
-               "--seed", seed + 5000L))
-  weights$torch <- read_init(new_flow(data$train), file.path(dir, "init.csv"))
-  set.seed(seed + 3000L)
-  orders <- list(R = lapply(seq_len(epochs), function(e) sample.int(n)))
-  orders$numpy <- lapply(strsplit(system2(python, c("-c", shQuote(sprintf(paste(
-    "import numpy as np; r = np.random.RandomState(%d);",
-    "print('\\n'.join(' '.join(str(i + 1) for i in r.permutation(%d))",
-    "for _ in range(%d)))"), seed + 7000L, n, epochs))), stdout = TRUE),
-    " ", fixed = TRUE), as.integer)
-
+  inputs <- cell_inputs(dir, seed, epochs)
+  data <- inputs$data
+  weights <- inputs$weights
+  orders <- inputs$orders
   for (w in names(weights)) {
     init_path <- file.path(dir, paste0("init-", w, ".csv"))
     write_init(weights[[w]], init_path)
@@ -163,13 +64,15 @@ for (seed in seeds) {
       losses <- function(side) file.path(out_dir, sprintf(
         "losses-%s-%s-%s-%d.txt", side, w, o, seed))
       t0 <- proc.time()[["elapsed"]]
-      ours <- package_cell(data, weights[[w]], orders[[o]], losses("package"))
+      ours <- package_cell(data, weights[[w]], orders[[o]], report,
+                           losses("package"))
       t1 <- proc.time()[["elapsed"]]
-      theirs <- torch_cell(dir, init_path, orders_path, losses("torch"), seed)
+      theirs <- torch_cell(dir, init_path, orders_path, report,
+                         losses("torch"), seed)
       t2 <- proc.time()[["elapsed"]]
       sides <- list(package = ours, torch = theirs)
       if (w == "torch" && o == "numpy") {
-        sides$torch_own <- torch_cell(dir, init_path, orders_path,
+        sides$torch_own <- torch_cell(dir, init_path, orders_path, report,
                                       losses("torch_own"), seed,
                                       package_maths = FALSE)
       }
