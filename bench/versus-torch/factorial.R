@@ -5,6 +5,8 @@
 #   Rscript bench/versus-torch/factorial.R [epochs] [seeds]
 #     epochs: comma separated epochs to report (default 10,30; the last is
 #             the last trained); seeds: a range as 1:30 (default 1:30).
+#   Rscript bench/versus-torch/factorial.R summary DIR
+#     the summary of the factorial.csv in DIR (an earlier run's output).
 #
 # For each seed: two moons as in epochs.R (write_two_moons(dir, seed)), and
 #   weights  package: the package's own draw (set.seed(seed + 1000),
@@ -25,7 +27,8 @@
 # cell is the effect of the maths alone (with chaos); the cell means show
 # the effect of each input.
 #
-# Prints the table of means with standard errors over the seeds and writes
+# Prints the table of means with standard errors over the seeds and the
+# main effects (summarise_factorial() below), and writes
 # every run's test log-likelihoods and per-step losses to
 # BIJECTORS_BENCH_OUT (default a temporary directory, printed):
 # factorial.csv and losses-<side>-<weights>-<order>-<seed>.txt.
@@ -35,7 +38,65 @@ source(file.path(local({
   if (length(file) == 1L) dirname(normalizePath(file)) else "bench/versus-torch"
 }), "common.R"))
 
+# The table of means (standard errors over the seeds) of each cell and
+# side, package - torch per cell (paired), and the main effects on the
+# package side (each a paired difference of the means of two cells per
+# seed): package's weights - torch's, numpy's order - R's; and torch's own
+# settings - the package's maths, in torch from torch's weights and numpy's
+# order.
+summarise_factorial <- function(results) {
+  se <- function(x) stats::sd(x) / sqrt(length(x))
+  show <- function(x) sprintf("%.4f (%.4f)", mean(x), se(x))
+  for (epoch in sort(unique(results$epoch))) {
+    at <- results[results$epoch == epoch, ]
+    value <- function(w, o, side) {
+      cell <- at[at$weights == w & at$order == o & at$side == side, ]
+      cell$loglik[order(cell$seed)]
+    }
+    seeds <- sort(unique(at$seed))
+    cat(sprintf("\nEpoch %d, test log-likelihood, mean (se) over %d seeds:\n",
+                epoch, length(seeds)))
+    rows <- list()
+    for (w in c("package", "torch")) {
+      for (o in c("R", "numpy")) {
+        p <- value(w, o, "package")
+        t <- value(w, o, "torch")
+        rows[[length(rows) + 1L]] <- data.frame(
+          weights = w, order = o, package = show(p), torch = show(t),
+          package_minus_torch = show(p - t))
+      }
+    }
+    print(do.call(rbind, rows), row.names = FALSE)
+    mean_of <- function(cells, side) {
+      Reduce(`+`, lapply(cells, function(c) value(c[[1L]], c[[2L]], side))) /
+        length(cells)
+    }
+    effects <- list(
+      `weights: package's - torch's` = mean_of(
+        list(c("package", "R"), c("package", "numpy")), "package") -
+        mean_of(list(c("torch", "R"), c("torch", "numpy")), "package"),
+      `order: numpy's - R's` = mean_of(
+        list(c("package", "numpy"), c("torch", "numpy")), "package") -
+        mean_of(list(c("package", "R"), c("torch", "R")), "package"),
+      `torch: own settings - package's maths` =
+        value("torch", "numpy", "torch_own") -
+        value("torch", "numpy", "torch"),
+      `package (own weights, R order) - torch (own weights, numpy order, own settings)` =
+        value("package", "R", "package") -
+        value("torch", "numpy", "torch_own"))
+    for (name in names(effects)) {
+      cat(sprintf("  %s: %s\n", name, show(effects[[name]])))
+    }
+  }
+}
+
 arguments <- commandArgs(trailingOnly = TRUE)
+if (length(arguments) >= 1L && arguments[[1L]] == "summary") {
+  # the summary of an earlier run's factorial.csv
+  summarise_factorial(utils::read.csv(file.path(arguments[[2L]],
+                                                "factorial.csv")))
+  quit(save = "no")
+}
 report <- as.integer(strsplit(if (length(arguments) >= 1L) arguments[[1L]]
                               else "10,30", ",")[[1L]])
 epochs <- max(report)
@@ -93,25 +154,5 @@ for (seed in seeds) {
 }
 results <- do.call(rbind, results)
 
-se <- function(x) stats::sd(x) / sqrt(length(x))
-cat(sprintf("\nTest log-likelihood, mean (se) over %d seeds:\n", length(seeds)))
-for (epoch in report) {
-  at <- results[results$epoch == epoch, ]
-  cells <- unique(at[, c("weights", "order")])
-  rows <- lapply(seq_len(nrow(cells)), function(i) {
-    cell <- at[at$weights == cells$weights[[i]] & at$order == cells$order[[i]], ]
-    p <- cell$loglik[cell$side == "package"]
-    t <- cell$loglik[cell$side == "torch"]
-    data.frame(epoch = epoch, weights = cells$weights[[i]],
-               order = cells$order[[i]],
-               package = sprintf("%.4f (%.4f)", mean(p), se(p)),
-               torch = sprintf("%.4f (%.4f)", mean(t), se(t)),
-               package_minus_torch = sprintf("%.4f (%.4f)", mean(p - t),
-                                             se(p - t)))
-  })
-  print(do.call(rbind, rows), row.names = FALSE)
-  own <- at$loglik[at$side == "torch_own"]
-  cat(sprintf("torch's own settings, torch weights, numpy order: %.4f (%.4f)\n\n",
-              mean(own), se(own)))
-}
+summarise_factorial(results)
 cat("Wrote factorial.csv and the per-step losses to", out_dir, "\n")
