@@ -27,6 +27,11 @@
 #                        per epoch of space separated 1-based rows (cut into
 #                        batches of --batch), instead of numpy's permutations
 #   --losses FILE        epochs: write the loss of every step, one a line
+#   --order-seed S       numpy's seed for the minibatch order (default
+#                        --seed). torch's generator and numpy's RandomState
+#                        are both MT19937 seeded the same way, so with one
+#                        seed the initial weights and the order are drawn
+#                        from the same stream of random words
 #   --perturb E          multiply every initial weight by (1 + E * u), u
 #                        uniform on (-1, 1) drawn by numpy with --seed + 1
 #                        (a chaos baseline for trajectories)
@@ -70,12 +75,13 @@ p.add_argument("--init-csv", default=None)
 p.add_argument("--orders-csv", default=None)
 p.add_argument("--losses", default=None)
 p.add_argument("--perturb", type=float, default=0.0)
+p.add_argument("--order-seed", type=int, default=None)
 a = p.parse_args()
 
 torch.set_num_threads(a.threads)
 act = torch.relu if a.activation == "relu" else torch.tanh
 torch.manual_seed(a.seed)
-rng = np.random.RandomState(a.seed)
+rng = np.random.RandomState(a.seed if a.order_seed is None else a.order_seed)
 dtype = torch.float64
 
 def read(path):
