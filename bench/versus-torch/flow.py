@@ -21,6 +21,20 @@
 #                        constraint of TFP's (and the package's) default layer
 #   --threads T          torch's threads (speed only; the others use 1)
 #   --activation relu|tanh  the hidden layers' activation
+#   --init-csv FILE      start from these weights (the layout of init.csv
+#                        below; use --masks equal, the package's masks)
+#   --orders-csv FILE    epochs: the minibatch order of each epoch, one line
+#                        per epoch of space separated 1-based rows (cut into
+#                        batches of --batch), instead of numpy's permutations
+#   --losses FILE        epochs: write the loss of every step, one a line
+#   --order-seed S       numpy's seed for the minibatch order (default
+#                        --seed). torch's generator and numpy's RandomState
+#                        are both MT19937 seeded the same way, so with one
+#                        seed the initial weights and the order are drawn
+#                        from the same stream of random words
+#   --perturb E          multiply every initial weight by (1 + E * u), u
+#                        uniform on (-1, 1) drawn by numpy with --seed + 1
+#                        (a chaos baseline for trajectories)
 # Three commands:
 #   steps DIR N   write DIR/init.csv (initial weights in the package's layout:
 #                 kernels fan_in x fan_out, masked), DIR/batches.csv (the row
@@ -57,12 +71,17 @@ p.add_argument("--gamma-constraint", action="store_true")
 p.add_argument("--record", type=int, default=1000)
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--activation", choices=["relu", "tanh"], default="relu")
+p.add_argument("--init-csv", default=None)
+p.add_argument("--orders-csv", default=None)
+p.add_argument("--losses", default=None)
+p.add_argument("--perturb", type=float, default=0.0)
+p.add_argument("--order-seed", type=int, default=None)
 a = p.parse_args()
 
 torch.set_num_threads(a.threads)
 act = torch.relu if a.activation == "relu" else torch.tanh
 torch.manual_seed(a.seed)
-rng = np.random.RandomState(a.seed)
+rng = np.random.RandomState(a.seed if a.order_seed is None else a.order_seed)
 dtype = torch.float64
 
 def read(path):
@@ -215,9 +234,37 @@ def flat(t, m):
         t = t * m
     return t.detach().reshape(-1).tolist()
 
+def load_init(path):
+    # the package-layout values of init.csv, by name, into the parameters
+    values = {}
+    with open(path) as f:
+        r = csv.reader(f); next(r)
+        for name, index, value, *_ in r:
+            values.setdefault(name, []).append(float(value))
+    with torch.no_grad():
+        for name, t, m in named_package_parameters():
+            v = torch.tensor(values[name], dtype=dtype)
+            if v.numel() != t.numel():
+                sys.exit(f"init-csv: {name} has {v.numel()} values, not {t.numel()}")
+            t.copy_(v.reshape(t.shape))
+
+if a.init_csv is not None:
+    load_init(a.init_csv)
+if a.perturb != 0.0:
+    noise = np.random.RandomState(a.seed + 1)
+    with torch.no_grad():
+        for _, t, _ in named_package_parameters():
+            u = torch.tensor(noise.uniform(-1, 1, tuple(t.shape)), dtype=dtype)
+            t.mul_(1 + a.perturb * u)
+
+orders = None
+if a.orders_csv is not None:
+    with open(a.orders_csv) as f:
+        orders = [np.array([int(v) - 1 for v in line.split()]) for line in f if line.strip()]
+
 def batches(epochs):
-    for _ in range(epochs):
-        order = rng.permutation(N)
+    for e in range(epochs):
+        order = rng.permutation(N) if orders is None else orders[e]
         for i in range(0, N, a.batch):
             yield order[i:i + a.batch]
 
@@ -253,17 +300,20 @@ elif a.command == "epochs":
     test = read(f"{a.dir}/test.csv")
     report = sorted(int(e) for e in a.arg.split(","))
     steps_per_epoch = math.ceil(N / a.batch)
-    it = batches(max(report)); out = []
+    it = batches(max(report)); out = []; losses = []
     for epoch in range(1, max(report) + 1):
         for _ in range(steps_per_epoch):
             rows = next(it)
-            step(rows); update()
+            losses.append(step(rows).item()); update()
         if epoch in report:
             flow.recompute_statistics(train)
             with torch.no_grad():
                 ll = flow.log_prob(test).mean().item()
             flow.training_mode()
             out.append(f"{epoch}:{ll:.5f}")
+    if a.losses is not None:
+        with open(a.losses, "w") as f:
+            f.write("\n".join(repr(v) for v in losses) + "\n")
     print(" ".join(out))
 
 if a.command == "speed":
