@@ -85,32 +85,7 @@ static inline double double_of(uint64_t u)
 #undef ATTR
 #endif
 
-#undef V
-#undef I
-#undef M
-#undef VSET
-#undef ISET
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VDIV
-#undef VFMA
-#undef VFNMA
-#undef VFMS
-#undef VMIN
-#undef VABS
-#undef VEQ
-#undef VNAN
-#undef VSEL
-#undef ASI
-#undef ASD
-#undef IADD
-#undef ISUB
-#undef IAND
-#undef IOR
-#undef ISRL
-#undef ISLL
-#undef VLOOKUP
+#include "vector_math_undef.h"
 
 /* ---- scalar functions with their special cases --------------------------
    Each is written once as a macro over the hot-path expansion it uses. The
@@ -494,32 +469,7 @@ static void one_plus_product_array_avx2(const double *x, double c, double *hi,
    twice the registers, so fewer spills; the same bits as the other paths
    (tested). */
 
-#undef V
-#undef I
-#undef M
-#undef VSET
-#undef ISET
-#undef VADD
-#undef VSUB
-#undef VMUL
-#undef VDIV
-#undef VFMA
-#undef VFNMA
-#undef VFMS
-#undef VMIN
-#undef VABS
-#undef VEQ
-#undef VNAN
-#undef VSEL
-#undef ASI
-#undef ASD
-#undef IADD
-#undef ISUB
-#undef IAND
-#undef IOR
-#undef ISRL
-#undef ISLL
-#undef VLOOKUP
+#include "vector_math_undef.h"
 
 #define V __m512d
 #define I __m512i
