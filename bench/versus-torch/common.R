@@ -9,6 +9,16 @@ here <- local({
   if (length(file) == 1L) dirname(normalizePath(file)) else "bench/versus-torch"
 })
 
+# Whole numbers from a command-line argument: a range "a:b" or a comma
+# separated list ("5" is one number).
+parse_integers <- function(text) {
+  if (grepl(":", text, fixed = TRUE)) {
+    ends <- as.integer(strsplit(text, ":", fixed = TRUE)[[1L]])
+    return(seq(ends[[1L]], ends[[2L]]))
+  }
+  as.integer(strsplit(text, ",", fixed = TRUE)[[1L]])
+}
+
 # 8,000 training and 4,000 test points of two moons (noise 0.05),
 # standardized with the training part's statistics, written to dir as CSV.
 write_two_moons <- function(dir, seed, n_train = 8000L, n_test = 4000L) {

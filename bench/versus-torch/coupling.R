@@ -20,10 +20,8 @@ source(file.path(local({
 }), "common.R"))
 
 arguments <- commandArgs(trailingOnly = TRUE)
-seeds <- if (length(arguments) >= 1L) {
-  ends <- as.integer(strsplit(arguments[[1L]], ":", fixed = TRUE)[[1L]])
-  seq(ends[[1L]], ends[[length(ends)]])
-} else 1:30
+seeds <- if (length(arguments) >= 1L) parse_integers(arguments[[1L]]) else
+  1:30
 runs <- if (length(arguments) >= 2L) arguments[[2L]] else "both"
 stopifnot(runs %in% c("both", "decoupled"))
 

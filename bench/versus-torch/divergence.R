@@ -27,10 +27,8 @@ source(file.path(local({
 
 arguments <- commandArgs(trailingOnly = TRUE)
 epochs <- if (length(arguments) >= 1L) as.integer(arguments[[1L]]) else 100L
-seeds <- if (length(arguments) >= 2L) {
-  ends <- as.integer(strsplit(arguments[[2L]], ":", fixed = TRUE)[[1L]])
-  seq(ends[[1L]], ends[[length(ends)]])
-} else 1:6
+seeds <- if (length(arguments) >= 2L) parse_integers(arguments[[2L]]) else
+  1:6
 out_dir <- Sys.getenv("BIJECTORS_BENCH_OUT", tempfile("versus-torch-divergence-"))
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 record_step_losses()

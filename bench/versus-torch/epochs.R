@@ -49,14 +49,6 @@ source(file.path(local({
   if (length(file) == 1L) dirname(normalizePath(file)) else "bench/versus-torch"
 }), "common.R"))
 
-parse_integers <- function(text) {
-  if (grepl(":", text, fixed = TRUE)) {
-    ends <- as.integer(strsplit(text, ":", fixed = TRUE)[[1L]])
-    return(seq(ends[[1L]], ends[[2L]]))
-  }
-  as.integer(strsplit(text, ",", fixed = TRUE)[[1L]])
-}
-
 arguments <- commandArgs(trailingOnly = TRUE)
 report <- parse_integers(if (length(arguments) >= 1L) arguments[[1L]] else "30")
 last_epoch <- max(report)

@@ -100,10 +100,8 @@ if (length(arguments) >= 1L && arguments[[1L]] == "summary") {
 report <- as.integer(strsplit(if (length(arguments) >= 1L) arguments[[1L]]
                               else "10,30", ",")[[1L]])
 epochs <- max(report)
-seeds <- if (length(arguments) >= 2L) {
-  ends <- as.integer(strsplit(arguments[[2L]], ":", fixed = TRUE)[[1L]])
-  seq(ends[[1L]], ends[[length(ends)]])
-} else 1:30
+seeds <- if (length(arguments) >= 2L) parse_integers(arguments[[2L]]) else
+  1:30
 out_dir <- Sys.getenv("BIJECTORS_BENCH_OUT", tempfile("versus-torch-factorial-"))
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 

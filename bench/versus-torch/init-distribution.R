@@ -18,9 +18,8 @@ source(file.path(local({
 }), "common.R"))
 
 arguments <- commandArgs(trailingOnly = TRUE)
-seeds <- if (length(arguments) >= 1L) {
-  as.integer(strsplit(arguments[[1L]], ",")[[1L]])
-} else 1:10
+seeds <- if (length(arguments) >= 1L) parse_integers(arguments[[1L]]) else
+  1:10
 
 # "maf3/layer2/kernel" and "3_masked_autoregressive_flow/layer2/kernel"
 # both become "layer2/kernel"; batch normalization: "gamma", "beta".

@@ -11,10 +11,8 @@ source(file.path(local({
 }), "common.R"))
 
 arguments <- commandArgs(trailingOnly = TRUE)
-seeds <- if (length(arguments) >= 1L) {
-  ends <- as.integer(strsplit(arguments[[1L]], ":", fixed = TRUE)[[1L]])
-  seq(ends[[1L]], ends[[length(ends)]])
-} else 1:12
+seeds <- if (length(arguments) >= 1L) parse_integers(arguments[[1L]]) else
+  1:12
 epochs <- 30L
 
 numpy_orders <- function(seed, n) {
