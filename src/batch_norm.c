@@ -12,7 +12,8 @@
    it is done on y minus the first value of each feature. */
 #define CHUNK 4096
 
-enum { GAMMA = 0, BETA = 1, MOVING_MEAN = 2, MOVING_VARIANCE = 3, N_STATE = 4 };
+enum { GAMMA = BN_GAMMA, BETA = BN_BETA, MOVING_MEAN = BN_MOVING_MEAN,
+       MOVING_VARIANCE = BN_MOVING_VARIANCE, N_STATE = BN_STATE_SIZE };
 
 /* Why C_bn_inverse_training refused a batch (returned instead of the
    output; shared with R/batch_normalization.R, bn_refusal_errors). */
@@ -566,6 +567,17 @@ static SEXP state_symbol(void)
     return Rf_install("state");
 }
 
+/* See bijectors.h. */
+SEXP bn_layer_state(SEXP layer, R_xlen_t *features)
+{
+    if (TYPEOF(layer) != ENVSXP)
+        Rf_error("internal error: a batch-normalization layer must be an "
+                 "environment");
+    SEXP state = Rf_findVarInFrame(layer, state_symbol());
+    *features = check_state(state);
+    return state;
+}
+
 SEXP C_bn_pointer_new(SEXP layer)
 {
     if (TYPEOF(layer) != ENVSXP)
@@ -584,12 +596,17 @@ SEXP C_bn_pointer_new(SEXP layer)
 
 /* TRUE when `pointer` is a live handle made for `layer` (not NULL after
    readRDS(), not copied over from another layer). */
+static int pointer_is_current(SEXP pointer, SEXP layer)
+{
+    return TYPEOF(pointer) == EXTPTRSXP &&
+        R_ExternalPtrTag(pointer) == handle_tag() &&
+        R_ExternalPtrAddr(pointer) != NULL &&
+        R_ExternalPtrProtected(pointer) == layer;
+}
+
 SEXP C_bn_pointer_current(SEXP pointer, SEXP layer)
 {
-    return Rf_ScalarLogical(
-        TYPEOF(pointer) == EXTPTRSXP && R_ExternalPtrTag(pointer) == handle_tag() &&
-        R_ExternalPtrAddr(pointer) != NULL &&
-        R_ExternalPtrProtected(pointer) == layer);
+    return Rf_ScalarLogical(pointer_is_current(pointer, layer));
 }
 
 /* The state behind a pointer, checked against the layout. With `writable`,
@@ -766,9 +783,7 @@ SEXP C_bn_inverse_training_quick(SEXP layer, SEXP y)
     int a = INTEGER_RO(axis)[0];
     if ((a != -1 && a != 2) || INTEGER_RO(shape)[0] != INTEGER_RO(dims)[1])
         return R_NilValue;
-    if (TYPEOF(pointer) != EXTPTRSXP || R_ExternalPtrTag(pointer) != handle_tag() ||
-        R_ExternalPtrAddr(pointer) == NULL ||
-        R_ExternalPtrProtected(pointer) != layer)
+    if (!pointer_is_current(pointer, layer))
         return R_NilValue;
     double rho = REAL_RO(momentum)[0], eps = REAL_RO(epsilon)[0];
     int use_beta = LOGICAL_RO(center)[0], use_gamma = LOGICAL_RO(scale)[0];

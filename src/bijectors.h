@@ -30,6 +30,12 @@ SEXP C_gemm_threads(SEXP threads);
 SEXP C_gemm_calibrate(void);
 SEXP C_copy_double(SEXP x);
 SEXP C_all_finite(SEXP x);
+/* A batch-normalization layer's state: list(gamma, beta, moving_mean,
+   moving_variance), doubles of one length (src/batch_norm.c). */
+enum { BN_GAMMA = 0, BN_BETA = 1, BN_MOVING_MEAN = 2, BN_MOVING_VARIANCE = 3,
+       BN_STATE_SIZE = 4 };
+/* The checked state of a layer environment; its length into `features`. */
+SEXP bn_layer_state(SEXP layer, R_xlen_t *features);
 SEXP C_bn_state_new(SEXP gamma, SEXP beta, SEXP moving_mean, SEXP moving_variance);
 SEXP C_bn_pointer_new(SEXP layer);
 SEXP C_bn_pointer_current(SEXP pointer, SEXP layer);

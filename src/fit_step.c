@@ -67,24 +67,7 @@ typedef struct {
     double *saved;
 } statistics_snapshot;
 
-static SEXP layer_state(SEXP layer)
-{
-    if (TYPEOF(layer) != ENVSXP)
-        Rf_error("internal error: a batch-normalization layer must be an "
-                 "environment");
-    SEXP state = Rf_findVarInFrame(layer, Rf_install("state"));
-    if (TYPEOF(state) != VECSXP || XLENGTH(state) != 4)
-        Rf_error("internal error: a batch-normalization layer without its "
-                 "state");
-    R_xlen_t features = XLENGTH(VECTOR_ELT(state, 0));
-    for (int k = 0; k < 4; k++)
-        if (TYPEOF(VECTOR_ELT(state, k)) != REALSXP ||
-            XLENGTH(VECTOR_ELT(state, k)) != features)
-            Rf_error("internal error: a malformed batch-normalization state");
-    return state;
-}
-
-/* moving_mean and moving_variance (elements 3 and 4 of the state) */
+/* the layers' moving_mean and moving_variance */
 static void snapshot_take(statistics_snapshot *s, SEXP layers)
 {
     if (TYPEOF(layers) != VECSXP)
@@ -95,17 +78,17 @@ static void snapshot_take(statistics_snapshot *s, SEXP layers)
                                        sizeof(R_xlen_t));
     R_xlen_t total = 0;
     for (R_xlen_t k = 0; k < s->count; k++) {
-        s->features[k] = XLENGTH(VECTOR_ELT(layer_state(
-            VECTOR_ELT(layers, k)), 0));
+        bn_layer_state(VECTOR_ELT(layers, k), &s->features[k]);
         total += 2 * s->features[k];
     }
     s->saved = (double *) R_alloc((size_t) total + 1, sizeof(double));
     double *next = s->saved;
     for (R_xlen_t k = 0; k < s->count; k++) {
-        SEXP state = layer_state(VECTOR_ELT(layers, k));
-        R_xlen_t f = s->features[k];
-        memcpy(next, REAL_RO(VECTOR_ELT(state, 2)), (size_t) f * sizeof(double));
-        memcpy(next + f, REAL_RO(VECTOR_ELT(state, 3)),
+        R_xlen_t f;
+        SEXP state = bn_layer_state(VECTOR_ELT(layers, k), &f);
+        memcpy(next, REAL_RO(VECTOR_ELT(state, BN_MOVING_MEAN)),
+               (size_t) f * sizeof(double));
+        memcpy(next + f, REAL_RO(VECTOR_ELT(state, BN_MOVING_VARIANCE)),
                (size_t) f * sizeof(double));
         next += 2 * f;
     }
@@ -123,9 +106,9 @@ static void snapshot_restore(const statistics_snapshot *s)
     for (R_xlen_t k = 0; k < s->count; k++) {
         R_xlen_t f = s->features[k];
         SEXP state = Rf_findVarInFrame(VECTOR_ELT(s->layers, k), symbol);
-        if (TYPEOF(state) == VECSXP && XLENGTH(state) == 4) {
+        if (TYPEOF(state) == VECSXP && XLENGTH(state) == BN_STATE_SIZE) {
             for (int j = 0; j < 2; j++) {
-                SEXP v = VECTOR_ELT(state, 2 + j);
+                SEXP v = VECTOR_ELT(state, BN_MOVING_MEAN + j);
                 const double *old = next + j * f;
                 if (TYPEOF(v) == REALSXP && XLENGTH(v) == f &&
                     memcmp(REAL_RO(v), old, (size_t) f * sizeof(double)) != 0)
@@ -388,7 +371,8 @@ static SEXP step_body(void *data)
     SEXP state_symbol = Rf_install("state");
     for (R_xlen_t j = 0; j < n_gammas; j++)
         gamma_targets[j] = parameter_target(VECTOR_ELT(gamma_layers, j),
-                                            state_symbol, 1, gamma_lengths[j]);
+                                            state_symbol, BN_GAMMA + 1,
+                                            gamma_lengths[j]);
     SEXP run = VECTOR_ELT(step, STEP_RUN);
     if (TYPEOF(run) != ENVSXP)
         Rf_error("internal error: the step needs fit()'s run");
