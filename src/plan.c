@@ -497,12 +497,12 @@ SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
                     pointer, value, dims, VECTOR_ELT(op, 2),
                     VECTOR_ELT(op, 4), VECTOR_ELT(op, 5), VECTOR_ELT(op, 6),
                     direction));
-                SEXP state = env_value(layer, "state");
-                if (TYPEOF(state) != VECSXP || XLENGTH(state) != 4)
-                    Rf_error("internal error: a batch-normalization layer "
-                             "without its state");
-                SET_VECTOR_ELT(out, 1, C_copy_double(VECTOR_ELT(state, 2)));
-                SET_VECTOR_ELT(out, 2, C_copy_double(VECTOR_ELT(state, 3)));
+                R_xlen_t features;
+                SEXP state = bn_layer_state(layer, &features);
+                SET_VECTOR_ELT(out, 1, C_copy_double(
+                    VECTOR_ELT(state, BN_MOVING_MEAN)));
+                SET_VECTOR_ELT(out, 2, C_copy_double(
+                    VECTOR_ELT(state, BN_MOVING_VARIANCE)));
                 SEXP ildj = PROTECT(C_bn_inverse_log_det(
                     pointer, R_NilValue, dims, VECTOR_ELT(op, 2),
                     VECTOR_ELT(op, 4), VECTOR_ELT(op, 6)));
