@@ -193,6 +193,22 @@ nested_list_as_array <- function(x, arg) {
   out
 }
 
+# A parameter given as an unnamed nested list of numbers, as tfprobability
+# users may write one (reticulate makes a tensor of it), as its array (a
+# plain vector for one axis); any other value unchanged, for the caller's
+# check to judge and name.
+list_parameter_as_array <- function(x) {
+  if (!is.list(x) || is.object(x) || !is.null(dim(x)) ||
+      !is.null(names(x)) || length(x) == 0L) {
+    return(x)
+  }
+  tryCatch({
+    x <- nested_list_as_array(x, "x")
+    if (length(dim(x)) == 1L) dim(x) <- NULL
+    x
+  }, bijectors_error = function(e) x)
+}
+
 describe_input <- function(x) {
   if (is.null(x)) {
     return("NULL")
@@ -425,6 +441,7 @@ check_reshape_shape <- function(shape, arg) {
 # ---- arguments of normal.R --------------------------------------------------
 
 check_distribution_parameter <- function(x, arg, positive = FALSE) {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
     all(is.finite(x))
   if (!ok) {
@@ -607,6 +624,7 @@ check_mvn_vector <- function(x, arg) {
   if (is.null(x)) {
     return(NULL)
   }
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
     all(is.finite(x))
   if (!ok) {

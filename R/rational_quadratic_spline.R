@@ -154,6 +154,7 @@ tfb_rational_quadratic_spline <- function(bin_widths, bin_heights,
 # ---- argument helpers --------------------------------------------------
 
 check_spline_parameter <- function(x, arg) {
+  x <- list_parameter_as_array(x)
   rank <- length(dim(x))
   ok <- is.numeric(x) && !is.object(x) && rank <= 2L && !anyNA(x) &&
     all(is.finite(x))

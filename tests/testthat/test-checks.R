@@ -48,3 +48,43 @@ test_that("a list input gives the same results as its array", {
   expect_equal(d %>% tfd_log_prob(x),
                rowSums(dnorm(a, log = TRUE)), tolerance = 1e-14)
 })
+
+test_that("tensor parameters may be nested lists of numbers too", {
+  # tfprobability users write tf$linalg$LinearOperatorLowerTriangular(
+  # list(c(1, 0), c(2, 1))): a list of rows
+  rows <- list(c(1, 0), c(2, 1))
+  x <- c(1, 3)
+  expect_identical(tfb_scale_matvec_tri_l(rows)$forward(x), c(1, 5))
+  expect_identical(tfb_scale_matvec_linear_operator(rows)$forward(x),
+                   c(1, 5))
+  expect_equal(tfb_scale_matvec_diag(list(2, 3))$forward(x), c(2, 9),
+               tolerance = 1e-15)
+  expect_identical(tfb_shift(list(1, 2))$forward(x), c(2, 5))
+  expect_identical(tfb_scale(list(2, 3))$forward(x), c(2, 9))
+  expect_equal(tfd_normal(loc = list(0, 1), scale = list(1, 2)) %>%
+                 tfd_log_prob(c(0, 0)),
+               dnorm(c(0, 0), c(0, 1), c(1, 2), log = TRUE),
+               tolerance = 1e-15)
+  expect_equal(tfd_multivariate_normal_diag(loc = list(0, 1),
+                                            scale_diag = list(1, 2)) %>%
+                 tfd_log_prob(c(0, 0)),
+               sum(dnorm(c(0, 0), c(0, 1), c(1, 2), log = TRUE)),
+               tolerance = 1e-15)
+  # LU factors stay a named list
+  lu <- list(lower_upper = matrix(c(2, 0.5, 1, 3), 2), permutation = c(2, 1))
+  w <- (diag(2) + matrix(c(0, 0.5, 0, 0), 2)) %*% matrix(c(2, 0, 1, 3), 2)
+  w <- w[order(c(2, 1)), ]
+  expect_equal(tfb_scale_matvec_linear_operator(lu)$forward(x),
+               as.vector(w %*% x), tolerance = 1e-15)
+})
+
+test_that("parameter lists that are not tensors keep their errors", {
+  expect_error(tfb_shift(list(1, "a")), "`shift`",
+               class = "bijectors_error")
+  expect_error(tfb_scale_matvec_tri_l(list(c(1, 0), 2)), "`scale_tril`",
+               class = "bijectors_error")
+  expect_error(tfd_normal(loc = list(0, list(1, 2)), scale = 1), "`loc`",
+               class = "bijectors_error")
+  expect_error(tfb_scale_matvec_linear_operator(list(a = 1, b = 2)),
+               "lower_upper", class = "bijectors_error")
+})

@@ -649,13 +649,14 @@ test_that("Define a scale_matvec_linear_operator bijector", {
   y <- b %>% tfb_forward(x)
   expect_equal(y %>% as.matrix(), diag(diag) %*% as.matrix(x))
 
+  # the list of rows upstream gives to LinearOperatorLowerTriangular
   tril <- list(c(1, 0, 0),
                c(2, 1, 0),
                c(3, 2, 1))
-  scale <- do.call(rbind, tril)
-  b <- tfb_scale_matvec_linear_operator(scale)
+  b <- tfb_scale_matvec_linear_operator(tril)
   y <- b %>% tfb_forward(x)
-  expect_equal(y %>% as.matrix(), scale %*% as.matrix(x))
+  expect_equal(y %>% as.matrix(), do.call(rbind, tril) %*% as.matrix(x))
+  expect_equal(y, c(1, 4, 10))
 })
 
 test_that("Define a scale_matvec_lu bijector", {
