@@ -99,6 +99,21 @@ test_that("Use tfb_masked_autoregressive_default_template", {
                                      activity_regularizer = "l2")
   expect_s3_class(m, "bijectors_template")
   expect_equal(m$hidden_layers, 17)
+  # the template's network in plain R: relu(x1 W1 + b1) W2 + b2 gives the
+  # shift (first half) and log-scale (second half) of x2..x3; the
+  # regularizer only adds a penalty to Keras' losses, which fit() does not
+  # have (documented as accepted and ignored)
+  b <- tfb_real_nvp(num_masked = 1, shift_and_log_scale_fn = m)
+  set.seed(25)
+  x <- matrix(rnorm(6), 2)
+  y <- b %>% tfb_forward(x)
+  w <- m$weights
+  hidden <- pmax(x[, 1, drop = FALSE] %*% w$hidden_1$kernel +
+                   rep(w$hidden_1$bias, each = 2), 0)
+  out <- hidden %*% w$output$kernel + rep(w$output$bias, each = 2)
+  expect_equal(y[, 1], x[, 1])
+  expect_equal(y[, 2:3], x[, 2:3] * exp(out[, 3:4]) + out[, 1:2],
+               tolerance = 1e-12)
 })
 
 # The three flows below train for one Adam step of 1e-4 on 200 events of
