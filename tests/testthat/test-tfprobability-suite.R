@@ -413,7 +413,8 @@ test_that("Define a Cholesky to inverse Cholesky bijector", {
                           tfb_cholesky_outer_product()))
   expect_equal(b %>% tfb_forward(x), chain %>% tfb_forward(x))
   # chol(inverse(x x^T)) by hand: x x^T = [1 2; 2 5], its inverse
-  # [5 -2; -2 1], whose lower Cholesky factor is [sqrt(5) 0; -2/sqrt(5) 1/sqrt(5)]
+  # [5 -2; -2 1], whose lower Cholesky factor is
+  # [sqrt(5) 0; -2/sqrt(5) 1/sqrt(5)]
   expect_equal(b %>% tfb_forward(x),
                matrix(c(sqrt(5), 0, -2 / sqrt(5), 1 / sqrt(5)), 2,
                       byrow = TRUE))
@@ -505,8 +506,6 @@ test_that("Define an ordered bijector", {
 })
 
 test_that("Define a softplus bijector", {
-  # from the original docs:
-  # " works only on Tensors with 1 batch ndim and 2 event ndims (i.e., vector of matrices)."
   b <- tfb_softplus()
   x <- matrix(1:8, ncol = 2, byrow = TRUE)
   y <- b %>% tfb_forward(x)
