@@ -152,6 +152,7 @@ tfb_affine <- function(shift = NULL, scale_identity_multiplier = NULL,
 }
 
 check_affine_vector <- function(x, arg) {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L &&
     length(dim(x)) <= 1L && all(is.finite(x))
   if (!ok) {

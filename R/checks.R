@@ -140,9 +140,73 @@ as_input_array <- function(x, arg) {
     storage.mode(x) <- "double"
     return(x)
   }
+  if (is.list(x) && !is.object(x) && is.null(dim(x)) && length(x) > 0L) {
+    x <- nested_list_as_array(x, arg)
+    # one axis: R's plain vector, as for any other 1-d input
+    if (length(dim(x)) == 1L) dim(x) <- NULL
+    return(x)
+  }
   abort_bijectors("input", sprintf(paste(
     "`%s` must be a numeric vector, matrix, array or data frame, not %s."),
     arg, describe_input(x)))
+}
+
+# A nested list of numbers as the array TensorFlow makes of it (tfprobability
+# users write `list(c(1, 2), c(3, 4))` for a 2 x 2 tensor): the outer list
+# is the first axis, and, as reticulate converts them, length-one vectors
+# are scalars. Ragged or non-numeric lists are an error naming `arg`. The
+# result always has a dim (1-d too), so that list(list(1)) is 1 x 1.
+nested_list_as_array <- function(x, arg) {
+  parts <- lapply(x, function(part) {
+    if (is.list(part) && !is.object(part) && is.null(dim(part)) &&
+        length(part) > 0L) {
+      return(nested_list_as_array(part, arg))
+    }
+    if (!is.numeric(part) || is.object(part) || length(part) == 0L) {
+      abort_bijectors("input", sprintf(paste(
+        "`%s` is a list, so it must be a nested list of numbers (one",
+        "tensor, outer list first), but an element is %s."),
+        arg, describe_input(part)))
+    }
+    part <- unclass(part)
+    storage.mode(part) <- "double"
+    part
+  })
+  part_dims <- lapply(parts, function(part) {
+    if (is.null(dim(part))) {
+      if (length(part) == 1L) integer(0) else length(part)
+    } else {
+      dim(part)
+    }
+  })
+  inner <- part_dims[[1L]]
+  if (!all(vapply(part_dims, identical, logical(1), inner))) {
+    abort_bijectors("input", sprintf(paste(
+      "`%s` is a ragged list: all elements of a nested list must have the",
+      "same shape to form one tensor."), arg))
+  }
+  out <- matrix(0, nrow = length(parts), ncol = max(1L, prod(inner)))
+  for (i in seq_along(parts)) {
+    out[i, ] <- as.vector(parts[[i]])
+  }
+  dim(out) <- c(length(parts), inner)
+  out
+}
+
+# A parameter given as an unnamed nested list of numbers, as tfprobability
+# users may write one (reticulate makes a tensor of it), as its array (a
+# plain vector for one axis); any other value unchanged, for the caller's
+# check to judge and name.
+list_parameter_as_array <- function(x) {
+  if (!is.list(x) || is.object(x) || !is.null(dim(x)) ||
+      !is.null(names(x)) || length(x) == 0L) {
+    return(x)
+  }
+  tryCatch({
+    x <- nested_list_as_array(x, "x")
+    if (length(dim(x)) == 1L) dim(x) <- NULL
+    x
+  }, bijectors_error = function(e) x)
 }
 
 describe_input <- function(x) {
@@ -377,6 +441,7 @@ check_reshape_shape <- function(shape, arg) {
 # ---- arguments of normal.R --------------------------------------------------
 
 check_distribution_parameter <- function(x, arg, positive = FALSE) {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
     all(is.finite(x))
   if (!ok) {
@@ -559,6 +624,7 @@ check_mvn_vector <- function(x, arg) {
   if (is.null(x)) {
     return(NULL)
   }
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L && !anyNA(x) &&
     all(is.finite(x))
   if (!ok) {

@@ -52,6 +52,7 @@ new_elementwise_bijector <- function(kind, kernel, parameters = list(),
 # scale is its own error class, as before.
 check_elementwise_parameter <- function(x, arg, nonzero = FALSE,
                                         constraint = "real") {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L &&
     length(dim(x)) <= 1L && !anyNA(x) && all(is.finite(x))
   if (!ok) {

@@ -351,6 +351,7 @@ format.tfb_linear <- function(x, ...) {
 singular_message <- "Singular operator:  Diagonal contained zero values."
 
 check_linear_vector <- function(x, arg) {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(x) >= 1L &&
     length(dim(x)) <= 1L && !anyNA(x) && all(is.finite(x))
   if (!ok) {
@@ -374,6 +375,7 @@ check_linear_vector <- function(x, arg) {
 }
 
 check_square_matrix <- function(x, arg) {
+  x <- list_parameter_as_array(x)
   ok <- is.numeric(x) && !is.object(x) && length(dim(x)) == 2L &&
     nrow(x) == ncol(x) && nrow(x) >= 1L && !anyNA(x) && all(is.finite(x))
   if (!ok) {
@@ -501,6 +503,10 @@ tfb_scale_matvec_linear_operator <- function(scale, adjoint = FALSE,
 # A plain-R operator: list(operator = , values = , permutation = ,
 # form = ).
 linear_operator_from <- function(scale, arg) {
+  # an unnamed list of rows is a matrix, as tfprobability's
+  # LinearOperatorLowerTriangular(list(c(1, 0), c(2, 1))); LU factors are
+  # a named list
+  scale <- list_parameter_as_array(scale)
   if (is.list(scale) && !is.object(scale)) {
     if (!setequal(names(scale) %||% "", c("lower_upper", "permutation")) ||
         length(scale) != 2L) {

@@ -407,8 +407,8 @@ new_template <- function(kind, fields) {
 tfb_masked_autoregressive_default_template <- function(
     hidden_layers, shift_only = FALSE, activation = "relu",
     log_scale_min_clip = -5, log_scale_max_clip = 3,
-    log_scale_clip_gradient = FALSE, hidden_degrees = c("equal", "blocks"),
-    name = NULL, ...) {
+    log_scale_clip_gradient = FALSE, name = NULL, ...,
+    hidden_degrees = c("equal", "blocks")) {
   dense <- check_template_dense_arguments(
     list(...), "tfb_masked_autoregressive_default_template", made = TRUE)
   hidden_degrees <- check_choice(hidden_degrees, c("equal", "blocks"),

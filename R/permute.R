@@ -25,7 +25,8 @@
 #'   `-axis`.
 #' @param validate_args `TRUE` or `FALSE`; accepted for compatibility (the
 #'   arguments are always checked).
-#' @param name A string: the bijector's name.
+#' @param name A string: the bijector's name; `NULL` (the default, as
+#'   tfprobability) names it `"permute"`, TFP's default.
 #' @return A bijector of class `c("tfb_permute", "bijector")` with the methods
 #'   `$forward(x)`, `$inverse(y)`, `$forward_log_det_jacobian(x, event_ndims)`
 #'   and `$inverse_log_det_jacobian(y, event_ndims)` and the fields
@@ -43,7 +44,7 @@
 #' tfb_permute(c(3, 2, 1), axis = -2)$forward(matrix(1:6, ncol = 2))
 #' @export
 tfb_permute <- function(permutation, axis = -1L, validate_args = FALSE,
-                        name = "permute") {
+                        name = NULL) {
   permutation <- check_permutation(permutation)
   ok <- is.numeric(axis) && !is.object(axis) && length(axis) == 1L &&
     !is.na(axis) && is.finite(axis) && axis == round(axis) && axis < 0
@@ -55,7 +56,7 @@ tfb_permute <- function(permutation, axis = -1L, validate_args = FALSE,
   axis <- as.integer(axis)
   new_bijector(
     "tfb_permute",
-    name = check_string(name, "name"),
+    name = check_string(name %||% "permute", "name"),
     forward_min_event_ndims = -axis,
     validate_args = check_flag(validate_args, "validate_args"),
     permutation = permutation,

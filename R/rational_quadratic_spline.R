@@ -70,7 +70,8 @@
 #'   is `range_min + sum(bin_widths)`.
 #' @param validate_args `TRUE` or `FALSE`; accepted for compatibility (the
 #'   parameters are always checked).
-#' @param name A string: the bijector's name.
+#' @param name A string: the bijector's name; `NULL` (the default, as
+#'   tfprobability) names it `"rational_quadratic_spline"`, TFP's default.
 #' @return A bijector of class `c("tfb_rational_quadratic_spline",
 #'   "bijector")` with the usual methods and the fields `$bin_widths`,
 #'   `$bin_heights`, `$knot_slopes` and `$range_min`.
@@ -93,13 +94,13 @@
 tfb_rational_quadratic_spline <- function(bin_widths, bin_heights,
                                           knot_slopes, range_min = -1,
                                           validate_args = FALSE,
-                                          name = "rational_quadratic_spline") {
+                                          name = NULL) {
   widths <- check_spline_parameter(bin_widths, "bin_widths")
   heights <- check_spline_parameter(bin_heights, "bin_heights")
   slopes <- check_spline_parameter(knot_slopes, "knot_slopes")
   range_min <- check_number(range_min, "range_min")
   validate_args <- check_flag(validate_args, "validate_args")
-  name <- check_string(name, "name")
+  name <- check_string(name %||% "rational_quadratic_spline", "name")
   bins <- spline_columns(widths)
   if (spline_columns(heights) != bins) {
     abort_bijectors("argument", sprintf(paste(
@@ -153,6 +154,7 @@ tfb_rational_quadratic_spline <- function(bin_widths, bin_heights,
 # ---- argument helpers --------------------------------------------------
 
 check_spline_parameter <- function(x, arg) {
+  x <- list_parameter_as_array(x)
   rank <- length(dim(x))
   ok <- is.numeric(x) && !is.object(x) && rank <= 2L && !anyNA(x) &&
     all(is.finite(x))

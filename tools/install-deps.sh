@@ -5,7 +5,7 @@
 # Usage (as root, from anywhere): bash tools/install-deps.sh
 set -euo pipefail
 
-r_packages=(cli generics testthat knitr rmarkdown bench roxygen2 withr Rmpfr future future.apply)
+r_packages=(cli generics magrittr testthat knitr rmarkdown bench roxygen2 withr Rmpfr future future.apply)
 system_tools=(pandoc qpdf)
 
 have_r_package() {

@@ -346,7 +346,10 @@ expect_conformance <- function(row) {
                class = "bijectors_error_event_ndims")
   # bad inputs: classed errors, nothing changed
   expect_error(b$forward("a"), class = "bijectors_error")
-  expect_error(b$inverse(list(1, 2)), class = "bijectors_error")
+  # (a nested list of numbers is a tensor, as in tfprobability; a ragged
+  # or non-numeric one is not)
+  expect_error(b$inverse(list(1, "a")), class = "bijectors_error")
+  expect_error(b$inverse(list(c(1, 2), 3)), class = "bijectors_error")
   expect_error(b$forward(factor(1:3)), class = "bijectors_error")
   expect_identical(bijector_bytes(b), before,
                    label = label("state after refused calls"))

@@ -320,8 +320,12 @@ adv_valid_for <- list(
              "beta_initializer",
              "gamma_initializer", "moving_mean_initializer",
              "moving_variance_initializer"),
+  # list(1) is also a tensor of one number, as tfprobability takes nested
+  # lists for inputs (as_input_array()) and tensor parameters
+  # (list_parameter_as_array())
   list1 = c("hidden_layers", "parameters", "sample_shape", "bijectors",
-            "permutation"),
+            "permutation", "x", "y", "value", "inputs", "shift", "scale",
+            "log_scale", "loc", "scale_identity_multiplier"),
   fun = c("gamma_constraint", "shift_and_log_scale_fn", "kernel_initializer",
           "bias_initializer"),
   flag = c("validate_args", "training", "center", "scale", "shift_only",

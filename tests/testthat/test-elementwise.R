@@ -174,7 +174,9 @@ test_that("bad inputs give classed errors and change nothing", {
   b <- tfb_sigmoid(low = c(-1, -2), high = c(1, 2))
   before <- as.list(b)
   expect_error(b$forward("a"), class = "bijectors_error_input")
-  expect_error(b$forward(list(1)), class = "bijectors_error_input")
+  # a nested list of numbers is a tensor (tfprobability's form); others not
+  expect_error(b$forward(list("a")), class = "bijectors_error_input")
+  expect_error(b$forward(list(1, c(1, 2))), class = "bijectors_error_input")
   expect_error(b$forward(factor(1)), class = "bijectors_error_input")
   expect_error(b$forward(matrix(0, 2, 3)), class = "bijectors_error_event_size")
   expect_error(b$inverse_log_det_jacobian(matrix(0, 2, 3), 1),

@@ -29,7 +29,9 @@ all_methods <- function(b, event_ndims = 1) {
 bad_inputs <- list(
   character = matrix(c("a", "b", "c", "d", "e", "f"), 2, 3),
   logical = matrix(TRUE, 2, 3),
-  list = list(1, 2, 3),
+  # a nested list of numbers is a tensor (tfprobability's form); this is not
+  list = list(1, "b", 3),
+  ragged_list = list(c(1, 2, 3), 1),
   factor = factor(c("a", "b", "c")),
   complex = matrix(complex(real = 1:6, imaginary = 1), 2, 3),
   data_frame = data.frame(a = 1:2, b = c("x", "y"), c = 3:4),
