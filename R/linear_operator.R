@@ -45,6 +45,7 @@ new_linear_bijector <- function(kind, name, validate_args, operator, values,
     size = size,
     parameters = unname(lapply(parameters, as.double_keep_dim)),
     diagonal_sign = sign(as.double(diagonal)),
+    diagonal_given = as.double(diagonal),
     permutation = permutation,
     adjoint = check_flag(adjoint, "adjoint"),
     public = public,
@@ -62,11 +63,19 @@ as.double_keep_dim <- function(x) {
 }
 
 # The operator's current values, as C takes them: the diagonal vector, or
-# the k x k matrix with the diagonal put back.
+# the k x k matrix with the diagonal put back. Until training moves it, the
+# diagonal is the one given, not exp(log|d|), which may be 1 ulp away
+# (exp(log(3)) is 3 + 4e-16), so an untrained operator computes exactly
+# what TFP does.
 linear_values <- function(bijector) {
   parameters <- .subset2(bijector, "parameters")
   log_abs <- parameters[[length(parameters)]]
-  diagonal <- .subset2(bijector, "diagonal_sign") * exp(log_abs)
+  given <- .subset2(bijector, "diagonal_given")
+  diagonal <- if (!is.null(given) && identical(log_abs, log(abs(given)))) {
+    given
+  } else {
+    .subset2(bijector, "diagonal_sign") * exp(log_abs)
+  }
   if (.subset2(bijector, "operator") == "diagonal") {
     return(diagonal)
   }

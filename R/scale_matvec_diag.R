@@ -20,7 +20,9 @@
 #' **Training.** The trainable parameter is `log_abs_diagonal`,
 #' `log(abs(scale_diag))` (any finite value whose `exp()` is finite); the
 #' signs of `scale_diag` stay fixed, so that no step reaches a zero scale.
-#' `$scale_diag` is the current `sign * exp(log_abs_diagonal)`.
+#' `$scale_diag` is the current `sign * exp(log_abs_diagonal)`; until the
+#' parameter changes, the products use `scale_diag` exactly as given (not
+#' its log's exponential, which can be 1 ulp away).
 #'
 #' @param scale_diag A numeric vector of non-zero finite numbers: the
 #'   diagonal.

@@ -84,3 +84,22 @@ test_that("in a chain and a trained flow", {
   expect_gt(abs(d[[1]]), 1)
   expect_lt(abs(d[[2]]), 1)
 })
+
+test_that("an untrained operator uses the diagonal as given, not exp(log|d|)", {
+  # exp(log(3)) is 3 + 4.4e-16: the given values must reach the products
+  d <- c(-2, 3, 0.1, 7)
+  expect_false(identical(exp(log(abs(d))) * sign(d), d))
+  b <- tfb_scale_matvec_diag(d)
+  x <- rbind(c(1, 1, 1, 1), c(0.5, -2, 3, 1e300))
+  expect_identical(tfb_forward(b, x), sweep(x, 2, d, "*"))
+  expect_identical(tfb_inverse(b, x), sweep(x, 2, d, "/"))
+  expect_identical(b$scale_diag, d)
+  lower <- matrix(c(3, 0.5, 0, 0.1), 2, 2)
+  tril <- tfb_scale_matvec_tri_l(lower)
+  expect_identical(tfb_forward(tril, c(1, 2)), as.vector(lower %*% c(1, 2)))
+  # once the parameter moves, the diagonal follows it
+  parameters <- trainable_parameters(b)
+  parameters[[1]] <- log(c(4, 5, 6, 7))
+  trainable_parameters(b) <- parameters
+  expect_equal(tfb_forward(b, c(1, 1, 1, 1)), c(-4, 5, 6, 7), tolerance = 1e-15)
+})
