@@ -350,6 +350,35 @@ check_no_extra_arguments <- function(extra) {
           collapse = ", ")))
 }
 
+check_seed <- function(seed, arg = "seed") {
+  if (!is.numeric(seed) || is.object(seed) || length(seed) != 1L ||
+      !is.finite(seed) || seed != round(seed) ||
+      abs(seed) > .Machine$integer.max) {
+    abort_bijectors("seed", sprintf(paste(
+      "`%s` must be a single whole number between -%d and %d, not %s."),
+      arg, .Machine$integer.max, .Machine$integer.max, describe_value(seed)))
+  }
+  as.integer(seed)
+}
+
+# R's generator state (NULL when none has been drawn yet in the session)
+# and its restoration, for a seeded draw that leaves the stream unmoved.
+saved_random_state <- function() {
+  if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
+    get(".Random.seed", envir = globalenv(), inherits = FALSE)
+  }
+}
+
+restore_random_state <- function(state) {
+  if (is.null(state)) {
+    if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
+      rm(".Random.seed", envir = globalenv())
+    }
+  } else {
+    assign(".Random.seed", state, envir = globalenv())
+  }
+}
+
 check_sample_shape <- function(sample_shape, arg = "sample_shape") {
   if (is.list(sample_shape) && !is.object(sample_shape)) {
     numeric_entries <- vapply(sample_shape, function(entry) {

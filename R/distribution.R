@@ -77,7 +77,10 @@ distribution_sample <- function(distribution, sample_shape) {
 #' `dim = c(sample_shape, batch_shape, event_shape)`, returned as a plain
 #' vector when that has one dimension and as a single number when it has
 #' none. Samples are drawn with R's random number generator, so
-#' [set.seed()] makes them reproducible.
+#' [set.seed()] makes them reproducible; `tfd_sample(d, n, seed = s)` draws
+#' after `set.seed(s)` and then puts R's generator back as it was, so the
+#' same seed gives the same sample and the session's stream is not moved
+#' (the values are not TFP's: the generators differ).
 #'
 #' @param distribution A distribution, such as one made by [tfd_normal()].
 #' @param value A numeric vector, matrix or array (integer input is converted
@@ -86,7 +89,8 @@ distribution_sample <- function(distribution, sample_shape) {
 #'   numbers as tfprobability takes it. The default (an empty list) draws one
 #'   sample. A shape whose sample would exceed R's longest vector (2^52 - 1
 #'   values) is an error.
-#' @param ... Unused; `seed` is refused (use [set.seed()]).
+#' @param ... `tfd_sample()`: `seed`, a single whole number (see Details);
+#'   otherwise unused.
 #' @return `tfd_log_prob()`, `tfd_prob()`: a double vector or array with one
 #'   value per event. `tfd_sample()`: a double vector or array.
 #' @family distributions
@@ -119,9 +123,18 @@ tfd_prob <- function(distribution, value, ...) {
 #' @export
 tfd_sample <- function(distribution, sample_shape = list(), ...) {
   check_distribution(distribution)
-  check_no_extra_arguments(list(...))
+  extra <- list(...)
+  seed <- extra[["seed"]]
+  extra[["seed"]] <- NULL
+  check_no_extra_arguments(extra)
   sample_shape <- check_sample_shape(sample_shape)
   check_sample_size(distribution, sample_shape)
+  if (!is.null(seed)) {
+    seed <- check_seed(seed)
+    state <- saved_random_state()
+    on.exit(restore_random_state(state), add = TRUE)
+    set.seed(seed)
+  }
   with_statistics_rollback(distribution,
                            distribution_sample(distribution, sample_shape))
 }

@@ -350,3 +350,35 @@ test_that("distributions print", {
     tfd_multivariate_normal_diag(loc = c(0, 0)),
     tfb_chain(list(tfb_shift(1), tfb_scale(2))))))
 })
+
+test_that("tfd_sample(seed = ) draws after set.seed(seed) and leaves R's stream unmoved", {
+  d <- tfd_normal(loc = c(0, 10), scale = c(1, 2))
+  set.seed(501)
+  before <- .Random.seed
+  a <- tfd_sample(d, 3, seed = 42)
+  expect_identical(.Random.seed, before)
+  set.seed(42)
+  z <- matrix(stats::rnorm(6), 3, 2)   # the sample axis varies fastest
+  expect_equal(a, sweep(sweep(z, 2, c(1, 2), "*"), 2, c(0, 10), "+"),
+               tolerance = 1e-15)
+  expect_identical(d$sample(3, seed = 42), a)
+  expect_identical(tfd_sample(d, 3, seed = 42L), a)
+  expect_false(identical(tfd_sample(d, 3, seed = 43), a))
+  # no generator state yet: none afterwards either
+  rm(".Random.seed", envir = globalenv())
+  tfd_sample(d, 2, seed = 1)
+  expect_false(exists(".Random.seed", envir = globalenv(), inherits = FALSE))
+  set.seed(502)
+})
+
+test_that("a bad seed is refused naming the argument, before anything is drawn", {
+  d <- tfd_normal(0, 1)
+  set.seed(503)
+  before <- .Random.seed
+  for (bad in list(1.5, NA_real_, c(1, 2), "1", Inf, 2^31)) {
+    expect_error(tfd_sample(d, 2, seed = bad), "`seed` must be a single whole number",
+                 class = "bijectors_error")
+  }
+  expect_identical(.Random.seed, before)
+  expect_error(tfd_log_prob(d, 0, seed = 1), "seed")
+})
