@@ -229,3 +229,36 @@ test_that("log_prob() of a very large batch does not keep its workspace for the 
   expect_identical(large_log_prob, evaluation$log_prob(large))
   expect_identical(small_log_prob, evaluation$log_prob(small))
 })
+
+test_that("the fused step's C checks every element of its list before using it", {
+  # Each element of the step list replaced in turn by values of the wrong
+  # type or length: an R error or a result, never a crash (a gamma layer
+  # that was not an environment reached Rf_findVarInFrame()).
+  ns <- asNamespace("bijectors")
+  set.seed(10)
+  y <- matrix(rnorm(40), 20, 2)
+  flow <- hostile_flow(hidden = c(3L, 5L))
+  fit(flow, y, epochs = 1, batch_size = 5, verbose = FALSE)
+  settings <- ns$check_fit_settings(1L, 5L, 0, TRUE, FALSE, 0.001, NULL)
+  run <- ns$new_fit_run(flow, list(training = y, validation = NULL), settings)
+  ns$fit_step(run, y[1:5, ])
+  step <- ns$fused_fit_spec(run)
+  expect_type(step, "list")
+  garbage <- list(NULL, 1L, 1.5, "a", list(), list(1), TRUE, NA,
+                  matrix(1, 2, 2), new.env(), quote(x), c(1L, NA),
+                  as.list(1:16))
+  outcomes <- character()
+  for (k in seq_along(step)) {
+    for (value in garbage) {
+      spoilt <- step
+      spoilt[k] <- list(value)
+      outcome <- tryCatch({
+        .Call(ns$C_plan_fit_step, spoilt, y, NULL, NULL)
+        "result"
+      }, error = function(e) "error")
+      outcomes <- c(outcomes, outcome)
+    }
+  }
+  expect_length(outcomes, length(step) * length(garbage))
+  expect_true("error" %in% outcomes)
+})
