@@ -466,8 +466,13 @@ check_count <- function(x, arg) {
   ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x) &&
     is.finite(x) && x == round(x) && x >= 1 && x <= .Machine$integer.max
   if (!ok) {
+    # a whole number beyond R's integers is refused for its size
+    too_large <- is.numeric(x) && !is.object(x) && length(x) == 1L &&
+      isTRUE(x > .Machine$integer.max)
     abort_bijectors("argument", sprintf(
-      "`%s` must be a whole number >= 1, not %s.", arg, describe_value(x)))
+      "`%s` must be a whole number >= 1%s, not %s.", arg,
+      if (too_large) sprintf(" and <= %d", .Machine$integer.max) else "",
+      describe_value(x)))
   }
   as.integer(x)
 }

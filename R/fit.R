@@ -744,8 +744,8 @@ diverged_inside <- function(condition, batch, run) {
 abort_diverged <- function(run, what, parent = NULL, nonfinite = FALSE) {
   if (nonfinite && run$steps == 0L) {
     abort_bijectors("diverged", sprintf(paste(
-      "The loss or its gradient is not finite on the batch of epoch %d,",
-      "step %d, at the flow's parameters before any step of this fit (%s).",
+      "At the flow's parameters before any step of this fit, on the batch",
+      "of epoch %d, step %d, %s.",
       "The data may lie outside the flow's support (such as values beyond",
       "(-1, 1) through tfb_tanh(), or <= 0 through tfb_exp()), or the",
       "parameters are not finite. Nothing was changed. The history so far",

@@ -80,6 +80,12 @@ test_that("every refused call to fit() leaves the whole state as it was", {
                "`learning_rate` must be a positive number")
   expect_error(fit(flow, y, epochs = 0, verbose = FALSE),
                "`epochs` must be a whole number >= 1")
+  # a whole number too large for R's integers says what the bound is
+  # (it said "a whole number >= 1, not 1e+10")
+  expect_error(fit(flow, y, batch_size = 1e10, verbose = FALSE),
+               "`batch_size` must be a whole number >= 1 and <= 2147483647",
+               fixed = TRUE, class = "bijectors_error_argument")
+  expect_identical(hostile_state(flow), before)
 })
 
 test_that("a generator failing midway keeps the steps before it, and only them", {
