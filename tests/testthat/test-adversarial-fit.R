@@ -268,3 +268,36 @@ test_that("the fused step's C checks every element of its list before using it",
   expect_length(outcomes, length(step) * length(garbage))
   expect_true("error" %in% outcomes)
 })
+
+test_that("batches_from_csv() never shifts values across rows of different lengths", {
+  path <- withr::local_tempfile(fileext = ".csv")
+  # a short row then a long one: 8 fields, a multiple of the width, which
+  # one scan() of the batch took for four good rows (3, 4 / 5, 6 ...)
+  writeLines(c("1,2", "3", "4,5,6", "7,8"), path)
+  batches <- batches_from_csv(path, batch_size = 2)
+  first <- batches()
+  expect_identical(first, rbind(c(1, 2), c(3, NA)))
+  expect_error(batches(), "rows of different lengths",
+               class = "bijectors_error_input")
+  # a long row whose fields are exactly two rows' worth
+  writeLines(c("1,2", "3,4,5,6", "7,8"), path)
+  expect_error(batches_from_csv(path, batch_size = 10)(),
+               "rows of different lengths", class = "bijectors_error_input")
+  # a field that is not a number names the file
+  writeLines(c("1,2", "x,4"), path)
+  expect_error(batches_from_csv(path, batch_size = 10)(), "not a number",
+               class = "bijectors_error_input")
+  # blank lines, CRLF line ends, spaces and no final newline read as before
+  y <- rbind(c(0.5, -1), c(2, 3e-5), c(-4, 1e10))
+  writeBin(charToRaw("0.5,-1\r\n\r\n 2 , 3e-5\r\n-4,1e10"), path)
+  batches <- batches_from_csv(path, batch_size = 2)
+  expect_identical(rbind(batches(), batches()), y)
+  expect_null(batches())
+  # fit() refuses the bad file and changes nothing
+  writeLines(c("1,2", "3,4,5,6", "7,8", "9,10"), path)
+  flow <- trained_hostile_flow()
+  before <- hostile_state(flow)
+  expect_error(fit(flow, batches_from_csv(path, batch_size = 2), epochs = 1,
+                   verbose = FALSE), class = "bijectors_error_generator")
+  expect_identical(hostile_state(flow), before)
+})
