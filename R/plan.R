@@ -205,15 +205,20 @@ plan_log_prob <- function(distribution, value) {
     log_det
 }
 
-# The most doubles the shared workspace keeps after a log_prob() (8 MB: a
-# few thousand rows of a wide network). A larger buffer, made for one
-# large batch, is dropped after its call: kept, it would hold hundreds of
-# megabytes for the rest of the session (212 MB after one log_prob() of
-# 1e5 rows through a MAF with two hidden layers of 64 units).
-plan_workspace_keep <- 2^20
+# The most doubles the shared workspace keeps after a log_prob() (64 MB:
+# some 30000 rows of a MAF with two hidden layers of 64 units). A larger
+# buffer, made for one very large batch, is dropped after its call: kept,
+# it would hold its memory for the rest of the session (212 MB after one
+# log_prob() of 1e5 rows through that MAF). Below the limit the buffer is
+# kept, since a fresh one costs its page faults on every call (1.4 to 2
+# times the time of a log_prob() of 6000 rows). The option
+# `bijectors.plan_workspace_keep` (doubles) changes the limit, for tests.
+plan_workspace_keep <- function() {
+  getOption("bijectors.plan_workspace_keep", 2^23)
+}
 
 release_large_workspace <- function(workspace) {
-  if (length(.subset2(workspace, "buffer")) > plan_workspace_keep) {
+  if (length(.subset2(workspace, "buffer")) > plan_workspace_keep()) {
     rm("buffer", envir = workspace)
   }
   invisible()
