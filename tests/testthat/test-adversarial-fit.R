@@ -150,6 +150,19 @@ test_that("saved, read back and deep-copied flows continue the same optimization
   expect_identical(hostile_state(untouched), hostile_state(flow))
 })
 
+test_that("a parameter of the right length refused for its NA says so", {
+  # the message said "must hold 16 finite numbers, not a double vector of
+  # length 16"
+  flow <- trained_hostile_flow()
+  before <- hostile_state(flow)
+  parameters <- trainable_parameters(flow)
+  parameters[[1L]][[3L]] <- NA
+  expect_error(trainable_parameters(flow) <- parameters,
+               "not a double vector of length 16 holding NA, NaN or Inf",
+               fixed = TRUE, class = "bijectors_error_argument")
+  expect_identical(hostile_state(flow), before)
+})
+
 test_that("arrays handed to trainable_parameters<- and set_weights() are never written", {
   set.seed(6)
   y <- matrix(rnorm(160), ncol = 2)
