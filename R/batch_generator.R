@@ -88,7 +88,10 @@ check_generator_batch <- function(distribution, batch, stream, where,
 #' The file is read with base R's connections ([file()] and [scan()]); no
 #' package is needed. Every field must be a number (no quotes, no missing
 #' values other than `NA`, which [fit()][fit.tfd_transformed_distribution()]
-#' then refuses). Numbers are read back as written: [write.csv()] writes 15
+#' then refuses). Each line is one row: a row with fewer fields than the
+#' first data row is filled with `NA`, one with more is an error (class
+#' `bijectors_error_input`), as is a field that is not a number. Numbers
+#' are read back as written: [write.csv()] writes 15
 #' significant digits, so a file written by it holds the data rounded to
 #' those; write `sprintf("%.17g", x)` for an exact copy. The file stays open
 #' between calls during a pass; a generator left in the middle of a pass
@@ -184,23 +187,39 @@ batches_from_csv <- function(path, batch_size, header = FALSE, sep = ",",
         readLines(connection, n = 1L, warn = FALSE)
       }
     }
-    values <- scan(connection, what = double(), sep = sep,
-                   nmax = batch_size * width, quiet = TRUE,
-                   strip.white = TRUE, blank.lines.skip = TRUE)
-    if (length(values) == 0L) {
+    # One record per line: a field beyond the row's width lands in the
+    # extra character field (and the rest of the line is dropped), a short
+    # row is filled with NA. One scan() of the batch's fields would take a
+    # short row and a long one after it for two good rows, and shift every
+    # value between them into the wrong column.
+    fields <- tryCatch(
+      scan(connection, what = c(rep(list(0), width), list("")), sep = sep,
+           nmax = batch_size, quiet = TRUE, strip.white = TRUE,
+           blank.lines.skip = TRUE, multi.line = FALSE, fill = TRUE,
+           flush = TRUE),
+      error = function(condition) {
+        close(connection)
+        connection <<- NULL
+        abort_bijectors("input", sprintf(paste(
+          "The CSV file %s has a field that is not a number: %s"),
+          encodeString(path, quote = "\""), conditionMessage(condition)))
+      })
+    rows <- length(fields[[1L]])
+    if (rows == 0L) {
       close(connection)
       connection <<- NULL
       return(NULL)
     }
-    if (length(values) %% width != 0L) {
+    if (any(nzchar(fields[[width + 1L]]))) {
       close(connection)
       connection <<- NULL
       abort_bijectors("input", sprintf(paste(
-        "The CSV file %s has rows of different lengths: a batch read %d",
-        "fields, not a multiple of the %d columns of its first row."),
-        encodeString(path, quote = "\""), length(values), width))
+        "The CSV file %s has rows of different lengths: a row has more",
+        "fields than the %d of its first row."),
+        encodeString(path, quote = "\""), width))
     }
-    batch <- matrix(values, ncol = width, byrow = TRUE)
+    batch <- matrix(unlist(fields[seq_len(width)], use.names = FALSE),
+                    nrow = rows)
     if (is.null(columns)) batch else batch[, columns, drop = FALSE]
   }
 }

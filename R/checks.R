@@ -21,8 +21,17 @@ describe_value <- function(x) {
     return(if (is.character(x)) encodeString(x, quote = "\"") else format(x))
   }
   if (is.atomic(x) && !is.object(x)) {
-    # format(), not %d: a long vector's length is a double.
-    return(sprintf("a %s vector of length %s", typeof(x), format(length(x))))
+    # format(), not %d: a long vector's length is a double. What is wrong
+    # with a numeric vector of the right length is its non-finite values
+    # (looked for only in short vectors: an error path makes no pass over
+    # a long one).
+    holding <- if (is.numeric(x) && length(x) <= 1e5 && !all(is.finite(x))) {
+      " holding NA, NaN or Inf"
+    } else {
+      ""
+    }
+    return(sprintf("a %s vector of length %s%s", typeof(x),
+                   format(length(x)), holding))
   }
   sprintf("an object of class <%s>", paste(class(x), collapse = "/"))
 }
@@ -560,8 +569,13 @@ check_count <- function(x, arg) {
   ok <- is.numeric(x) && !is.object(x) && length(x) == 1L && !is.na(x) &&
     is.finite(x) && x == round(x) && x >= 1 && x <= .Machine$integer.max
   if (!ok) {
+    # a whole number beyond R's integers is refused for its size
+    too_large <- is.numeric(x) && !is.object(x) && length(x) == 1L &&
+      isTRUE(x > .Machine$integer.max)
     abort_bijectors("argument", sprintf(
-      "`%s` must be a whole number >= 1, not %s.", arg, describe_value(x)))
+      "`%s` must be a whole number >= 1%s, not %s.", arg,
+      if (too_large) sprintf(" and <= %d", .Machine$integer.max) else "",
+      describe_value(x)))
   }
   as.integer(x)
 }

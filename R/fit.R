@@ -64,7 +64,9 @@ generics::fit
 #' infinite, or too large to normalize) although the batch itself is finite,
 #' stops training with an error of class `bijectors_error_diverged` before
 #' that step changes any parameter or running statistic; a smaller
-#' `learning_rate` is the usual cure. With `patience` set, the best epoch so
+#' `learning_rate` is the usual cure (when this happens on the first step of
+#' a fit, before any training, the same error says instead that the data may
+#' lie outside the flow's support). With `patience` set, the best epoch so
 #' far is restored first. The error carries the history up to the failure
 #' in its field `history` (a [bijectors_history]):
 #' `tryCatch(fit(...), bijectors_error_diverged = function(e) e$history)`.
@@ -549,7 +551,8 @@ fit_step_update <- function(run, batch) {
       diverged_inside(condition, batch, run)
     })
   if (!step_is_finite(result)) {
-    abort_diverged(run, "the loss or its gradient is not finite")
+    abort_diverged(run, "the loss or its gradient is not finite",
+                   nonfinite = TRUE)
   }
   if (is.null(run$slots)) {
     run$slots <- parameter_slots_of(object)
@@ -586,7 +589,8 @@ fused_fit_step <- function(run, step, data, order, bounds) {
                              error = identity), batch, run)
   }
   if (code == 2L) {
-    abort_diverged(run, "the loss or its gradient is not finite")
+    abort_diverged(run, "the loss or its gradient is not finite",
+                   nonfinite = TRUE)
   }
   refused_adam_step(run, tryCatch(
     abort_adam_domain(run$slots[[result[[2L]]]]),
@@ -729,11 +733,28 @@ diverged_inside <- function(condition, batch, run) {
   }
   abort_diverged(run, paste(
     "a layer inside the flow got", what, "from the layers before it,",
-    "although the batch itself is finite: the parameters have blown up"),
-    parent = condition)
+    "although the batch itself is finite"),
+    parent = condition, nonfinite = TRUE)
 }
 
-abort_diverged <- function(run, what, parent = NULL) {
+# `nonfinite`: the failure is a non-finite value in the passes (not Adam
+# refusing a step). Before the first step of this fit there is no training
+# to have diverged: the flow's starting parameters cannot take the batch,
+# which is then most often outside the flow's support.
+abort_diverged <- function(run, what, parent = NULL, nonfinite = FALSE) {
+  if (nonfinite && run$steps == 0L) {
+    abort_bijectors("diverged", sprintf(paste(
+      "At the flow's parameters before any step of this fit, on the batch",
+      "of epoch %d, step %d, %s.",
+      "The data may lie outside the flow's support (such as values beyond",
+      "(-1, 1) through tfb_tanh(), or <= 0 through tfb_exp()), or the",
+      "parameters are not finite. Nothing was changed. The history so far",
+      "is in the error's `history` field."),
+      run$epoch, run$step_in_epoch, what), parent = parent)
+  }
+  if (nonfinite) {
+    what <- paste0(what, ": the parameters have blown up")
+  }
   abort_bijectors("diverged", sprintf(paste(
     "Training diverged at epoch %d, step %d: %s. Training stopped before",
     "that step changed any parameter or running statistic%s.",

@@ -484,6 +484,9 @@ void adam_copy(const adam_problem *a, SEXP gradients, const adam_result *r,
    writing, as C_parameters_assign() writes. */
 double *parameter_target(SEXP owner, SEXP symbol, int index, R_xlen_t n)
 {
+    if (TYPEOF(owner) != ENVSXP)
+        Rf_error("internal error: the owner of `%s` must be an environment",
+                 CHAR(PRINTNAME(symbol)));
     SEXP container = binding(owner, symbol);
     if (TYPEOF(container) != VECSXP || index < 1 ||
         index > XLENGTH(container))

@@ -66,8 +66,8 @@ static inline double lambert_w0_exp(double t)
    the start is the tail's first-order exp(-z) = (1 - y) / (1 + 1/c). */
 static inline double shifted_gompertz_cdf_inverse(double y, const double *p)
 {
-    if (!(y > 0 && y < 1))
-        return y == 0 ? 0 : (y == 1 ? INFINITY : NAN);
+    if (!(y > 0 && y < 1))   /* NaN as it came, so that NA stays NA */
+        return y == 0 ? 0 : (y == 1 ? INFINITY : (y != y ? y : NAN));
     double c = p[0], ic = p[2];
     double cw = c * lambert_w0_exp(log(y) + ic - p[4]);
     double z = cw < 1 - 1e-6 ? -log1p(-cw) : log1p(ic) - log1p(-y);
