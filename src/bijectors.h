@@ -23,6 +23,7 @@ SEXP C_gemm_masked_test(SEXP which, SEXP skip, SEXP ranges, SEXP trans,
                         SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
 SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path);
+SEXP C_vector_math_tanh_shift_test(SEXP x, SEXP b, SEXP path);
 SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
                             SEXP path);
 SEXP C_gemm_backend(SEXP mode);

@@ -119,15 +119,8 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
             relu_with_bias(column, n, b);
             break;
         case ACTIVATION_TANH:
-            /* bias added in place, then tanh over each block in place */
-            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
-                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
-                    ACTIVATION_BLOCK;
-                double *c = column + i0;
-                for (R_xlen_t i = 0; i < len; i++)
-                    c[i] += b;
-                bj_tanh_array(c, c, len);
-            }
+            /* the bias added in tanh's own pass (the same sums), in place */
+            bj_tanh_shift_array(column, b, column, n);
             break;
         case ACTIVATION_SIGMOID:
             /* exp() of -|v| only: no overflow; 1 / (1 + e) for v >= 0,
