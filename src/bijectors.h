@@ -149,6 +149,8 @@ SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
 /* src/plan.c: a flow's inverse pass and backward pass, compiled by
    R/plan.R */
 SEXP C_plan_inverse(SEXP plan, SEXP y);
+SEXP C_plan_log_prob(SEXP ops, SEXP value, SEXP base, SEXP per_row,
+                     SEXP layers);
 SEXP C_plan_fit_step(SEXP step, SEXP data, SEXP order, SEXP bounds);
 SEXP C_adam_symbols(SEXP fields);
 SEXP C_adam_avx2(SEXP enable);

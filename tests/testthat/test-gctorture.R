@@ -554,7 +554,8 @@ test_that("every registered entry point is covered above", {
     "C_gemm_calibrate",
     "C_gemm_threads", "C_vector_math_test", "C_vector_math_pow_test",
     "C_vector_math_tanh_shift_test",
-    "C_plan_inverse", "C_plan_backward", "C_plan_fit_step", "C_adam_symbols",
+    "C_plan_inverse", "C_plan_log_prob", "C_plan_backward", "C_plan_fit_step",
+    "C_adam_symbols",
     "C_adam_avx2"
   )
   expect_setequal(registered, covered)
