@@ -377,6 +377,19 @@ static void tanh_shift_array_avx2(const double *x, double b, double *y,
 {
     const __m256d shift = _mm256_set1_pd(b);
     R_xlen_t i = 0;
+    /* four independent vectors in flight (see tanh_shift_array_avx512()) */
+    for (; i + 16 <= n; i += 16) {
+        __m256d v0 = _mm256_add_pd(_mm256_loadu_pd(x + i), shift);
+        __m256d v1 = _mm256_add_pd(_mm256_loadu_pd(x + i + 4), shift);
+        __m256d v2 = _mm256_add_pd(_mm256_loadu_pd(x + i + 8), shift);
+        __m256d v3 = _mm256_add_pd(_mm256_loadu_pd(x + i + 12), shift);
+        __m256d r0 = tanh_hot_v(v0), r1 = tanh_hot_v(v1);
+        __m256d r2 = tanh_hot_v(v2), r3 = tanh_hot_v(v3);
+        _mm256_storeu_pd(y + i, r0);
+        _mm256_storeu_pd(y + i + 4, r1);
+        _mm256_storeu_pd(y + i + 8, r2);
+        _mm256_storeu_pd(y + i + 12, r3);
+    }
     for (; i + 8 <= n; i += 8) {
         __m256d v0 = _mm256_add_pd(_mm256_loadu_pd(x + i), shift);
         __m256d v1 = _mm256_add_pd(_mm256_loadu_pd(x + i + 4), shift);
@@ -614,6 +627,20 @@ static void tanh_shift_array_avx512(const double *x, double b, double *y,
 {
     const __m512d shift = _mm512_set1_pd(b);
     R_xlen_t i = 0;
+    /* four independent vectors in flight: tanh's long chain of dependent
+       operations leaves the units idle with fewer */
+    for (; i + 32 <= n; i += 32) {
+        __m512d v0 = _mm512_add_pd(_mm512_loadu_pd(x + i), shift);
+        __m512d v1 = _mm512_add_pd(_mm512_loadu_pd(x + i + 8), shift);
+        __m512d v2 = _mm512_add_pd(_mm512_loadu_pd(x + i + 16), shift);
+        __m512d v3 = _mm512_add_pd(_mm512_loadu_pd(x + i + 24), shift);
+        __m512d r0 = tanh_hot_w(v0), r1 = tanh_hot_w(v1);
+        __m512d r2 = tanh_hot_w(v2), r3 = tanh_hot_w(v3);
+        _mm512_storeu_pd(y + i, r0);
+        _mm512_storeu_pd(y + i + 8, r1);
+        _mm512_storeu_pd(y + i + 16, r2);
+        _mm512_storeu_pd(y + i + 24, r3);
+    }
     for (; i + 16 <= n; i += 16) {
         __m512d v0 = _mm512_add_pd(_mm512_loadu_pd(x + i), shift);
         __m512d v1 = _mm512_add_pd(_mm512_loadu_pd(x + i + 8), shift);
