@@ -29,8 +29,10 @@
 #' more) between that many threads, at most the number of processors, when
 #' the package was built with OpenMP. The results are the same bits with
 #' any number of threads: each element is computed by the same operations
-#' in the same order. It is read when the package is loaded and at the start
-#' of every [fit()].
+#' in the same order. The networks' costly activations (tanh, sigmoid, elu,
+#' softplus) of a layer of 8,192 values or more are shared between as many
+#' threads too, column by column, with the same bits. It is read when the
+#' package is loaded and at the start of every [fit()].
 #'
 #' The MADE networks of masked autoregressive flows skip, in the package's
 #' own product, the terms and blocks their masks make zero (about half of

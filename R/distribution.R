@@ -109,6 +109,11 @@ tfd_log_prob <- function(distribution, value, ...) {
   check_distribution(distribution)
   check_no_extra_arguments(list(...))
   value <- as_input_array(value, "value")
+  # a flow with a compiled plan: one .Call, all or nothing in C (R/plan.R)
+  through_plan <- transformed_log_prob_through_plan(distribution, value)
+  if (!is.null(through_plan)) {
+    return(through_plan)
+  }
   with_statistics_rollback(distribution,
                            distribution_log_prob(distribution, value))
 }

@@ -182,27 +182,32 @@ plan_loss_and_gradient <- function(plan, distribution, x, slots,
 
 # distribution_log_prob() of a transformed distribution through a plan,
 # for a double matrix `value` of events (checked against the event shape
-# by the caller): the inverse pass in C, the base's log-density in R, as
-# the R path. NULL when the flow has no plan (or its networks and layers
-# are not built yet, or `value` has no rows): the R path then runs.
+# by the caller): one .Call (src/plan_log_prob.c) for the inverse pass, the
+# base's log-density and the log-det, with R's arithmetic, and the running
+# statistics of the training-mode layers put back there when the pass
+# fails. NULL when the flow has no plan (or its networks and layers are not
+# built yet, or `value` has no rows): the R path then runs.
 plan_log_prob <- function(distribution, value) {
-  if (!compiled_plan_enabled() || length(dim(value)) != 2L ||
-      nrow(value) < 1L) {
+  if (!is.double(value) || length(dim(value)) != 2L || nrow(value) < 1L ||
+      !compiled_plan_enabled()) {
     return(NULL)
   }
   plan <- cached_log_prob_plan(distribution)
   if (!is.list(plan)) {
     return(NULL)
   }
-  pass <- .Call(C_plan_inverse, plan$operations, value)
+  # the base's parameters read at each call, as the R path reads them
+  base <- .subset2(distribution, "distribution")
+  log_prob <- .Call(C_plan_log_prob, plan$operations, value,
+                    list(.subset2(base, "loc"), .subset2(base, "scale_diag"),
+                         .subset2(base, "log_normalizer")),
+                    plan$per_row, plan$layers)
   release_large_workspace(plan_shared_workspace)
-  if (is.integer(pass)) {
-    refusal <- bn_refusal_errors[[pass]]
+  if (is.integer(log_prob)) {
+    refusal <- bn_refusal_errors[[log_prob]]
     abort_bijectors(refusal[["what"]], refusal[["message"]])
   }
-  log_det <- if (plan$per_row) pass[[2L]] else pass[[2L]][[1L]]
-  distribution_log_prob(.subset2(distribution, "distribution"), pass[[1L]]) +
-    log_det
+  log_prob
 }
 
 # The most doubles the shared workspace keeps after a log_prob() (64 MB:
@@ -238,6 +243,9 @@ cached_log_prob_plan <- function(distribution) {
   }
   plan <- compile_plan(distribution, 0L, cache)
   if (is.list(plan)) {
+    # the layers whose statistics a call may move (fixed with the plan)
+    plan$layers <- training_batchnorm_layers(.subset2(distribution,
+                                                      "bijector"))
     cache$distribution <- distribution
     cache$plan <- plan
   }

@@ -217,25 +217,49 @@ check_event_shape_constraints <- function(bijector, event_shape,
   invisible()
 }
 
+# Checks that the last dimensions of `value` are the distribution's event
+# shape.
+check_transformed_value <- function(distribution, value) {
+  event_shape <- .subset2(distribution, "event_shape")
+  event_ndims <- length(event_shape)
+  if (event_ndims == 0L) {
+    return(invisible())
+  }
+  dims <- input_dims(value)
+  rank <- length(dims)
+  value_event_shape <- if (rank >= event_ndims)
+    dims[(rank - event_ndims + 1L):rank] else dims
+  if (rank < event_ndims || any(value_event_shape != event_shape)) {
+    abort_bijectors("event_size", sprintf(paste(
+      "`value` must have the distribution's event shape %s in its last",
+      "dimensions, but its shape is %s."), format_shape(event_shape),
+      format_shape(dims)))
+  }
+  invisible()
+}
+
+# tfd_log_prob() of a transformed distribution whose flow has a compiled
+# plan, for a matrix of events: the checks of the R path, then the plan's
+# one .Call, which keeps the running statistics all or nothing itself, so
+# that no snapshots are taken in R. NULL when the plan does not apply (the
+# caller then takes the R path).
+transformed_log_prob_through_plan <- function(distribution, value) {
+  if (!inherits(distribution, "tfd_transformed_distribution") ||
+      length(.subset2(distribution, "event_shape")) != 1L ||
+      (.subset2(distribution, "event_rank_lift") %||% 0L) != 0L) {
+    return(NULL)
+  }
+  check_transformed_value(distribution, value)
+  plan_log_prob(distribution, value)
+}
+
 #' @export
 distribution_log_prob.tfd_transformed_distribution <- function(distribution,
                                                                value) {
   base <- .subset2(distribution, "distribution")
   bijector <- .subset2(distribution, "bijector")
-  event_shape <- .subset2(distribution, "event_shape")
-  event_ndims <- length(event_shape)
-  dims <- input_dims(value)
-  rank <- length(dims)
-  if (event_ndims > 0L) {
-    value_event_shape <- if (rank >= event_ndims)
-      dims[(rank - event_ndims + 1L):rank] else dims
-    if (rank < event_ndims || any(value_event_shape != event_shape)) {
-      abort_bijectors("event_size", sprintf(paste(
-        "`value` must have the distribution's event shape %s in its last",
-        "dimensions, but its shape is %s."), format_shape(event_shape),
-        format_shape(dims)))
-    }
-  }
+  event_ndims <- length(.subset2(distribution, "event_shape"))
+  check_transformed_value(distribution, value)
   # The bijector checks `value` against the event sizes its members know
   # before any of them runs (see check_event_constraints()).
   lift <- .subset2(distribution, "event_rank_lift") %||% 0L

@@ -23,6 +23,7 @@ SEXP C_gemm_masked_test(SEXP which, SEXP skip, SEXP ranges, SEXP trans,
                         SEXP B, SEXP C, SEXP repeats);
 SEXP C_gemm_kernel(void);
 SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path);
+SEXP C_vector_math_tanh_shift_test(SEXP x, SEXP b, SEXP path);
 SEXP C_vector_math_pow_test(SEXP name, SEXP xh, SEXP xl, SEXP e, SEXP s,
                             SEXP path);
 SEXP C_gemm_backend(SEXP mode);
@@ -148,6 +149,8 @@ SEXP C_ffjord_network_backward(SEXP tape, SEXP rows, SEXP kernels,
 /* src/plan.c: a flow's inverse pass and backward pass, compiled by
    R/plan.R */
 SEXP C_plan_inverse(SEXP plan, SEXP y);
+SEXP C_plan_log_prob(SEXP ops, SEXP value, SEXP base, SEXP per_row,
+                     SEXP layers);
 SEXP C_plan_fit_step(SEXP step, SEXP data, SEXP order, SEXP bounds);
 SEXP C_adam_symbols(SEXP fields);
 SEXP C_adam_avx2(SEXP enable);

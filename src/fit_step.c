@@ -59,16 +59,8 @@ enum {
     STEP_DOMAIN = 3       /* Adam: detail the slot */
 };
 
-/* The running statistics of the layers, copied at the start of a step. */
-typedef struct {
-    SEXP layers;
-    R_xlen_t count;
-    R_xlen_t *features;
-    double *saved;
-} statistics_snapshot;
-
-/* the layers' moving_mean and moving_variance */
-static void snapshot_take(statistics_snapshot *s, SEXP layers)
+/* the layers' moving_mean and moving_variance (plan.h) */
+void snapshot_take(statistics_snapshot *s, SEXP layers)
 {
     if (TYPEOF(layers) != VECSXP)
         Rf_error("internal error: the layers must be a list");
@@ -99,7 +91,7 @@ static void snapshot_take(statistics_snapshot *s, SEXP layers)
    writing into it reaches nothing else; one that does not differ is left
    alone (it may be shared). Allocates nothing and raises no error, so it
    can run while an error unwinds. */
-static void snapshot_restore(const statistics_snapshot *s)
+void snapshot_restore(const statistics_snapshot *s)
 {
     const double *next = s->saved;
     SEXP symbol = Rf_install("state");

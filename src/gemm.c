@@ -784,6 +784,11 @@ static void gemm_with(const kernel_set *ks, int threads, char transa,
     }
 }
 
+int bj_gemm_thread_count(void)
+{
+    return gemm_threads;
+}
+
 void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
               const double *A, int lda, const double *B, int ldb,
               double beta, double *C, int ldc)

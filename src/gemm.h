@@ -73,6 +73,10 @@ void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
                     const double *A, int lda, const double *B, int ldb,
                     double beta, double *C, int ldc);
 
+/* The threads one product may use (options(bijectors.threads)), which
+   other per-layer work of the networks (their activations) uses too. */
+int bj_gemm_thread_count(void);
+
 /* Frees the packing buffer (R_unload_bijectors). */
 void bj_dgemm_release(void);
 

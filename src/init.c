@@ -62,8 +62,10 @@ static const R_CallMethodDef call_methods[] = {
     {"C_gemm_threads",        (DL_FUNC) &C_gemm_threads,        1},
     {"C_gemm_calibrate",      (DL_FUNC) &C_gemm_calibrate,      0},
     {"C_vector_math_test",    (DL_FUNC) &C_vector_math_test,    3},
+    {"C_vector_math_tanh_shift_test", (DL_FUNC) &C_vector_math_tanh_shift_test, 3},
     {"C_vector_math_pow_test", (DL_FUNC) &C_vector_math_pow_test, 6},
     {"C_plan_inverse",        (DL_FUNC) &C_plan_inverse,        2},
+    {"C_plan_log_prob",       (DL_FUNC) &C_plan_log_prob,       5},
     {"C_plan_backward",       (DL_FUNC) &C_plan_backward,       6},
     {"C_plan_fit_step",       (DL_FUNC) &C_plan_fit_step,       4},
     {NULL, NULL, 0}

@@ -107,87 +107,109 @@ static void apply_mask(double *g, const double *mask, R_xlen_t size)
     }
 }
 
-/* out[, j] = activation(out[, j] + bias[j]) for an n x units matrix. */
-void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
-                                  const double *bias, int activation)
+/* column[i] = activation(column[i] + b), i < n */
+static void activate_column(double *column, R_xlen_t n, double b,
+                            int activation)
 {
-    for (R_xlen_t j = 0; j < units; j++) {
-        double *column = out + j * n;
-        double b = bias[j];
-        switch (activation) {
-        case ACTIVATION_RELU:
-            relu_with_bias(column, n, b);
-            break;
-        case ACTIVATION_TANH:
-            /* bias added in place, then tanh over each block in place */
-            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
-                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
-                    ACTIVATION_BLOCK;
-                double *c = column + i0;
-                for (R_xlen_t i = 0; i < len; i++)
-                    c[i] += b;
-                bj_tanh_array(c, c, len);
+    switch (activation) {
+    case ACTIVATION_RELU:
+        relu_with_bias(column, n, b);
+        break;
+    case ACTIVATION_TANH:
+        /* the bias added in tanh's own pass (the same sums), in place */
+        bj_tanh_shift_array(column, b, column, n);
+        break;
+    case ACTIVATION_SIGMOID:
+        /* exp() of -|v| only: no overflow; 1 / (1 + e) for v >= 0,
+           e / (1 + e) below */
+        for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+            R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                ACTIVATION_BLOCK;
+            double *c = column + i0;
+            double e[ACTIVATION_BLOCK];
+            for (R_xlen_t i = 0; i < len; i++)
+                e[i] = -fabs(c[i] + b);
+            bj_exp_array(e, e, len);
+            for (R_xlen_t i = 0; i < len; i++) {
+                double v = c[i] + b;
+                c[i] = v >= 0 ? 1.0 / (1.0 + e[i]) : e[i] / (1.0 + e[i]);
             }
-            break;
-        case ACTIVATION_SIGMOID:
-            /* exp() of -|v| only: no overflow; 1 / (1 + e) for v >= 0,
-               e / (1 + e) below */
-            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
-                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
-                    ACTIVATION_BLOCK;
-                double *c = column + i0;
-                double e[ACTIVATION_BLOCK];
-                for (R_xlen_t i = 0; i < len; i++)
-                    e[i] = -fabs(c[i] + b);
-                bj_exp_array(e, e, len);
-                for (R_xlen_t i = 0; i < len; i++) {
-                    double v = c[i] + b;
-                    c[i] = v >= 0 ? 1.0 / (1.0 + e[i]) : e[i] / (1.0 + e[i]);
-                }
-            }
-            break;
-        case ACTIVATION_ELU:
-            /* expm1() of min(v, 0) only (NaN stays NaN) */
-            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
-                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
-                    ACTIVATION_BLOCK;
-                double *c = column + i0;
-                double e[ACTIVATION_BLOCK];
-                for (R_xlen_t i = 0; i < len; i++) {
-                    double v = c[i] + b;
-                    c[i] = v;
-                    e[i] = v > 0 ? 0.0 : v;
-                }
-                bj_expm1_array(e, e, len);
-                for (R_xlen_t i = 0; i < len; i++)
-                    c[i] = c[i] > 0 ? c[i] : e[i];
-            }
-            break;
-        case ACTIVATION_SOFTPLUS:
-            /* max(v, 0) + log1p(exp(-|v|)) */
-            for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
-                R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
-                    ACTIVATION_BLOCK;
-                double *c = column + i0;
-                double e[ACTIVATION_BLOCK];
-                for (R_xlen_t i = 0; i < len; i++) {
-                    double v = c[i] + b;
-                    c[i] = v;
-                    e[i] = -fabs(v);
-                }
-                bj_exp_array(e, e, len);
-                bj_log1p_array(e, e, len);
-                for (R_xlen_t i = 0; i < len; i++)
-                    c[i] = (c[i] > 0 ? c[i] : 0.0) + e[i];
-            }
-            break;
-        default:                /* linear */
-            if (b != 0)
-                for (R_xlen_t i = 0; i < n; i++)
-                    column[i] += b;
-            break;
         }
+        break;
+    case ACTIVATION_ELU:
+        /* expm1() of min(v, 0) only (NaN stays NaN) */
+        for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+            R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                ACTIVATION_BLOCK;
+            double *c = column + i0;
+            double e[ACTIVATION_BLOCK];
+            for (R_xlen_t i = 0; i < len; i++) {
+                double v = c[i] + b;
+                c[i] = v;
+                e[i] = v > 0 ? 0.0 : v;
+            }
+            bj_expm1_array(e, e, len);
+            for (R_xlen_t i = 0; i < len; i++)
+                c[i] = c[i] > 0 ? c[i] : e[i];
+        }
+        break;
+    case ACTIVATION_SOFTPLUS:
+        /* max(v, 0) + log1p(exp(-|v|)) */
+        for (R_xlen_t i0 = 0; i0 < n; i0 += ACTIVATION_BLOCK) {
+            R_xlen_t len = n - i0 < ACTIVATION_BLOCK ? n - i0 :
+                ACTIVATION_BLOCK;
+            double *c = column + i0;
+            double e[ACTIVATION_BLOCK];
+            for (R_xlen_t i = 0; i < len; i++) {
+                double v = c[i] + b;
+                c[i] = v;
+                e[i] = -fabs(v);
+            }
+            bj_exp_array(e, e, len);
+            bj_log1p_array(e, e, len);
+            for (R_xlen_t i = 0; i < len; i++)
+                c[i] = (c[i] > 0 ? c[i] : 0.0) + e[i];
+        }
+        break;
+    default:                /* linear */
+        if (b != 0)
+            for (R_xlen_t i = 0; i < n; i++)
+                column[i] += b;
+        break;
     }
+}
+
+/* Layers with fewer values keep their activation on one thread (a tanh
+   of this many takes ~16 us, waking a second thread a few). */
+#define ACTIVATION_PARALLEL_MIN 8192
+
+/* out[, j] = activation(out[, j] + bias[j]) for an n x units matrix. The
+   columns of the costly activations (those through vector_math) are shared
+   between the threads of the products (options(bijectors.threads)): each
+   value is computed alone, so the bits do not depend on the threads. */
+void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
+                           const double *bias, int activation)
+{
+    int threads = 1;
+    if (activation != ACTIVATION_RELU && activation != ACTIVATION_LINEAR &&
+        n * units >= ACTIVATION_PARALLEL_MIN) {
+        threads = bj_gemm_thread_count();
+        if (threads > units)
+            threads = (int) units;
+    }
+    if (threads > 1) {
+#ifdef _OPENMP
+        /* vector_math chooses its path on first use: done here, before
+           the threads could race to it */
+        (void) bj_tanh(0.0);
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+        for (R_xlen_t j = 0; j < units; j++)
+            activate_column(out + j * n, n, bias[j], activation);
+        return;
+    }
+    for (R_xlen_t j = 0; j < units; j++)
+        activate_column(out + j * n, n, bias[j], activation);
 }
 
 /* out (n x n_out) = input (n x n_in, leading dimension ld) %*% kernel,

@@ -32,4 +32,19 @@ SEXP backward_gradients(SEXP plan, SEXP caches, SEXP grad_x, SEXP per_row,
                         SEXP grad_sum, R_xlen_t count, int reuse,
                         SEXP *input, int *finite);
 
+/* The running statistics (moving_mean, moving_variance) of a list of
+   batch-normalization layers, copied (R_alloc) before a pass that may move
+   them, and put back (src/fit_step.c) where they differ: the all-or-nothing
+   of the fused step and of the fused log_prob(). snapshot_restore()
+   allocates nothing and raises no error, so it can run while an error
+   unwinds. */
+typedef struct {
+    SEXP layers;
+    R_xlen_t count;
+    R_xlen_t *features;
+    double *saved;
+} statistics_snapshot;
+void snapshot_take(statistics_snapshot *s, SEXP layers);
+void snapshot_restore(const statistics_snapshot *s);
+
 #endif

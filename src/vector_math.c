@@ -368,6 +368,48 @@ DEFINE_AVX2_ARRAY(log, cold_log)
 DEFINE_AVX2_ARRAY(log1p, cold_log1p)
 DEFINE_AVX2_ARRAY(tanh, cold_none)
 
+/* y[i] = tanh(x[i] + b): the sum rounded as a separate addition would be,
+   so the same bits as adding b first, in one pass instead of two (the
+   hidden layers' bias and activation). tanh has no cold lanes. */
+__attribute__((target("avx2,fma")))
+static void tanh_shift_array_avx2(const double *x, double b, double *y,
+                                  R_xlen_t n)
+{
+    const __m256d shift = _mm256_set1_pd(b);
+    R_xlen_t i = 0;
+    /* four independent vectors in flight (see tanh_shift_array_avx512()) */
+    for (; i + 16 <= n; i += 16) {
+        __m256d v0 = _mm256_add_pd(_mm256_loadu_pd(x + i), shift);
+        __m256d v1 = _mm256_add_pd(_mm256_loadu_pd(x + i + 4), shift);
+        __m256d v2 = _mm256_add_pd(_mm256_loadu_pd(x + i + 8), shift);
+        __m256d v3 = _mm256_add_pd(_mm256_loadu_pd(x + i + 12), shift);
+        __m256d r0 = tanh_hot_v(v0), r1 = tanh_hot_v(v1);
+        __m256d r2 = tanh_hot_v(v2), r3 = tanh_hot_v(v3);
+        _mm256_storeu_pd(y + i, r0);
+        _mm256_storeu_pd(y + i + 4, r1);
+        _mm256_storeu_pd(y + i + 8, r2);
+        _mm256_storeu_pd(y + i + 12, r3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256d v0 = _mm256_add_pd(_mm256_loadu_pd(x + i), shift);
+        __m256d v1 = _mm256_add_pd(_mm256_loadu_pd(x + i + 4), shift);
+        __m256d r0 = tanh_hot_v(v0), r1 = tanh_hot_v(v1);
+        _mm256_storeu_pd(y + i, r0);
+        _mm256_storeu_pd(y + i + 4, r1);
+    }
+    while (i < n) {
+        double in[4] = {0.0, 0.0, 0.0, 0.0}, out[4];
+        int rest = (int) (n - i < 4 ? n - i : 4);
+        for (int j = 0; j < rest; j++)
+            in[j] = x[i + j];
+        _mm256_storeu_pd(out, tanh_hot_v(_mm256_add_pd(_mm256_loadu_pd(in),
+                                                       shift)));
+        for (int j = 0; j < rest; j++)
+            y[i + j] = out[j];
+        i += rest;
+    }
+}
+
 /* pow and powm1: as above, two vectors at a time, with the base's low
    parts (when xl is not NULL) entering as xl / x; the cold lanes are
    those outside positive normal finite x or beyond |e log x| <= 708. */
@@ -576,6 +618,44 @@ DEFINE_AVX512_ARRAY(expm1, cold512_abs708)
 DEFINE_AVX512_ARRAY(log, cold512_log)
 DEFINE_AVX512_ARRAY(log1p, cold512_log1p)
 DEFINE_AVX512_ARRAY(tanh, cold512_none)
+
+/* tanh(x[i] + b), as tanh_shift_array_avx2(); the last n % 8 values
+   through masked loads and stores */
+AVX512_TARGET
+static void tanh_shift_array_avx512(const double *x, double b, double *y,
+                                    R_xlen_t n)
+{
+    const __m512d shift = _mm512_set1_pd(b);
+    R_xlen_t i = 0;
+    /* four independent vectors in flight: tanh's long chain of dependent
+       operations leaves the units idle with fewer */
+    for (; i + 32 <= n; i += 32) {
+        __m512d v0 = _mm512_add_pd(_mm512_loadu_pd(x + i), shift);
+        __m512d v1 = _mm512_add_pd(_mm512_loadu_pd(x + i + 8), shift);
+        __m512d v2 = _mm512_add_pd(_mm512_loadu_pd(x + i + 16), shift);
+        __m512d v3 = _mm512_add_pd(_mm512_loadu_pd(x + i + 24), shift);
+        __m512d r0 = tanh_hot_w(v0), r1 = tanh_hot_w(v1);
+        __m512d r2 = tanh_hot_w(v2), r3 = tanh_hot_w(v3);
+        _mm512_storeu_pd(y + i, r0);
+        _mm512_storeu_pd(y + i + 8, r1);
+        _mm512_storeu_pd(y + i + 16, r2);
+        _mm512_storeu_pd(y + i + 24, r3);
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m512d v0 = _mm512_add_pd(_mm512_loadu_pd(x + i), shift);
+        __m512d v1 = _mm512_add_pd(_mm512_loadu_pd(x + i + 8), shift);
+        __m512d r0 = tanh_hot_w(v0), r1 = tanh_hot_w(v1);
+        _mm512_storeu_pd(y + i, r0);
+        _mm512_storeu_pd(y + i + 8, r1);
+    }
+    while (i < n) {
+        int rest = (int) (n - i < 8 ? n - i : 8);
+        __mmask8 lanes = (__mmask8) ((1u << rest) - 1u);
+        __m512d v = _mm512_add_pd(_mm512_maskz_loadu_pd(lanes, x + i), shift);
+        _mm512_mask_storeu_pd(y + i, lanes, tanh_hot_w(v));
+        i += rest;
+    }
+}
 
 #define DEFINE_AVX512_POW(FN)                                               \
     __attribute__((target("avx512f,avx2,fma"), always_inline))             \
@@ -788,6 +868,18 @@ DEFINE_PUBLIC(tanh)
 DEFINE_PUBLIC_POW(pow)
 DEFINE_PUBLIC_POW(powm1)
 
+static void tanh_shift_array_portable(const double *x, double b, double *y,
+                                      R_xlen_t n)
+{
+    for (R_xlen_t i = 0; i < n; i++)
+        y[i] = tanh_s(x[i] + b);
+}
+
+void bj_tanh_shift_array(const double *x, double b, double *y, R_xlen_t n)
+{
+    POW_DISPATCH(tanh_shift_array, (x, b, y, n));
+}
+
 static void one_plus_product_array_portable(const double *x, double c,
                                             double *hi, double *lo,
                                             R_xlen_t n)
@@ -896,6 +988,55 @@ SEXP C_vector_math_test(SEXP name, SEXP x, SEXP path)
         break;
     default:
         autos[which](px, py, n);
+    }
+    UNPROTECT(1);
+    return y;
+}
+
+/* .Call(C_vector_math_tanh_shift_test, x, b, path): tanh(x + b) through
+   the paths of C_vector_math_test ("scalar": bj_tanh() of each sum). Not
+   exported: for the tests. */
+SEXP C_vector_math_tanh_shift_test(SEXP x, SEXP b, SEXP path)
+{
+    if (!Rf_isReal(x))
+        Rf_error("`x` must be a double vector");
+    if (!Rf_isReal(b) || XLENGTH(b) != 1)
+        Rf_error("`b` must be one double");
+    if (!Rf_isString(path) || XLENGTH(path) != 1 ||
+        STRING_ELT(path, 0) == NA_STRING)
+        Rf_error("`path` must be one string");
+    int mode = path_mode(CHAR(STRING_ELT(path, 0)));
+    if (mode < 0)
+        Rf_error("`path` must be one of \"portable\", \"simd\", \"avx512\", "
+                 "\"scalar\", \"auto\", not \"%s\"",
+                 CHAR(STRING_ELT(path, 0)));
+    if ((mode == 1 && simd_level() < 1) || (mode == 4 && simd_level() < 2))
+        return R_NilValue;
+    R_xlen_t n = XLENGTH(x);
+    double shift = REAL_RO(b)[0];
+    SEXP y = PROTECT(Rf_allocVector(REALSXP, n));
+    const double *px = REAL_RO(x);
+    double *py = REAL(y);
+    switch (mode) {
+    case 0:
+        tanh_shift_array_portable(px, shift, py, n);
+        break;
+    case 1:
+#ifdef BJ_VMATH_X86
+        tanh_shift_array_avx2(px, shift, py, n);
+#endif
+        break;
+    case 4:
+#ifdef BJ_VMATH_X86
+        tanh_shift_array_avx512(px, shift, py, n);
+#endif
+        break;
+    case 2:
+        for (R_xlen_t i = 0; i < n; i++)
+            py[i] = bj_tanh(px[i] + shift);
+        break;
+    default:
+        bj_tanh_shift_array(px, shift, py, n);
     }
     UNPROTECT(1);
     return y;

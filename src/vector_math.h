@@ -26,6 +26,9 @@ void bj_expm1_array(const double *x, double *y, R_xlen_t n);
 void bj_log_array(const double *x, double *y, R_xlen_t n);
 void bj_log1p_array(const double *x, double *y, R_xlen_t n);
 void bj_tanh_array(const double *x, double *y, R_xlen_t n);
+/* y[i] = tanh(x[i] + b), the sum rounded first: the same bits as
+   bj_tanh_array() on the sums, in one pass */
+void bj_tanh_shift_array(const double *x, double b, double *y, R_xlen_t n);
 
 /* s (xh + xl)^(eh + el) and s ((xh + xl)^(eh + el) - 1), s = sh + sl,
    for a base given as a double-double (xl = 0 for a plain double; |xl| at

@@ -442,6 +442,10 @@ test_that("the vector functions' test entry survives gctorture", {
                                           path)
     }
   }
+  for (path in c("portable", "simd", "avx512", "scalar", "auto")) {
+    calls[[length(calls) + 1L]] <- list("C_vector_math_tanh_shift_test", x,
+                                        0.5, path)
+  }
   for (name in c("pow", "powm1", "one_plus_product")) {
     for (path in c("portable", "simd", "avx512", "scalar", "auto")) {
       calls[[length(calls) + 1L]] <- list("C_vector_math_pow_test", name,
@@ -549,7 +553,9 @@ test_that("every registered entry point is covered above", {
     "C_gemm_test", "C_gemm_masked_test", "C_gemm_kernel", "C_gemm_backend",
     "C_gemm_calibrate",
     "C_gemm_threads", "C_vector_math_test", "C_vector_math_pow_test",
-    "C_plan_inverse", "C_plan_backward", "C_plan_fit_step", "C_adam_symbols",
+    "C_vector_math_tanh_shift_test",
+    "C_plan_inverse", "C_plan_log_prob", "C_plan_backward", "C_plan_fit_step",
+    "C_adam_symbols",
     "C_adam_avx2"
   )
   expect_setequal(registered, covered)

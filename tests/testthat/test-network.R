@@ -582,3 +582,38 @@ test_that("relu and its derivative are exact selects, whatever the length", {
     expect_true(all(1 / down[!positive] == Inf))
   }
 })
+
+test_that("the activations give the same bits on one and two threads", {
+  skip_on_cran()
+  ns <- asNamespace("bijectors")
+  old <- options(bijectors.threads = 1L)
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  set.seed(4417)
+  # 300 x 64 hidden values (over the threshold for two threads), then a
+  # layer below it; every costly activation and relu
+  n <- 300L
+  x <- matrix(rnorm(n * 8, sd = 2), n, 8)
+  kernels <- list(matrix(rnorm(8 * 64), 8, 64), matrix(rnorm(64 * 5), 64, 5))
+  biases <- list(rnorm(64), rnorm(5))
+  for (name in c("tanh", "sigmoid", "elu", "softplus", "relu")) {
+    code <- ns$network_activations[[name]]
+    results <- lapply(1:2, function(threads) {
+      options(bijectors.threads = threads)
+      bijectors:::gemm_apply_option()
+      .Call(ns$C_mlp_forward, x, as.double(n), 0, kernels, biases,
+            c(code, code), NULL, TRUE)
+    })
+    expect_identical(results[[1]], results[[2]], label = name)
+    # and the hidden layer is the activation of the plain-R layer (the
+    # product summed in another order: to a few ulps)
+    pre <- sweep(x %*% kernels[[1]], 2L, biases[[1]], "+")
+    plain <- switch(name, tanh = tanh(pre), sigmoid = plogis(pre),
+                    elu = ifelse(pre > 0, pre, expm1(pre)),
+                    softplus = log1p(exp(pre)), relu = pmax(pre, 0))
+    expect_equal(results[[2]]$hidden[[1]], plain, tolerance = 1e-12,
+                 label = name)
+  }
+})

@@ -504,6 +504,42 @@ test_that("an R error inside the fused step puts the running statistics back", {
                          first_layer(control$before[[3L]])))
 })
 
+test_that("an R error inside log_prob()'s plan puts the running statistics back", {
+  # The second MAF's network broken: the plan's pass has moved the first
+  # layer's running statistics when that MAF raises an error, which must
+  # put them back. The control (not broken) moves them.
+  outcome <- function(break_it) {
+    withr::local_options(bijectors.compiled_plan = TRUE)
+    flow <- plan_flow(49, 3)
+    invisible(flow$log_prob(plan_data(50, 60, 3)))
+    value <- plan_data(51, 40, 3)
+    layers <- bijectors:::bijector_batchnorm_layers(.subset2(flow, "bijector"))
+    before <- lapply(layers, get_weights)
+    if (break_it) {
+      template <- .subset2(.subset2(.subset2(flow, "bijector"),
+                                    "bijectors")[[4L]],
+                           "shift_and_log_scale_fn")
+      kernels <- get("kernels", envir = template)
+      kernels[[1L]] <- rbind(kernels[[1L]], 0)
+      assign("kernels", kernels, envir = template)
+    }
+    steps <- count_plan_steps(
+      error <- tryCatch(flow$log_prob(value), error = identity),
+      "plan_log_prob")
+    list(error = error, before = before, steps = steps,
+         after = lapply(layers, get_weights))
+  }
+  broken <- outcome(TRUE)
+  expect_s3_class(broken$error, "error")
+  expect_identical(broken$after, broken$before)
+  control <- outcome(FALSE)
+  expect_type(control$error, "double")
+  expect_identical(control$steps, 1L)
+  first_layer <- function(x) x[[1L]][c("moving_mean", "moving_variance")]
+  expect_false(identical(first_layer(control$after),
+                         first_layer(control$before)))
+})
+
 test_that("Adam's refusal inside the fused step changes nothing", {
   flow <- plan_flow(47, 2)
   data <- plan_data(48, 64, 2)

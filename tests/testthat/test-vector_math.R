@@ -152,6 +152,44 @@ test_that("special values are base R's, signed zeros and NA included", {
   expect_identical(vm("log", 0), -Inf)
 })
 
+test_that("tanh with a shift gives the bits of tanh of the sums, on every path", {
+  vm_shift <- function(x, b, path = "auto")
+    .Call(bijectors:::C_vector_math_tanh_shift_test, as.double(x), b, path)
+  x <- c(vm_inputs$tanh, NaN, NA, Inf, -Inf, 0, -0)
+  for (b in c(0, -0, 0.37, -2.5, 1e-300, 30, NaN)) {
+    sums <- x + b
+    expected <- vm("tanh", sums, "portable")
+    # independent of the package: R's own tanh within 2 ulps of the sums
+    # (the same sums, rounded by R)
+    finite <- is.finite(sums) & abs(sums) >= 2^-1022
+    if (any(finite)) {
+      expect_lte(max(abs(expected[finite] - tanh(sums[finite])) /
+                       (abs(tanh(sums[finite])) * .Machine$double.eps)), 2)
+    } else {
+      expect_true(all(is.na(expected)))
+    }
+    for (path in c("portable", "simd", "avx512", "scalar", "auto")) {
+      got <- vm_shift(x, b, path)
+      if (is.null(got)) next
+      expect_identical(got, expected, label = sprintf("%s, b = %g", path, b))
+    }
+  }
+  # every tail length of the vector loops (masked and buffered lanes), in
+  # place of nothing past the end: results of prefixes are prefixes
+  x <- runif(40, -3, 3)
+  for (n in 0:33) {
+    for (path in c("portable", "simd", "avx512", "auto")) {
+      got <- vm_shift(x[seq_len(n)], -0.25, path)
+      if (is.null(got)) next
+      expect_identical(got, vm("tanh", x[seq_len(n)] - 0.25, "portable"))
+    }
+  }
+  expect_error(.Call(bijectors:::C_vector_math_tanh_shift_test, 1L, 0,
+                     "auto"), "`x` must be a double vector")
+  expect_error(vm_shift(1, c(0, 1)), "`b` must be one double")
+  expect_error(vm_shift(1, 0, "gpu"), "`path` must be one of")
+})
+
 test_that("the test entry checks its arguments", {
   expect_error(vm("sin", 1), "`name` must be one of")
   expect_error(vm("exp", 1, "gpu"), "`path` must be one of")
@@ -173,6 +211,11 @@ test_that("the networks' activations use them, accurately", {
   m <- Rmpfr::mpfr(x, 200)
   y <- act(x, "tanh")
   expect_identical(y, vm("tanh", x))
+  # with a bias: tanh of the rounded sums
+  biased <- .Call(bijectors:::C_mlp_forward, matrix(x, ncol = 1),
+                  as.double(length(x)), 0, list(matrix(1, 1, 1)), list(0.3),
+                  bijectors:::network_activations[["tanh"]], NULL, FALSE)
+  expect_identical(as.vector(biased), vm("tanh", x + 0.3))
   errors <- vm_ulps(y, tanh(m))
   expect_lte(max(errors, na.rm = TRUE), 2)
   # the others: a few roundings of their formulas on top of these
