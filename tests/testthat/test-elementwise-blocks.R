@@ -90,6 +90,15 @@ block_cases <- function() {
                          0.2 * sqrt(2 * log(2)), 30, 1e300, Inf, NaN),
                        function(n) c(rexp(n %/% 2), runif(n - n %/% 2, 0, 0.4))),
       y = mixed_inputs(near_ends, unit)),
+    sigmoid = list(
+      # y on both sides of 1/2 and 1/4, and below 2^-1000, where the inverse
+      # takes log(y) - log1p(-y)
+      bijector = tfb_sigmoid(),
+      x = mixed_inputs(c(0, -40, 40, 800, -800, Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 5)),
+      y = mixed_inputs(c(near_ends, -0, 0.25, 0.5 - 2^-54, 0.5 + 2^-53,
+                         2^-1000, 2^-1001, -0.5, 1.5, Inf, NA),
+                       unit)),
     tanh = list(
       bijector = tfb_tanh(),
       x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 1e-8, 0.5, -0.5, 20, -20,
