@@ -99,6 +99,15 @@ block_cases <- function() {
       y = mixed_inputs(c(near_ends, -0, 0.25, 0.5 - 2^-54, 0.5 + 2^-53,
                          2^-1000, 2^-1001, -0.5, 1.5, Inf, NA),
                        unit)),
+    sinh = list(
+      # the forward map's expm1 form and C99's sinh beyond |x| = 709
+      bijector = tfb_sinh(),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, -1e-8, 709, -709,
+                         709.0000000000001, 710, -710.4, 711, Inf, -Inf,
+                         NaN, NA),
+                       function(n) rnorm(n, sd = 5)),
+      y = mixed_inputs(c(0, -0, 1e-300, 1e300, -1e300, Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 100))),
     tanh = list(
       bijector = tfb_tanh(),
       x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 1e-8, 0.5, -0.5, 20, -20,
