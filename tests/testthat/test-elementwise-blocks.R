@@ -106,8 +106,11 @@ block_cases <- function() {
                          709.0000000000001, 710, -710.4, 711, Inf, -Inf,
                          NaN, NA),
                        function(n) rnorm(n, sd = 5)),
-      y = mixed_inputs(c(0, -0, 1e-300, 1e300, -1e300, Inf, -Inf, NaN),
-                       function(n) rnorm(n, sd = 100))),
+      # the inverse's log1p form up to |y| = 2^26, log(2 |y|) beyond
+      y = mixed_inputs(c(0, -0, 5e-324, 1e-300, 2^26, -2^26, 2^26 + 16,
+                         1e300, -1e300, 1.7e308, Inf, -Inf, NaN, NA),
+                       function(n) c(rnorm(n %/% 2, sd = 100),
+                                     rnorm(n - n %/% 2, sd = 1e8)))),
     tanh = list(
       bijector = tfb_tanh(),
       x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 1e-8, 0.5, -0.5, 20, -20,
