@@ -40,10 +40,12 @@ block_cases <- function() {
       x = mixed_inputs(c(-750, -700, -40, -34, 34, 35, 40, 700, 750, 0,
                          Inf, -Inf, NaN),
                        function(n) rnorm(n, sd = 20)),
-      # v = (y - low) / c below 1.6e-15, in [0, 1), [1, 34] and above 34
+      # v = (y - low) / c below 1.6e-15, in [0, 1), [1, 34] and above 34,
+      # and next to log 2 ([0.35, 1) for each column's c and low)
       y = mixed_inputs(c(1e-300, 1e-16, 1e-15, 2.0000000000000001, 2 + 1e-15,
                          0.99, 1, 2.7, 3, 34, 34.05, 100, 103, 1e300, Inf,
-                         NaN),
+                         NaN, log(2), 0.35, 0.7 * log(2) - 0.5,
+                         3 * log(2) + 2, 3 * 0.35 + 2, 0.7 * 0.35 - 0.5),
                        function(n) c(runif(n %/% 2, 0, 4), runif(n - n %/% 2, 0, 120)))),
     gompertz_cdf = list(
       # with concentration 1e-5, expm1(r x) overflows before c expm1(r x)
