@@ -14,12 +14,8 @@
    k >= 1, so it splits into blocks of M elements that add into the whole
    output in order. */
 
-#include <stdint.h>
 #include <string.h>
 #include "elementwise.h"
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 extern const elementwise_kind elementwise_kind_exp;
 /* group A */
@@ -276,37 +272,6 @@ static SEXP constant_log_det(const elementwise_kind *kind, int direction,
     return out;
 }
 
-/* A large fresh output is mostly the cost of faulting in its pages: one
-   fault, one zeroed 4 KB page and, at free, one unmapped page per 512
-   values. Asking Linux for transparent huge pages over the output's whole
-   2 MB pages (where THP is in "madvise" mode, as on Debian) makes that 512
-   times fewer faults: a 256 MB map takes a third to a quarter of the time.
-   Only outputs of at least 32 MB, glibc's largest mmap threshold, so that
-   the vector has a mapping of its own (the advice then goes with it at
-   free) and is about to be written in full (no memory is added). The
-   advice is a hint: where it is refused or unknown nothing changes, and
-   the values written are the same. */
-#define ELEMENTWISE_HUGE_PAGE_BYTES ((uintptr_t) 2 << 20)
-#define ELEMENTWISE_HUGE_OUTPUT_BYTES ((size_t) 32 << 20)
-
-static void advise_huge_pages(double *out, R_xlen_t n)
-{
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    size_t bytes = (size_t) n * sizeof(double);
-    if (bytes < ELEMENTWISE_HUGE_OUTPUT_BYTES)
-        return;
-    uintptr_t mask = ELEMENTWISE_HUGE_PAGE_BYTES - 1;
-    uintptr_t start = ((uintptr_t) out + mask) & ~mask;
-    uintptr_t end = ((uintptr_t) out + bytes) & ~mask;
-    if (end > start)
-        (void) madvise((void *) start, (size_t) (end - start),
-                       MADV_HUGEPAGE);
-#else
-    ELEMENTWISE_UNUSED(out);
-    ELEMENTWISE_UNUSED(n);
-#endif
-}
-
 /* C_elementwise_map(kind, operation, input, parameters, event_ndims):
    operation 0 forward, 1 inverse (results shaped and named like `input`),
    2 forward log-det, 3 inverse log-det (reduced over the last event_ndims
@@ -330,7 +295,6 @@ SEXP C_elementwise_map(SEXP kind, SEXP operation, SEXP input,
         nprot++;
         SHALLOW_DUPLICATE_ATTRIB(out, input);
         double *o = REAL(out);
-        advise_huge_pages(o, shape.n);
         double p[ELEMENTWISE_MAX_CONSTANTS];
         R_xlen_t run_length = runs > 0 ? shape.n / runs : 0;
         elementwise_run_fn run = op <= 1 ? k->map[op] : k->scalar[op - 4];

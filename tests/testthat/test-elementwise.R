@@ -198,18 +198,6 @@ test_that("integer input gives double output; attributes are kept", {
   expect_identical(tfb_exp()$forward(c(a = 0)), c(a = 1))
 })
 
-test_that("outputs of 32 MB and more (huge-page advice) keep values and shape", {
-  # 4.2e6 values (33.6 MB) with an odd length, so that the output's start
-  # and end are not on 2 MB boundaries; a vector parameter gives runs.
-  x <- matrix(seq(-3, 3, length.out = 4.2e6 + 3), ncol = 3)
-  expect_identical(tfb_scale(1.5)$forward(x), x * 1.5)
-  expect_identical(tfb_shift(c(0.5, -1, 2))$inverse(x),
-                   x - rep(c(0.5, -1, 2), each = nrow(x)))
-  y <- tfb_exp()$forward(x)
-  expect_identical(dim(y), dim(x))
-  expect_equal(y, exp(x), tolerance = 4 * .Machine$double.eps)
-})
-
 test_that("the vectorised arithmetic maps give base R's bits at every length", {
   # lengths around the vector width leave remainders for the scalar tail;
   # specials and subnormals go through the packed operations too
