@@ -3,6 +3,7 @@
    high - low, log(high - low), 1 / (high - low)}. */
 #include "elementwise.h"
 #include "scalar_math.h"
+#include "vector_math.h"
 
 /* log sigmoid'(x) = log sigmoid(x) + log sigmoid(-x). */
 static inline double log_sigmoid_derivative(double x)
@@ -18,10 +19,50 @@ static inline double sigmoid_forward(double x, const double *p)
     return stable_sigmoid(x);
 }
 
+/* logit(y) = log(y) - log1p(-y) in TFP; that difference cancels next to
+   y = 1/2 (millions of ulps for |logit(y)| of 1e-8). Here one log1p of a
+   ratio whose parts are exact where it matters: for y >= 1/2, 2y - 1 and
+   1 - y are exact and logit(y) = log1p((2y - 1) / (1 - y)); for y < 1/2,
+   logit(y) = -log1p((1 - 2y) / y), 1 - 2y exact for y >= 1/4 (below, the
+   result is beyond log(3) and its rounding counts for little): within
+   about 1.6 ulps. Below 2^-1000 (the ratio overflows), at 0, for negative
+   y and NaN, TFP's form, which is log(y) there. */
+#define SIGMOID_INVERSE_TINY 0x1p-1000
+
+/* The ratio's numerator is |2y - 1| and its denominator the smaller of
+   y and 1 - y on either side, so the loop over a block has no branch (a
+   compiler does not speculate a division) and the sign is 2y - 1's. */
+static inline double sigmoid_inverse_ratio(double y, double *d)
+{
+    *d = 2.0 * y - 1.0;
+    double other = 1.0 - y;
+    return fabs(*d) / (y < other ? y : other);
+}
+
 static inline double sigmoid_inverse(double y, const double *p)
 {
     ELEMENTWISE_UNUSED(p);
-    return log(y) - log1p(-y);
+    if (!(y >= SIGMOID_INVERSE_TINY))
+        return log(y) - log1p(-y);
+    double d, t = sigmoid_inverse_ratio(y, &d);
+    return copysign(bj_log1p(t), d);
+}
+
+/* The same a block at a time: the ratios, one log1p call, the signs, then
+   the rare tiny, zero, negative or NaN y. */
+static void sigmoid_inverse_block(const double *in, double *out, int n,
+                                  const double *p)
+{
+    ELEMENTWISE_UNUSED(p);
+    double t[ELEMENTWISE_BLOCK], d[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++)
+        t[i] = sigmoid_inverse_ratio(in[i], &d[i]);
+    bj_log1p_array(t, out, n);
+    for (int i = 0; i < n; i++)
+        out[i] = copysign(out[i], d[i]);
+    for (int i = 0; i < n; i++)
+        if (!(in[i] >= SIGMOID_INVERSE_TINY))
+            out[i] = log(in[i]) - log1p(-in[i]);
 }
 
 static inline double sigmoid_fldj(double x, const double *p)
@@ -46,7 +87,8 @@ static inline double sigmoid_dfldj_dx(double x, const double *p)
     return stable_sigmoid(-x) - stable_sigmoid(x);
 }
 
-ELEMENTWISE_KIND(sigmoid, 0, ELEMENTWISE_LOG_DET_VARYING)
+ELEMENTWISE_KIND_WITH(sigmoid, 0, ELEMENTWISE_LOG_DET_VARYING, SCALAR, BLOCK,
+                      SCALAR, SCALAR)
 
 static inline void sigmoid_bounded_prepare(const double *theta, double *p)
 {

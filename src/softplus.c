@@ -80,6 +80,43 @@ static void softplus_hinge_forward_block(const double *in, double *out,
         out[i] = p[0] * out[i] + p[1];
 }
 
+/* The rounding error of v = d / c, d = y - low (d's own error included),
+   divided by v: (y - low) / c = v (1 + lo). 0 where not finite. */
+static inline double softplus_v_low(double y, double d, double v,
+                                    const double *p)
+{
+    double back = d - y;   /* d + d_lo = y - low exactly */
+    double d_lo = (y - (d - back)) + (-p[1] - back);
+    double v_lo = ((d - v * p[0]) - product_error(p[3], p[4], v, v * p[0]) +
+                   d_lo) * p[2];
+    return isfinite(v_lo) ? v_lo : 0;
+}
+
+/* Next to the inverse's zero at v = log 2, v + log(-expm1(-v)) cancels
+   (78 ulps at y = 0.6956). There log(e^v - 1) = log1p(2 expm1(delta)),
+   delta = v - log 2 from v's two parts and log 2's (0x1.62e42fefa39efp-1
+   + 0x1.abc9e3b39803fp-56, to 6e-34; v - the high part is exact here):
+   no cancellation, within about 2 ulps. Used for v in [0.35, 1) (v - the
+   high part is exact from log(2)/2 up), where 1 + 2 expm1(delta) =
+   e^v - 1 >= 0.41; v's low part also helps on the way down to 0.35. */
+#define SOFTPLUS_LN2_HI 0x1.62e42fefa39efp-1
+#define SOFTPLUS_LN2_LO 0x1.abc9e3b39803fp-56
+
+/* & rather than &&: no branch in the loop that lists these */
+static inline int softplus_near_zero(double v)
+{
+    return (v >= 0.35) & (v < 1.0);
+}
+
+static inline double softplus_delta(double y, const double *p)
+{
+    double d = y - p[1];
+    double v = p[0] == 1 ? d : d / p[0];
+    double v_lo = p[0] == 1 ? softplus_v_low(y, d, d, p) :
+        softplus_v_low(y, d, v, p);
+    return (v - SOFTPLUS_LN2_HI) + (v_lo - SOFTPLUS_LN2_LO);
+}
+
 /* TFP's softplus_inverse(v) = v + log(-expm1(-v)), where v >= 1 as
    v + log1p(-exp(-v)) (exp(-v) < 1/2): an exp and a log instead of expm1
    and log. Not below 1: next to the zero at v = log 2 the sum cancels, and
@@ -97,6 +134,8 @@ static inline int softplus_middle(double v)
 static inline double softplus_hinge_inverse(double y, const double *p)
 {
     double v = p[0] == 1 ? y - p[1] : (y - p[1]) / p[0];
+    if (softplus_near_zero(v))
+        return p[0] * bj_log1p(2.0 * bj_expm1(softplus_delta(y, p)));
     if (softplus_middle(v))
         return p[0] * (v + bj_log1p_by_log(-bj_exp(-v)));
     if (v < SOFTPLUS_TINY)
@@ -143,6 +182,20 @@ static void softplus_hinge_inverse_block(const double *in, double *out,
         out[i] = p[0] * (v[i] + log1p_by_log_finish(u[i], w[i], out[i]));
     for (int j = 0; j < m; j++)
         out[other[j]] = p[0] * w[other[j]];
+    /* the v next to log 2, listed without a branch and redone */
+    m = 0;
+    for (int i = 0; i < n; i++) {
+        other[m] = i;
+        m += softplus_near_zero(v[i]);
+    }
+    for (int j = 0; j < m; j++)
+        w[j] = softplus_delta(in[other[j]], p);
+    bj_expm1_array(w, w, m);
+    for (int j = 0; j < m; j++)
+        w[j] = 2.0 * w[j];
+    bj_log1p_array(w, w, m);
+    for (int j = 0; j < m; j++)
+        out[other[j]] = p[0] * w[j];
 }
 
 static inline double softplus_hinge_fldj(double x, const double *p)
@@ -161,15 +214,11 @@ static void softplus_hinge_fldj_block(const double *in, double *out, int n,
 /* -log(1 - exp(-v)), v = (y - low) / c = hi + lo. */
 static inline double softplus_hinge_ildj(double y, const double *p)
 {
-    double d = y - p[1], back = d - y;   /* d + d_lo = y - low exactly */
-    double d_lo = (y - (d - back)) + (-p[1] - back);
+    double d = y - p[1];
     double v = d / p[0];
     if (v < M_LN2)
         return -log(-expm1(-v));
-    double v_lo = ((d - v * p[0]) - product_error(p[3], p[4], v, v * p[0]) +
-                   d_lo) * p[2];
-    if (!isfinite(v_lo))
-        v_lo = 0;
+    double v_lo = softplus_v_low(y, d, v, p);
     return -log1p_by_log(-exp(-v) * (1.0 - v_lo));
 }
 

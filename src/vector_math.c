@@ -240,6 +240,31 @@ DEFINE_POW_SCALARS(_s, )
 DEFINE_POW_SCALARS(_sf, __attribute__((target("avx2,fma"))))
 #endif
 
+/* (eh + el) log x rounded once: pow's double-double logarithm and exact
+   product, without the exp. C99's log times eh outside the positive
+   finite doubles, and a zero of eh's sign at x = 1. */
+#define DEFINE_LOG_TIMES_SCALARS(SUF, ATTRS)                                \
+    ATTRS static double log_times_dd##SUF(double x, double eh, double el)   \
+    {                                                                       \
+        if (!(x > 0) || x == INFINITY)                                      \
+            return eh * log(x);                                             \
+        if (x == 1)                                                         \
+            return eh * 0.0;                                                \
+        double z, ll, pl;                                                   \
+        uint64_t i;                                                         \
+        double k = x < 0x1p-1022 ?                                          \
+            pow_reduce##SUF(x * 0x1p54, &z, &i) - 54.0 :                    \
+            pow_reduce##SUF(x, &z, &i);                                     \
+        double lh = pow_log##SUF(k, z, i, 0.0, &ll);                        \
+        double ph = pow_product##SUF(lh, ll, eh, el, &pl);                  \
+        return ph + pl;                                                     \
+    }
+
+DEFINE_LOG_TIMES_SCALARS(_s, )
+#ifdef BJ_VMATH_X86
+DEFINE_LOG_TIMES_SCALARS(_sf, __attribute__((target("avx2,fma"))))
+#endif
+
 /* ---- the AVX2 + FMA expansion ------------------------------------------- */
 
 #ifdef BJ_VMATH_X86
@@ -878,6 +903,11 @@ static void tanh_shift_array_portable(const double *x, double b, double *y,
 void bj_tanh_shift_array(const double *x, double b, double *y, R_xlen_t n)
 {
     POW_DISPATCH(tanh_shift_array, (x, b, y, n));
+}
+
+double bj_log_times_dd(double x, double eh, double el)
+{
+    return POW_SCALAR_DISPATCH(log_times_dd, (x, eh, el));
 }
 
 static void one_plus_product_array_portable(const double *x, double c,

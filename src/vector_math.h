@@ -49,6 +49,11 @@ void bj_powm1_dd_array(const double *xh, const double *xl, double eh,
                        double el, double sh, double sl, double *y,
                        R_xlen_t n);
 
+/* (eh + el) log(x) rounded once, the logarithm and the product carried
+   as pow's are: within about 0.5 ulps. eh log(x) by C99's log for x not
+   positive and finite; eh times 0 at x = 1. One value only. */
+double bj_log_times_dd(double x, double eh, double el);
+
 /* 1 + c x = hi + lo, with |lo| <= ulp(hi)/2, to about 2^-104 relative,
    and exactly for c x in [-1.5, -0.5] (next to -1, where the sum
    cancels); NaN in hi where c x is not finite. The base of a

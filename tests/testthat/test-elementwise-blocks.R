@@ -40,10 +40,12 @@ block_cases <- function() {
       x = mixed_inputs(c(-750, -700, -40, -34, 34, 35, 40, 700, 750, 0,
                          Inf, -Inf, NaN),
                        function(n) rnorm(n, sd = 20)),
-      # v = (y - low) / c below 1.6e-15, in [0, 1), [1, 34] and above 34
+      # v = (y - low) / c below 1.6e-15, in [0, 1), [1, 34] and above 34,
+      # and next to log 2 ([0.35, 1) for each column's c and low)
       y = mixed_inputs(c(1e-300, 1e-16, 1e-15, 2.0000000000000001, 2 + 1e-15,
                          0.99, 1, 2.7, 3, 34, 34.05, 100, 103, 1e300, Inf,
-                         NaN),
+                         NaN, log(2), 0.35, 0.7 * log(2) - 0.5,
+                         3 * log(2) + 2, 3 * 0.35 + 2, 0.7 * 0.35 - 0.5),
                        function(n) c(runif(n %/% 2, 0, 4), runif(n - n %/% 2, 0, 120)))),
     gompertz_cdf = list(
       # with concentration 1e-5, expm1(r x) overflows before c expm1(r x)
@@ -90,6 +92,27 @@ block_cases <- function() {
                          0.2 * sqrt(2 * log(2)), 30, 1e300, Inf, NaN),
                        function(n) c(rexp(n %/% 2), runif(n - n %/% 2, 0, 0.4))),
       y = mixed_inputs(near_ends, unit)),
+    sigmoid = list(
+      # y on both sides of 1/2 and 1/4, and below 2^-1000, where the inverse
+      # takes log(y) - log1p(-y)
+      bijector = tfb_sigmoid(),
+      x = mixed_inputs(c(0, -40, 40, 800, -800, Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 5)),
+      y = mixed_inputs(c(near_ends, -0, 0.25, 0.5 - 2^-54, 0.5 + 2^-53,
+                         2^-1000, 2^-1001, -0.5, 1.5, Inf, NA),
+                       unit)),
+    sinh = list(
+      # the forward map's expm1 form and C99's sinh beyond |x| = 709
+      bijector = tfb_sinh(),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, -1e-8, 709, -709,
+                         709.0000000000001, 710, -710.4, 711, Inf, -Inf,
+                         NaN, NA),
+                       function(n) rnorm(n, sd = 5)),
+      # the inverse's log1p form up to |y| = 2^26, log(2 |y|) beyond
+      y = mixed_inputs(c(0, -0, 5e-324, 1e-300, 2^26, -2^26, 2^26 + 16,
+                         1e300, -1e300, 1.7e308, Inf, -Inf, NaN, NA),
+                       function(n) c(rnorm(n %/% 2, sd = 100),
+                                     rnorm(n - n %/% 2, sd = 1e8)))),
     tanh = list(
       bijector = tfb_tanh(),
       x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 1e-8, 0.5, -0.5, 20, -20,

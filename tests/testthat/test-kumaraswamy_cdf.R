@@ -128,3 +128,22 @@ test_that("kumaraswamy_cdf is accurate to 4 ulps (of the largest term next to a 
                     label = paste(label, "ildj"), inputs = y)
   }
 })
+
+test_that("kumaraswamy_cdf's powers are vector pow's; C99's outside [0, 1]", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1209)
+  # with a = 5, q's own error (about 1.5 ulps) shrinks five times in
+  # q^(1/a), so the power's rounding is what is left: glibc's pow with a
+  # corrected 1/a was 1.14 ulps here, vector pow 0.77
+  k <- tfb_kumaraswamy_cdf(concentration1 = 5, concentration0 = 3)
+  y <- c(runif(2000), exp(-runif(500, 0, 50)))
+  q <- -expm1(log1p(-mp(y)) / 3)
+  expect_ulps(k$inverse(y), q^(1 / mp(5)), max_ulps = 0.9, label = "inverse",
+              inputs = y)
+  # TFP's 1 - (1 - x^a)^b for x < 0: finite for an integer a
+  k <- tfb_kumaraswamy_cdf(concentration1 = 2, concentration0 = 2)
+  expect_equal(k$forward(c(-0.5, -0.1)), 1 - (1 - c(-0.5, -0.1)^2)^2,
+               tolerance = 1e-15)
+  expect_true(is.nan(tfb_kumaraswamy_cdf(1.5, 2)$forward(-0.5)))
+  expect_identical(k$forward(c(0, 1, NaN)), c(0, 1, NaN))
+})

@@ -126,3 +126,20 @@ test_that("sigmoid is accurate to 4 ulps across its domain", {
   expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp(y) * (1 - mp(y))),
               label = "ildj", inputs = y)
 })
+
+test_that("sigmoid's inverse is within 1.2 ulps next to 1/2, where TFP's form cancels", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1205)
+  # log(y) - log1p(-y) is ~2e4 ulps off at y = 0.5 + 6e-6; the ratio's
+  # branches meet at 1/2 and its numerator stops being exact below 1/4
+  y <- c(0.5 + runif(400, -1e-3, 1e-3), 0.5 + runif(200, -1e-10, 1e-10),
+         0.5 + c(-1, 1) * 2^-54, 0.25 + runif(200, -1e-3, 1e-3), runif(600),
+         1 - runif(100, 0, 1e-6), 2^-(990:1010), 2^-1074)
+  b <- tfb_sigmoid()
+  expect_ulps(b$inverse(y), log(mp(y) / (1 - mp(y))), max_ulps = 1.2,
+              label = "inverse", inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp(y) * (1 - mp(y))),
+              label = "ildj", inputs = y)
+  expect_identical(b$inverse(c(0, -0, 0.5, 1, 2, -1, Inf, NaN, NA)),
+                   c(-Inf, -Inf, 0, Inf, NaN, NaN, NaN, NaN, NA))
+})

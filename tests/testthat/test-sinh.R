@@ -73,3 +73,45 @@ test_that("sinh is accurate to 4 ulps across its domain", {
   expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(1 + mp_wide(y)^2) / 2,
               label = "ildj", inputs = y)
 })
+
+test_that("sinh's forward map (from expm1, a block at a time) is within 1.6 ulps", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1206)
+  # dense where e and e / (e + 1) are of a size, next to 0 and on both
+  # sides of |x| = 709, where C99's sinh takes over up to its overflow
+  x <- c(rnorm(2000, sd = 3), runif(500, -1, 1), runif(300, -1e-4, 1e-4),
+         runif(300, 700, 710.47), -runif(100, 700, 710.47), 709,
+         709 + 2^-43, 2^-(1000:1074), -2^-1074)
+  b <- tfb_sinh()
+  mine <- abs(x) <= 709
+  expect_ulps(b$forward(x[mine]), sinh(mp(x[mine])), max_ulps = 1.6,
+              label = "forward", inputs = x[mine])
+  # glibc's sinh beyond: measured up to 1.6 ulps there too
+  expect_ulps(b$forward(x[!mine]), sinh(mp(x[!mine])), label = "forward",
+              inputs = x[!mine])
+  y <- b$forward(c(0, -0, 710.48, -710.48, Inf, -Inf, NaN, NA))
+  expect_identical(y, c(0, -0, Inf, -Inf, Inf, -Inf, NaN, NA))
+  expect_identical(1 / y[1:2], c(Inf, -Inf))
+})
+
+test_that("sinh's inverse (vector log1p) and inverse log-det are accurate densely", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1211)
+  # small y, where the ILDJ is about -y^2 / 2 and TFP's -log_cosh(asinh(y))
+  # doubled asinh's rounding (4.5 ulps at y = 0.0376); both sides of 1 and
+  # of 2^26; the largest doubles
+  y <- c(rnorm(2000, sd = 3), runif(1000, -0.1, 0.1), 1 + runif(300, -1e-3, 1e-3),
+         exp(runif(500, -30, 700)), -exp(runif(300, 15, 25)),
+         2^26 * c(1 - 2^-52, 1, 1 + 2^-52), 0.03762149036245583,
+         2^-(1000:1074), 1e308, -1.7e308)
+  b <- tfb_sinh()
+  expect_ulps(b$inverse(y), asinh(mp(y)), max_ulps = 1.5, label = "inverse",
+              inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log1p(mp(y)^2) / 2,
+              max_ulps = 1.8, label = "ildj", inputs = y)
+  x <- b$inverse(c(0, -0, Inf, -Inf, NaN, NA))
+  expect_identical(x, c(0, -0, Inf, -Inf, NaN, NA))
+  expect_identical(1 / x[1:2], c(Inf, -Inf))
+  expect_identical(b$inverse_log_det_jacobian(c(0, Inf, -Inf), 0),
+                   c(0, -Inf, -Inf))
+})

@@ -121,3 +121,20 @@ test_that("softplus is accurate to 4 ulps across its domain", {
                 label = paste("ildj", what), inputs = y)
   }
 })
+
+test_that("softplus's inverse is within 4 ulps next to its zero at v = log 2", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1212)
+  # v + log(-expm1(-v)) cancelled there: 2.6e4 ulps at c = 0.7, and
+  # 7.5e15 at y = log(2) rounded (c = 1), whose true value is 2.3e-17
+  for (theta in list(c(1, 0), c(0.7, -0.5), c(3, 2))) {
+    c0 <- theta[[1]]
+    low <- theta[[2]]
+    b <- tfb_softplus(hinge_softness = c0, low = low)
+    v <- c(runif(2000, 0.3, 1.1), log(2) + runif(300, -1e-6, 1e-6),
+           log(2) * (1 + (-20:20) * 2^-53), 0.35, 1)
+    y <- low + c0 * v
+    expect_ulps(b$inverse(y), c0 * log(expm1((mp(y) - low) / c0)),
+                label = sprintf("inverse (%g, %g)", c0, low), inputs = y)
+  }
+})

@@ -76,3 +76,23 @@ test_that("tanh is accurate to 4 ulps across its domain", {
   expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(1 - mp_wide(y)^2),
               label = "ildj", inputs = y)
 })
+
+test_that("tanh's inverse (vector log1p) and inverse log-det are accurate densely", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(1210)
+  # small y, where the ILDJ is about y^2 and TFP's -FLDJ(atanh(y)) doubled
+  # atanh's rounding (4.6 ulps at y = -0.00276); both sides of |y| = 1/2;
+  # next to +-1
+  y <- c(runif(2000, -1, 1), runif(1000, -0.01, 0.01), 0.5 + runif(300, -1e-3, 1e-3),
+         -0.5 + runif(300, -1e-3, 1e-3), 1 - exp(-runif(300, 0, 36)),
+         -0.0027609500102698803, 2^-(1000:1074), -2^-1074)
+  b <- tfb_tanh()
+  expect_ulps(b$inverse(y), atanh(mp(y)), max_ulps = 1.3, label = "inverse",
+              inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log1p(-mp(y)^2),
+              max_ulps = 2.1, label = "ildj", inputs = y)
+  expect_identical(suppressWarnings(b$inverse(c(0, -0, 1, -1, 2, Inf, NaN, NA))),
+                   c(0, -0, Inf, -Inf, NaN, NaN, NaN, NA))
+  expect_identical(1 / b$inverse(c(0, -0)), c(Inf, -Inf))
+  expect_identical(b$inverse_log_det_jacobian(c(1, -1, 0), 0), c(Inf, Inf, 0))
+})
