@@ -370,22 +370,19 @@ check_seed <- function(seed, arg = "seed") {
   as.integer(seed)
 }
 
-# R's generator state (NULL when none has been drawn yet in the session)
-# and its restoration, for a seeded draw that leaves the stream unmoved.
-saved_random_state <- function() {
-  if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
-    get(".Random.seed", envir = globalenv(), inherits = FALSE)
+# Evaluates `expr` with the RNG seeded, restoring the caller's RNG state.
+with_seed <- function(seed, expr) {
+  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
+  if (had_seed) {
+    saved <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
   }
-}
-
-restore_random_state <- function(state) {
-  if (is.null(state)) {
-    if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
-      rm(".Random.seed", envir = globalenv())
-    }
-  } else {
-    assign(".Random.seed", state, envir = globalenv())
-  }
+  on.exit(if (had_seed) {
+    assign(".Random.seed", saved, envir = globalenv())
+  } else if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
+    rm(".Random.seed", envir = globalenv())
+  })
+  set.seed(seed)
+  expr
 }
 
 check_sample_shape <- function(sample_shape, arg = "sample_shape") {

@@ -134,14 +134,11 @@ tfd_sample <- function(distribution, sample_shape = list(), ...) {
   check_no_extra_arguments(extra)
   sample_shape <- check_sample_shape(sample_shape)
   check_sample_size(distribution, sample_shape)
-  if (!is.null(seed)) {
-    seed <- check_seed(seed)
-    state <- saved_random_state()
-    on.exit(restore_random_state(state), add = TRUE)
-    set.seed(seed)
+  draw <- function() {
+    with_statistics_rollback(distribution,
+                             distribution_sample(distribution, sample_shape))
   }
-  with_statistics_rollback(distribution,
-                           distribution_sample(distribution, sample_shape))
+  if (is.null(seed)) draw() else with_seed(check_seed(seed), draw())
 }
 
 # R vectors hold at most 2^52 - 1 values (R_XLEN_T_MAX); a request beyond

@@ -165,18 +165,3 @@ check_trace_arguments <- function(ode_fn, state_shape, dtype) {
   check_dtype(dtype)
   invisible(NULL)
 }
-
-# Evaluates `expr` with the RNG seeded, restoring the caller's RNG state.
-with_seed <- function(seed, expr) {
-  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
-  if (had_seed) {
-    saved <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
-  }
-  on.exit(if (had_seed) {
-    assign(".Random.seed", saved, envir = globalenv())
-  } else if (exists(".Random.seed", envir = globalenv(), inherits = FALSE)) {
-    rm(".Random.seed", envir = globalenv())
-  })
-  set.seed(seed)
-  expr
-}

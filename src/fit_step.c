@@ -133,6 +133,32 @@ static const double *double_vector(SEXP x, R_xlen_t length, const char *what)
     return REAL_RO(x);
 }
 
+void base_squared_sums(const double *x, const double *loc,
+                       const double *scale, R_xlen_t rows, R_xlen_t d,
+                       long double *sums, double *grad_x)
+{
+    for (R_xlen_t i = 0; i < rows; i++)
+        sums[i] = 0;
+    double events = (double) rows;
+    for (R_xlen_t j = 0; j < d; j++) {
+        const double *xj = x + j * rows;
+        if (grad_x == NULL) {
+            for (R_xlen_t i = 0; i < rows; i++) {
+                double z = (xj[i] - loc[j]) / scale[j];
+                sums[i] += z * z;
+            }
+            continue;
+        }
+        double *gj = grad_x + j * rows;
+        for (R_xlen_t i = 0; i < rows; i++) {
+            double z = (xj[i] - loc[j]) / scale[j];
+            sums[i] += z * z;
+            double g = -z / scale[j];
+            gj[i] = -g / events;
+        }
+    }
+}
+
 /* The base distribution's log-density and the mean negative log-likelihood,
    as R/training.R's distribution_log_prob_gradient() and
    loss_and_gradient_unchecked() compute them: z = (x - loc) / scale,
@@ -149,19 +175,7 @@ static double base_loss(SEXP step, const double *x, const double *log_det,
     double normalizer = scalar_double(VECTOR_ELT(step, STEP_LOG_NORMALIZER),
                                       "log_normalizer");
     long double *sums = (long double *) R_alloc((size_t) rows, sizeof(long double));
-    for (R_xlen_t i = 0; i < rows; i++)
-        sums[i] = 0;
-    double events = (double) rows;
-    for (R_xlen_t j = 0; j < d; j++) {
-        const double *xj = x + j * rows;
-        double *gj = grad_x + j * rows;
-        for (R_xlen_t i = 0; i < rows; i++) {
-            double z = (xj[i] - loc[j]) / scale[j];
-            sums[i] += z * z;
-            double g = -z / scale[j];
-            gj[i] = -g / events;
-        }
-    }
+    base_squared_sums(x, loc, scale, rows, d, sums, grad_x);
     double *terms = (double *) R_alloc((size_t) rows, sizeof(double));
     long double total = 0;
     for (R_xlen_t i = 0; i < rows; i++) {

@@ -197,17 +197,13 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
         if (threads > units)
             threads = (int) units;
     }
-    if (threads > 1) {
 #ifdef _OPENMP
-        /* vector_math chooses its path on first use: done here, before
-           the threads could race to it */
+    /* vector_math chooses its path on first use: done here, before the
+       threads could race to it */
+    if (threads > 1)
         (void) bj_tanh(0.0);
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
 #endif
-        for (R_xlen_t j = 0; j < units; j++)
-            activate_column(out + j * n, n, bias[j], activation);
-        return;
-    }
     for (R_xlen_t j = 0; j < units; j++)
         activate_column(out + j * n, n, bias[j], activation);
 }

@@ -47,4 +47,14 @@ typedef struct {
 void snapshot_take(statistics_snapshot *s, SEXP layers);
 void snapshot_restore(const statistics_snapshot *s);
 
+/* The base tfd_multivariate_normal_diag()'s squared distances of the rows
+   of x (rows x d): sums[i] = sum over j of z^2, z = (x - loc) / scale,
+   accumulated in long double column by column as R's rowSums(); with
+   grad_x (not NULL, rows x d), also the gradient of minus the mean
+   log-density over the rows, z / scale / rows. Shared by the fused step
+   and the fused log_prob(), so the two compute the same bits. */
+void base_squared_sums(const double *x, const double *loc,
+                       const double *scale, R_xlen_t rows, R_xlen_t d,
+                       long double *sums, double *grad_x);
+
 #endif

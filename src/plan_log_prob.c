@@ -41,15 +41,7 @@ static void base_log_prob(SEXP base, const double *x, R_xlen_t rows,
     double normalizer = scalar_double(VECTOR_ELT(base, 2), "log_normalizer");
     long double *sums = (long double *) R_alloc((size_t) rows + 1,
                                                 sizeof(long double));
-    for (R_xlen_t i = 0; i < rows; i++)
-        sums[i] = 0;
-    for (R_xlen_t j = 0; j < d; j++) {
-        const double *xj = x + j * rows;
-        for (R_xlen_t i = 0; i < rows; i++) {
-            double z = (xj[i] - loc[j]) / scale[j];
-            sums[i] += z * z;
-        }
-    }
+    base_squared_sums(x, loc, scale, rows, d, sums, NULL);
     for (R_xlen_t i = 0; i < rows; i++)
         out[i] = (-0.5 * (double) sums[i] - normalizer) +
             log_det[per_row ? i : 0];
