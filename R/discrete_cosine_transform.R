@@ -127,8 +127,13 @@ dct_apply <- function(x, arg, type) {
   transformed <- if (type == 2L) dct2_columns(columns) else
     dct3_columns(columns)
   out <- as.vector(t(transformed))
+  # the output keeps the input's shape and its names, as every
+  # shape-preserving kind does
   if (length(input$dims) >= 2L) {
     dim(out) <- input$dims
+    dimnames(out) <- dimnames(input$x)
+  } else {
+    names(out) <- names(input$x)
   }
   out
 }

@@ -160,15 +160,41 @@ inline_call <- function(fn, fn_arg, value) {
 #' @export
 bijector_forward.tfb_inline <- function(bijector, x) {
   x <- as_input_array(x, "x")
-  inline_call(inline_function(bijector, "forward_fn", "the forward map"),
-              "forward_fn", x)
+  out <- inline_call(inline_function(bijector, "forward_fn", "the forward map"),
+                     "forward_fn", x)
+  inline_check_shape(bijector, out, x, "forward_fn")
 }
 
 #' @export
 bijector_inverse.tfb_inline <- function(bijector, y) {
   y <- as_input_array(y, "y")
-  inline_call(inline_function(bijector, "inverse_fn", "the inverse map"),
-              "inverse_fn", y)
+  out <- inline_call(inline_function(bijector, "inverse_fn", "the inverse map"),
+                     "inverse_fn", y)
+  inline_check_shape(bijector, out, y, "inverse_fn")
+}
+
+# Without event-shape functions the map keeps the input's shape (TFP's
+# default event shape), so a result of another length is a mistake in the
+# user's function, caught here rather than passed on as silent garbage. A
+# result of the right length that lost its dims (sapply(), as.vector())
+# gets the input's back.
+inline_check_shape <- function(bijector, out, input, fn_arg) {
+  if (bijector_changes_shape(bijector)) {
+    return(out)
+  }
+  if (length(out) != length(input)) {
+    abort_bijectors("inline", sprintf(paste(
+      "`%s` must return a value of the shape of its input (%s, %s values),",
+      "since this tfb_inline() bijector (\"%s\") has no event-shape",
+      "functions; it returned %d values."), fn_arg,
+      format_shape(input_dims(input)), format(length(input)),
+      .subset2(bijector, "name"), length(out)))
+  }
+  if (is.null(dim(out)) && !is.null(dim(input))) {
+    dim(out) <- dim(input)
+    dimnames(out) <- dimnames(input)
+  }
+  out
 }
 
 # TFP's reduction of an unreduced log-det at `min_ndims` over the event

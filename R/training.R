@@ -278,7 +278,8 @@ trainable_parameters <- function(x) {
   value <- value[names]
   for (k in seq_along(slots)) {
     v <- value[[k]]
-    size <- length(slot_value(slots[[k]]))
+    current <- slot_value(slots[[k]])
+    size <- length(current)
     constraint <- slots[[k]]$constraint
     if (!is.numeric(v) || is.object(v) || length(v) != size ||
         !satisfies_constraint(v, constraint)) {
@@ -286,6 +287,7 @@ trainable_parameters <- function(x) {
         "`value[[\"%s\"]]` must hold %d %s, not %s.", names[[k]], size,
         constraint_description[[constraint]], describe_parameter_value(v)))
     }
+    check_parameter_dims(v, current, names[[k]])
     v <- as.double(v)
     if (!is.null(slots[[k]]$mask)) {
       v <- v * as.double(slots[[k]]$mask)
@@ -295,6 +297,26 @@ trainable_parameters <- function(x) {
   .Call(C_parameters_assign, slot_owners(slots), slot_fields(slots),
         slot_indices(slots), unname(value))
   x
+}
+
+# A value with a `dim` must have the parameter's shape, apart from axes of
+# length 1: a transposed matrix has the right length but would be read in
+# the wrong order. A plain vector is taken in the parameter's own order.
+check_parameter_dims <- function(v, current, name) {
+  if (is.null(dim(v))) {
+    return(invisible())
+  }
+  without_ones <- function(d) d[d != 1L]
+  expected <- dim(current) %||% length(current)
+  if (!identical(as.integer(without_ones(dim(v))),
+                 as.integer(without_ones(expected)))) {
+    abort_bijectors("argument", sprintf(paste(
+      "`value[[\"%s\"]]` must have the parameter's shape %s, not %s (a",
+      "transposed matrix would be read in the wrong order); see",
+      "dim(trainable_parameters(x)[[\"%s\"]])."), name,
+      format_shape(expected), format_shape(dim(v)), name))
+  }
+  invisible()
 }
 
 # Short numeric values are shown, so the message says which one is wrong.

@@ -1,0 +1,109 @@
+# A second hostile pass: structural and matrix bijectors, distributions,
+# composition, tfb_inline() callbacks, state and saving. Each test here
+# pins a defect that the pass found, with values computed independently of
+# the package (plain R) or the exact error expected.
+
+# trainable_parameters<- checked only the length of each value, so a
+# transposed kernel was taken and read in the wrong order.
+test_that("trainable_parameters<- refuses a matrix of the wrong shape and changes nothing", {
+  set.seed(11)
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = rep(0, 3)),
+    tfb_masked_autoregressive_flow(
+      tfb_masked_autoregressive_default_template(c(8L))))
+  x <- matrix(rnorm(30), 10, 3)
+  log_prob_before <- tfd_log_prob(flow, x)
+  p <- trainable_parameters(flow)
+  kernel <- p[["layer1/kernel"]]
+  expect_identical(dim(kernel), c(3L, 8L))
+  bad <- p
+  bad[["layer1/kernel"]] <- t(kernel)
+  expect_error(trainable_parameters(flow) <- bad,
+               "must have the parameter's shape \\[3, 8\\], not \\[8, 3\\]",
+               class = "bijectors_error_argument")
+  expect_identical(trainable_parameters(flow), p)
+  expect_identical(tfd_log_prob(flow, x), log_prob_before)
+
+  # the same numbers as a plain vector (the parameter's order) or with axes
+  # of length 1 are taken
+  plain <- p
+  plain[["layer1/kernel"]] <- as.vector(kernel) * 2
+  trainable_parameters(flow) <- plain
+  expect_identical(as.vector(trainable_parameters(flow)[["layer1/kernel"]]),
+                   as.vector(kernel) * 2)
+  row <- p
+  row[["layer1/bias"]] <- matrix(p[["layer1/bias"]] + 1, nrow = 1L)
+  trainable_parameters(flow) <- row
+  expect_identical(as.vector(trainable_parameters(flow)[["layer1/bias"]]),
+                   as.vector(p[["layer1/bias"]] + 1))
+})
+
+test_that("trainable_parameters<- refuses a transposed scale_tril", {
+  tril <- matrix(c(2, 0.5, 0.25, 0, 3, 0.75, 0, 0, 4), 3, 3)
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = rep(0, 3)),
+    tfb_scale_matvec_tri_l(tril))
+  p <- trainable_parameters(flow)
+  bad <- p
+  bad[["scale_tril"]] <- matrix(1:6, 2, 3)
+  expect_error(trainable_parameters(flow) <- bad, "must hold 9",
+               class = "bijectors_error_argument")
+  bad[["scale_tril"]] <- array(p[["scale_tril"]], c(3, 3, 1))
+  trainable_parameters(flow) <- bad
+  expect_identical(trainable_parameters(flow), p)
+  bad[["scale_tril"]] <- array(p[["scale_tril"]], c(1, 9))
+  expect_error(trainable_parameters(flow) <- bad, "\\[3, 3\\], not \\[1, 9\\]",
+               class = "bijectors_error_argument")
+  expect_identical(trainable_parameters(flow), p)
+})
+
+# tfb_inline() passed on whatever its functions returned: a forward_fn that
+# dropped a value gave a shorter vector, silently.
+test_that("tfb_inline() refuses a map that changes the length without event-shape functions", {
+  x <- matrix(c(0.5, 1, 2, 4, 8, 16), 2, 3)
+  drop_one <- tfb_inline(forward_fn = function(x) x[-1],
+                         inverse_fn = function(y) c(y, 1),
+                         forward_min_event_ndims = 0)
+  expect_error(drop_one$forward(x),
+               "`forward_fn` must return a value of the shape of its input \\(\\[2, 3\\], 6 values\\).*returned 5 values",
+               class = "bijectors_error_inline")
+  expect_error(tfb_inverse(drop_one, x), "`inverse_fn`.*returned 7 values",
+               class = "bijectors_error_inline")
+  # a function that drops the dims keeps the values, in the input's shape
+  flat <- tfb_inline(forward_fn = function(x) sapply(x, function(v) v^2),
+                     inverse_fn = function(y) sqrt(as.vector(y)),
+                     forward_min_event_ndims = 0)
+  named <- x
+  dimnames(named) <- list(c("a", "b"), c("p", "q", "r"))
+  y <- flat$forward(named)
+  expect_identical(y, named^2)
+  expect_identical(flat$inverse(y), named)
+  # with an event-shape function the size may change
+  grow <- tfb_inline(forward_fn = function(x) cbind(x, 0),
+                     inverse_fn = function(y) y[, -ncol(y), drop = FALSE],
+                     forward_event_shape_fn = function(s) s + 1L,
+                     inverse_event_shape_fn = function(s) s - 1L,
+                     forward_min_event_ndims = 1)
+  expect_identical(dim(grow$forward(x)), c(2L, 4L))
+})
+
+# The DCT built its output from as.vector() and lost the input's names,
+# unlike every other shape-preserving bijector.
+test_that("tfb_discrete_cosine_transform() keeps dimnames and names", {
+  x <- matrix(c(1, -2, 0.5, 3, 4, -1, 2, 0), 2, 4,
+              dimnames = list(c("a", "b"), c("w", "x", "y", "z")))
+  n <- 4
+  # orthonormal DCT-II as a plain matrix: C[k, j] = s_k cos(pi (j - 1/2) (k - 1) / n)
+  dct <- outer(0:(n - 1), 0:(n - 1),
+               function(k, j) cos(pi * (j + 0.5) * k / n))
+  dct <- dct * c(sqrt(1 / n), rep(sqrt(2 / n), n - 1))
+  expected <- x %*% t(dct)
+  dimnames(expected) <- dimnames(x)
+  b <- tfb_discrete_cosine_transform()
+  y <- b$forward(x)
+  expect_identical(dimnames(y), dimnames(x))
+  expect_equal(y, expected, tolerance = 1e-13)
+  expect_identical(dimnames(b$inverse(y)), dimnames(x))
+  v <- c(p = 1, q = 2, r = 4)
+  expect_identical(names(b$forward(v)), c("p", "q", "r"))
+})
