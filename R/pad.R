@@ -116,10 +116,20 @@ check_paddings <- function(paddings) {
              all(apply(paddings, 1L, pair))) {
     paddings <- unname(paddings)
   } else {
+    # a list names its first bad pair (describing the whole list as "an
+    # object of class <list>" did not say what was wrong with it)
+    bad <- if (is.list(paddings) && !is.object(paddings) &&
+               length(paddings) >= 1L) {
+      first <- which(!vapply(paddings, pair, logical(1)))[[1L]]
+      sprintf("`paddings[[%d]]` is %s", first,
+              describe_parameter_value(paddings[[first]]))
+    } else {
+      paste("not", describe_value(paddings))
+    }
     abort_bijectors("argument", sprintf(paste(
       "`paddings` must be a list of pairs of whole numbers, one",
-      "c(before, after) per padded axis, such as list(c(0, 1)); not %s."),
-      describe_value(paddings)))
+      "c(before, after) per padded axis, such as list(c(0, 1)); %s."),
+      bad))
   }
   if (any(paddings < 0)) {
     abort_bijectors("argument", "`paddings` must be non-negative.")

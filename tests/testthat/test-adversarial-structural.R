@@ -107,3 +107,17 @@ test_that("tfb_discrete_cosine_transform() keeps dimnames and names", {
   v <- c(p = 1, q = 2, r = 4)
   expect_identical(names(b$forward(v)), c("p", "q", "r"))
 })
+
+# A list of paddings with one bad pair was described as "an object of class
+# <list>", which did not say which pair or what was wrong.
+test_that("tfb_pad() names the bad pair of a list of paddings", {
+  expect_error(tfb_pad(list(c(NA, 0))),
+               "list\\(c\\(0, 1\\)\\); `paddings\\[\\[1\\]\\]` is c\\(NA, 0\\)\\.",
+               class = "bijectors_error_argument")
+  expect_error(tfb_pad(list(c(0, 1), c(1, 0.5)), axis = c(-2, -1)),
+               "; `paddings\\[\\[2\\]\\]` is c\\(1, 0.5\\)\\.",
+               class = "bijectors_error_argument")
+  expect_error(tfb_pad(list(c(0, 1), 1:3), axis = c(-2, -1)),
+               "`paddings\\[\\[2\\]\\]` is c\\(1, 2, 3\\)\\.",
+               class = "bijectors_error_argument")
+})
