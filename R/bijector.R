@@ -31,7 +31,49 @@ object_method_names.bijector <- function(x) {
 #' @export
 object_field_names.bijector <- function(x) {
   c("name", "forward_min_event_ndims", "inverse_min_event_ndims",
-    "validate_args")
+    "validate_args", "is_constant_jacobian")
+}
+
+#' @export
+object_field.bijector <- function(x, name) {
+  if (identical(name, "is_constant_jacobian")) {
+    return(bijector_is_constant_jacobian(x))
+  }
+  NextMethod()
+}
+
+# TFP's `is_constant_jacobian`: TRUE when the Jacobian does not depend on
+# the input, so that the log-det is the same at every point (for any
+# parameter values: it says nothing about training). The kinds below
+# declare it in TFP; every other kind leaves TFP's default, FALSE (even
+# where its log-det happens to be constant, as absolute_value's or
+# activation_normalization's: TFP does not declare it for those).
+# Composites take it from their parts (methods in chain.R, blockwise.R,
+# invert.R, transform_diagonal.R); tfb_inline(), MAF and RealNVP store the
+# user's promise.
+bijector_is_constant_jacobian <- function(bijector) {
+  UseMethod("bijector_is_constant_jacobian")
+}
+
+constant_jacobian_kinds <- c(
+  "tfb_identity", "tfb_shift", "tfb_scale", "tfb_affine_scalar",
+  # every linear operator: scale_matvec_diag, _tri_l, _lu (and matvec_lu),
+  # _linear_operator
+  "tfb_linear",
+  "tfb_permute", "tfb_reshape", "tfb_transpose", "tfb_pad", "tfb_split",
+  "tfb_cumsum", "tfb_discrete_cosine_transform", "tfb_fill_triangular"
+)
+
+#' @export
+bijector_is_constant_jacobian.default <- function(bijector) {
+  inherits(bijector, constant_jacobian_kinds)
+}
+
+# A composite's Jacobian is constant when all of its parts' are (TFP's
+# Composition); an empty chain is the identity.
+children_have_constant_jacobian <- function(bijector) {
+  all(vapply(bijector_children(bijector), bijector_is_constant_jacobian,
+             logical(1)))
 }
 
 #' @export

@@ -11,6 +11,23 @@
 #' positions in `dim(x)`, negative axes count from the end (`-1` is the last),
 #' whereas Python counts from 0.
 #'
+#' @section Fields of every bijector:
+#' Besides its methods (`b$forward(x)`, `b$inverse(y)`, the log-dets and the
+#' event shapes), every bijector has the fields `b$name`,
+#' `b$forward_min_event_ndims`, `b$inverse_min_event_ndims`,
+#' `b$validate_args` and `b$is_constant_jacobian`, as TFP's `Bijector`.
+#' `is_constant_jacobian` is `TRUE` when the Jacobian does not depend on the
+#' input, so that the log-det is the same number at every point: for the
+#' kinds TFP declares so (identity, shift, scale, affine_scalar, every
+#' `scale_matvec_*` and `matvec_lu`, permute, reshape, transpose, pad,
+#' split, cumsum, discrete_cosine_transform, fill_triangular); for a chain,
+#' blockwise, invert or transform_diagonal when all of its parts have it;
+#' and for [tfb_inline()], [tfb_masked_autoregressive_flow()] and
+#' [tfb_real_nvp()] as their `is_constant_jacobian` argument says. Every
+#' other kind has `FALSE`, TFP's default, even absolute_value and
+#' activation_normalization, whose log-dets do not depend on the input but
+#' which TFP does not declare constant.
+#'
 #' @section Matrix products:
 #' The networks of the flows (dense, convolutional, FFJORD) multiply their
 #' small matrices with the package's own packed, register-blocked `dgemm`

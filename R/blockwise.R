@@ -435,3 +435,8 @@ format.tfb_blockwise <- function(x, ...) {
   c(NextMethod(), sprintf("  bijectors (%d):", length(members)),
     unlist(member_lines, use.names = FALSE))
 }
+
+#' @export
+bijector_is_constant_jacobian.tfb_blockwise <- function(bijector) {
+  children_have_constant_jacobian(bijector)
+}

@@ -508,3 +508,8 @@ check_event_constraints <- function(bijector, dims, arg) {
 object_field_names.tfb_chain <- function(x) {
   c(NextMethod(), "bijectors", "validate_event_size", "parameters")
 }
+
+#' @export
+bijector_is_constant_jacobian.tfb_chain <- function(bijector) {
+  children_have_constant_jacobian(bijector)
+}

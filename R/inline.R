@@ -323,11 +323,6 @@ bijector_inverse_with_cache.tfb_inline <- function(bijector, y,
 }
 
 #' @export
-object_field_names.tfb_inline <- function(x) {
-  c(NextMethod(), "is_constant_jacobian")
-}
-
-#' @export
 format.tfb_inline <- function(x, ...) {
   given <- names(.subset2(x, "functions"))
   c(NextMethod(),
@@ -335,4 +330,10 @@ format.tfb_inline <- function(x, ...) {
       paste(given, collapse = ", ")),
     sprintf("  is_constant_jacobian: %s",
             .subset2(x, "is_constant_jacobian")))
+}
+
+# the user's promise, given to the constructor
+#' @export
+bijector_is_constant_jacobian.tfb_inline <- function(bijector) {
+  .subset2(bijector, "is_constant_jacobian")
 }

@@ -161,3 +161,8 @@ bijector_recompute_statistics.tfb_invert <- function(bijector, y) {
 object_field_names.tfb_invert <- function(x) {
   c(NextMethod(), "bijector")
 }
+
+#' @export
+bijector_is_constant_jacobian.tfb_invert <- function(bijector) {
+  children_have_constant_jacobian(bijector)
+}

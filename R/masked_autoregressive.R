@@ -388,6 +388,11 @@ bijector_forward_backward.tfb_masked_autoregressive_flow <- function(
 
 #' @export
 object_field_names.tfb_masked_autoregressive_flow <- function(x) {
-  c(NextMethod(), "shift_and_log_scale_fn", "is_constant_jacobian",
-    "unroll_loop", "event_ndims")
+  c(NextMethod(), "shift_and_log_scale_fn", "unroll_loop", "event_ndims")
+}
+
+# the user's promise, given to the constructor
+#' @export
+bijector_is_constant_jacobian.tfb_masked_autoregressive_flow <- function(bijector) {
+  .subset2(bijector, "is_constant_jacobian")
 }

@@ -274,6 +274,11 @@ bijector_forward_backward.tfb_real_nvp <- function(bijector, cache, grad_y,
 
 #' @export
 object_field_names.tfb_real_nvp <- function(x) {
-  c(NextMethod(), "num_masked", "shift_and_log_scale_fn",
-    "is_constant_jacobian")
+  c(NextMethod(), "num_masked", "shift_and_log_scale_fn")
+}
+
+# the user's promise, given to the constructor
+#' @export
+bijector_is_constant_jacobian.tfb_real_nvp <- function(bijector) {
+  .subset2(bijector, "is_constant_jacobian")
 }

@@ -214,3 +214,8 @@ format.tfb_transform_diagonal <- function(x, ...) {
   c(NextMethod(), paste0("  diag_bijector: ", child[[1L]]),
     paste0("  ", child[-1L]))
 }
+
+#' @export
+bijector_is_constant_jacobian.tfb_transform_diagonal <- function(bijector) {
+  children_have_constant_jacobian(bijector)
+}

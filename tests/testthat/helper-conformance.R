@@ -24,6 +24,11 @@
 #   volume            TRUE for a kind whose log-det is the volume factor
 #                     0.5 * log det(t(J) J) of its non-square Jacobian J
 #                     (softmax_centered, TFP's embedding in R^K)
+#   constant_jacobian TFP's is_constant_jacobian for the row (from the
+#                     reference sheets and TFP's sources, not from the
+#                     package): `$is_constant_jacobian` must say the same,
+#                     and when TRUE the log-det must be one number for all
+#                     events and for a second input
 #   multipart         TRUE for a kind whose forward returns a list of parts
 #                     (tfb_split): expect_multipart_conformance() runs the
 #                     checks that apply to lists (no flows: their bases
@@ -37,12 +42,35 @@ conformance_row <- function(name, make, x, exact = TRUE, per_event = TRUE,
                             tolerance = 1e-8, gradient_tolerance = 1e-5,
                             integer_input = TRUE, injective = TRUE,
                             free_x = NULL, free_y = NULL, volume = FALSE,
-                            multipart = FALSE) {
+                            multipart = FALSE, constant_jacobian = FALSE) {
   list(name = name, make = make, x = x, exact = exact, per_event = per_event,
        gradients = gradients, tolerance = tolerance,
        gradient_tolerance = gradient_tolerance, integer_input = integer_input,
        injective = injective, free_x = free_x, free_y = free_y,
-       volume = volume, multipart = multipart)
+       volume = volume, multipart = multipart,
+       constant_jacobian = constant_jacobian)
+}
+
+# TFP's is_constant_jacobian: the field agrees with the row, and a constant
+# Jacobian gives one log-det for every event of x and for another input
+# (every constant-Jacobian kind is affine on all of R^n, so 1.5 x + 0.25 is
+# in its domain).
+expect_constant_jacobian <- function(row, b, x, fmin, label) {
+  expect_identical(b$is_constant_jacobian, row$constant_jacobian,
+                   label = label("$is_constant_jacobian"))
+  if (!row$constant_jacobian) {
+    return(invisible())
+  }
+  at_events <- as.vector(b$forward_log_det_jacobian(
+    x, event_ndims = conformance_event_ndims(x)))
+  expect_equal(at_events, rep(at_events[[1L]], length(at_events)),
+               tolerance = 1e-12,
+               label = label("a constant Jacobian's log-det over the events"))
+  expect_equal(b$forward_log_det_jacobian(1.5 * x + 0.25, event_ndims = fmin),
+               b$forward_log_det_jacobian(x, event_ndims = fmin),
+               tolerance = 1e-12,
+               label = label("a constant Jacobian's log-det at another input"))
+  invisible()
 }
 
 # The rank of the events of a batch `x` (all dims but the first).
@@ -217,6 +245,7 @@ expect_multipart_conformance <- function(row) {
                tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
   expect_equal(b$inverse_log_det_jacobian(y, event_ndims = e_y), -fldj,
                tolerance = tol, label = label("ildj(y) = -fldj(x)"))
+  expect_constant_jacobian(row, b, x, fmin, label)
   at_min <- b$forward_log_det_jacobian(x, event_ndims = fmin)
   for (e in fmin:length(dim(x))) {
     expect_log_det_equal(
@@ -309,6 +338,12 @@ expect_conformance <- function(row) {
                  tolerance = 1e-6, label = label("fldj vs numerical Jacobian"))
     expect_equal(b$inverse_log_det_jacobian(y, event_ndims = e_y), -fldj,
                  tolerance = tol, label = label("ildj(y) = -fldj(x)"))
+  }
+  if (row$injective) {
+    expect_constant_jacobian(row, b, x, fmin, label)
+  } else {
+    expect_identical(b$is_constant_jacobian, row$constant_jacobian,
+                     label = label("$is_constant_jacobian"))
   }
 
   # the event_ndims rule, every value up to the rank, and its errors

@@ -482,6 +482,38 @@ conformance_rows <- list(
                   tolerance = 1e-7)
 )
 
+# TFP's is_constant_jacobian, row by row, from the reference sheets
+# (tfp-structural.md's CJ column, tfp-linear-and-flows.md, tfp-elementwise.md:
+# "only AffineScalar" among the elementwise kinds) and TFP's sources
+# (Shift, Scale, Identity, Permute, Reshape, Transpose, Pad, Split, Cumsum,
+# DiscreteCosineTransform, FillTriangular and ScaleMatvec* pass
+# is_constant_jacobian=True; Composition, and so Chain and Blockwise, takes
+# all of its parts'; Invert and TransformDiagonal take their bijector's;
+# Inline takes its argument). Every other row is FALSE, TFP's default.
+constant_jacobian_rows <- c(
+  "identity", "shift", "shift scalar", "scale", "scale log_scale",
+  "affine_scalar", "affine_scalar scale only", "permute", "reshape",
+  "invert of scale", "chain", "cumsum", "cumsum along axis -2", "transpose",
+  "transpose of three axes", "pad", "pad reflect",
+  "pad of two axes, symmetric", "fill_triangular", "fill_triangular upper",
+  "discrete cosine transform",
+  "discrete cosine transform, type 3, rank-3 input",
+  "inline linear map on vectors", "split", "split along axis -2 with a -1",
+  "split in 3 equal parts", "scale_matvec_diag", "scale_matvec_tri_l",
+  "scale_matvec_tri_l, adjoint", "scale_matvec_lu", "matvec_lu (deprecated)",
+  "scale_matvec_linear_operator, full matrix",
+  "scale_matvec_linear_operator, LU factors, adjoint",
+  "scale_matvec_linear_operator, diagonal",
+  "affine (deprecated), tril + VDV^T", "affine (deprecated), multiplier alone",
+  "affine_linear_operator (deprecated), adjoint"
+)
+row_names <- vapply(conformance_rows, function(row) row$name, character(1))
+stopifnot(all(constant_jacobian_rows %in% row_names))
+conformance_rows <- lapply(conformance_rows, function(row) {
+  row$constant_jacobian <- row$name %in% constant_jacobian_rows
+  row
+})
+
 printed <- list()
 for (row in conformance_rows) {
   test_that(sprintf("conformance: %s", row$name), {

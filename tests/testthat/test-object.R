@@ -108,7 +108,8 @@ test_that("internal state is not reachable through $, [[ or completion", {
     "forward", "inverse", "forward_log_det_jacobian",
     "inverse_log_det_jacobian", "forward_event_shape", "inverse_event_shape",
     "name", "forward_min_event_ndims",
-    "inverse_min_event_ndims", "validate_args", "shift", "parameters"))
+    "inverse_min_event_ndims", "validate_args", "is_constant_jacobian",
+    "shift", "parameters"))
   for (internal in c("adam_m_parameters", "adam_v_parameters",
                      "adam_steps_parameters")) {
     expect_error(b[[internal]], class = "bijectors_error_field")
@@ -202,8 +203,8 @@ test_that("summary(), as.list() and [[ of every object kind", {
   expect_true(fields$built)
   expect_identical(names(as.list(tfb_shift(1))),
                    c("name", "forward_min_event_ndims",
-                     "inverse_min_event_ndims", "validate_args", "shift",
-                     "parameters"))
+                     "inverse_min_event_ndims", "validate_args",
+                     "is_constant_jacobian", "shift", "parameters"))
   expect_error(parts$layer[[1]], "field or method \\(a string\\)",
                class = "bijectors_error_field")
 })
@@ -236,4 +237,52 @@ test_that("the permutation's inverse undoes it on every axis layout", {
     z <- matrix(rnorm(2 * d), d, 2)
     expect_identical(rows$inverse(z), z[order(p), , drop = FALSE])
   }
+})
+
+# TFP's Bijector.is_constant_jacobian; the conformance table checks it for
+# every kind, these the composites' rule and the user's promises.
+test_that("every bijector has is_constant_jacobian, TFP's property", {
+  # Composition: all of its parts'; an empty chain is the identity
+  expect_true(tfb_chain()$is_constant_jacobian)
+  expect_true(tfb_chain(list(tfb_shift(1), tfb_chain(list(
+    tfb_scale(2), tfb_permute(2:1)))))$is_constant_jacobian)
+  expect_false(tfb_chain(list(tfb_shift(1), tfb_exp()))$is_constant_jacobian)
+  expect_true(tfb_invert(tfb_scale_matvec_diag(c(2, 3)))$is_constant_jacobian)
+  expect_false(tfb_invert(tfb_softplus())$is_constant_jacobian)
+  expect_true(tfb_blockwise(list(tfb_shift(1), tfb_scale(2)),
+                            c(1, 2))$is_constant_jacobian)
+  expect_false(tfb_blockwise(list(tfb_shift(1), tfb_exp()),
+                             c(1, 2))$is_constant_jacobian)
+  expect_true(tfb_transform_diagonal(tfb_shift(1))$is_constant_jacobian)
+  expect_false(tfb_transform_diagonal(tfb_exp())$is_constant_jacobian)
+  # FillScaleTriL is a Chain of TransformDiagonal(diag_bijector) and
+  # FillTriangular
+  expect_false(tfb_fill_scale_tri_l()$is_constant_jacobian)
+  expect_true(tfb_fill_scale_tri_l(tfb_identity(),
+                                   diag_shift = NULL)$is_constant_jacobian)
+  # the user's promise
+  template <- tfb_masked_autoregressive_default_template(c(4L))
+  expect_false(tfb_masked_autoregressive_flow(template)$is_constant_jacobian)
+  expect_true(tfb_masked_autoregressive_flow(
+    template, is_constant_jacobian = TRUE)$is_constant_jacobian)
+  expect_true(tfb_real_nvp(1, tfb_real_nvp_default_template(c(4L)),
+                           is_constant_jacobian = TRUE)$is_constant_jacobian)
+  expect_false(tfb_inline(forward_fn = exp,
+                          forward_min_event_ndims = 0)$is_constant_jacobian)
+  expect_true(tfb_inline(forward_fn = function(x) 2 * x,
+                         is_constant_jacobian = TRUE,
+                         forward_min_event_ndims = 0)$is_constant_jacobian)
+  # TFP does not declare these, although their log-dets are constant
+  expect_false(tfb_absolute_value()$is_constant_jacobian)
+  expect_false(tfb_activation_normalization(2)$is_constant_jacobian)
+  # a field like the others: listed, read with [[, and read-only
+  b <- tfb_shift(c(1, 2))
+  expect_true(b[["is_constant_jacobian"]])
+  expect_true("is_constant_jacobian" %in% names(as.list(b)))
+  expect_true("is_constant_jacobian" %in% summary(b)$fields)
+  expect_error(b$is_constant_jacobian <- FALSE,
+               class = "bijectors_error_read_only")
+  expect_true(b$is_constant_jacobian)
+  expect_identical(sum(names(as.list(tfb_real_nvp(
+    1, tfb_real_nvp_default_template(c(4L))))) == "is_constant_jacobian"), 1L)
 })
