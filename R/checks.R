@@ -349,9 +349,10 @@ check_no_extra_arguments <- function(extra) {
   }
   extra_names <- names(extra) %||% rep("", length(extra))
   if ("seed" %in% extra_names) {
+    # only the samplers take a seed (and remove it before coming here)
     abort_bijectors("unsupported", paste(
-      "`seed` is not supported: samples are drawn with R's random number",
-      "generator, so call set.seed() first."))
+      "`seed` is for sampling (tfd_sample(), tfd_sample_parallel()):",
+      "log-densities use no random numbers."))
   }
   abort_bijectors("argument", sprintf(
     "Unused argument%s: %s.", if (length(extra) > 1L) "s" else "",

@@ -113,7 +113,9 @@ generics::fit
 #' is compiled once per `fit()` into a plan that runs each step's passes in
 #' C (`log_prob()` uses one too); the numbers are identical to those of the
 #' step by step R path, which other flows take and which
-#' `options(bijectors.compiled_plan = FALSE)` forces. When its base is
+#' `options(bijectors.compiled_plan = FALSE)` forces (the option is `TRUE`
+#' or `FALSE`; anything else is an error when `fit()` or `log_prob()` reads
+#' it). When its base is
 #' [tfd_multivariate_normal_diag()], no two members share a parameter and
 #' every `gamma_constraint` is the default one (or none), each step after
 #' the first is a single call into C: the batch cut from the rows, both

@@ -47,7 +47,10 @@
 #' [set.seed()] the samples are identical for the same `n`, `chunk_size`
 #' and seed whatever the plan and the number of workers. They differ from
 #' those of [tfd_sample()] in one process (another generator), and from
-#' those with another `chunk_size` (other streams).
+#' those with another `chunk_size` (other streams). As with [tfd_sample()],
+#' `tfd_sample_parallel(d, n, seed = s)` derives the streams after
+#' `set.seed(s)` and then puts R's generator back as it was: the same seed
+#' gives the same sample, and the session's stream does not move.
 #'
 #' @param distribution A distribution, typically a trained
 #'   [tfd_transformed_distribution()] in [evaluation_mode()].
@@ -57,7 +60,9 @@
 #' @param chunk_size Whole number >= 1: events (or draws) per future
 #'   (default 10000). Futures are spread over the workers; a few chunks per
 #'   worker balance the load.
-#' @param ... Not used; other arguments are an error.
+#' @param ... `tfd_sample_parallel()`: `seed`, a single whole number (see
+#'   Reproducibility), as [tfd_sample()] takes it; other arguments are an
+#'   error.
 #' @return `tfd_log_prob_parallel()`: what [tfd_log_prob()] returns for
 #'   `value`, one log-density per event. `tfd_sample_parallel()`: an array
 #'   of dimension `c(n, batch_shape, event_shape)` (a vector for scalar
@@ -130,7 +135,16 @@ tfd_log_prob_parallel <- function(distribution, value, chunk_size = 10000L,
 #' @export
 tfd_sample_parallel <- function(distribution, n, chunk_size = 10000L, ...) {
   check_distribution(distribution)
-  check_no_extra_arguments(list(...))
+  extra <- list(...)
+  seed <- extra[["seed"]]
+  extra[["seed"]] <- NULL
+  check_no_extra_arguments(extra)
+  if (!is.null(seed)) {
+    # tfd_sample()'s seed: the streams are derived after set.seed(seed),
+    # and the caller's generator is put back afterwards
+    seed <- check_seed(seed)
+    return(with_seed(seed, tfd_sample_parallel(distribution, n, chunk_size)))
+  }
   n <- check_sample_count(n)
   chunk_size <- check_count(chunk_size, "chunk_size")
   check_scoring_model(distribution)

@@ -22,9 +22,17 @@ plan_operation_codes <- c(maf = 1L, batch_normalization = 2L, permute = 3L,
 # pass.
 plan_shared_workspace <- new.env(parent = emptyenv())
 
-# Whether fit() may compile plans (the option, default TRUE).
+# Whether fit() and log_prob() may compile plans: the option, TRUE when
+# unset. Anything but TRUE or FALSE is refused (`"no"` used to count as
+# enabled, since only FALSE was looked for).
 compiled_plan_enabled <- function() {
-  !isFALSE(getOption("bijectors.compiled_plan", TRUE))
+  enabled <- getOption("bijectors.compiled_plan", TRUE)
+  if (!is.logical(enabled) || length(enabled) != 1L || is.na(enabled)) {
+    abort_bijectors("option", sprintf(
+      "`options(bijectors.compiled_plan = )` must be TRUE or FALSE, not %s.",
+      describe_value(enabled)))
+  }
+  enabled
 }
 
 # The plan of a transformed distribution trained on events of its event

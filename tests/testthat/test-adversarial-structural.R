@@ -121,3 +121,61 @@ test_that("tfb_pad() names the bad pair of a list of paddings", {
                "`paddings\\[\\[2\\]\\]` is c\\(1, 2, 3\\)\\.",
                class = "bijectors_error_argument")
 })
+
+# options(bijectors.compiled_plan = "no") counted as enabled: only FALSE was
+# looked for.
+test_that("options(bijectors.compiled_plan = ) must be TRUE or FALSE", {
+  set.seed(12)
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = rep(0, 2)),
+    tfb_masked_autoregressive_flow(
+      tfb_masked_autoregressive_default_template(c(4L))))
+  x <- matrix(rnorm(40), 20, 2)
+  reference <- tfd_log_prob(flow, x)
+  parameters <- trainable_parameters(flow)
+  for (bad in list("no", NA, c(TRUE, FALSE), 0)) {
+    withr::local_options(bijectors.compiled_plan = bad)
+    expect_error(tfd_log_prob(flow, x),
+                 "`options\\(bijectors.compiled_plan = \\)` must be TRUE or FALSE",
+                 class = "bijectors_error_option")
+    expect_error(fit(flow, x, epochs = 1, verbose = FALSE),
+                 "must be TRUE or FALSE", class = "bijectors_error_option")
+    expect_identical(trainable_parameters(flow), parameters)
+  }
+  # both valid values give the same numbers (the plan and the R path)
+  for (ok in c(TRUE, FALSE)) {
+    withr::local_options(bijectors.compiled_plan = ok)
+    expect_identical(tfd_log_prob(flow, x), reference)
+  }
+})
+
+# tfd_sample(seed = ) worked, tfd_sample_parallel(seed = ) was refused.
+test_that("tfd_sample_parallel() takes a seed as tfd_sample() does", {
+  skip_if_not_installed("future.apply")
+  old_plan <- future::plan(future::sequential)
+  on.exit(future::plan(old_plan), add = TRUE)
+  d <- tfd_multivariate_normal_diag(loc = c(1, -1), scale_diag = c(2, 0.5))
+  set.seed(99)
+  stream <- runif(3)
+  set.seed(99)
+  seeded <- tfd_sample_parallel(d, 30, chunk_size = 7, seed = 42)
+  # the session's stream did not move
+  expect_identical(runif(3), stream)
+  # the same as set.seed(42) before an unseeded call
+  set.seed(42)
+  expect_identical(seeded, tfd_sample_parallel(d, 30, chunk_size = 7))
+  expect_identical(tfd_sample_parallel(d, 30, chunk_size = 7, seed = 42),
+                   seeded)
+  expect_false(identical(tfd_sample_parallel(d, 30, chunk_size = 7,
+                                             seed = 43), seeded))
+  expect_identical(dim(seeded), c(30L, 2L))
+  expect_error(tfd_sample_parallel(d, 3, seed = 1.5), "`seed` must be",
+               class = "bijectors_error_seed")
+  expect_error(tfd_sample_parallel(d, 3, seed = "a"),
+               class = "bijectors_error_seed")
+  # log-densities take no seed, with a message that says why
+  expect_error(tfd_log_prob(d, c(0, 0), seed = 1), "is for sampling",
+               class = "bijectors_error_unsupported")
+  expect_error(tfd_log_prob_parallel(d, matrix(0, 2, 2), seed = 1),
+               "is for sampling", class = "bijectors_error_unsupported")
+})
