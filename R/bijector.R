@@ -20,7 +20,12 @@ new_bijector <- function(kind, name, forward_min_event_ndims,
 
 bijector_methods <- c(
   "forward", "inverse", "forward_log_det_jacobian", "inverse_log_det_jacobian",
-  "forward_event_shape", "inverse_event_shape"
+  "forward_event_shape", "inverse_event_shape",
+  # TFP's other shape methods: the `_tensor` forms give the same shapes
+  # (R has no static/dynamic split), the `_ndims` forms the event rank
+  # after the map
+  "forward_event_shape_tensor", "inverse_event_shape_tensor",
+  "forward_event_ndims", "inverse_event_ndims"
 )
 
 #' @export
@@ -31,15 +36,15 @@ object_method_names.bijector <- function(x) {
 #' @export
 object_field_names.bijector <- function(x) {
   c("name", "forward_min_event_ndims", "inverse_min_event_ndims",
-    "validate_args", "is_constant_jacobian")
+    "validate_args", "is_constant_jacobian", "trainable_variables")
 }
 
 #' @export
 object_field.bijector <- function(x, name) {
-  if (identical(name, "is_constant_jacobian")) {
-    return(bijector_is_constant_jacobian(x))
-  }
-  NextMethod()
+  switch(name,
+    is_constant_jacobian = bijector_is_constant_jacobian(x),
+    trainable_variables = built_trainable_parameters(x),
+    NextMethod())
 }
 
 # TFP's `is_constant_jacobian`: TRUE when the Jacobian does not depend on
@@ -90,13 +95,53 @@ object_method.bijector <- function(x, name) {
                                         name = "inverse_log_det_jacobian") {
       tfb_inverse_log_det_jacobian(bijector, y, event_ndims, name)
     },
-    forward_event_shape = function(input_shape) {
+    forward_event_shape = ,
+    forward_event_shape_tensor = function(input_shape) {
       tfb_forward_event_shape(bijector, input_shape)
     },
-    inverse_event_shape = function(output_shape) {
+    inverse_event_shape = ,
+    inverse_event_shape_tensor = function(output_shape) {
       tfb_inverse_event_shape(bijector, output_shape)
+    },
+    forward_event_ndims = function(event_ndims) {
+      bijector_event_ndims(bijector, event_ndims, forward = TRUE)
+    },
+    inverse_event_ndims = function(event_ndims) {
+      bijector_event_ndims(bijector, event_ndims, forward = FALSE)
     }
   )
+}
+
+# TFP's forward_event_ndims() / inverse_event_ndims(): the rank of an event
+# after the map, for events of rank `event_ndims` before it (one value per
+# part on a multipart side, as tfb_split()'s inverse).
+bijector_event_ndims <- function(bijector, event_ndims, forward) {
+  from <- .subset2(bijector, if (forward) "forward_min_event_ndims" else
+    "inverse_min_event_ndims")
+  to <- .subset2(bijector, if (forward) "inverse_min_event_ndims" else
+    "forward_min_event_ndims")
+  ok <- is.numeric(event_ndims) && !is.object(event_ndims) &&
+    length(event_ndims) == length(from) && !anyNA(event_ndims) &&
+    all(is.finite(event_ndims)) && all(event_ndims == round(event_ndims)) &&
+    all(event_ndims >= from)
+  # a multipart side's parts must all have the same number of extra dims
+  extra <- if (ok) unique(event_ndims - from) else NULL
+  if (!ok || length(extra) != 1L) {
+    direction <- if (forward) "forward" else "inverse"
+    expected <- if (length(from) == 1L) {
+      sprintf("a whole number, at least the bijector's %s minimum event ndims (%d)",
+              direction, from)
+    } else {
+      sprintf(paste(
+        "%d whole numbers, one per part, each at least the part's %s",
+        "minimum event ndims (%s) and all the same number above it"),
+        length(from), direction, paste(from, collapse = ", "))
+    }
+    abort_bijectors("event_ndims", sprintf("`event_ndims` must be %s, not %s.",
+                                           expected,
+                                           describe_parameter_value(event_ndims)))
+  }
+  as.integer(to + extra)
 }
 
 #' @export

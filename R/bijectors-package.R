@@ -12,10 +12,19 @@
 #' whereas Python counts from 0.
 #'
 #' @section Fields of every bijector:
-#' Besides its methods (`b$forward(x)`, `b$inverse(y)`, the log-dets and the
-#' event shapes), every bijector has the fields `b$name`,
+#' Besides its methods (`b$forward(x)`, `b$inverse(y)`, the log-dets, the
+#' event shapes `b$forward_event_shape(shape)` and
+#' `b$inverse_event_shape(shape)`, their aliases
+#' `b$forward_event_shape_tensor()` and `b$inverse_event_shape_tensor()`,
+#' and `b$forward_event_ndims(event_ndims)` and
+#' `b$inverse_event_ndims(event_ndims)`, the rank of an event after the
+#' map), every bijector has the fields `b$name`,
 #' `b$forward_min_event_ndims`, `b$inverse_min_event_ndims`,
-#' `b$validate_args` and `b$is_constant_jacobian`, as TFP's `Bijector`.
+#' `b$validate_args`, `b$is_constant_jacobian` and `b$trainable_variables`,
+#' as TFP's `Bijector`. `trainable_variables` is what
+#' [trainable_parameters()] returns (copies, by name), restricted to the
+#' parameters that exist so far: a flow's networks and layers are built on
+#' the first data it sees, and before that the list is empty, as TFP's.
 #' `is_constant_jacobian` is `TRUE` when the Jacobian does not depend on the
 #' input, so that the log-det is the same number at every point: for the
 #' kinds TFP declares so (identity, shift, scale, affine_scalar, every

@@ -253,7 +253,11 @@ check_slots_built <- function(slots) {
 #' trainable_parameters(flow) <- p
 #' @export
 trainable_parameters <- function(x) {
-  slots <- check_slots_built(parameter_slots_of(x))
+  slot_copies(check_slots_built(parameter_slots_of(x)))
+}
+
+# Copies of the slots' arrays, named as trainable_parameters() names them.
+slot_copies <- function(slots) {
   values <- lapply(slots, function(slot) {
     value <- slot_value(slot)
     copy <- .Call(C_copy_double, value)
@@ -262,6 +266,17 @@ trainable_parameters <- function(x) {
   })
   names(values) <- vapply(slots, function(slot) slot$name, character(1))
   values
+}
+
+# `b$trainable_variables` (TFP's property): trainable_parameters() of what
+# exists so far. A field never fails (as.list() and str() read every field),
+# and TFP's tuple is empty too before a network or layer is built.
+built_trainable_parameters <- function(x) {
+  slots <- parameter_slots_of(x)
+  built <- vapply(slots, function(slot) {
+    !is.null(.subset2(slot$owner, slot$field))
+  }, logical(1))
+  slot_copies(slots[built])
 }
 
 #' @rdname trainable_parameters

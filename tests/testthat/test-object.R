@@ -107,9 +107,11 @@ test_that("internal state is not reachable through $, [[ or completion", {
   expect_setequal(completions, c(
     "forward", "inverse", "forward_log_det_jacobian",
     "inverse_log_det_jacobian", "forward_event_shape", "inverse_event_shape",
+    "forward_event_shape_tensor", "inverse_event_shape_tensor",
+    "forward_event_ndims", "inverse_event_ndims",
     "name", "forward_min_event_ndims",
     "inverse_min_event_ndims", "validate_args", "is_constant_jacobian",
-    "shift", "parameters"))
+    "trainable_variables", "shift", "parameters"))
   for (internal in c("adam_m_parameters", "adam_v_parameters",
                      "adam_steps_parameters")) {
     expect_error(b[[internal]], class = "bijectors_error_field")
@@ -204,7 +206,8 @@ test_that("summary(), as.list() and [[ of every object kind", {
   expect_identical(names(as.list(tfb_shift(1))),
                    c("name", "forward_min_event_ndims",
                      "inverse_min_event_ndims", "validate_args",
-                     "is_constant_jacobian", "shift", "parameters"))
+                     "is_constant_jacobian", "trainable_variables", "shift",
+                     "parameters"))
   expect_error(parts$layer[[1]], "field or method \\(a string\\)",
                class = "bijectors_error_field")
 })
@@ -285,4 +288,62 @@ test_that("every bijector has is_constant_jacobian, TFP's property", {
   expect_true(b$is_constant_jacobian)
   expect_identical(sum(names(as.list(tfb_real_nvp(
     1, tfb_real_nvp_default_template(c(4L))))) == "is_constant_jacobian"), 1L)
+})
+
+# TFP's other public members that tfprobability code reads from a bijector.
+test_that("trainable_variables, the _tensor shapes and the event ndims methods", {
+  # trainable_variables: trainable_parameters() of what exists so far
+  set.seed(3)
+  maf <- tfb_masked_autoregressive_flow(
+    tfb_masked_autoregressive_default_template(c(4L)))
+  expect_identical(maf$trainable_variables, setNames(list(), character()))
+  expect_true("trainable_variables" %in% names(as.list(maf)))
+  invisible(maf$inverse(matrix(c(0.1, 0.2, -0.3, 0.4, 0.5, -0.6), 2, 3)))
+  expect_identical(maf$trainable_variables, trainable_parameters(maf))
+  expect_identical(names(maf$trainable_variables),
+                   c("layer1/kernel", "layer1/bias", "layer2/kernel",
+                     "layer2/bias"))
+  chain <- tfb_chain(list(tfb_shift(c(1, 2)), tfb_exp(),
+                          tfb_scale(log_scale = 0.5)))
+  expect_identical(chain$trainable_variables,
+                   list(`1_shift/shift` = c(1, 2),
+                        `3_scale/log_scale` = 0.5))
+  expect_identical(tfb_exp()$trainable_variables,
+                   setNames(list(), character()))
+  # a copy: changing it changes nothing
+  held <- chain$trainable_variables
+  held[[1]][1] <- 100
+  # (the chain applies the last member first: exp(0 * e^0.5) + shift)
+  expect_identical(chain$forward(c(0, 0)), c(2, 3))
+  expect_identical(chain$trainable_variables[[1]], c(1, 2))
+
+  # the _tensor forms are the same shapes
+  reshape <- tfb_reshape(c(2, 3))
+  expect_identical(reshape$forward_event_shape_tensor(6), c(2L, 3L))
+  expect_identical(reshape$inverse_event_shape_tensor(c(2, 3)), 6L)
+
+  # event ndims after the map: TFP's rule, event_ndims plus the change of
+  # rank (fill_triangular: vectors to matrices)
+  fill <- tfb_fill_triangular()
+  expect_identical(fill$forward_event_ndims(1), 2L)
+  expect_identical(fill$forward_event_ndims(3), 4L)
+  expect_identical(fill$inverse_event_ndims(2), 1L)
+  expect_identical(tfb_exp()$forward_event_ndims(0), 0L)
+  # a 2 x 3 event flattened to 6 values, then filled into a 3 x 3 matrix
+  flatten_fill <- tfb_chain(list(fill, tfb_reshape(6, event_shape_in = c(2, 3))))
+  expect_identical(flatten_fill$forward_event_ndims(2), 2L)
+  expect_identical(flatten_fill$forward_event_ndims(3), 3L)
+  expect_identical(dim(flatten_fill$forward(array(1:24, c(4, 2, 3)))),
+                   c(4L, 3L, 3L))
+  expect_error(fill$inverse_event_ndims(1), "at least the bijector's inverse minimum event ndims \\(2\\)",
+               class = "bijectors_error_event_ndims")
+  expect_error(fill$forward_event_ndims(1.5), class = "bijectors_error_event_ndims")
+  expect_error(fill$forward_event_ndims(NA), class = "bijectors_error_event_ndims")
+  split <- tfb_split(c(1, 2))
+  expect_identical(split$forward_event_ndims(2), c(2L, 2L))
+  expect_identical(split$inverse_event_ndims(c(1, 1)), 1L)
+  expect_error(split$inverse_event_ndims(c(1, 2)), "all the same number above it",
+               class = "bijectors_error_event_ndims")
+  expect_error(split$inverse_event_ndims(1), "2 whole numbers",
+               class = "bijectors_error_event_ndims")
 })
