@@ -1,7 +1,8 @@
 /* tfb_iterated_sigmoid_centered(): Stan's stick-breaking map from R^(K-1)
    onto the open simplex in R^K. z_k = sigmoid(x_k - log(K - k)) (1-based
-   k), y_k = z_k * prod_{i<k} (1 - z_i), y_K the stick left. Computed in
-   logs, so that a stick nearly used up keeps its relative accuracy. Events
+   k), y_k = z_k * prod_{i<k} (1 - z_i), y_K the stick left, with
+   1 - z_i = sigmoid(-t_i) so that a stick nearly used up keeps its
+   relative accuracy; the log-det in logs. Events
    are rows of a column-major matrix (M rows): element k of event m sits at
    m + k * M. The log-dets are with respect to the free coordinates, no
    0.5 log K (TFP's). */
@@ -20,15 +21,19 @@ static void stick_forward(const double *x, double *y, double *log_det,
 {
     R_xlen_t inputs = size - 1;
     for (R_xlen_t m = 0; m < rows; m++) {
-        double log_left = 0.0, total = 0.0;
+        /* y as a product of sigmoid(t) and sigmoid(-t) = 1 - z, each exact
+           to an ulp with no cancellation, so a stick nearly used up keeps
+           its relative accuracy; exp() of the summed logs lost |log y| ulps
+           (87 ulps on [-30, 30]). The log-det is the sum of the logs. */
+        double left = 1.0, log_left = 0.0, total = 0.0;
         for (R_xlen_t k = 0; k < inputs; k++) {
             double t = x[m + k * rows] - stick_offset(inputs, k);
-            double log_y = log_left - stable_softplus(-t);
-            y[m + k * rows] = exp(log_y);
-            total += log_y;
+            y[m + k * rows] = stable_sigmoid(t) * left;
+            total += log_left - stable_softplus(-t);
+            left *= stable_sigmoid(-t);
             log_left -= stable_softplus(t);
         }
-        y[m + inputs * rows] = exp(log_left);
+        y[m + inputs * rows] = left;
         log_det[m] = total + log_left;
     }
 }

@@ -24,9 +24,12 @@ static void softmax_centered_forward(const double *x, double *y,
         }
         total += exp(-top);
         double normalizer = top + log(total);
+        /* exp(x - top) / total, as a softmax is computed: exp(x - normalizer)
+           loses the bits that top + log(total) rounds away (0.5 + 5.5e-14
+           for c(800, 800); up to 89 ulps on [-60, 60]) */
         for (R_xlen_t k = 0; k < inputs; k++)
-            y[m + k * rows] = exp(x[m + k * rows] - normalizer);
-        y[m + inputs * rows] = exp(-normalizer);
+            y[m + k * rows] = exp(x[m + k * rows] - top) / total;
+        y[m + inputs * rows] = exp(-top) / total;
         log_det[m] = half_log_size + sum_x - (double) size * normalizer;
     }
 }

@@ -179,3 +179,46 @@ test_that("tfd_sample_parallel() takes a seed as tfd_sample() does", {
   expect_error(tfd_log_prob_parallel(d, matrix(0, 2, 2), seed = 1),
                "is for sampling", class = "bijectors_error_unsupported")
 })
+
+# The simplex maps lost bits at large inputs: softmax_centered took
+# exp(x - (top + log(total))), whose sum rounds away up to |x| ulps (c(800,
+# 800) gave 0.5 + 5.5e-14; 89 ulps on [-60, 60]), and iterated_sigmoid_centered
+# took exp() of summed logs (87 ulps on [-30, 30]).
+test_that("tfb_softmax_centered() is accurate to a few ulps at large inputs", {
+  skip_if_not_installed("Rmpfr")
+  expect_identical(tfb_softmax_centered()$forward(c(800, 800)), c(0.5, 0.5, 0))
+  set.seed(21)
+  x <- matrix(runif(300 * 3, -60, 60), 300, 3)
+  y <- tfb_softmax_centered()$forward(x)
+  # softmax(c(x, 0)) in 256 bits, from its definition
+  e <- exp(mp(cbind(x, 0)))
+  total <- e[, 1] + e[, 2] + e[, 3] + e[, 4]
+  reference <- c(e[, 1] / total, e[, 2] / total, e[, 3] / total,
+                 e[, 4] / total)
+  expect_ulps(as.vector(y), reference, max_ulps = 4,
+              label = "softmax_centered forward")
+})
+
+test_that("tfb_iterated_sigmoid_centered() keeps its products to a few ulps", {
+  skip_if_not_installed("Rmpfr")
+  set.seed(22)
+  size <- 4
+  x <- matrix(runif(300 * (size - 1), -30, 30), 300, size - 1)
+  y <- tfb_iterated_sigmoid_centered()$forward(x)
+  # the stick-breaking products in 256 bits, from t = x - log(K - k) as
+  # doubles (the rounding of that subtraction is the input's, not the map's)
+  left <- mp(rep(1, nrow(x)))
+  reference <- list()
+  for (k in seq_len(size - 1)) {
+    t <- mp(x[, k] - log(size - k))
+    z <- 1 / (1 + exp(-t))
+    reference[[k]] <- z * left
+    left <- left * (1 - z)
+  }
+  reference[[size]] <- left
+  expect_ulps(as.vector(y), do.call(c, reference), max_ulps = 8,
+              label = "iterated_sigmoid_centered forward")
+  # and the zero vector is the centre of the simplex
+  expect_equal(tfb_iterated_sigmoid_centered()$forward(c(0, 0, 0)),
+               rep(0.25, 4), tolerance = 1e-15)
+})
