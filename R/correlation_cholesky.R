@@ -93,7 +93,18 @@ correlation_rows <- function(x_values, n) {
   lengths <- matrix(0, nrow(x_values), n)
   for (i in seq_len(n)) {
     row_columns <- (seq_len(i) - 1L) * n + i
-    lengths[, i] <- sqrt(rowSums(unnormalised[, row_columns, drop = FALSE]^2))
+    row <- unnormalised[, row_columns, drop = FALSE]
+    lengths[, i] <- sqrt(rowSums(row^2))
+    # a finite row whose squares overflow (entries beyond ~1e154) gets its
+    # length from the row scaled by its largest entry, rather than Inf
+    # (which made the row 0 and the log-det -Inf); other rows keep the
+    # plain sum's bits
+    overflowed <- is.infinite(lengths[, i]) & rowSums(!is.finite(row)) == 0
+    if (any(overflowed)) {
+      big <- row[overflowed, , drop = FALSE]
+      largest <- apply(abs(big), 1L, max)
+      lengths[overflowed, i] <- largest * sqrt(rowSums((big / largest)^2))
+    }
   }
   list(values = unnormalised, lengths = lengths)
 }

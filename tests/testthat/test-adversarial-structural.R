@@ -222,3 +222,24 @@ test_that("tfb_iterated_sigmoid_centered() keeps its products to a few ulps", {
   expect_equal(tfb_iterated_sigmoid_centered()$forward(c(0, 0, 0)),
                rep(0.25, 4), tolerance = 1e-15)
 })
+
+# correlation_cholesky's row lengths overflowed for entries beyond ~1e154:
+# the row became 0 (x / Inf), the log-det -Inf and the inverse NaN.
+test_that("tfb_correlation_cholesky() handles entries whose squares overflow", {
+  b <- tfb_correlation_cholesky()
+  x <- c(1e200, -3e180, 2)
+  y <- b$forward(x)
+  # rows of the unit lower-triangular fill, normalised (TFP's fill order,
+  # checked in test-correlation_cholesky.R, puts x = (a, b, c) as row 2 =
+  # (c, 1) and row 3 = (b, a, 1)): row 2 = (2, 1) / sqrt(5) and row 3 =
+  # (-3e180, 1e200, 1) / |.|, by hand
+  expect_equal(y[2, ], c(2, 1, 0) / sqrt(5), tolerance = 1e-15)
+  expect_equal(y[3, ], c(-3e-20, 1, 1e-200), tolerance = 1e-15)
+  expect_equal(sqrt(rowSums(y^2)), c(1, 1, 1), tolerance = 1e-15)
+  # log-det -sum (i + 1) log s_i: s = (1, sqrt(5), 1e200 * sqrt(1 + 9e-40))
+  expect_equal(b$forward_log_det_jacobian(x, 1),
+               -(3 * log(sqrt(5)) + 4 * log(1e200)), tolerance = 1e-14)
+  expect_equal(b$inverse(y), x, tolerance = 1e-14)
+  expect_equal(b$inverse_log_det_jacobian(y, 2),
+               -b$forward_log_det_jacobian(x, 1), tolerance = 1e-14)
+})
