@@ -104,7 +104,10 @@ transform_diagonal_map <- function(bijector, input, arg, forward) {
   diagonal <- events_diagonal(events)
   mapped <- if (forward) bijector_forward(child, diagonal) else
     bijector_inverse(child, diagonal)
-  events_with_diagonal(events, mapped)
+  out <- events_with_diagonal(events, mapped)
+  # only the diagonal changes: the matrices keep their names
+  dimnames(out) <- dimnames(input)
+  out
 }
 
 #' @export

@@ -243,3 +243,15 @@ test_that("tfb_correlation_cholesky() handles entries whose squares overflow", {
   expect_equal(b$inverse_log_det_jacobian(y, 2),
                -b$forward_log_det_jacobian(x, 1), tolerance = 1e-14)
 })
+
+test_that("tfb_transform_diagonal() keeps dimnames (only the diagonal changes)", {
+  x <- array(c(0.5, 1, -1, 2, 0.25, 3, 4, -2, 1.5), c(1, 3, 3),
+             dimnames = list("a", c("r1", "r2", "r3"), c("c1", "c2", "c3")))
+  b <- tfb_transform_diagonal(tfb_exp())
+  y <- b$forward(x)
+  expected <- x
+  for (i in 1:3) expected[1, i, i] <- exp(x[1, i, i])
+  expect_identical(y, expected)
+  expect_identical(dimnames(b$inverse(y)), dimnames(x))
+  expect_equal(b$inverse(y), x, tolerance = 1e-15)
+})
