@@ -62,6 +62,17 @@ block_cases <- function() {
                          NaN),
                        function(n) rexp(n) * 3),
       y = mixed_inputs(near_ends, unit)),
+    normal_cdf = list(
+      # the inverse's central rational (|y - 1/2| <= 0.425), its tails from
+      # DBL_MIN up, below DBL_MIN (qnorm and a Newton step in logs), and the
+      # edges and outside; the forward map and its log-det stay scalar
+      bijector = tfb_normal_cdf(),
+      x = mixed_inputs(c(0, -40, 40, Inf, -Inf, NaN), rnorm),
+      y = mixed_inputs(c(near_ends, 0.075, 0.925, 0.075 - 2^-56,
+                         0.925 + 2^-53, 0.5 - 2^-54, 0.5 + 2^-53,
+                         .Machine$double.xmin, 2 * .Machine$double.xmin,
+                         1e-310, 5e-324, -0.5, 1.5, -Inf, Inf, NA),
+                       function(n) c(runif(n %/% 2), 10^-runif(n - n %/% 2, 0, 300)))),
     power_transform = list(
       # power is one number: three cases. 1 + c x next to 0 (x at and just
       # past -1/c), results overflowing and underflowing; c x overflowing
