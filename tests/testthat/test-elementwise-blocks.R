@@ -62,6 +62,16 @@ block_cases <- function() {
                          NaN),
                        function(n) rexp(n) * 3),
       y = mixed_inputs(near_ends, unit)),
+    expm1 = list(
+      # vector_math's hot range (|x| <= 708) and its fix-ups beyond, -1 and
+      # below for log1p
+      bijector = tfb_expm1(),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, -1e-300, 708, -708, 709.5,
+                         710, -746, -800, Inf, -Inf, NaN, NA),
+                       function(n) rnorm(n, sd = 10)),
+      y = mixed_inputs(c(-1, -1 + 2^-53, -2, 0, -0, 5e-324, 1e-300, 1e300,
+                         .Machine$double.xmax, Inf, -Inf, NaN, NA),
+                       function(n) c(runif(n %/% 2, -1, 3), exp(runif(n - n %/% 2, -700, 700))))),
     normal_cdf = list(
       # the inverse's central rational (|y - 1/2| <= 0.425), its tails from
       # DBL_MIN up, below DBL_MIN (qnorm and a Newton step in logs), and the
