@@ -62,6 +62,38 @@ block_cases <- function() {
                          NaN),
                        function(n) rexp(n) * 3),
       y = mixed_inputs(near_ends, unit)),
+    expm1 = list(
+      # vector_math's hot range (|x| <= 708) and its fix-ups beyond, -1 and
+      # below for log1p
+      bijector = tfb_expm1(),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, -1e-300, 708, -708, 709.5,
+                         710, -746, -800, Inf, -Inf, NaN, NA),
+                       function(n) rnorm(n, sd = 10)),
+      y = mixed_inputs(c(-1, -1 + 2^-53, -2, 0, -0, 5e-324, 1e-300, 1e300,
+                         .Machine$double.xmax, Inf, -Inf, NaN, NA),
+                       function(n) c(runif(n %/% 2, -1, 3), exp(runif(n - n %/% 2, -700, 700))))),
+    sinh_arcsinh = list(
+      # the FLDJ's vector form up to |x| = 2^26 (|u| on both sides of 1)
+      # and the general one beyond; the maps and the ILDJ stay scalar
+      bijector = tfb_sinh_arcsinh(skewness = c(0.3, 0, -1),
+                                  tailweight = c(1.5, 1, 7)),
+      x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 2^26, -2^26, 2^26 + 16,
+                         -2^26 - 16, sinh(1 / 1.5 - 0.3), sinh(-1 / 1.5 - 0.3),
+                         1e300, -1e300, Inf, -Inf, NaN, NA),
+                       function(n) c(rnorm(n %/% 2, sd = 3), rnorm(n - n %/% 2, sd = 1e6))),
+      y = mixed_inputs(c(0, -0, 1e-300, 1e300, -1e300, Inf, -Inf, NaN),
+                       function(n) rnorm(n, sd = 3))),
+    normal_cdf = list(
+      # the inverse's central rational (|y - 1/2| <= 0.425), its tails from
+      # DBL_MIN up, below DBL_MIN (qnorm and a Newton step in logs), and the
+      # edges and outside; the forward map and its log-det stay scalar
+      bijector = tfb_normal_cdf(),
+      x = mixed_inputs(c(0, -40, 40, Inf, -Inf, NaN), rnorm),
+      y = mixed_inputs(c(near_ends, 0.075, 0.925, 0.075 - 2^-56,
+                         0.925 + 2^-53, 0.5 - 2^-54, 0.5 + 2^-53,
+                         .Machine$double.xmin, 2 * .Machine$double.xmin,
+                         1e-310, 5e-324, -0.5, 1.5, -Inf, Inf, NA),
+                       function(n) c(runif(n %/% 2), 10^-runif(n - n %/% 2, 0, 300)))),
     power_transform = list(
       # power is one number: three cases. 1 + c x next to 0 (x at and just
       # past -1/c), results overflowing and underflowing; c x overflowing

@@ -96,3 +96,23 @@ test_that("the normal CDF is accurate to 4 ulps across its domain", {
   expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp_dnorm(q)),
               label = "ildj", inputs = y)
 })
+
+test_that("the inverse is within 2.5 ulps on a dense sweep, where qnorm() is not", {
+  skip_if_not_installed("Rmpfr")
+  b <- tfb_normal_cdf()
+  set.seed(1010)
+  # the central rational and the tails' start and Newton step, each side
+  # of their seam (|y - 1/2| = 0.425), next to 1/2 and 1, the tails down
+  # to DBL_MIN and below, and where qnorm() is over 4 ulps (y = 0.954)
+  y <- c(runif(1500), runif(500, 0.9, 0.99), runif(500, 0.01, 0.1),
+         10^-runif(300, 1, 307.6), 1 - 10^-runif(200, 1, 16),
+         0.5 + 2^-(1:52), 0.5 - 2^-(2:53), 0.075 + (-8:8) * 2^-56,
+         0.925 + (-8:8) * 2^-53, 1 - (1:8) * 2^-53, 0.954,
+         .Machine$double.xmin * c(0.5, 1, 1.5), 1e-310)
+  q <- mp_qnorm(y)
+  expect_ulps(b$inverse(y), q, max_ulps = 2.5, label = "inverse", inputs = y)
+  expect_ulps(b$inverse_log_det_jacobian(y, 0), -log(mp_dnorm(q)),
+              label = "ildj", inputs = y)
+  # the sweep does reach qnorm()'s errors of more than 4 ulps
+  expect_gt(max(ulp_errors(qnorm(y), q), na.rm = TRUE), 4)
+})
