@@ -73,6 +73,32 @@ void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
                     const double *A, int lda, const double *B, int ldb,
                     double beta, double *C, int ldc);
 
+/* An epilogue: what a product does to C's values once they are final,
+   segment by segment while they are still in cache (the networks' bias
+   and activation, written once instead of in a second pass over C).
+   fn(c, rows, column, data) gets `rows` consecutive values of column
+   `column` of C starting at c; every value of C is given exactly once, in
+   no particular order (and from several threads with
+   options(bijectors.threads)), so fn must be elementwise: its result for a
+   value may depend on the value and its column only. */
+typedef struct {
+    void (*fn)(double *c, int rows, int column, const void *data);
+    const void *data;
+} bj_epilogue;
+
+/* bj_dgemm_masked() and bj_gemm_masked() followed by `epilogue` (or none
+   when NULL) on every value of C. */
+void bj_dgemm_masked_finish(int skip, const int *first, const int *end,
+                            char transa, char transb, int m, int n, int k,
+                            double alpha, const double *A, int lda,
+                            const double *B, int ldb, double beta, double *C,
+                            int ldc, const bj_epilogue *epilogue);
+void bj_gemm_masked_finish(int skip, const int *first, const int *end,
+                           char transa, char transb, int m, int n, int k,
+                           double alpha, const double *A, int lda,
+                           const double *B, int ldb, double beta, double *C,
+                           int ldc, const bj_epilogue *epilogue);
+
 /* The threads one product may use (options(bijectors.threads)), which
    other per-layer work of the networks (their activations) uses too. */
 int bj_gemm_thread_count(void);
