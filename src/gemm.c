@@ -842,6 +842,35 @@ void bj_dgemm_masked(int skip, const int *first, const int *end,
                            A, lda, B, ldb, beta, C, ldc, NULL);
 }
 
+size_t bj_dgemm_work_doubles(int m, int n, int k)
+{
+    if (!chosen.full)
+        choose_kernel();
+    if (m <= 0 || n <= 0 || k <= 0)
+        return 8;
+    return (work_doubles(&chosen, product_path(m, n, k), m, n, k) + 7) /
+        8 * 8;
+}
+
+double *bj_dgemm_scratch(size_t doubles)
+{
+    return scratch(doubles);
+}
+
+void bj_dgemm_masked_finish_in(double *work, int skip, const int *first,
+                               const int *end, char transa, char transb,
+                               int m, int n, int k, double alpha,
+                               const double *A, int lda, const double *B,
+                               int ldb, double beta, double *C, int ldc,
+                               const bj_epilogue *epilogue)
+{
+    int kind = skip == BJ_SKIP_K || skip == BJ_SKIP_C_ROWS ? skip : 0;
+    skip_ranges ranges = {kind, kind ? first : NULL, kind ? end : NULL, 0,
+                          epilogue, 0};
+    gemm_path(&chosen, product_path(m, n, k), transa, transb, m, n, k, alpha,
+              A, lda, B, ldb, beta, C, ldc, work, &ranges);
+}
+
 void bj_dgemm_masked_finish(int skip, const int *first, const int *end,
                             char transa, char transb, int m, int n, int k,
                             double alpha, const double *A, int lda,
@@ -967,6 +996,15 @@ void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
     else
         bj_dgemm(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
                  ldc);
+}
+
+int bj_gemm_is_own(void)
+{
+    if (gemm_mode == GEMM_AUTO)
+        calibrate();
+    if (!chosen.full)
+        choose_kernel();
+    return gemm_mode == GEMM_OWN;
 }
 
 void bj_gemm_masked(int skip, const int *first, const int *end, char transa,

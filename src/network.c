@@ -350,6 +350,97 @@ void mlp_forward(const double *input, int n, int ld, int layers,
                        activations, NULL, hidden, out);
 }
 
+/* Rows per part of a forward pass cut between threads: a multiple of
+   every micro-kernel's tile height and width (as gemm.c cuts one product),
+   so that each part's products are tiled as the whole's and give its bits. */
+#define FORWARD_QUANTUM 24
+#define FORWARD_MAX_PARTS 8
+/* Fewer rows stay on one thread: each part's products must be worth a
+   thread's wake-up. */
+#define FORWARD_PARALLEL_MIN_ROWS 96
+
+/* Whether the whole forward pass may be cut by rows: the package's own
+   products (the system BLAS may use threads of its own) and activations
+   computed value by value (see finish_in_product()). */
+static int forward_by_rows(int n, int layers, const int *activations)
+{
+    if (bj_gemm_thread_count() < 2 || n < FORWARD_PARALLEL_MIN_ROWS)
+        return 0;
+    for (int k = 0; k < layers; k++)
+        if (activations[k] != ACTIVATION_RELU &&
+            activations[k] != ACTIVATION_LINEAR &&
+            activations[k] != ACTIVATION_TANH)
+            return 0;
+    return bj_gemm_is_own();
+}
+
+/* The forward pass on threads, each taking a contiguous part of the rows
+   through every layer (rows are independent until the network's output),
+   in one parallel region instead of one or two per layer. Each value is
+   computed by the operations one thread would use (the products' tiling
+   is the same, the bias and activation are per value), so the bits do not
+   depend on the threads. */
+static void mlp_forward_rows(const double *input, int n, int ld, int layers,
+                             const int *units, const double *const *kernels,
+                             const double *const *biases,
+                             const int *activations,
+                             const mask_extent *const *extents,
+                             double *const *hidden, double *out)
+{
+    int parts = bj_gemm_thread_count();
+    if (parts > n / FORWARD_QUANTUM)
+        parts = n / FORWARD_QUANTUM;
+    if (parts > FORWARD_MAX_PARTS)
+        parts = FORWARD_MAX_PARTS;
+    int start[FORWARD_MAX_PARTS + 1];
+    int quanta = n / FORWARD_QUANTUM;
+    for (int p = 0; p < parts; p++)
+        start[p] = (int) ((long long) quanta * p / parts) * FORWARD_QUANTUM;
+    start[parts] = n;
+    /* each part's packing buffer, for its largest product; everything that
+       may raise an R error or choose a code path happens here, before the
+       threads */
+    size_t offset[FORWARD_MAX_PARTS + 1];
+    offset[0] = 0;
+    for (int p = 0; p < parts; p++) {
+        size_t need = 8;
+        for (int k = 0; k < layers; k++) {
+            size_t w = bj_dgemm_work_doubles(start[p + 1] - start[p],
+                                             units[k + 1], units[k]);
+            if (w > need)
+                need = w;
+        }
+        offset[p + 1] = offset[p] + need;
+    }
+    double *work = bj_dgemm_scratch(offset[parts]);
+#ifdef RELU_AVX
+    (void) relu_avx();
+#endif
+    (void) bj_tanh(0.0);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+#endif
+    for (int p = 0; p < parts; p++) {
+        int r0 = start[p], rows = start[p + 1] - start[p];
+        const double *layer_input = input + r0;
+        int layer_ld = ld;
+        for (int k = 0; k < layers; k++) {
+            double *layer_out = (k == layers - 1 ? out : hidden[k]) + r0;
+            const mask_extent *extent = extents ? extents[k] : NULL;
+            layer_finish finish = {biases[k], activations[k]};
+            bj_epilogue epilogue = {finish_segment, &finish};
+            bj_dgemm_masked_finish_in(
+                work + offset[p], extent ? BJ_SKIP_K : 0,
+                extent ? extent->column_first : NULL,
+                extent ? extent->column_end : NULL, 'N', 'N', rows,
+                units[k + 1], units[k], 1.0, layer_input, layer_ld,
+                kernels[k], units[k], 0.0, layer_out, n, &epilogue);
+            layer_input = layer_out;
+            layer_ld = n;
+        }
+    }
+}
+
 /* See network.h. */
 void mlp_forward_masked(const double *input, int n, int ld, int layers,
                         const int *units, const double *const *kernels,
@@ -357,6 +448,11 @@ void mlp_forward_masked(const double *input, int n, int ld, int layers,
                         const mask_extent *const *extents,
                         double *const *hidden, double *out)
 {
+    if (forward_by_rows(n, layers, activations)) {
+        mlp_forward_rows(input, n, ld, layers, units, kernels, biases,
+                         activations, extents, hidden, out);
+        return;
+    }
     const double *layer_input = input;
     int layer_ld = ld;
     for (int k = 0; k < layers; k++) {

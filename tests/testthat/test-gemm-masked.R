@@ -433,3 +433,47 @@ test_that("a layer's bias and activation in its product's epilogue give the bits
     }
   }
 })
+
+test_that("a network's forward pass cut by rows between two threads gives one thread's bits", {
+  skip_on_cran()
+  set.seed(7109)
+  old <- options(bijectors.threads = 1L)
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  # three layers 8 -> 64 -> 64 -> 16 (MADE-like masks or none), rows below
+  # and above the cut's minimum, with a remainder; input read at a column
+  # offset (its leading dimension is the batch's rows)
+  units <- c(8L, 64L, 64L, 16L)
+  for (rows in c(50L, 96L, 100L, 256L, 1001L)) {
+    for (masked in c(FALSE, TRUE)) {
+      for (activation in list(c(1L, 1L, 0L), c(2L, 2L, 0L), c(1L, 2L, 1L),
+                              c(3L, 1L, 0L))) {
+        kernels <- lapply(1:3, function(k) {
+          matrix(rnorm(units[k] * units[k + 1]), units[k], units[k + 1])
+        })
+        masks <- NULL
+        if (masked) {
+          masks <- lapply(1:3, function(k) {
+            r <- random_ranges(units[k], units[k + 1], sorted = TRUE)
+            range_mask(units[k], r$first, r$end)
+          })
+          kernels <- Map(`*`, kernels, masks)
+        }
+        biases <- lapply(units[-1], rnorm)
+        input <- matrix(rnorm(rows * 10), rows, 10)
+        results <- lapply(1:2, function(threads) {
+          options(bijectors.threads = threads)
+          bijectors:::gemm_apply_option()
+          .Call(bijectors:::C_mlp_forward, input, as.double(rows), 2, kernels,
+                biases, activation, masks, TRUE)
+        })
+        expect_true(identical(results[[1]], results[[2]], num.eq = FALSE),
+                    label = sprintf("%d rows, masked %s, activations %s",
+                                    rows, masked,
+                                    paste(activation, collapse = ",")))
+      }
+    }
+  }
+})
