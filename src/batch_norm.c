@@ -327,6 +327,21 @@ static int moments_grouped(const double *y, const bn_layout *layout,
              again.start < group_end; cursor_next(&again, layout)) {
             const double *p = y + again.start;
             R_xlen_t f = again.first_feature;
+            if (step == 0) {
+                /* one feature: its sums in registers, not through memory
+                   on every value (a store and a reload per addition); the
+                   same additions in the same order */
+                double sh = shift[f], center = group_sum[f];
+                double c = group_c[f], q = group_q[f];
+                for (R_xlen_t i = 0; i < run; i++) {
+                    double d = (p[i] - sh) - center;
+                    c += d;
+                    q += d * d;
+                }
+                group_c[f] = c;
+                group_q[f] = q;
+                continue;
+            }
             for (R_xlen_t i = 0; i < run; i++, f += step) {
                 double d = (p[i] - shift[f]) - group_sum[f];
                 group_c[f] += d;

@@ -273,7 +273,7 @@ static SEXP step_body(void *data)
     SEXP caches = PROTECT(Rf_allocVector(VECSXP, XLENGTH(ops)));
     SEXP refusal = R_NilValue;
     SEXP x = PROTECT(inverse_ops(ops, batch, acc, rows, caches, &refusal,
-                                 1));
+                                 REUSE_WORKSPACE));
     if (refusal != R_NilValue) {
         int code = INTEGER(refusal)[0];
         snapshot_restore(&c->snapshot);

@@ -374,9 +374,27 @@ typedef struct {
     int kind;
     const int *first, *end;
     int row_offset;
+    /* the epilogue (none when NULL), and the column of the whole product's
+       C that this product's column 0 is (a part split by columns) */
+    const bj_epilogue *epilogue;
+    int column_offset;
 } skip_ranges;
 
-static const skip_ranges no_skip = {0, NULL, NULL, 0};
+static const skip_ranges no_skip = {0, NULL, NULL, 0, NULL, 0};
+
+/* The epilogue on rows [i0, i0 + rows) of columns [j0, j0 + cols) of C,
+   once they hold their final values: each column's segment while it is
+   still in L1, instead of a pass over the whole of C afterwards. */
+static void finish_columns(const skip_ranges *s, double *C, R_xlen_t ldc,
+                           int i0, int rows, int j0, int cols)
+{
+    const bj_epilogue *e = s->epilogue;
+    if (!e || rows <= 0)
+        return;
+    for (int j = j0; j < j0 + cols; j++)
+        e->fn(C + i0 + (R_xlen_t) j * ldc, rows, s->column_offset + j,
+              e->data);
+}
 
 /* The union of the ranges of columns j0 .. j0 + cols - 1 clipped to
    [0, limit), as [*lo, *hi) (0, 0 when empty). A tile takes the union of
@@ -449,6 +467,8 @@ static void run_tile(const kernel_set *ks, int w, int kc, const double *a,
     }
 }
 
+#define NARROW_FINISH 48
+
 /* A narrow product (n <= 16, m > n) as C^T = op(B)^T op(A)^T: the n
    columns become the micro-kernel's rows, so that 8 or 16 columns fill
    whole tiles, op(B)^T (small) is the packed operand and op(A) is read in
@@ -474,7 +494,10 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
     for (int ir = 0, block = 0; ir < n && block < 16; ir += mr, block++)
         panel_ranges(skip, ir, n - ir < mr ? n - ir : mr, k, m, k_lo + block,
                      k_hi + block, row_lo + block, row_hi + block);
-    int jr = 0;
+    /* rows of C before `finished` have had the epilogue, which runs on
+       blocks of about NARROW_FINISH rows (NARROW_FINISH x n values stay in
+       L1), not on each tile's few rows */
+    int jr = 0, finished = 0;
     while (jr < m) {
         int rest = m - jr;
         int w = ks->narrow && rest <= ks->narrow_nr ? ks->narrow_nr : ks->nr;
@@ -521,6 +544,10 @@ static void gemm_narrow(const kernel_set *ks, int ta, int tb, int m, int n,
             }
         }
         jr += cols;
+        if (jr - finished >= NARROW_FINISH || jr == m) {
+            finish_columns(skip, C, ldc, finished, jr - finished, 0, n);
+            finished = jr;
+        }
     }
 }
 
@@ -575,6 +602,8 @@ static void gemm_small(const kernel_set *ks, int ta, int tb, int m, int n,
                      b + k_lo * bp, bp, bj, rows, cols, C + ir + jr * ldc,
                      ldc, alpha, beta);
         }
+        /* the panel's columns are final (k is one block) */
+        finish_columns(skip, C, ldc, 0, m, jr, cols);
         jr += cols;
     }
 }
@@ -631,6 +660,7 @@ static void gemm_path(const kernel_set *ks, int path, char transa,
     if (alpha == 0.0 || k <= 0) {
         if (beta != 1.0)
             scale_c(m, n, beta, C, ldc);
+        finish_columns(skip, C, ldc, 0, m, 0, n);
         return;
     }
     const int ta = is_trans(transa), tb = is_trans(transb);
@@ -691,6 +721,9 @@ static void gemm_path(const kernel_set *ks, int path, char transa,
                                  bp + (R_xlen_t) k_lo * nr, nr, 1, rows, cols,
                                  c, ldc, alpha, beta_block);
                     }
+                    /* after the last block of k, these rows are final */
+                    if (pc + kc >= k)
+                        finish_columns(skip, C, ldc, ic, mc, jc + jr, cols);
                 }
             }
         }
@@ -775,6 +808,7 @@ static void gemm_with(const kernel_set *ks, int threads, char transa,
                 part.first += first;
                 part.end += first;
             }
+            part.column_offset += first;
             /* columns of op(B): rows of B when transposed */
             const double *b = B + (tb ? first : (R_xlen_t) first * ldb);
             gemm_path(ks, path, transa, transb, m, size, k, alpha, A, lda, b,
@@ -804,13 +838,52 @@ void bj_dgemm_masked(int skip, const int *first, const int *end,
                      double alpha, const double *A, int lda, const double *B,
                      int ldb, double beta, double *C, int ldc)
 {
+    bj_dgemm_masked_finish(skip, first, end, transa, transb, m, n, k, alpha,
+                           A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+size_t bj_dgemm_work_doubles(int m, int n, int k)
+{
     if (!chosen.full)
         choose_kernel();
-    skip_ranges ranges = {skip, first, end, 0};
+    if (m <= 0 || n <= 0 || k <= 0)
+        return 8;
+    return (work_doubles(&chosen, product_path(m, n, k), m, n, k) + 7) /
+        8 * 8;
+}
+
+double *bj_dgemm_scratch(size_t doubles)
+{
+    return scratch(doubles);
+}
+
+void bj_dgemm_masked_finish_in(double *work, int skip, const int *first,
+                               const int *end, char transa, char transb,
+                               int m, int n, int k, double alpha,
+                               const double *A, int lda, const double *B,
+                               int ldb, double beta, double *C, int ldc,
+                               const bj_epilogue *epilogue)
+{
+    int kind = skip == BJ_SKIP_K || skip == BJ_SKIP_C_ROWS ? skip : 0;
+    skip_ranges ranges = {kind, kind ? first : NULL, kind ? end : NULL, 0,
+                          epilogue, 0};
+    gemm_path(&chosen, product_path(m, n, k), transa, transb, m, n, k, alpha,
+              A, lda, B, ldb, beta, C, ldc, work, &ranges);
+}
+
+void bj_dgemm_masked_finish(int skip, const int *first, const int *end,
+                            char transa, char transb, int m, int n, int k,
+                            double alpha, const double *A, int lda,
+                            const double *B, int ldb, double beta, double *C,
+                            int ldc, const bj_epilogue *epilogue)
+{
+    if (!chosen.full)
+        choose_kernel();
+    int kind = skip == BJ_SKIP_K || skip == BJ_SKIP_C_ROWS ? skip : 0;
+    skip_ranges ranges = {kind, kind ? first : NULL, kind ? end : NULL, 0,
+                          epilogue, 0};
     gemm_with(&chosen, gemm_threads, transa, transb, m, n, k, alpha, A, lda,
-              B, ldb, beta, C, ldc,
-              skip == BJ_SKIP_K || skip == BJ_SKIP_C_ROWS ? &ranges :
-              &no_skip);
+              B, ldb, beta, C, ldc, &ranges);
 }
 
 /* C_gemm_threads(threads): sets the threads of one product (NULL leaves
@@ -925,21 +998,45 @@ void bj_gemm(char transa, char transb, int m, int n, int k, double alpha,
                  ldc);
 }
 
+int bj_gemm_is_own(void)
+{
+    if (gemm_mode == GEMM_AUTO)
+        calibrate();
+    if (!chosen.full)
+        choose_kernel();
+    return gemm_mode == GEMM_OWN;
+}
+
 void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
                     char transb, int m, int n, int k, double alpha,
                     const double *A, int lda, const double *B, int ldb,
                     double beta, double *C, int ldc)
 {
+    bj_gemm_masked_finish(skip, first, end, transa, transb, m, n, k, alpha,
+                          A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+void bj_gemm_masked_finish(int skip, const int *first, const int *end,
+                           char transa, char transb, int m, int n, int k,
+                           double alpha, const double *A, int lda,
+                           const double *B, int ldb, double beta, double *C,
+                           int ldc, const bj_epilogue *epilogue)
+{
     if (gemm_mode == GEMM_AUTO)
         calibrate();
     /* the system BLAS multiplies everything: the same numbers for finite
-       operands, and wanted rows are all computed */
-    if (gemm_mode == GEMM_SYSTEM)
+       operands, and wanted rows are all computed; the epilogue then runs
+       on whole columns */
+    if (gemm_mode == GEMM_SYSTEM) {
         bj_dgemm_system(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta,
                         C, ldc);
-    else
-        bj_dgemm_masked(skip, first, end, transa, transb, m, n, k, alpha, A,
-                        lda, B, ldb, beta, C, ldc);
+        if (epilogue && m > 0)
+            for (int j = 0; j < n; j++)
+                epilogue->fn(C + (R_xlen_t) j * ldc, m, j, epilogue->data);
+    } else {
+        bj_dgemm_masked_finish(skip, first, end, transa, transb, m, n, k,
+                               alpha, A, lda, B, ldb, beta, C, ldc, epilogue);
+    }
 }
 
 /* C_gemm_backend(mode): mode "auto", "bijectors" or "blas" sets the choice

@@ -16,6 +16,8 @@
 #ifndef BIJECTORS_GEMM_H
 #define BIJECTORS_GEMM_H
 
+#include <stddef.h>
+
 void bj_dgemm(char transa, char transb, int m, int n, int k, double alpha,
               const double *A, int lda, const double *B, int ldb,
               double beta, double *C, int ldc);
@@ -72,6 +74,55 @@ void bj_gemm_masked(int skip, const int *first, const int *end, char transa,
                     char transb, int m, int n, int k, double alpha,
                     const double *A, int lda, const double *B, int ldb,
                     double beta, double *C, int ldc);
+
+/* An epilogue: what a product does to C's values once they are final,
+   segment by segment while they are still in cache (the networks' bias
+   and activation, written once instead of in a second pass over C).
+   fn(c, rows, column, data) gets `rows` consecutive values of column
+   `column` of C starting at c; every value of C is given exactly once, in
+   no particular order (and from several threads with
+   options(bijectors.threads)), so fn must be elementwise: its result for a
+   value may depend on the value and its column only. */
+typedef struct {
+    void (*fn)(double *c, int rows, int column, const void *data);
+    const void *data;
+} bj_epilogue;
+
+/* bj_dgemm_masked() and bj_gemm_masked() followed by `epilogue` (or none
+   when NULL) on every value of C. */
+void bj_dgemm_masked_finish(int skip, const int *first, const int *end,
+                            char transa, char transb, int m, int n, int k,
+                            double alpha, const double *A, int lda,
+                            const double *B, int ldb, double beta, double *C,
+                            int ldc, const bj_epilogue *epilogue);
+void bj_gemm_masked_finish(int skip, const int *first, const int *end,
+                           char transa, char transb, int m, int n, int k,
+                           double alpha, const double *A, int lda,
+                           const double *B, int ldb, double beta, double *C,
+                           int ldc, const bj_epilogue *epilogue);
+
+/* For callers that run several products at once, one per thread (the
+   networks' forward pass cut by rows, src/network.c), all on the calling
+   thread's choices: bj_gemm_is_own() says whether the package's own
+   product is in use (it decides "auto" now, so call it first, on the
+   main thread; when 0, use bj_gemm_masked_finish()); then
+   bj_dgemm_work_doubles() is the packing buffer one product of m x n x k
+   needs (a multiple of 8), bj_dgemm_scratch() the package's buffer of at
+   least that many doubles (64-byte aligned; valid until the next product
+   outside these calls; may raise an R error, so call it on the main
+   thread), and bj_dgemm_masked_finish_in() bj_dgemm_masked_finish() on
+   the calling thread alone, packing into `work` (64-byte aligned), with
+   no R API call: safe on several threads at once with disjoint `work` and
+   disjoint parts of C. The same bits as bj_dgemm_masked_finish(). */
+int bj_gemm_is_own(void);
+size_t bj_dgemm_work_doubles(int m, int n, int k);
+double *bj_dgemm_scratch(size_t doubles);
+void bj_dgemm_masked_finish_in(double *work, int skip, const int *first,
+                               const int *end, char transa, char transb,
+                               int m, int n, int k, double alpha,
+                               const double *A, int lda, const double *B,
+                               int ldb, double beta, double *C, int ldc,
+                               const bj_epilogue *epilogue);
 
 /* The threads one product may use (options(bijectors.threads)), which
    other per-layer work of the networks (their activations) uses too. */

@@ -46,11 +46,73 @@ enum {
 #include <emmintrin.h>
 #define RELU_SSE2 1
 #endif
+/* and four at a time with AVX, chosen at run time as gemm.c chooses its
+   micro-kernel (R builds packages without -march): relu's pass is bound
+   by its instructions, not by memory, so the width halves its time */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define RELU_AVX 1
+
+static int relu_avx_state = -1;
+
+static int relu_avx(void)
+{
+    if (relu_avx_state < 0)
+        relu_avx_state = __builtin_cpu_supports("avx") ? 1 : 0;
+    return relu_avx_state;
+}
+
+/* The first n - n % 4 values of relu_with_bias() and relu_derivative():
+   !(v <= 0) is v > 0 or NaN, the SSE2 code's test in one comparison. */
+__attribute__((target("avx")))
+static R_xlen_t relu_with_bias_avx(double *column, R_xlen_t n, double b)
+{
+    const __m256d bias = _mm256_set1_pd(b), zero = _mm256_setzero_pd();
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_add_pd(_mm256_loadu_pd(column + i), bias);
+        __m256d keep = _mm256_cmp_pd(v, zero, _CMP_NLE_UQ);
+        _mm256_storeu_pd(column + i, _mm256_and_pd(v, keep));
+    }
+    return i;
+}
+
+__attribute__((target("avx")))
+static R_xlen_t relu_derivative_avx(double *delta, const double *out,
+                                    R_xlen_t count)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    R_xlen_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        __m256d keep = _mm256_cmp_pd(_mm256_loadu_pd(out + i), zero,
+                                     _CMP_GT_OQ);
+        _mm256_storeu_pd(delta + i,
+                         _mm256_and_pd(_mm256_loadu_pd(delta + i), keep));
+    }
+    return i;
+}
+
+/* column[i] += b for the first n - n % 4 values (a linear layer's bias) */
+__attribute__((target("avx")))
+static R_xlen_t add_bias_avx(double *column, R_xlen_t n, double b)
+{
+    const __m256d bias = _mm256_set1_pd(b);
+    R_xlen_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(column + i,
+                         _mm256_add_pd(_mm256_loadu_pd(column + i), bias));
+    return i;
+}
+#endif
 
 /* column[i] = relu(column[i] + b) */
 static void relu_with_bias(double *column, R_xlen_t n, double b)
 {
     R_xlen_t i = 0;
+#ifdef RELU_AVX
+    if (relu_avx())
+        i = relu_with_bias_avx(column, n, b);
+#endif
 #ifdef RELU_SSE2
     const __m128d bias = _mm_set1_pd(b), zero = _mm_setzero_pd();
     for (; i + 2 <= n; i += 2) {
@@ -70,6 +132,10 @@ static void relu_with_bias(double *column, R_xlen_t n, double b)
 static void relu_derivative(double *delta, const double *out, R_xlen_t count)
 {
     R_xlen_t i = 0;
+#ifdef RELU_AVX
+    if (relu_avx())
+        i = relu_derivative_avx(delta, out, count);
+#endif
 #ifdef RELU_SSE2
     const __m128d zero = _mm_setzero_pd();
     for (; i + 2 <= count; i += 2) {
@@ -172,9 +238,15 @@ static void activate_column(double *column, R_xlen_t n, double b,
         }
         break;
     default:                /* linear */
-        if (b != 0)
-            for (R_xlen_t i = 0; i < n; i++)
+        if (b != 0) {
+            R_xlen_t i = 0;
+#ifdef RELU_AVX
+            if (relu_avx())
+                i = add_bias_avx(column, n, b);
+#endif
+            for (; i < n; i++)
                 column[i] += b;
+        }
         break;
     }
 }
@@ -208,20 +280,62 @@ void add_bias_and_activate(double *out, R_xlen_t n, R_xlen_t units,
         activate_column(out + j * n, n, bias[j], activation);
 }
 
-/* out (n x n_out) = input (n x n_in, leading dimension ld) %*% kernel,
-   skipping the terms outside the kernel's mask extent (when not NULL) */
-static void dense_product(const double *input, int n, int ld, int n_in,
-                          const double *kernel, int n_out,
-                          const mask_extent *extent, double *out)
+/* The bias and activation of a layer as the epilogue of its product
+   (bj_epilogue, gemm.h): activate_column() on each segment of a column of
+   the product as soon as it is final, while it is in L1, instead of a
+   second pass over the layer's output (for relu, that pass cost about a
+   fifth of a log_prob() of 256 rows through a MAF). The same operations on
+   the same values, so the same bits. */
+typedef struct {
+    const double *bias;
+    int activation;
+} layer_finish;
+
+static void finish_segment(double *c, int rows, int column, const void *data)
+{
+    const layer_finish *f = (const layer_finish *) data;
+    activate_column(c, rows, f->bias[column], f->activation);
+}
+
+/* Whether a layer's bias and activation go into its product's epilogue:
+   for the activations computed value by value (relu, linear, tanh, whose
+   vector code gives every value the same operations wherever it sits in
+   the array). tanh keeps its own pass with several threads, where that
+   pass is shared between them even when the product is not. */
+static int finish_in_product(int activation)
+{
+    return activation == ACTIVATION_RELU ||
+        activation == ACTIVATION_LINEAR ||
+        (activation == ACTIVATION_TANH && bj_gemm_thread_count() == 1);
+}
+
+/* out (n x n_out) = activation(input (n x n_in, leading dimension ld) %*%
+   kernel + bias), the product skipping the terms outside the kernel's mask
+   extent (when not NULL) */
+static void dense_layer(const double *input, int n, int ld, int n_in,
+                        const double *kernel, int n_out,
+                        const mask_extent *extent, const double *bias,
+                        int activation, double *out)
 {
     const double one = 1.0, zero = 0.0;
+    layer_finish finish = {bias, activation};
+    bj_epilogue epilogue = {finish_segment, &finish};
+    int fused = finish_in_product(activation);
+#ifdef RELU_AVX
+    /* the choice made here, before the product's threads could race to it */
+    (void) relu_avx();
+#endif
     if (extent)
-        bj_gemm_masked(BJ_SKIP_K, extent->column_first, extent->column_end,
-                       'N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in,
-                       zero, out, n);
+        bj_gemm_masked_finish(BJ_SKIP_K, extent->column_first,
+                              extent->column_end, 'N', 'N', n, n_out, n_in,
+                              one, input, ld, kernel, n_in, zero, out, n,
+                              fused ? &epilogue : NULL);
     else
-        bj_gemm('N', 'N', n, n_out, n_in, one, input, ld, kernel, n_in, zero,
-                out, n);
+        bj_gemm_masked_finish(0, NULL, NULL, 'N', 'N', n, n_out, n_in, one,
+                              input, ld, kernel, n_in, zero, out, n,
+                              fused ? &epilogue : NULL);
+    if (!fused)
+        add_bias_and_activate(out, n, n_out, bias, activation);
 }
 
 /* A whole MLP. `input` is n rows with leading dimension ld; layer k maps
@@ -236,6 +350,97 @@ void mlp_forward(const double *input, int n, int ld, int layers,
                        activations, NULL, hidden, out);
 }
 
+/* Rows per part of a forward pass cut between threads: a multiple of
+   every micro-kernel's tile height and width (as gemm.c cuts one product),
+   so that each part's products are tiled as the whole's and give its bits. */
+#define FORWARD_QUANTUM 24
+#define FORWARD_MAX_PARTS 8
+/* Fewer rows stay on one thread: each part's products must be worth a
+   thread's wake-up. */
+#define FORWARD_PARALLEL_MIN_ROWS 96
+
+/* Whether the whole forward pass may be cut by rows: the package's own
+   products (the system BLAS may use threads of its own) and activations
+   computed value by value (see finish_in_product()). */
+static int forward_by_rows(int n, int layers, const int *activations)
+{
+    if (bj_gemm_thread_count() < 2 || n < FORWARD_PARALLEL_MIN_ROWS)
+        return 0;
+    for (int k = 0; k < layers; k++)
+        if (activations[k] != ACTIVATION_RELU &&
+            activations[k] != ACTIVATION_LINEAR &&
+            activations[k] != ACTIVATION_TANH)
+            return 0;
+    return bj_gemm_is_own();
+}
+
+/* The forward pass on threads, each taking a contiguous part of the rows
+   through every layer (rows are independent until the network's output),
+   in one parallel region instead of one or two per layer. Each value is
+   computed by the operations one thread would use (the products' tiling
+   is the same, the bias and activation are per value), so the bits do not
+   depend on the threads. */
+static void mlp_forward_rows(const double *input, int n, int ld, int layers,
+                             const int *units, const double *const *kernels,
+                             const double *const *biases,
+                             const int *activations,
+                             const mask_extent *const *extents,
+                             double *const *hidden, double *out)
+{
+    int parts = bj_gemm_thread_count();
+    if (parts > n / FORWARD_QUANTUM)
+        parts = n / FORWARD_QUANTUM;
+    if (parts > FORWARD_MAX_PARTS)
+        parts = FORWARD_MAX_PARTS;
+    int start[FORWARD_MAX_PARTS + 1];
+    int quanta = n / FORWARD_QUANTUM;
+    for (int p = 0; p < parts; p++)
+        start[p] = (int) ((long long) quanta * p / parts) * FORWARD_QUANTUM;
+    start[parts] = n;
+    /* each part's packing buffer, for its largest product; everything that
+       may raise an R error or choose a code path happens here, before the
+       threads */
+    size_t offset[FORWARD_MAX_PARTS + 1];
+    offset[0] = 0;
+    for (int p = 0; p < parts; p++) {
+        size_t need = 8;
+        for (int k = 0; k < layers; k++) {
+            size_t w = bj_dgemm_work_doubles(start[p + 1] - start[p],
+                                             units[k + 1], units[k]);
+            if (w > need)
+                need = w;
+        }
+        offset[p + 1] = offset[p] + need;
+    }
+    double *work = bj_dgemm_scratch(offset[parts]);
+#ifdef RELU_AVX
+    (void) relu_avx();
+#endif
+    (void) bj_tanh(0.0);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+#endif
+    for (int p = 0; p < parts; p++) {
+        int r0 = start[p], rows = start[p + 1] - start[p];
+        const double *layer_input = input + r0;
+        int layer_ld = ld;
+        for (int k = 0; k < layers; k++) {
+            double *layer_out = (k == layers - 1 ? out : hidden[k]) + r0;
+            const mask_extent *extent = extents ? extents[k] : NULL;
+            layer_finish finish = {biases[k], activations[k]};
+            bj_epilogue epilogue = {finish_segment, &finish};
+            bj_dgemm_masked_finish_in(
+                work + offset[p], extent ? BJ_SKIP_K : 0,
+                extent ? extent->column_first : NULL,
+                extent ? extent->column_end : NULL, 'N', 'N', rows,
+                units[k + 1], units[k], 1.0, layer_input, layer_ld,
+                kernels[k], units[k], 0.0, layer_out, n, &epilogue);
+            layer_input = layer_out;
+            layer_ld = n;
+        }
+    }
+}
+
 /* See network.h. */
 void mlp_forward_masked(const double *input, int n, int ld, int layers,
                         const int *units, const double *const *kernels,
@@ -243,14 +448,18 @@ void mlp_forward_masked(const double *input, int n, int ld, int layers,
                         const mask_extent *const *extents,
                         double *const *hidden, double *out)
 {
+    if (forward_by_rows(n, layers, activations)) {
+        mlp_forward_rows(input, n, ld, layers, units, kernels, biases,
+                         activations, extents, hidden, out);
+        return;
+    }
     const double *layer_input = input;
     int layer_ld = ld;
     for (int k = 0; k < layers; k++) {
         double *layer_out = k == layers - 1 ? out : hidden[k];
-        dense_product(layer_input, n, layer_ld, units[k], kernels[k],
-                      units[k + 1], extents ? extents[k] : NULL, layer_out);
-        add_bias_and_activate(layer_out, n, units[k + 1], biases[k],
-                              activations[k]);
+        dense_layer(layer_input, n, layer_ld, units[k], kernels[k],
+                    units[k + 1], extents ? extents[k] : NULL, biases[k],
+                    activations[k], layer_out);
         layer_input = layer_out;
         layer_ld = n;
     }

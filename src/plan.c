@@ -270,8 +270,11 @@ static SEXP maf_inverse(SEXP op, SEXP value, R_xlen_t n, R_xlen_t d,
                        m.trace.units, m.trace.kernels, m.biases,
                        m.trace.activations, m.trace.extents, b.hidden,
                        b.output);
-    SEXP out = PROTECT(result_matrix(value, n, d, m.workspace, "inverse",
-                                     reuse));
+    /* kept in the workspace (fit) or, for log_prob()'s plan, whose MAFs
+       share one workspace, in the operation's own environment */
+    SEXP out = PROTECT(result_matrix(value, n, d,
+                                     reuse == REUSE_OWN ? VECTOR_ELT(op, 9) :
+                                     m.workspace, "inverse", reuse));
     affine_columns(REAL_RO(value), n, d, b.output, d, m.columns, m.shift,
                    m.log_scale, m.clip_min, m.clip_max, -1, REAL(out),
                    b.log_det);

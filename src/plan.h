@@ -13,10 +13,15 @@ void check_ops(SEXP ops);
    the value after the last operation, adds the log-dets into acc (rows
    values) and leaves one cache per operation in `caches` (a list as long
    as ops). When a batch-normalization layer refuses the batch, *refusal is
-   its code (an integer vector) and the result R_NilValue. With `reuse`,
-   the networks' and permutations' results are matrices kept in the plan
-   from the last call, overwritten: for a caller that never gives them to
-   R, and runs the backward pass before the next inverse pass. */
+   its code (an integer vector) and the result R_NilValue. With `reuse`
+   (REUSE_WORKSPACE or REUSE_OWN), the networks' and permutations' results
+   are matrices kept in the plan from the last call, overwritten, without
+   dimnames: for a caller that never gives them to R (and, with
+   REUSE_WORKSPACE, runs the backward pass before the next inverse pass).
+   REUSE_WORKSPACE keeps a network's result in its workspace, REUSE_OWN in
+   its operation's own environment (for plans whose networks share one
+   workspace). */
+enum { REUSE_NONE = 0, REUSE_WORKSPACE = 1, REUSE_OWN = 2 };
 SEXP inverse_ops(SEXP ops, SEXP value, double *acc, R_xlen_t rows,
                  SEXP caches, SEXP *refusal, int reuse);
 

@@ -357,3 +357,123 @@ test_that("a MAF's log_prob and gradient match the system BLAS's full products",
                  label = degrees)
   }
 })
+
+test_that("a layer's bias and activation in its product's epilogue give the bits of a separate pass", {
+  skip_on_cran()
+  set.seed(7107)
+  old <- options(bijectors.threads = 1L)
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  # the layer as two steps in R: the product alone (masked as the network
+  # masks it), then the bias added and the activation applied column by
+  # column (relu with +0 below zero and NaN kept; tanh through the
+  # package's own array tanh, which the tests of vector_math check)
+  separate <- function(x, kernel, bias, activation, ranges) {
+    m <- nrow(x); n <- ncol(kernel); k <- nrow(kernel)
+    p <- if (is.null(ranges)) {
+      masked_gemm(0L, 0L, NULL, NULL, "N", "N", m, n, k, x, kernel,
+                  matrix(0, m, n))
+    } else {
+      masked_gemm(0L, 1L, ranges$first, ranges$end, "N", "N", m, n, k, x,
+                  kernel, matrix(0, m, n))
+    }
+    p <- matrix(p, m, n)
+    for (j in seq_len(n)) {
+      p[, j] <- switch(activation,
+        linear = p[, j] + bias[[j]],
+        relu = {
+          v <- p[, j] + bias[[j]]
+          ifelse(v > 0 | is.nan(v), v, 0)
+        },
+        tanh = .Call(bijectors:::C_vector_math_tanh_shift_test, p[, j],
+                     bias[[j]], "auto"))
+    }
+    p
+  }
+  codes <- c(linear = 0L, relu = 1L, tanh = 2L)
+  # narrow (n <= 16 < m), small, blocked (k > 256; m k > 65536), split by
+  # rows and by columns on two threads
+  shapes <- rbind(c(256, 16, 64), c(256, 64, 8), c(256, 64, 64),
+                  c(37, 5, 11), c(1, 7, 3), c(130, 70, 600), c(1100, 70, 64),
+                  c(40, 200, 30), c(300, 13, 300))
+  for (threads in 1:2) {
+    options(bijectors.threads = threads)
+    bijectors:::gemm_apply_option()
+    for (row in seq_len(nrow(shapes))) {
+      m <- shapes[row, 1]; n <- shapes[row, 2]; k <- shapes[row, 3]
+      x <- matrix(rnorm(m * k), m, k)
+      x[sample(length(x), 3)] <- c(NaN, Inf, -Inf)[seq_len(min(3, length(x)))]
+      for (masked in c(FALSE, TRUE)) {
+        kernel <- matrix(rnorm(k * n), k, n)
+        bias <- rnorm(n)
+        ranges <- NULL
+        masks <- NULL
+        if (masked) {
+          ranges <- random_ranges(k, n, sorted = TRUE)
+          mask <- range_mask(k, ranges$first, ranges$end)
+          kernel <- kernel * mask
+          masks <- list(mask)
+          # a finite input: a non-finite one meets skipped zeros
+          x[!is.finite(x)] <- 1
+        }
+        for (activation in names(codes)) {
+          fused <- .Call(bijectors:::C_mlp_forward, x, as.double(m), 0,
+                         list(kernel), list(bias),
+                         codes[[activation]], masks, FALSE)
+          # bit for bit, the sign of zeros included
+          expect_true(identical(
+            unname(fused), separate(x, kernel, bias, activation, ranges),
+            num.eq = FALSE),
+            label = sprintf("%s %dx%dx%d masked %s, %d threads", activation,
+                            m, n, k, masked, threads))
+        }
+      }
+    }
+  }
+})
+
+test_that("a network's forward pass cut by rows between two threads gives one thread's bits", {
+  skip_on_cran()
+  set.seed(7109)
+  old <- options(bijectors.threads = 1L)
+  on.exit({
+    options(old)
+    bijectors:::gemm_apply_option()
+  })
+  # three layers 8 -> 64 -> 64 -> 16 (MADE-like masks or none), rows below
+  # and above the cut's minimum, with a remainder; input read at a column
+  # offset (its leading dimension is the batch's rows)
+  units <- c(8L, 64L, 64L, 16L)
+  for (rows in c(50L, 96L, 100L, 256L, 1001L)) {
+    for (masked in c(FALSE, TRUE)) {
+      for (activation in list(c(1L, 1L, 0L), c(2L, 2L, 0L), c(1L, 2L, 1L),
+                              c(3L, 1L, 0L))) {
+        kernels <- lapply(1:3, function(k) {
+          matrix(rnorm(units[k] * units[k + 1]), units[k], units[k + 1])
+        })
+        masks <- NULL
+        if (masked) {
+          masks <- lapply(1:3, function(k) {
+            r <- random_ranges(units[k], units[k + 1], sorted = TRUE)
+            range_mask(units[k], r$first, r$end)
+          })
+          kernels <- Map(`*`, kernels, masks)
+        }
+        biases <- lapply(units[-1], rnorm)
+        input <- matrix(rnorm(rows * 10), rows, 10)
+        results <- lapply(1:2, function(threads) {
+          options(bijectors.threads = threads)
+          bijectors:::gemm_apply_option()
+          .Call(bijectors:::C_mlp_forward, input, as.double(rows), 2, kernels,
+                biases, activation, masks, TRUE)
+        })
+        expect_true(identical(results[[1]], results[[2]], num.eq = FALSE),
+                    label = sprintf("%d rows, masked %s, activations %s",
+                                    rows, masked,
+                                    paste(activation, collapse = ",")))
+      }
+    }
+  }
+})

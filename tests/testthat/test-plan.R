@@ -270,6 +270,33 @@ test_that("log_prob() through the plan is the R path's, bit for bit", {
   }
 })
 
+test_that("log_prob()'s kept intermediate matrices leave every call's result the R path's", {
+  # batches up to 16384 values reuse the networks' and permutations'
+  # results from call to call; larger ones get fresh matrices
+  flow <- evaluation_mode(plan_flow(40, 8L, blocks = 3L))
+  sizes <- c(30L, 30L, 256L, 7L, 2100L, 30L)
+  results <- list()
+  for (k in seq_along(sizes)) {
+    value <- plan_data(40 + k, sizes[[k]], 8L)
+    rownames(value) <- if (k %% 2 == 0) paste0("row", seq_len(sizes[[k]]))
+    withr::with_options(list(bijectors.compiled_plan = TRUE), {
+      results[[k]] <- flow$log_prob(value)
+      expect_identical(count_plan_steps(flow$log_prob(value),
+                                        "plan_log_prob"), 1L)
+    })
+    withr::with_options(list(bijectors.compiled_plan = FALSE), {
+      expected <- flow$log_prob(value)
+    })
+    expect_identical(results[[k]], expected, label = sprintf("call %d", k))
+    expect_identical(names(results[[k]]), rownames(value))
+  }
+  # an earlier result is the caller's own: later calls do not touch it
+  withr::with_options(list(bijectors.compiled_plan = FALSE), {
+    expect_identical(results[[1]], flow$log_prob(plan_data(41, 30L, 8L)))
+  })
+  expect_false(identical(results[[1]], results[[2]]))
+})
+
 test_that("log_prob()'s cached plan follows parameter changes", {
   flow <- plan_flow(30, 3)
   data <- plan_data(31, 30, 3)
