@@ -24,9 +24,13 @@ plan_shared_workspace <- new.env(parent = emptyenv())
 
 # Whether fit() and log_prob() may compile plans: the option, TRUE when
 # unset. Anything but TRUE or FALSE is refused (`"no"` used to count as
-# enabled, since only FALSE was looked for).
+# enabled, since only FALSE was looked for). Read without getOption()'s
+# `default`, which lists every option (2.6 us, on each log_prob() call).
 compiled_plan_enabled <- function() {
-  enabled <- getOption("bijectors.compiled_plan", TRUE)
+  enabled <- getOption("bijectors.compiled_plan")
+  if (is.null(enabled)) {
+    return(TRUE)
+  }
   if (!is.logical(enabled) || length(enabled) != 1L || is.na(enabled)) {
     abort_bijectors("option", sprintf(
       "`options(bijectors.compiled_plan = )` must be TRUE or FALSE, not %s.",
@@ -227,7 +231,7 @@ plan_log_prob <- function(distribution, value) {
 # times the time of a log_prob() of 6000 rows). The option
 # `bijectors.plan_workspace_keep` (doubles) changes the limit, for tests.
 plan_workspace_keep <- function() {
-  getOption("bijectors.plan_workspace_keep", 2^23)
+  getOption("bijectors.plan_workspace_keep") %||% 2^23
 }
 
 release_large_workspace <- function(workspace) {
