@@ -136,9 +136,14 @@ static inline double normal_cdf_tail_finish(double x0, double e, double p)
     return x0 + residual / (density * M_1_SQRT_2PI);
 }
 
+static inline double normal_cdf_tail_p(double y)
+{
+    return y < 0.5 ? y : 1.0 - y;
+}
+
 static inline double normal_cdf_tail_fast(double y)
 {
-    double p = y < 0.5 ? y : 1.0 - y;
+    double p = normal_cdf_tail_p(y);
     double x0 = normal_cdf_tail_start(sqrt(-bj_log(p)));
     double x = normal_cdf_tail_finish(
         x0, bj_exp(normal_cdf_tail_exp_argument(x0)), p);
@@ -155,11 +160,6 @@ static inline double normal_cdf_tail_slow(double y)
         return x;
     double residual = y * expm1(Rf_pnorm5(x, 0.0, 1.0, 1, 1) - log(y));
     return x - residual / Rf_dnorm4(x, 0.0, 1.0, 0);
-}
-
-static inline double normal_cdf_tail_p(double y)
-{
-    return y < 0.5 ? y : 1.0 - y;
 }
 
 static inline int normal_cdf_is_central(double y)
