@@ -74,15 +74,19 @@ block_cases <- function() {
                        function(n) c(runif(n %/% 2, -1, 3), exp(runif(n - n %/% 2, -700, 700))))),
     sinh_arcsinh = list(
       # the FLDJ's vector form up to |x| = 2^26 (|u| on both sides of 1)
-      # and the general one beyond; the maps and the ILDJ stay scalar
+      # and the general one beyond; the forward map and the ILDJ stay
+      # scalar
       bijector = tfb_sinh_arcsinh(skewness = c(0.3, 0, -1),
                                   tailweight = c(1.5, 1, 7)),
       x = mixed_inputs(c(0, -0, 5e-324, 1e-300, 2^26, -2^26, 2^26 + 16,
                          -2^26 - 16, sinh(1 / 1.5 - 0.3), sinh(-1 / 1.5 - 0.3),
                          1e300, -1e300, Inf, -Inf, NaN, NA),
                        function(n) c(rnorm(n %/% 2, sd = 3), rnorm(n - n %/% 2, sd = 1e6))),
-      y = mixed_inputs(c(0, -0, 1e-300, 1e300, -1e300, Inf, -Inf, NaN),
-                       function(n) rnorm(n, sd = 3))),
+      # the inverse's Taylor branch, its power branch (E = 2|v| above |v|
+      # = 1e8) and the general path beyond |v| = 1e300
+      y = mixed_inputs(c(0, -0, 1e-300, 1e8, -1e8, 3e8, -1e12, 1e300,
+                         -1e300, 1.7e308, Inf, -Inf, NaN, NA),
+                       function(n) c(rnorm(n %/% 2, sd = 3), rnorm(n - n %/% 2, sd = 1e6)))),
     normal_cdf = list(
       # the inverse's central rational (|y - 1/2| <= 0.425), its tails from
       # DBL_MIN up, below DBL_MIN (qnorm and a Newton step in logs), and the
