@@ -1,0 +1,61 @@
+# What the second hostile pass left alone, decided and fixed. Each test pins
+# one defect, with values computed independently of the package (plain R,
+# Rmpfr) or the exact error expected.
+
+# A batch-normalization layer whose default gamma_constraint keeps gamma
+# positive took a negative gamma by hand, and its log-det was then NaN.
+test_that("a gamma that the layer keeps positive cannot be set non-positive by hand", {
+  set.seed(3)
+  flow <- tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_batch_normalization(training = FALSE))
+  y <- matrix(rnorm(20), 10, 2)
+  invisible(tfd_log_prob(tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = c(0, 0)),
+    tfb_batch_normalization(flow$bijector$batchnorm)), y))
+  log_prob_before <- tfd_log_prob(flow, y)
+  p <- trainable_parameters(flow)
+  w <- get_weights(flow$bijector)
+  for (gamma in list(c(-1, 1), c(0, 2))) {
+    bad <- p
+    bad[["gamma"]] <- gamma
+    expect_error(trainable_parameters(flow) <- bad,
+                 "`value\\[\\[\"gamma\"\\]\\]` must hold 2 finite positive numbers",
+                 class = "bijectors_error_argument")
+    expect_identical(trainable_parameters(flow), p)
+    bad_weights <- w
+    bad_weights$gamma <- gamma
+    expect_error(set_weights(flow$bijector, bad_weights),
+                 "`weights\\$gamma` must be positive",
+                 class = "bijectors_error_argument")
+    expect_identical(get_weights(flow$bijector), w)
+  }
+  expect_identical(tfd_log_prob(flow, y), log_prob_before)
+
+  # a positive gamma is taken; the log-density is the base's at
+  # x = gamma (y - m) / sqrt(v + eps) + beta, plus sum(log(gamma)) -
+  # sum(log(v + eps)) / 2, by hand
+  good <- p
+  good[["gamma"]] <- c(0.5, 2)
+  trainable_parameters(flow) <- good
+  m <- w$moving_mean
+  v <- w$moving_variance + 1e-3
+  x <- sweep(sweep(y, 2, m), 2, c(0.5, 2) / sqrt(v), `*`)
+  x <- sweep(x, 2, w$beta, `+`)
+  expected <- rowSums(dnorm(x, log = TRUE)) + sum(log(c(0.5, 2))) -
+    0.5 * sum(log(v))
+  expect_equal(tfd_log_prob(flow, y), expected, tolerance = 1e-13)
+
+  # a layer without a constraint takes any finite gamma, as Keras does
+  layer <- layer_batch_normalization()
+  free <- tfb_batch_normalization(layer)
+  invisible(free$inverse(y))
+  loose <- get_weights(layer)
+  loose$gamma <- c(-1, 1)
+  set_weights(layer, loose)
+  expect_identical(get_weights(layer)$gamma, c(-1, 1))
+  q <- trainable_parameters(free)
+  q[["gamma"]] <- c(-2, 1)
+  trainable_parameters(free) <- q
+  expect_identical(trainable_parameters(free)[["gamma"]], c(-2, 1))
+})
