@@ -59,3 +59,43 @@ test_that("a gamma that the layer keeps positive cannot be set non-positive by h
   trainable_parameters(free) <- q
   expect_identical(trainable_parameters(free)[["gamma"]], c(-2, 1))
 })
+
+# tfd_sample(d, 1e10) failed in the allocator with R's unclassed "cannot
+# allocate vector of size 149 Gb".
+test_that("a sample that cannot exist is refused before anything is drawn", {
+  d <- tfd_multivariate_normal_diag(loc = c(0, 0))
+  set.seed(1)
+  seed_before <- .Random.seed
+  # a dimension of an R array is an integer
+  expect_error(tfd_sample(d, 1e10),
+               "`sample_shape` must be whole numbers from 0 to 2147483647.*not 1e\\+10",
+               class = "bijectors_error_sample_shape")
+  expect_error(d$sample(c(3, 2^31)), "not 2147483648\\.",
+               class = "bijectors_error_sample_shape")
+  expect_error(tfd_sample_distribution(tfd_normal(0, 1), 3e9),
+               "`sample_shape` must be whole numbers from 0 to 2147483647",
+               class = "bijectors_error_sample_shape")
+  # more values than an R vector holds: 2^26 * 2^26 * 2 * 2 = 2^54
+  expect_error(tfd_sample(d, c(2^26, 2^26, 2)),
+               "asks for 1.80144e\\+16 values, more than an R vector",
+               class = "bijectors_error_sample_shape")
+  # fractional, negative, missing and infinite sizes
+  for (bad in list(1.5, -1, NA, NaN, Inf, "3")) {
+    expect_error(tfd_sample(d, bad), "`sample_shape` must be",
+                 class = "bijectors_error_sample_shape")
+  }
+  expect_identical(.Random.seed, seed_before)
+  # more bytes than the machine has: 2e12 doubles are 16 TB
+  skip_if_not(file.exists("/proc/meminfo"))
+  expect_error(tfd_sample(d, c(1e6, 1e6)),
+               "`sample_shape` asks for 2e\\+12 values \\(16 GB as doubles\\)|more than this machine's memory",
+               class = "bijectors_error_sample_shape")
+  expect_error(d$sample(list(1e6, 1e6)), "more than this machine's memory",
+               class = "bijectors_error_sample_shape")
+  expect_error(tfd_sample_parallel(d, 1e15),
+               "`n` asks for 2e\\+15 values .* more than this machine's memory",
+               class = "bijectors_error_sample_shape")
+  expect_identical(.Random.seed, seed_before)
+  # a sample that fits is drawn as before
+  expect_identical(dim(tfd_sample(d, c(2, 3))), c(2L, 3L, 2L))
+})
