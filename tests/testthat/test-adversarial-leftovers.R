@@ -99,3 +99,23 @@ test_that("a sample that cannot exist is refused before anything is drawn", {
   # a sample that fits is drawn as before
   expect_identical(dim(tfd_sample(d, c(2, 3))), c(2L, 3L, 2L))
 })
+
+# Zero bins are TFP's degenerate spline (its testDegenerateSplines builds
+# RationalQuadraticSpline([], [], 1, validate_args=True) and checks the
+# identity), so they stay; a matrix with no rows (no features) was an
+# unclassed "missing value where TRUE/FALSE needed" for bin_heights.
+test_that("tfb_rational_quadratic_spline() refuses matrices with no rows", {
+  expect_error(tfb_rational_quadratic_spline(c(1, 1), matrix(1, 0, 2), 1),
+               "`bin_heights` must have at least one row.*not a 0 x 2 matrix",
+               class = "bijectors_error_argument")
+  expect_error(tfb_rational_quadratic_spline(matrix(1, 0, 2), c(1, 1), 1),
+               "`bin_widths` must have at least one row",
+               class = "bijectors_error_argument")
+  expect_error(tfb_rational_quadratic_spline(c(1, 1), c(1, 1),
+                                             matrix(1, 0, 1)),
+               "`knot_slopes` must have at least one row",
+               class = "bijectors_error_argument")
+  # zero bins: the identity, as TFP's test
+  b <- tfb_rational_quadratic_spline(numeric(0), numeric(0), 1)
+  expect_identical(b$forward(c(-2, -1, 0.25, 3)), c(-2, -1, 0.25, 3))
+})
