@@ -119,3 +119,31 @@ test_that("tfb_rational_quadratic_spline() refuses matrices with no rows", {
   b <- tfb_rational_quadratic_spline(numeric(0), numeric(0), 1)
   expect_identical(b$forward(c(-2, -1, 0.25, 3)), c(-2, -1, 0.25, 3))
 })
+
+# tfb_reshape()'s event-shape errors named `x` whatever the user passed.
+test_that("tfb_reshape()'s event-shape errors name the argument the user passed", {
+  b <- tfb_reshape(event_shape_out = c(2, 3), event_shape_in = 6)
+  expect_error(tfb_forward_event_shape(b, 5),
+               "The event shape \\[5\\] of `input_shape` does not match `event_shape_in` \\[6\\]",
+               class = "bijectors_error_event_shape")
+  expect_error(b$forward_event_shape(5), "of `input_shape`",
+               class = "bijectors_error_event_shape")
+  expect_error(tfb_inverse_event_shape(b, c(3, 3)),
+               "The event shape \\[3, 3\\] of `output_shape` does not match `event_shape_out` \\[2, 3\\]",
+               class = "bijectors_error_event_shape")
+  # through a chain, the argument of the call
+  chain <- tfb_chain(list(tfb_exp(), b))
+  expect_error(chain$forward_event_shape(5), "of `input_shape`",
+               class = "bijectors_error_event_shape")
+  expect_error(chain$forward(matrix(0, 2, 5)), "of `x`",
+               class = "bijectors_error_event_shape")
+  expect_error(chain$inverse(array(0, c(2, 3, 3))), "of `y`",
+               class = "bijectors_error_event_shape")
+  expect_error(tfd_transformed_distribution(
+    tfd_multivariate_normal_diag(loc = rep(0, 5)), b), "of `distribution`",
+    class = "bijectors_error_event_shape")
+  # after an error, data paths name `x` again
+  expect_error(b$forward(matrix(0, 2, 5)), "of `x`",
+               class = "bijectors_error_event_shape")
+  expect_identical(tfb_forward_event_shape(chain, 6), c(2L, 3L))
+})
