@@ -147,3 +147,22 @@ test_that("tfb_reshape()'s event-shape errors name the argument the user passed"
                class = "bijectors_error_event_shape")
   expect_identical(tfb_forward_event_shape(chain, 6), c(2L, 3L))
 })
+
+# tfd_independent() said "between 0 and the number of batch dimensions of
+# `distribution` (0)", which read as if 0 were a limit to pass.
+test_that("tfd_independent() says which batch dimensions can be reinterpreted", {
+  mvn <- tfd_multivariate_normal_diag(loc = c(0, 0))
+  expect_error(tfd_independent(mvn, 1), paste0(
+    "`reinterpreted_batch_ndims` must be NULL or 0: `distribution` has no ",
+    "batch dimensions \\(its batch shape is \\[\\]\\), so none can become ",
+    "event dimensions; not 1\\."), class = "bijectors_error_argument")
+  normal <- tfd_normal(loc = c(0, 1, 2), scale = 1)
+  expect_identical(normal$batch_shape, 3L)
+  for (bad in list(2, -1, 0.5, "1")) {
+    expect_error(tfd_independent(normal, bad), paste0(
+      "must be NULL or a whole number from 0 to 1, the number of batch ",
+      "dimensions of `distribution` \\(its batch shape is \\[3\\]\\)"),
+      class = "bijectors_error_argument")
+  }
+  expect_identical(tfd_independent(normal, 1)$event_shape, 3L)
+})
