@@ -28,7 +28,12 @@
 #' -0.1585127)`, the same as `scipy.fftpack.dct(x, norm = "ortho")`.
 #'
 #' The transform runs through [stats::mvfft()] (Makhoul's reordering of a
-#' DCT into one FFT of the same length), so large events are cheap.
+#' DCT into one FFT of the same length), so large events are cheap. The
+#' error is a few ulps of the event's largest output (at most 5 against a
+#' direct sum at 200 bits for `N` up to 33). An event whose entries reach
+#' 2^960 (about 1e289) is scaled by a power of 2 for the FFT, whose sums
+#' would overflow, and back: exact, so its outputs are finite wherever the
+#' transform is, with the same accuracy.
 #'
 #' @param validate_args `TRUE` or `FALSE`; TFP checks nothing with it here.
 #'   It comes first, as in tfprobability's R signature (Python's puts
