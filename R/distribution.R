@@ -12,6 +12,7 @@ new_distribution <- function(kind, name, batch_shape, event_shape,
   distribution$event_shape <- as.integer(event_shape)
   distribution$validate_args <- validate_args
   distribution$allow_nan_stats <- allow_nan_stats
+  distribution$constructor_arguments <- constructor_arguments()
   fields <- list(...)
   for (field in names(fields)) {
     assign(field, fields[[field]], envir = distribution)
@@ -29,7 +30,17 @@ object_method_names.distribution <- function(x) {
 
 #' @export
 object_field_names.distribution <- function(x) {
-  c("name", "batch_shape", "event_shape", "validate_args", "allow_nan_stats")
+  c("name", "batch_shape", "event_shape", "validate_args", "allow_nan_stats",
+    "dtype", "parameters")
+}
+
+#' @export
+object_field.distribution <- function(x, name) {
+  switch(name,
+    # samples and densities are doubles (TFP's dtype)
+    dtype = "float64",
+    parameters = object_parameters(x),
+    NextMethod())
 }
 
 #' @export

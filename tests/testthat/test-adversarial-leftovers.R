@@ -166,3 +166,64 @@ test_that("tfd_independent() says which batch dimensions can be reinterpreted", 
   }
   expect_identical(tfd_independent(normal, 1)$event_shape, 3L)
 })
+
+# tfprobability's $dtype, $parameters (every kind, not just the elementwise
+# ones) and forward_dtype()/inverse_dtype() were missing.
+test_that("$parameters gives the constructor's arguments, as copies, for every kind", {
+  b <- tfb_reshape(event_shape_out = c(2, 3))
+  expect_identical(b$parameters, list(event_shape_out = c(2L, 3L),
+                                      event_shape_in = -1L,
+                                      validate_args = FALSE, name = "reshape"))
+  # the current values of trained parameters, as the elementwise kinds
+  spline <- tfb_rational_quadratic_spline(c(0.5, 1, 0.5), c(1, 0.5, 0.5),
+                                          c(0.5, 2))
+  p <- trainable_parameters(spline)
+  p[["bin_width_logits"]] <- log(c(1, 1, 2))
+  trainable_parameters(spline) <- p
+  expect_equal(spline$parameters$bin_widths, c(0.5, 0.5, 1), tolerance = 1e-15)
+  expect_identical(spline$parameters$range_min, -1)
+  # a copy: changing it changes nothing in the bijector
+  parameters <- spline$parameters
+  parameters$bin_heights[1] <- 100
+  expect_identical(spline$parameters$bin_heights, c(1, 0.5, 0.5))
+  # members are the objects themselves (TFP's too)
+  inner <- tfb_shift(2)
+  chain <- tfb_chain(list(tfb_exp(), inner))
+  expect_identical(chain$parameters$bijectors[[2L]], inner)
+  expect_identical(tfb_invert(inner)$parameters$bijector, inner)
+  # called with do.call() or bijectors::
+  expect_identical(do.call(tfb_shift, list(3))$parameters,
+                   list(shift = 3, validate_args = FALSE, name = "shift"))
+  expect_identical(bijectors::tfb_exp()$parameters,
+                   list(validate_args = FALSE, name = "exp"))
+  # a kind built as a chain gives its own arguments (TFP's FillScaleTriL)
+  expect_identical(names(tfb_fill_scale_tri_l()$parameters),
+                   c("diag_bijector", "diag_shift", "validate_args", "name"))
+  # distributions
+  expect_identical(tfd_normal(loc = 1, scale = 2)$parameters,
+                   list(loc = 1, scale = 2, validate_args = FALSE,
+                        allow_nan_stats = TRUE, name = "Normal"))
+  base <- tfd_normal(0, 1)
+  flow <- tfd_transformed_distribution(base, tfb_exp())
+  expect_identical(flow$parameters$distribution, base)
+  expect_identical(flow$parameters$name, "expNormal")
+  # a bijector saved before arguments were recorded gives its public fields
+  old <- tfb_reshape(c(3, 2))
+  rm("constructor_arguments", envir = old)
+  expect_identical(old$parameters$event_shape_out, c(3L, 2L))
+  expect_identical(old$parameters$name, "reshape")
+})
+
+test_that("$dtype, forward_dtype() and inverse_dtype() say float64", {
+  expect_identical(tfb_exp()$dtype, "float64")
+  expect_identical(tfd_normal(0, 1)$dtype, "float64")
+  expect_identical(tfb_exp()$forward_dtype(), "float64")
+  expect_identical(tfb_exp()$inverse_dtype("float64"), "float64")
+  # a multipart side has one dtype per part
+  expect_identical(tfb_split(3)$forward_dtype(), list("float64", "float64",
+                                                      "float64"))
+  expect_identical(tfb_split(3)$inverse_dtype(), "float64")
+  expect_error(tfb_exp()$forward_dtype("float32"),
+               "`dtype` must be NULL or \"float64\".*not \"float32\"",
+               class = "bijectors_error_argument")
+})
