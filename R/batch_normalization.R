@@ -352,6 +352,14 @@ positive_gamma_constraint <- function(gamma) {
   pmax(gamma, 0) + 1e-6
 }
 
+# TRUE for a layer whose gamma the default constraint keeps positive: values
+# set by hand (set_weights(), trainable_parameters<-) must then be positive
+# too, since the log-det takes log(gamma).
+bn_gamma_kept_positive <- function(layer) {
+  .subset2(layer, "scale") &&
+    identical(.subset2(layer, "gamma_constraint"), positive_gamma_constraint)
+}
+
 #' @export
 bijector_inverse.tfb_batch_normalization <- function(bijector, y) {
   if (.subset2(bijector, "training")) {
@@ -541,7 +549,9 @@ bijector_parameter_slots.tfb_batch_normalization <- function(bijector) {
   layer <- .subset2(bijector, "batchnorm")
   slots <- list()
   if (.subset2(layer, "scale")) {
-    slots[[length(slots) + 1L]] <- parameter_slot("gamma", layer, "state", 1L)
+    slots[[length(slots) + 1L]] <- parameter_slot(
+      "gamma", layer, "state", 1L,
+      assign_constraint = if (bn_gamma_kept_positive(layer)) "positive")
   }
   if (.subset2(layer, "center")) {
     slots[[length(slots) + 1L]] <- parameter_slot("beta", layer, "state", 2L)
@@ -805,7 +815,8 @@ bn_constrained_gamma <- function(layer, gamma) {
 #' @param weights A list of four numeric vectors, named `gamma`, `beta`,
 #'   `moving_mean` and `moving_variance` (in any order) or unnamed in that
 #'   order, each with one finite value per feature; `moving_variance` must be
-#'   non-negative.
+#'   non-negative, and `gamma` positive when the layer's `gamma_constraint`
+#'   is the default positive one of [tfb_batch_normalization()].
 #' @param ... Unused.
 #' @return `get_weights()`: a named list of four double vectors.
 #'   `set_weights()`: `object`, invisibly.
@@ -894,6 +905,12 @@ set_weights.layer_batch_normalization <- function(object, weights, ...) {
   }
   if (any(weights[[4L]] < 0)) {
     abort_bijectors("argument", "`weights$moving_variance` must be >= 0.")
+  }
+  if (bn_gamma_kept_positive(object) && any(weights[[1L]] <= 0)) {
+    abort_bijectors("argument", sprintf(paste(
+      "`weights$gamma` must be positive: the layer's `gamma_constraint`",
+      "keeps it positive (the log-det takes log(gamma)); not %s."),
+      describe_parameter_value(weights[[1L]])))
   }
   if (.subset2(object, "epsilon") == 0 && any(weights[[4L]] == 0)) {
     abort_bijectors(c("zero_variance", "argument"), paste(

@@ -10,6 +10,7 @@ new_bijector <- function(kind, name, forward_min_event_ndims,
   bijector$forward_min_event_ndims <- as.integer(forward_min_event_ndims)
   bijector$inverse_min_event_ndims <- as.integer(inverse_min_event_ndims)
   bijector$validate_args <- validate_args
+  bijector$constructor_arguments <- constructor_arguments()
   fields <- list(...)
   for (field in names(fields)) {
     assign(field, fields[[field]], envir = bijector)
@@ -25,7 +26,9 @@ bijector_methods <- c(
   # (R has no static/dynamic split), the `_ndims` forms the event rank
   # after the map
   "forward_event_shape_tensor", "inverse_event_shape_tensor",
-  "forward_event_ndims", "inverse_event_ndims"
+  "forward_event_ndims", "inverse_event_ndims",
+  # TFP's dtype methods: always "float64" here
+  "forward_dtype", "inverse_dtype"
 )
 
 #' @export
@@ -36,7 +39,8 @@ object_method_names.bijector <- function(x) {
 #' @export
 object_field_names.bijector <- function(x) {
   c("name", "forward_min_event_ndims", "inverse_min_event_ndims",
-    "validate_args", "is_constant_jacobian", "trainable_variables")
+    "validate_args", "is_constant_jacobian", "trainable_variables", "dtype",
+    "parameters")
 }
 
 #' @export
@@ -44,6 +48,10 @@ object_field.bijector <- function(x, name) {
   switch(name,
     is_constant_jacobian = bijector_is_constant_jacobian(x),
     trainable_variables = built_trainable_parameters(x),
+    # every value here is a double (TFP's dtype; `NULL` there for kinds
+    # that take any)
+    dtype = "float64",
+    parameters = object_parameters(x),
     NextMethod())
 }
 
@@ -108,8 +116,30 @@ object_method.bijector <- function(x, name) {
     },
     inverse_event_ndims = function(event_ndims) {
       bijector_event_ndims(bijector, event_ndims, forward = FALSE)
+    },
+    forward_dtype = function(dtype = NULL) {
+      bijector_dtype(bijector, dtype, forward = TRUE)
+    },
+    inverse_dtype = function(dtype = NULL) {
+      bijector_dtype(bijector, dtype, forward = FALSE)
     }
   )
+}
+
+# TFP's forward_dtype() / inverse_dtype(): the dtype of the output for an
+# input of `dtype`, always "float64" here, one per part on a multipart
+# side (tfb_split()'s forward output).
+bijector_dtype <- function(bijector, dtype, forward) {
+  ok <- is.null(dtype) || (is.character(dtype) && length(dtype) == 1L &&
+                             dtype %in% c("float64", "double"))
+  if (!ok) {
+    abort_bijectors("argument", sprintf(paste(
+      "`dtype` must be NULL or \"float64\" (this package computes in",
+      "double precision only), not %s."), describe_value(dtype)))
+  }
+  parts <- length(.subset2(bijector, if (forward) "inverse_min_event_ndims"
+                           else "forward_min_event_ndims"))
+  if (parts > 1L) as.list(rep("float64", parts)) else "float64"
 }
 
 # TFP's forward_event_ndims() / inverse_event_ndims(): the rank of an event

@@ -37,6 +37,19 @@
 #' activation_normalization, whose log-dets do not depend on the input but
 #' which TFP does not declare constant.
 #'
+#' `b$parameters` is TFP's `parameters`: the constructor's arguments by
+#' name, in the order of its signature, as the constructor checked them
+#' (copies; bijectors and distributions among them are the objects
+#' themselves, as in TFP), with the current value of a trainable parameter
+#' that is also a field (a trained spline's `bin_widths`, a trained
+#' `shift`). `b$dtype` is always `"float64"`: every computation is in
+#' double precision, and integer input is taken as double;
+#' `b$forward_dtype(dtype = NULL)` and `b$inverse_dtype(dtype = NULL)` give
+#' `"float64"` too (a list of them for a multipart side, as
+#' [tfb_split()]'s forward output), and refuse any other `dtype`.
+#' Distributions have `d$parameters` and `d$dtype` in the same way.
+#' TFP's deprecated `graph_parents` is not provided.
+#'
 #' @section Matrix products:
 #' The networks of the flows (dense, convolutional, FFJORD) multiply their
 #' small matrices with the package's own packed, register-blocked `dgemm`

@@ -104,7 +104,8 @@ tfb_blockwise <- function(bijectors, block_sizes = NULL,
                          paste(member_names, collapse = "_and_")),
          fixed = TRUE)
   inverse_block_sizes <- vapply(seq_along(bijectors), function(k) {
-    shape <- bijector_forward_event_shape(bijectors[[k]], block_sizes[[k]])
+    shape <- with_shape_argument("block_sizes", bijector_forward_event_shape(
+      bijectors[[k]], block_sizes[[k]]))
     as.integer(shape[[length(shape)]])
   }, integer(1))
   new_bijector(

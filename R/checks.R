@@ -407,8 +407,40 @@ check_sample_shape <- function(sample_shape, arg = "sample_shape") {
       if (is.numeric(sample_shape) && length(sample_shape) <= 6L)
         format_values(sample_shape) else describe_value(sample_shape)))
   }
+  # each entry becomes a dimension of an R array, an integer
+  if (any(sample_shape > .Machine$integer.max)) {
+    abort_bijectors("sample_shape", sprintf(paste(
+      "`%s` must be whole numbers from 0 to 2147483647 (the dimensions of",
+      "an R array are integers), not %s."), arg,
+      paste(format(sample_shape[sample_shape > .Machine$integer.max],
+                   digits = 15), collapse = ", ")))
+  }
   as.double(sample_shape)
 }
+
+# The machine's memory in bytes (MemTotal of /proc/meminfo), read once; NA
+# where that is not available.
+physical_memory_bytes <- function() {
+  cached <- package_cache$physical_memory
+  if (!is.null(cached)) {
+    return(cached)
+  }
+  bytes <- NA_real_
+  lines <- tryCatch(suppressWarnings(readLines("/proc/meminfo", n = 5L)),
+                    error = function(e) character())
+  total <- grep("^MemTotal:", lines, value = TRUE)
+  if (length(total) == 1L) {
+    kilobytes <- suppressWarnings(as.numeric(
+      sub("^MemTotal:[[:space:]]*([0-9]+).*$", "\\1", total)))
+    if (length(kilobytes) == 1L && is.finite(kilobytes) && kilobytes > 0) {
+      bytes <- kilobytes * 1024
+    }
+  }
+  package_cache$physical_memory <- bytes
+  bytes
+}
+
+package_cache <- new.env(parent = emptyenv())
 
 # A shape given as tfprobability takes it, a list of single numbers, as a
 # numeric vector; anything else is returned as it is, for the caller's check.

@@ -28,7 +28,12 @@
 #' -0.1585127)`, the same as `scipy.fftpack.dct(x, norm = "ortho")`.
 #'
 #' The transform runs through [stats::mvfft()] (Makhoul's reordering of a
-#' DCT into one FFT of the same length), so large events are cheap.
+#' DCT into one FFT of the same length), so large events are cheap. The
+#' error is a few ulps of the event's largest output (at most 5 against a
+#' direct sum at 200 bits for `N` up to 33). An event whose entries reach
+#' 2^960 (about 1e289) is scaled by a power of 2 for the FFT, whose sums
+#' would overflow, and back: exact, so its outputs are finite wherever the
+#' transform is, with the same accuracy.
 #'
 #' @param validate_args `TRUE` or `FALSE`; TFP checks nothing with it here.
 #'   It comes first, as in tfprobability's R signature (Python's puts
@@ -117,16 +122,51 @@ dct3_columns <- function(columns) {
   out
 }
 
+# The FFT's sums reach about N^1.5 times an event's largest entry, so an
+# event of entries near 1e307 overflowed though its transform is finite.
+# Such events (largest entry at least 2^960) are scaled by a power of 2 that
+# brings it near 1 and scaled back after: exact, apart from entries below
+# 2^-1022 times the scale, far under one ulp of the largest. `events` has
+# one event per row; returns the exponent of each row (0 for the others,
+# whose bits do not change), or NULL when no row needs it, which one pass
+# over the data without copies tells in the common case.
+dct_event_exponents <- function(events) {
+  # min() and max() read the data in place (range() copies it)
+  top <- max(-min(events), max(events))
+  if (!is.na(top) && top < 2^960) {
+    return(NULL)
+  }
+  largest <- abs(events[, 1L])
+  for (j in seq_len(ncol(events))[-1L]) {
+    largest <- pmax(largest, abs(events[, j]))
+  }
+  extreme <- is.finite(largest) & largest >= 2^960
+  if (!any(extreme)) {
+    return(NULL)
+  }
+  exponents <- numeric(length(largest))
+  exponents[extreme] <- floor(log2(largest[extreme]))
+  exponents
+}
+
 # type: 2 or 3, the transform to apply to each event of x.
 dct_apply <- function(x, arg, type) {
   input <- dct_input(x, arg)
   if (input$size == 0 || input$rows == 0) {
     return(input$x)
   }
-  columns <- t(matrix(input$x, nrow = input$rows, ncol = input$size))
-  transformed <- if (type == 2L) dct2_columns(columns) else
-    dct3_columns(columns)
-  out <- as.vector(t(transformed))
+  events <- matrix(input$x, nrow = input$rows, ncol = input$size)
+  exponents <- dct_event_exponents(events)
+  if (!is.null(exponents)) {
+    events <- events * 2^-exponents
+  }
+  transformed <- if (type == 2L) dct2_columns(t(events)) else
+    dct3_columns(t(events))
+  out <- t(transformed)
+  if (!is.null(exponents)) {
+    out <- out * 2^exponents
+  }
+  out <- as.vector(out)
   # the output keeps the input's shape and its names, as every
   # shape-preserving kind does
   if (length(input$dims) >= 2L) {

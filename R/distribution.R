@@ -12,6 +12,7 @@ new_distribution <- function(kind, name, batch_shape, event_shape,
   distribution$event_shape <- as.integer(event_shape)
   distribution$validate_args <- validate_args
   distribution$allow_nan_stats <- allow_nan_stats
+  distribution$constructor_arguments <- constructor_arguments()
   fields <- list(...)
   for (field in names(fields)) {
     assign(field, fields[[field]], envir = distribution)
@@ -29,7 +30,17 @@ object_method_names.distribution <- function(x) {
 
 #' @export
 object_field_names.distribution <- function(x) {
-  c("name", "batch_shape", "event_shape", "validate_args", "allow_nan_stats")
+  c("name", "batch_shape", "event_shape", "validate_args", "allow_nan_stats",
+    "dtype", "parameters")
+}
+
+#' @export
+object_field.distribution <- function(x, name) {
+  switch(name,
+    # samples and densities are doubles (TFP's dtype)
+    dtype = "float64",
+    parameters = object_parameters(x),
+    NextMethod())
 }
 
 #' @export
@@ -87,8 +98,11 @@ distribution_sample <- function(distribution, sample_shape) {
 #'   to double; a numeric data frame is used as a matrix).
 #' @param sample_shape Whole numbers >= 0: a number, a vector, or a list of
 #'   numbers as tfprobability takes it. The default (an empty list) draws one
-#'   sample. A shape whose sample would exceed R's longest vector (2^52 - 1
-#'   values) is an error.
+#'   sample. Each entry is at most 2147483647 (it becomes a dimension of
+#'   an R array). A shape whose sample would exceed R's longest vector
+#'   (2^52 - 1 values) or, at 8 bytes a value, the machine's memory (read
+#'   from `/proc/meminfo` where there is one) is an error of class
+#'   `bijectors_error_sample_shape`, raised before anything is drawn.
 #' @param ... `tfd_sample()`: `seed`, a single whole number (see Details);
 #'   otherwise unused.
 #' @return `tfd_log_prob()`, `tfd_prob()`: a double vector or array with one
@@ -141,17 +155,29 @@ tfd_sample <- function(distribution, sample_shape = list(), ...) {
   if (is.null(seed)) draw() else with_seed(check_seed(seed), draw())
 }
 
-# R vectors hold at most 2^52 - 1 values (R_XLEN_T_MAX); a request beyond
-# that is refused here rather than failing inside rnorm() with R's
-# unclassed "invalid arguments".
-check_sample_size <- function(distribution, sample_shape) {
+# A sample is one array of dim c(sample_shape, batch_shape, event_shape)
+# doubles. A request that cannot exist is refused here, before anything is
+# allocated, rather than failing inside rnorm() or the allocator with R's
+# unclassed "invalid arguments" or "cannot allocate vector": more values
+# than an R vector holds (2^52 - 1, R_XLEN_T_MAX), or more bytes than the
+# machine has memory (the array alone, before any intermediate).
+check_sample_size <- function(distribution, sample_shape,
+                              arg = "sample_shape") {
   shape <- c(sample_shape, .subset2(distribution, "batch_shape"),
              .subset2(distribution, "event_shape"))
   total <- prod(as.double(shape))
   if (total > 2^52 - 1) {
     abort_bijectors("sample_shape", sprintf(paste(
-      "`sample_shape` asks for %s values, more than an R vector can hold",
-      "(2^52 - 1)."), format(total)))
+      "`%s` asks for %s values, more than an R vector can hold",
+      "(2^52 - 1)."), arg, format(total)))
+  }
+  memory <- physical_memory_bytes()
+  if (!is.na(memory) && 8 * total > memory) {
+    abort_bijectors("sample_shape", sprintf(paste(
+      "`%s` asks for %s values (%s GB as doubles), more than this",
+      "machine's memory (%s GB); draw fewer at a time."), arg,
+      format(total), format(signif(8 * total / 1e9, 3)),
+      format(signif(memory / 1e9, 3))))
   }
   invisible()
 }

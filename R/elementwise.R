@@ -313,11 +313,11 @@ bijector_event_constraints.tfb_elementwise <- function(bijector) {
 # ---- fields and printing ---------------------------------------------------
 
 # `b$<parameter>` is the trainable array (handed out as a copy, NULL for a
-# parameter not given); `b$parameters` the constructor's values, as TFP's
-# `parameters`.
+# parameter not given); `b$parameters` (object_parameters()) the
+# constructor's arguments with these current values, as TFP's `parameters`.
 #' @export
 object_field_names.tfb_elementwise <- function(x) {
-  c(NextMethod(), .subset2(x, "public_parameters"), "parameters")
+  c(NextMethod(), .subset2(x, "public_parameters"))
 }
 
 elementwise_public_value <- function(x, name) {
@@ -330,12 +330,6 @@ object_field.tfb_elementwise <- function(x, name) {
   public <- .subset2(x, "public_parameters")
   if (name %in% public) {
     return(elementwise_public_value(x, name))
-  }
-  if (identical(name, "parameters")) {
-    values <- c(lapply(public, function(p) elementwise_public_value(x, p)),
-                list(.subset2(x, "validate_args"), .subset2(x, "name")))
-    names(values) <- c(public, "validate_args", "name")
-    return(values)
   }
   NextMethod()
 }

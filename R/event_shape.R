@@ -71,7 +71,8 @@ tfb_forward_event_shape <- function(bijector, input_shape) {
   check_bijector(bijector)
   shape <- check_event_shape(input_shape, "input_shape",
                              .subset2(bijector, "forward_min_event_ndims"))
-  shape <- bijector_forward_event_shape(bijector, shape)
+  shape <- with_shape_argument("input_shape",
+                               bijector_forward_event_shape(bijector, shape))
   # a multipart output (tfb_split) has one shape per part
   if (is.list(shape)) lapply(shape, as.integer) else as.integer(shape)
 }
@@ -82,11 +83,30 @@ tfb_inverse_event_shape <- function(bijector, output_shape) {
   check_bijector(bijector)
   if (length(.subset2(bijector, "inverse_min_event_ndims")) != 1L) {
     # a multipart input (tfb_split): a list of shapes, checked by the kind
-    return(as.integer(bijector_inverse_event_shape(bijector, output_shape)))
+    return(as.integer(with_shape_argument(
+      "output_shape", bijector_inverse_event_shape(bijector, output_shape))))
   }
   shape <- check_event_shape(output_shape, "output_shape",
                              .subset2(bijector, "inverse_min_event_ndims"))
-  as.integer(bijector_inverse_event_shape(bijector, shape))
+  as.integer(with_shape_argument(
+    "output_shape", bijector_inverse_event_shape(bijector, shape)))
+}
+
+# The argument that the shapes reaching bijector_forward_event_shape() and
+# bijector_inverse_event_shape() came from, for their messages:
+# tfb_forward_event_shape() and the constructors that map shapes say
+# which; otherwise the shapes are those of data, `x` or `y`.
+shape_argument <- new.env(parent = emptyenv())
+
+with_shape_argument <- function(arg, expr) {
+  previous <- shape_argument$name
+  shape_argument$name <- arg
+  on.exit(shape_argument$name <- previous)
+  expr
+}
+
+event_shape_argument <- function(forward) {
+  shape_argument$name %||% if (forward) "x" else "y"
 }
 
 # The dims of an input after a bijector maps its trailing event dims

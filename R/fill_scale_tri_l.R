@@ -68,6 +68,9 @@ tfb_fill_scale_tri_l <- function(diag_bijector = NULL, diag_shift = 1e-05,
          tfb_fill_triangular(validate_args = validate_args)),
     validate_args = validate_args, name = name)
   assign("diag_shift", diag_shift, envir = bijector)
+  # `$parameters` are this constructor's (TFP's FillScaleTriL), not the
+  # chain's it is built as
+  assign("constructor_arguments", constructor_arguments(), envir = bijector)
   class(bijector) <- c("tfb_fill_scale_tri_l", class(bijector))
   bijector
 }

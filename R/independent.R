@@ -43,10 +43,20 @@ tfd_independent <- function(distribution, reinterpreted_batch_ndims = NULL,
     !is.na(ndims) && ndims == round(ndims) && ndims >= 0 &&
     ndims <= length(batch_shape)
   if (!ok) {
-    abort_bijectors("argument", sprintf(paste(
-      "`reinterpreted_batch_ndims` must be NULL or a whole number between 0",
-      "and the number of batch dimensions of `distribution` (%d), not %s."),
-      length(batch_shape), describe_value(reinterpreted_batch_ndims)))
+    # say what the batch dims are: the inner distribution's batch shape is
+    # what may be reinterpreted, and it is often empty
+    expected <- if (length(batch_shape) == 0L) {
+      paste("NULL or 0: `distribution` has no batch dimensions (its batch",
+            "shape is []), so none can become event dimensions")
+    } else {
+      sprintf(paste(
+        "NULL or a whole number from 0 to %d, the number of batch",
+        "dimensions of `distribution` (its batch shape is %s)"),
+        length(batch_shape), format_shape(batch_shape))
+    }
+    abort_bijectors("argument", sprintf(
+      "`reinterpreted_batch_ndims` must be %s; not %s.", expected,
+      describe_value(reinterpreted_batch_ndims)))
   }
   ndims <- as.integer(ndims)
   kept <- length(batch_shape) - ndims

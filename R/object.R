@@ -62,6 +62,101 @@ copy_value <- function(value) {
   value
 }
 
+# ---- TFP's `parameters` and `dtype` ----------------------------------------
+
+# The arguments of the exported constructor that is building an object,
+# as a named list in the order of its formals, with the values they hold
+# now: checked and normalised, as TFP's `parameters` holds the converted
+# tensors. The constructor is the nearest exported tfb_/tfd_ function on
+# the stack (internal helpers may lie between); NULL when that is not a
+# constructor (an internal object made inside tfd_log_prob()) or there is
+# none. Kinds store it; `$parameters` hands out copies.
+constructor_arguments <- function() {
+  namespace <- topenv(environment(constructor_arguments))
+  for (i in rev(seq_len(sys.nframe() - 1L))) {
+    fn <- sys.function(i)
+    name <- exported_function_name(fn, sys.call(i)[[1L]], namespace)
+    if (is.null(name)) {
+      next
+    }
+    if (!name %in% exported_functions()$constructors) {
+      return(NULL)
+    }
+    names <- names(formals(fn))
+    names <- names[names != "..."]
+    frame <- sys.frame(i)
+    # one call in the common case; an argument with no value (missing, or
+    # a default that fails) gives NULL
+    values <- tryCatch(mget(names, envir = frame, inherits = FALSE),
+                       error = function(condition) NULL)
+    if (is.null(values)) {
+      values <- lapply(names, function(name) {
+        tryCatch(get(name, envir = frame, inherits = FALSE),
+                 error = function(condition) NULL)
+      })
+      names(values) <- names
+    }
+    return(values)
+  }
+  NULL
+}
+
+# The exported tfb_/tfd_ functions (`all`), and those of them that
+# construct an object (`constructors`), computed once.
+exported_functions <- function() {
+  package_cache$exported_functions %||% {
+    all <- grep("^tf[bd]_", getNamespaceExports(
+      topenv(environment(exported_functions))), value = TRUE)
+    computing <- grepl(paste0(
+      "^tfb_(forward|inverse)(_|$)|^tfd_(log_prob|prob|sample)",
+      "(_parallel)?$|_template$|^tfb_masked_dense$"), all)
+    package_cache$exported_functions <- list(
+      all = all, constructors = all[!computing])
+  }
+}
+
+# The name of `fn` when it is one of the package's exported tfb_/tfd_
+# functions, else NULL: by the name it was called with when there is one
+# (one comparison of pointers), otherwise (do.call()) against every such
+# export.
+exported_function_name <- function(fn, head, namespace) {
+  if (!identical(environment(fn), namespace)) {
+    return(NULL)
+  }
+  if (is.call(head) && length(head) == 3L &&
+      as.character(head[[1L]]) %in% c("::", ":::")) {
+    head <- head[[3L]]
+  }
+  all <- exported_functions()$all
+  candidates <- if (is.name(head)) as.character(head) else all
+  for (name in candidates) {
+    if (name %in% all &&
+        identical(fn, get0(name, envir = namespace, inherits = FALSE))) {
+      return(name)
+    }
+  }
+  NULL
+}
+
+# `x$parameters`: the constructor's arguments by name (TFP's `parameters`),
+# where a public field has the same name its current value (a trained
+# parameter), the way the elementwise kinds give theirs. An object saved
+# before the arguments were recorded gives its public fields.
+object_parameters <- function(x) {
+  fields <- setdiff(object_field_names(x), c("parameters", "dtype"))
+  arguments <- .subset2(x, "constructor_arguments")
+  if (is.null(arguments)) {
+    names <- setdiff(fields, "trainable_variables")
+    arguments <- lapply(names, function(name) object_field(x, name))
+    names(arguments) <- names
+    return(arguments)
+  }
+  for (name in intersect(names(arguments), fields)) {
+    arguments[name] <- list(object_field(x, name))
+  }
+  arguments
+}
+
 object_kind <- function(x) {
   class(x)[[1L]]
 }

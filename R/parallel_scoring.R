@@ -146,6 +146,7 @@ tfd_sample_parallel <- function(distribution, n, chunk_size = 10000L, ...) {
     return(with_seed(seed, tfd_sample_parallel(distribution, n, chunk_size)))
   }
   n <- check_sample_count(n)
+  check_sample_size(distribution, n, "n")
   chunk_size <- check_count(chunk_size, "chunk_size")
   check_scoring_model(distribution)
   check_future_apply()

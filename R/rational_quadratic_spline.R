@@ -42,7 +42,11 @@
 #' (or a one-column matrix) is recycled to `K - 1`; TFP pads it to 3 knots,
 #' which works only for `K = 2` (a departure).
 #'
-#' **Checks.** Widths, heights and slopes must be finite and positive, and
+#' **Checks.** A matrix parameter needs at least one row. Zero bins are
+#' allowed, as TFP allows them (`tfb_rational_quadratic_spline(numeric(0),
+#' numeric(0), 1)`, a case of TFP's tests): the interval is the single point
+#' `range_min` and the map is the identity. Widths, heights and slopes must
+#' be finite and positive, and
 #' each row of `bin_widths` must have the sum of the matching row of
 #' `bin_heights` (to a relative `1e-8`), whatever `validate_args` is: TFP
 #' checks these only with `validate_args = TRUE` and otherwise builds a map
@@ -169,6 +173,11 @@ check_spline_parameter <- function(x, arg) {
     abort_bijectors("argument", sprintf(
       "`%s` must be positive, not %s.", arg,
       format_values(as.vector(x)[x <= 0])))
+  }
+  if (rank == 2L && nrow(x) == 0L) {
+    abort_bijectors("argument", sprintf(paste(
+      "`%s` must have at least one row (one per feature), not a 0 x %d",
+      "matrix."), arg, ncol(x)))
   }
   if (rank == 2L) {
     storage.mode(x) <- "double"

@@ -94,14 +94,15 @@ reshape_event_shape <- function(from, pattern, to, from_arg, pattern_arg) {
 bijector_forward_event_shape.tfb_reshape <- function(bijector, shape) {
   pattern <- .subset2(bijector, "event_shape_in")
   reshape_event_shape(shape, pattern, .subset2(bijector, "event_shape_out"),
-                      "x", "event_shape_in")
+                      event_shape_argument(forward = TRUE), "event_shape_in")
 }
 
 #' @export
 bijector_inverse_event_shape.tfb_reshape <- function(bijector, shape) {
   pattern <- .subset2(bijector, "event_shape_out")
   reshape_event_shape(shape, pattern, .subset2(bijector, "event_shape_in"),
-                      "y", "event_shape_out")
+                      event_shape_argument(forward = FALSE),
+                      "event_shape_out")
 }
 
 # For an event shape, the column-major positions (1-based) of its elements

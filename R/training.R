@@ -64,11 +64,16 @@ bijector_forward_with_cache.default <- function(bijector, x, event_ndims) {
 # `constraint`: the parameter's domain, checked by trainable_parameters<-
 # and by every optimizer step before anything is written: "real" (finite),
 # "nonzero" (a scale), "log_positive" (a log-scale whose exp() must be a
-# finite positive number), "positive" or "nonnegative".
+# finite positive number), "positive" or "nonnegative". `assign_constraint`:
+# a narrower domain that only trainable_parameters<- checks (NULL: the
+# same): batch normalization's default gamma_constraint clamps gamma after
+# each optimizer step, so a step may take it through zero, but a value set
+# by hand may not.
 parameter_slot <- function(name, owner, field, index, mask = NULL,
-                           constraint = "real") {
+                           constraint = "real", assign_constraint = NULL) {
   list(name = name, owner = owner, field = field, index = as.integer(index),
-       mask = mask, constraint = constraint)
+       mask = mask, constraint = constraint,
+       assign_constraint = assign_constraint)
 }
 
 # The constraint codes of src/parameters.c.
@@ -228,7 +233,9 @@ check_slots_built <- function(slots) {
 #'
 #' Each value must lie in its parameter's domain, as the constructors
 #' check it: finite numbers, a non-zero `scale`, a `log_scale` whose
-#' `exp()` is a finite positive number. A value outside it is an error of
+#' `exp()` is a finite positive number, a positive `gamma` for a
+#' batch-normalization layer whose `gamma_constraint` keeps it positive (the
+#' default of [tfb_batch_normalization()]). A value outside it is an error of
 #' class `bijectors_error_argument` and nothing is assigned.
 #'
 #' The assignment changes `x` in place (it is a reference object): a flow
@@ -295,7 +302,7 @@ built_trainable_parameters <- function(x) {
     v <- value[[k]]
     current <- slot_value(slots[[k]])
     size <- length(current)
-    constraint <- slots[[k]]$constraint
+    constraint <- slots[[k]]$assign_constraint %||% slots[[k]]$constraint
     if (!is.numeric(v) || is.object(v) || length(v) != size ||
         !satisfies_constraint(v, constraint)) {
       abort_bijectors("argument", sprintf(

@@ -114,9 +114,12 @@ tfd_transformed_distribution <- function(distribution, bijector,
   base_event_shape <- .subset2(distribution, "event_shape")
   lift <- event_rank_lift(bijector, base_event_shape, distribution)
   lifted_shape <- c(base_event_shape, rep(1L, lift))
-  check_event_shape_constraints(bijector, lifted_shape, distribution)
-  event_shape <- if (lift > 0L) base_event_shape else
-    as.integer(bijector_forward_event_shape(bijector, base_event_shape))
+  # the shapes mapped here are the base distribution's
+  event_shape <- with_shape_argument("distribution", {
+    check_event_shape_constraints(bijector, lifted_shape, distribution)
+    if (lift > 0L) base_event_shape else
+      as.integer(bijector_forward_event_shape(bijector, base_event_shape))
+  })
   name <- check_string(name, "name", null_ok = TRUE) %||%
     paste0(.subset2(bijector, "name"), .subset2(distribution, "name"))
   new_distribution(

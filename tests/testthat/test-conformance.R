@@ -521,6 +521,32 @@ for (row in conformance_rows) {
   })
 }
 
+# TFP's `parameters` (the constructor's arguments by name) and `dtype` on
+# every row; the constructor is the call that `make` ends with.
+test_that("conformance: $parameters names the constructor's arguments, $dtype", {
+  checked <- 0L
+  for (row in conformance_rows) {
+    call <- body(row$make)
+    while (is.call(call) && identical(call[[1L]], as.name("{"))) {
+      call <- call[[length(call)]]
+    }
+    constructor <- if (is.call(call) && is.name(call[[1L]]))
+      as.character(call[[1L]]) else ""
+    if (!grepl("^tfb_", constructor)) {
+      next
+    }
+    b <- suppressMessages(row$make())
+    label <- sprintf("[%s] $parameters", row$name)
+    formal_names <- names(formals(get(constructor)))
+    expect_identical(names(b$parameters),
+                     formal_names[formal_names != "..."], label = label)
+    expect_identical(b$parameters$name, b$name, label = label)
+    expect_identical(b$dtype, "float64")
+    checked <- checked + 1L
+  }
+  expect_gt(checked, 60L)
+})
+
 # Every row's print in one snapshot (one snapshot per row took longer than
 # the other checks of the simplest rows).
 test_that("conformance: every row prints", {

@@ -145,3 +145,32 @@ test_that("inside a chain and a transformed distribution, with gradients", {
     tfd_transformed_distribution(base, tfb_invert(chain)), y)
   expect_silent(fit(flow, y, epochs = 2, batch_size = 5, verbose = FALSE))
 })
+
+# The FFT's sums overflowed for events of entries near the largest
+# doubles, whose transform is finite (c(1.5e308, 1e308, -1.2e308, 1.7e308)
+# gave NaN and Inf); such events are scaled by a power of 2.
+test_that("events near the largest doubles give their finite transform", {
+  big <- c(1.5e308, 1e308, -1.2e308, 1.7e308)
+  ordinary <- c(0.3, -1.2, 2.5, 0.7)
+  x <- rbind(big, ordinary, 2e-310 * ordinary, deparse.level = 0)
+  for (type in 2:3) {
+    b <- tfb_discrete_cosine_transform(dct_type = type)
+    y <- b$forward(x)
+    # the direct O(N^2) sum in plain R, of the event scaled by 2^-1000
+    # (exact) and scaled back: Inf only where the true value is beyond
+    # the largest double (type 3's third output, 2.19e308 by Rmpfr)
+    expected <- ref_dct(big * 2^-1000, type) * 2^1000
+    finite <- is.finite(expected)
+    expect_identical(sum(finite), if (type == 2) 4L else 3L)
+    expect_identical(is.finite(y[1, ]), finite)
+    expect_identical(y[1, !finite], expected[!finite])
+    ulp_of_largest <- 2^-52 * 2^floor(log2(max(abs(expected[finite]))))
+    expect_lte(max(abs(y[1, finite] - expected[finite])), 4 * ulp_of_largest)
+    # an ordinary event in the same call keeps its bits
+    expect_identical(y[2, ], b$forward(ordinary))
+    # subnormal entries: the transform of the ordinary event, scaled
+    expect_equal(y[3, ] / 2e-310, ref_dct(ordinary, type), tolerance = 1e-11)
+  }
+  b <- tfb_discrete_cosine_transform()
+  expect_equal(b$inverse(b$forward(big)), big, tolerance = 1e-15)
+})

@@ -233,12 +233,14 @@ test_that("fields are copies and parameters appear in $parameters", {
   low <- b$low
   low[1] <- 100
   expect_identical(b$low, c(-1, -2))
+  # in the order of the constructor's arguments (tfprobability's
+  # signature puts validate_args and name first here)
   expect_identical(b$parameters,
-                   list(low = c(-1, -2), high = 3, validate_args = FALSE,
-                        name = "sigmoid"))
+                   list(validate_args = FALSE, name = "sigmoid",
+                        low = c(-1, -2), high = 3))
   expect_identical(tfb_sigmoid()$parameters,
-                   list(low = NULL, high = NULL, validate_args = FALSE,
-                        name = "sigmoid"))
+                   list(validate_args = FALSE, name = "sigmoid", low = NULL,
+                        high = NULL))
   expect_null(tfb_sigmoid()$low)
   expect_identical(tfb_exp()$parameters,
                    list(validate_args = FALSE, name = "exp"))

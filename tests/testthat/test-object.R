@@ -108,10 +108,10 @@ test_that("internal state is not reachable through $, [[ or completion", {
     "forward", "inverse", "forward_log_det_jacobian",
     "inverse_log_det_jacobian", "forward_event_shape", "inverse_event_shape",
     "forward_event_shape_tensor", "inverse_event_shape_tensor",
-    "forward_event_ndims", "inverse_event_ndims",
-    "name", "forward_min_event_ndims",
+    "forward_event_ndims", "inverse_event_ndims", "forward_dtype",
+    "inverse_dtype", "name", "forward_min_event_ndims",
     "inverse_min_event_ndims", "validate_args", "is_constant_jacobian",
-    "trainable_variables", "shift", "parameters"))
+    "trainable_variables", "dtype", "parameters", "shift"))
   for (internal in c("adam_m_parameters", "adam_v_parameters",
                      "adam_steps_parameters")) {
     expect_error(b[[internal]], class = "bijectors_error_field")
@@ -206,8 +206,8 @@ test_that("summary(), as.list() and [[ of every object kind", {
   expect_identical(names(as.list(tfb_shift(1))),
                    c("name", "forward_min_event_ndims",
                      "inverse_min_event_ndims", "validate_args",
-                     "is_constant_jacobian", "trainable_variables", "shift",
-                     "parameters"))
+                     "is_constant_jacobian", "trainable_variables", "dtype",
+                     "parameters", "shift"))
   expect_error(parts$layer[[1]], "field or method \\(a string\\)",
                class = "bijectors_error_field")
 })
