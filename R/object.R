@@ -127,11 +127,19 @@ exported_function_name <- function(fn, head, namespace) {
       as.character(head[[1L]]) %in% c("::", ":::")) {
     head <- head[[3L]]
   }
-  all <- exported_functions()$all
-  candidates <- if (is.name(head)) as.character(head) else all
+  if (is.name(head)) {
+    name <- as.character(head)
+    # most frames are internal helpers: their names tell at once
+    if (!startsWith(name, "tfb_") && !startsWith(name, "tfd_")) {
+      return(NULL)
+    }
+    candidates <- name
+  } else {
+    candidates <- exported_functions()$all
+  }
   for (name in candidates) {
-    if (name %in% all &&
-        identical(fn, get0(name, envir = namespace, inherits = FALSE))) {
+    if (identical(fn, get0(name, envir = namespace, inherits = FALSE)) &&
+        name %in% exported_functions()$all) {
       return(name)
     }
   }
