@@ -92,6 +92,25 @@ static inline double shifted_gompertz_cdf_fldj(double x, const double *p)
     return -z - exp(-z) / p[0] + log1p(-expm1(-z) / p[0]) + p[3];
 }
 
+/* The log-det a block at a time: the scalar function's libm calls and
+   arithmetic in the same order (the same bits), one kind of call per loop,
+   which pipelines better than the three calls mixed in one. */
+static void shifted_gompertz_cdf_fldj_block(const double *in, double *out,
+                                           int n, const double *p)
+{
+    double minus_z[ELEMENTWISE_BLOCK], w[ELEMENTWISE_BLOCK];
+    for (int i = 0; i < n; i++)
+        minus_z[i] = -(p[1] * in[i]);
+    for (int i = 0; i < n; i++)
+        w[i] = exp(minus_z[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = expm1(minus_z[i]);
+    for (int i = 0; i < n; i++)
+        out[i] = log1p(-out[i] / p[0]);
+    for (int i = 0; i < n; i++)
+        out[i] = minus_z[i] - w[i] / p[0] + out[i] + p[3];
+}
+
 ELEMENTWISE_ILDJ_THROUGH_INVERSE(shifted_gompertz_cdf)
 
 static inline double shifted_gompertz_cdf_dforward_dx(double x,
@@ -127,4 +146,4 @@ static inline void shifted_gompertz_cdf_dfldj_dparams(double x,
 }
 
 ELEMENTWISE_KIND_WITH(shifted_gompertz_cdf, 2, ELEMENTWISE_LOG_DET_VARYING,
-                      BLOCK, SCALAR, SCALAR, SCALAR)
+                      BLOCK, SCALAR, BLOCK, SCALAR)
