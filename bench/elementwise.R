@@ -155,7 +155,7 @@ kinds <- list(
     },
     fldj = function(x) {
       e <- exp(-2 * x)
-      -2 * x - e / 0.5 + log1p(e / 0.5 - 1 / 0.5) + log(2)
+      -2 * x - e / 0.5 + log1p((1 - e) / 0.5) + log(2)
     }),
   sigmoid = list(make = "tfb_sigmoid()", x = normal, y = uniform(0.01, 0.99),
                  forward = plogis, inverse = qlogis,
